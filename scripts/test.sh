@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The test suite, exactly as CI runs it. Needs root once, to prepare the host (packages, the
+# unprivileged test user with subuid/subgid ranges, the local registries and their images); the
+# tests themselves then run as that unprivileged user, because tsctr's point is rootless.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+
+if [ "$(id -u)" -ne 0 ]; then
+  exec sudo -E "$0" "$@"
+fi
+
+bash scripts/setup-host.sh
+bash scripts/fixtures/registry.sh start
+bash scripts/fixtures/build-images.sh
+# shellcheck source=fixtures/env.sh
+source scripts/fixtures/env.sh
+
+[ -d node_modules ] || npm ci --no-audit --no-fund
+[ -x dist/tsctr ] || npm run build
+
+# The test user must be able to read the checkout; a clone under /root is not, so use a copy.
+src="$here"
+if ! runuser -u "$TSCTR_TEST_USER" -- test -r "$here/package.json" -a -x "$here/node_modules"; then
+  src=/var/tmp/tsctr-under-test
+  rm -rf "$src"
+  mkdir -p "$src"
+  cp -a "$here/." "$src/"
+  chmod -R a+rX "$src"
+fi
+
+uid=$(id -u "$TSCTR_TEST_USER")
+home=$(getent passwd "$TSCTR_TEST_USER" | cut -d: -f6)
+runtime=/run/user/$uid
+cd "$src"
+[ $# -gt 0 ] || set -- test/unit/*.test.ts test/e2e/*.test.ts
+# A clean environment, as a login would give: nothing of root's leaks into the tests.
+exec runuser -u "$TSCTR_TEST_USER" -- env -i \
+  HOME="$home" USER="$TSCTR_TEST_USER" LOGNAME="$TSCTR_TEST_USER" \
+  PATH="$src/node_modules/.bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" \
+  XDG_RUNTIME_DIR="$runtime" LANG=C.UTF-8 \
+  REGISTRY="$REGISTRY" AUTH_REGISTRY="$AUTH_REGISTRY" TOKEN_REGISTRY="$TOKEN_REGISTRY" \
+  TOKEN_SERVER="$TOKEN_SERVER" AUTH_USER="$AUTH_USER" AUTH_PASS="$AUTH_PASS" \
+  TSCTR_BIN="$src/dist/tsctr" \
+  node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@"

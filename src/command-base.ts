@@ -1,0 +1,62 @@
+/**
+ * What every command shares: the global options (also accepted after the verb), and turning an
+ * error into docker's one-line `Error: ...` with its exit code instead of a stack trace.
+ */
+import { Command, Option } from 'clipanion';
+import { ReportedError, TsctrError, errorMessage } from './errors.js';
+import { globals } from './paths.js';
+import { log, setLogLevel } from './util/log.js';
+
+export abstract class TsctrCommand extends Command {
+  root = Option.String('--root', { hidden: true });
+  logLevel = Option.String('--log-level', { hidden: true });
+
+  abstract run(): Promise<number | void>;
+
+  async execute(): Promise<number> {
+    try {
+      if (this.root) globals.root = this.root;
+      if (this.logLevel) applyLogLevel(this.logLevel);
+      return (await this.run()) ?? 0;
+    } catch (e) {
+      return reportError(e, this.context.stderr);
+    }
+  }
+
+  out(text: string): void {
+    this.context.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+}
+
+export function applyLogLevel(level: string): void {
+  if (!setLogLevel(level)) throw new TsctrError(`invalid log level "${level}": use error, warn, info or debug`);
+}
+
+export function reportError(e: unknown, stderr: NodeJS.WritableStream): number {
+  if (e instanceof ReportedError) return e.exitCode;
+  if (e instanceof TsctrError) {
+    stderr.write(`Error: ${e.message}\n`);
+    if (log.isDebug() && e.stack) stderr.write(`${e.stack}\n`);
+    return e.exitCode;
+  }
+  // Anything else is a bug or an unexpected system error: still one line, the stack only on request.
+  stderr.write(`Error: ${errorMessage(e)}\n`);
+  if (log.isDebug() && e instanceof Error && e.stack) stderr.write(`${e.stack}\n`);
+  return 125;
+}
+
+/**
+ * Runs fn for each item, like docker's multi-argument commands: each failure is reported on its own
+ * line and the others still run; the exit code says whether any failed.
+ */
+export async function forEachItem(items: string[], stderr: NodeJS.WritableStream, fn: (item: string) => Promise<void>): Promise<number> {
+  let code = 0;
+  for (const item of items) {
+    try {
+      await fn(item);
+    } catch (e) {
+      code = reportError(e, stderr) || 1;
+    }
+  }
+  return code;
+}

@@ -1,0 +1,37 @@
+import { Option } from 'clipanion';
+import { TsctrCommand } from '../command-base.js';
+import { TsctrError } from '../errors.js';
+
+export class ImagePruneCommand extends TsctrCommand {
+  static override paths = [['image', 'prune']];
+  static override usage = TsctrCommand.Usage({
+    category: 'Images',
+    description: 'Remove unused images',
+    examples: [
+      ['Dangling images, no prompt', '$0 image prune -f'],
+      ['Every image no container uses', '$0 image prune -a -f'],
+    ],
+  });
+
+  all = Option.Boolean('-a,--all', false, { description: 'Remove all unused images, not just dangling ones' });
+  force = Option.Boolean('-f,--force', false, { description: 'Do not prompt for confirmation' });
+
+  async run(): Promise<void> {
+    if (!this.force) {
+      const what = this.all ? 'all images without at least one container associated to them' : 'all dangling images';
+      const { confirm } = await import('../util/confirm.js');
+      if (!(await confirm(`WARNING! This will remove ${what}.\nAre you sure you want to continue? [y/N] `))) {
+        throw new TsctrError('prune cancelled', 1);
+      }
+    }
+    const { pruneImages } = await import('../image/remove.js');
+    const r = await pruneImages(this.all);
+    if (r.untagged.length || r.deleted.length) {
+      this.out('Deleted Images:');
+      for (const u of r.untagged) this.out(`untagged: ${u}`);
+      for (const d of r.deleted) this.out(`deleted: ${d}`);
+    }
+    const { humanSize } = await import('../util/units.js');
+    this.out(`\nTotal reclaimed space: ${humanSize(r.reclaimed)}`);
+  }
+}

@@ -1,0 +1,53 @@
+import { PullCommand } from './pull.js';
+import { ImagesCommand } from './images.js';
+import { RmiCommand } from './rmi.js';
+import { TagCommand } from './tag.js';
+import { HistoryCommand } from './history.js';
+import { InspectCommand } from './inspect.js';
+import { LoginCommand } from './login.js';
+import { LogoutCommand } from './logout.js';
+import { VersionCommand } from './version.js';
+import { ImagePruneCommand } from './image-prune.js';
+import { RunCommand } from './run.js';
+import { CreateCommand } from './create.js';
+import { StartCommand } from './start.js';
+import { StopCommand } from './stop.js';
+import { RestartCommand } from './restart.js';
+import { KillCommand } from './kill.js';
+import { RmCommand } from './rm.js';
+import { WaitCommand } from './wait.js';
+import { PsCommand } from './ps.js';
+import { LogsCommand } from './logs.js';
+import { ExecCommand } from './exec.js';
+import { RenameCommand } from './rename.js';
+import { PortCommand } from './port.js';
+import { ContainerCleanupCommand } from './container-cleanup.js';
+import { ContainerPruneCommand } from './container-prune.js';
+
+export const commands = [
+  RunCommand,
+  CreateCommand,
+  StartCommand,
+  StopCommand,
+  RestartCommand,
+  KillCommand,
+  RmCommand,
+  WaitCommand,
+  PsCommand,
+  LogsCommand,
+  ExecCommand,
+  RenameCommand,
+  PortCommand,
+  ContainerCleanupCommand,
+  ContainerPruneCommand,
+  PullCommand,
+  ImagesCommand,
+  RmiCommand,
+  TagCommand,
+  HistoryCommand,
+  InspectCommand,
+  LoginCommand,
+  LogoutCommand,
+  ImagePruneCommand,
+  VersionCommand,
+];

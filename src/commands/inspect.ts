@@ -1,0 +1,51 @@
+import { Option } from 'clipanion';
+import { TsctrCommand } from '../command-base.js';
+import { NotFoundError, TsctrError } from '../errors.js';
+
+export class InspectCommand extends TsctrCommand {
+  static override paths = [['inspect'], ['image', 'inspect'], ['container', 'inspect']];
+  static override usage = TsctrCommand.Usage({
+    category: 'Images',
+    description: 'Display detailed information on one or more objects',
+    examples: [
+      ['Everything about an image', '$0 inspect nginx'],
+      ['One field', "$0 inspect -f '{{.Config.Cmd}}' nginx"],
+    ],
+  });
+
+  format = Option.String('-f,--format', { description: 'Format output using a Go template' });
+  type = Option.String('--type', { description: 'Only inspect objects of this type (container or image)' });
+  names = Option.Rest({ required: 1 });
+
+  async run(): Promise<number> {
+    const type = this.type ?? (this.path[0] === 'image' ? 'image' : this.path[0] === 'container' ? 'container' : undefined);
+    if (type && type !== 'image' && type !== 'container') throw new TsctrError(`"${type}" is not a valid value for --type`);
+    const { findImage, loadImages } = await import('../image/store.js');
+    const { inspectImage } = await import('../image/inspect.js');
+    const { findContainer, loadContainers } = await import('../container/store.js');
+    const { inspectContainer } = await import('../container/inspect.js');
+    const images = loadImages();
+    const containers = loadContainers();
+    const found: Record<string, unknown>[] = [];
+    let code = 0;
+    for (const name of this.names) {
+      // docker looks for a container first, then an image.
+      const ctr = type !== 'image' ? findContainer(containers, name) : undefined;
+      const img = !ctr && type !== 'container' ? findImage(images, name) : undefined;
+      if (ctr) found.push(inspectContainer(ctr));
+      else if (img) found.push(inspectImage(img));
+      else {
+        this.context.stderr.write(`Error: ${new NotFoundError(`No such object: ${name}`).message}\n`);
+        code = 1;
+      }
+    }
+    if (this.format) {
+      const { compileTemplate, parseFormat } = await import('../util/template.js');
+      const tpl = compileTemplate(parseFormat(this.format).template);
+      for (const f of found) this.out(tpl(f));
+    } else {
+      this.out(JSON.stringify(found, null, 4));
+    }
+    return code;
+  }
+}

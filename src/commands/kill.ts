@@ -1,0 +1,23 @@
+import { Option } from 'clipanion';
+import { TsctrCommand, forEachItem } from '../command-base.js';
+
+export class KillCommand extends TsctrCommand {
+  static override paths = [['kill'], ['container', 'kill']];
+  static override usage = TsctrCommand.Usage({
+    category: 'Containers',
+    description: 'Kill one or more running containers',
+    examples: [['Send SIGHUP', '$0 kill -s HUP web']],
+  });
+
+  signal = Option.String('-s,--signal', 'KILL', { description: 'Signal to send to the container' });
+  containers = Option.Rest({ required: 1 });
+
+  async run(): Promise<number> {
+    const { killContainer, signalNumber } = await import('../container/ops.js');
+    signalNumber(this.signal); // a bad signal is an error before anything is sent
+    return forEachItem(this.containers, this.context.stderr, async (name) => {
+      await killContainer(name, this.signal);
+      this.out(name);
+    });
+  }
+}

@@ -1,0 +1,22 @@
+import { Option } from 'clipanion';
+import { TsctrCommand } from '../command-base.js';
+import { TsctrError } from '../errors.js';
+
+export class LogoutCommand extends TsctrCommand {
+  static override paths = [['logout']];
+  static override usage = TsctrCommand.Usage({
+    category: 'Registries',
+    description: 'Log out from a registry',
+    examples: [['Forget credentials', '$0 logout registry.example.com']],
+  });
+
+  authfile = Option.String('--authfile', { description: 'Path of the authentication file' });
+  server = Option.String({ required: false, name: 'SERVER' });
+
+  async run(): Promise<void> {
+    const server = this.server ?? 'docker.io';
+    const { removeCredentials } = await import('../registry/credentials.js');
+    if (!removeCredentials(server, this.authfile)) throw new TsctrError(`not logged into ${server}`);
+    this.out(`Removed login credentials for ${server}`);
+  }
+}

@@ -1,0 +1,32 @@
+import { Option } from 'clipanion';
+import { TsctrCommand } from '../command-base.js';
+
+export class PortCommand extends TsctrCommand {
+  static override paths = [['port'], ['container', 'port']];
+  static override usage = TsctrCommand.Usage({
+    category: 'Containers',
+    description: 'List port mappings or a specific mapping for the container',
+    examples: [
+      ['All mappings', '$0 port web'],
+      ['Where container port 80 is published', '$0 port web 80/tcp'],
+    ],
+  });
+
+  container = Option.String({ name: 'CONTAINER' });
+  privatePort = Option.String({ required: false, name: 'PRIVATE_PORT[/PROTO]' });
+
+  async run(): Promise<void> {
+    const { TsctrError } = await import('../errors.js');
+    const { getContainer, loadContainers } = await import('../container/store.js');
+    const { liveState } = await import('../container/state.js');
+    const c = getContainer(loadContainers(), this.container);
+    const ports = liveState(c).status === 'running' ? (c.ports ?? []) : [];
+    const [port, proto = 'tcp'] = (this.privatePort ?? '').split('/');
+    const shown = this.privatePort ? ports.filter((p) => p.containerPort === Number(port) && p.protocol === proto) : ports;
+    if (this.privatePort && shown.length === 0) throw new TsctrError(`No public port '${port}/${proto}' published for ${this.container}`);
+    for (const p of shown) {
+      const host = `${p.hostIp || '0.0.0.0'}:${p.hostPort}`;
+      this.out(this.privatePort ? host : `${p.containerPort}/${p.protocol} -> ${host}`);
+    }
+  }
+}

@@ -1,0 +1,40 @@
+import { Option } from 'clipanion';
+import { TsctrCommand } from '../command-base.js';
+
+export class PsCommand extends TsctrCommand {
+  static override paths = [['ps'], ['container', 'ls'], ['container', 'list']];
+  static override usage = TsctrCommand.Usage({
+    category: 'Containers',
+    description: 'List containers',
+    examples: [
+      ['Running containers', '$0 ps'],
+      ['All, IDs only', '$0 ps -aq'],
+      ['Custom columns', "$0 ps --format 'table {{.Names}}\\t{{.Status}}'"],
+      ['Exited ones', '$0 ps -a --filter status=exited'],
+    ],
+  });
+
+  all = Option.Boolean('-a,--all', false, { description: 'Show all containers (default shows just running)' });
+  quiet = Option.Boolean('-q,--quiet', false, { description: 'Only display container IDs' });
+  last = Option.String('-n,--last', { description: 'Show n last created containers (includes all states)' });
+  latest = Option.Boolean('-l,--latest', false, { description: 'Show the latest created container (includes all states)' });
+  noTrunc = Option.Boolean('--no-trunc', false, { description: "Don't truncate output" });
+  format = Option.String('--format', { description: 'Format output using a Go template, or "json"' });
+  filter = Option.Array('-f,--filter', [], { description: 'Filter output (status=, name=, ancestor=, label=, id=, exited=)' });
+
+  async run(): Promise<void> {
+    const { listContainers, PS_HEADERS } = await import('../container/list.js');
+    const { TsctrError } = await import('../errors.js');
+    const last = this.latest ? 1 : this.last === undefined ? undefined : Number(this.last);
+    if (last !== undefined && !Number.isInteger(last)) throw new TsctrError(`invalid argument "${this.last}" for "-n, --last" flag`);
+    const rows = listContainers({ all: this.all, last, noTrunc: this.noTrunc, filters: this.filter });
+    if (this.quiet) {
+      this.context.stdout.write(rows.map((r) => `${r.ID}\n`).join(''));
+      return;
+    }
+    const { formatRows } = await import('../util/template.js');
+    const def = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
+    const format = this.format === 'json' ? '{{json .}}' : this.format;
+    this.context.stdout.write(formatRows(format ?? def, rows, PS_HEADERS, def));
+  }
+}

@@ -1,0 +1,36 @@
+import { Option } from 'clipanion';
+import { TsctrCommand } from '../command-base.js';
+import { canOwnImageFiles, reexecInUserNamespace } from '../rootless/userns.js';
+
+export class PullCommand extends TsctrCommand {
+  static override paths = [['pull'], ['image', 'pull']];
+  static override usage = TsctrCommand.Usage({
+    category: 'Images',
+    description: 'Download an image from a registry',
+    details: `
+      Names are resolved like docker: \`nginx\` is \`docker.io/library/nginx:latest\`. Mirrors, insecure
+      registries and unqualified-search registries come from registries.conf (podman's format).
+    `,
+    examples: [
+      ['Pull the latest nginx', '$0 pull nginx'],
+      ['Pull a specific platform', '$0 pull --platform linux/arm64 busybox'],
+      ['Pull by digest, printing only the name', '$0 pull -q alpine@sha256:...'],
+    ],
+  });
+
+  quiet = Option.Boolean('-q,--quiet', false, { description: 'Suppress verbose output' });
+  platform = Option.String('--platform', { description: 'Set platform if server is multi-platform capable (os/arch[/variant])' });
+  image = Option.String();
+
+  async run(): Promise<number | void> {
+    const { parseReference, formatReference } = await import('../image/reference.js');
+    const { parsePlatform } = await import('../image/platform.js');
+    // Validate before anything else (and before entering the namespace): bad input costs nothing.
+    const ref = parseReference(this.image);
+    const platform = this.platform ? parsePlatform(this.platform) : undefined;
+    if (!canOwnImageFiles()) return reexecInUserNamespace(process.argv.slice(2));
+    const { pullImage } = await import('../image/pull.js');
+    await pullImage(this.image, { platform, quiet: this.quiet, out: this.context.stdout as NodeJS.WriteStream });
+    this.out(formatReference(ref));
+  }
+}

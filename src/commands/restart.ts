@@ -1,0 +1,24 @@
+import { Option } from 'clipanion';
+import { TsctrCommand, forEachItem } from '../command-base.js';
+
+export class RestartCommand extends TsctrCommand {
+  static override paths = [['restart'], ['container', 'restart']];
+  static override usage = TsctrCommand.Usage({
+    category: 'Containers',
+    description: 'Restart one or more containers',
+    examples: [['Restart', '$0 restart web']],
+  });
+
+  time = Option.String('-t,--time', { description: 'Seconds to wait before killing the container' });
+  containers = Option.Rest({ required: 1 });
+
+  async run(): Promise<number> {
+    const { stopContainer } = await import('../container/ops.js');
+    const { startContainer } = await import('../container/launch.js');
+    return forEachItem(this.containers, this.context.stderr, async (name) => {
+      await stopContainer(name, this.time === undefined ? undefined : Number(this.time));
+      await startContainer(name, { attach: false, interactive: false });
+      this.out(name);
+    });
+  }
+}

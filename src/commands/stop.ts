@@ -1,0 +1,26 @@
+import { Option } from 'clipanion';
+import { TsctrCommand, forEachItem } from '../command-base.js';
+
+export class StopCommand extends TsctrCommand {
+  static override paths = [['stop'], ['container', 'stop']];
+  static override usage = TsctrCommand.Usage({
+    category: 'Containers',
+    description: 'Stop one or more running containers',
+    details: "Sends the container's stop signal (the image's STOPSIGNAL, --stop-signal, or SIGTERM), then SIGKILL after the timeout.",
+    examples: [['Stop, waiting at most 2 seconds', '$0 stop -t 2 web']],
+  });
+
+  time = Option.String('-t,--time', { description: 'Seconds to wait before killing the container' });
+  containers = Option.Rest({ required: 1 });
+
+  async run(): Promise<number> {
+    const { stopContainer } = await import('../container/ops.js');
+    const { TsctrError } = await import('../errors.js');
+    const t = this.time === undefined ? undefined : Number(this.time);
+    if (t !== undefined && !Number.isInteger(t)) throw new TsctrError(`invalid argument "${this.time}" for "-t, --time" flag`);
+    return forEachItem(this.containers, this.context.stderr, async (name) => {
+      await stopContainer(name, t);
+      this.out(name);
+    });
+  }
+}

@@ -1,0 +1,74 @@
+/** exec: a new process joining a running container's namespaces, through tsctr-shim exec. */
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ConflictError, TsctrError } from '../errors.js';
+import { containerPaths } from '../paths.js';
+import { getImage, loadImages } from '../image/store.js';
+import { shimPath } from '../runtime/shim-path.js';
+import { atomicWriteFile } from '../util/fsutil.js';
+import { layersTopFirst } from './create.js';
+import { effectiveCaps, mergeEnv, parseEnv } from './options.js';
+import { encodeSpec, type Spec } from './spec.js';
+import { liveState } from './state.js';
+import { getContainer, loadContainers } from './store.js';
+import { resolveUser } from './user.js';
+
+export interface ExecOptions {
+  command: string[];
+  interactive: boolean;
+  tty: boolean;
+  detach: boolean;
+  env: string[];
+  envFile: string[];
+  user?: string;
+  workdir?: string;
+}
+
+export async function execInContainer(query: string, o: ExecOptions): Promise<number> {
+  if (o.command.length === 0) throw new TsctrError('exec requires at least 1 argument: a command');
+  const c = getContainer(loadContainers(), query);
+  const st = liveState(c);
+  if (st.status !== 'running') throw new ConflictError(`container ${c.id.slice(0, 12)} is not running`);
+  const image = getImage(loadImages(), c.imageId);
+  const user = resolveUser(o.user ?? c.config.user, [containerPaths.upper(c.id), ...layersTopFirst(image)]);
+  const env = mergeEnv([...c.config.env, `HOSTNAME=${c.config.hostname}`, `HOME=${user.home}`, ...(o.tty ? ['TERM=xterm'] : [])], parseEnv(o.env, o.envFile));
+  const spec: Spec = [
+    ['pid', String(st.pid)],
+    ['cwd', o.workdir ?? c.config.workingDir],
+    ['uid', String(user.uid)],
+    ['gid', String(user.gid)],
+    ['groups', user.groups.join(',')],
+    ...env.map((e): [string, string] => ['env', e]),
+    ...o.command.map((a): [string, string] => ['arg', a]),
+    ...effectiveCaps(c.hostConfig.capAdd, c.hostConfig.capDrop).map((cap): [string, string] => ['cap', cap]),
+    ['no-new-privs', '1'],
+    ['tty', o.tty ? '1' : '0'],
+    ['stdin', o.interactive ? '1' : '0'],
+    ['attach', o.detach ? '0' : '1'],
+    ['detach', o.detach ? '1' : '0'],
+  ];
+  const file = path.join(containerPaths.run(c.id), `exec-${crypto.randomBytes(6).toString('hex')}`);
+  atomicWriteFile(file, encodeSpec(spec));
+  try {
+    const child = spawn(shimPath(), ['exec', file], {
+      detached: o.detach,
+      stdio: o.detach ? ['ignore', 'ignore', 'ignore', 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'],
+    });
+    let line = '';
+    (child.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => (line += d.toString()));
+    const ignore = () => undefined;
+    if (!o.detach) for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.on(s, ignore);
+    if (o.detach) {
+      await new Promise((r) => (child.stdio[3] as NodeJS.ReadableStream).on('end', r));
+      child.unref();
+      const err = /^error (\d+) (.*)$/s.exec(line.trim());
+      if (err) throw new TsctrError(err[2]!, Number(err[1]));
+      return 0;
+    }
+    return await new Promise<number>((resolve) => child.on('exit', (code, sig) => resolve(code ?? (sig ? 137 : 125))));
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}

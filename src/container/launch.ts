@@ -1,0 +1,108 @@
+/**
+ * Starting a container: write the shim spec and start tsctr-shim, which creates the namespaces,
+ * mounts and process, and stays behind as the container's small monitor. Detached, the CLI returns
+ * as soon as the shim reports the process running; attached, it waits for the container's exit code.
+ */
+import fs from 'node:fs';
+import { spawn } from 'node:child_process';
+import { TsctrError } from '../errors.js';
+import { containerPaths, globals } from '../paths.js';
+import { getImage, loadImages } from '../image/store.js';
+import { selfCommand } from '../rootless/userns.js';
+import { shimPath } from '../runtime/shim-path.js';
+import { ensureDir, atomicWriteFile } from '../util/fsutil.js';
+import { buildRunSpec, encodeSpec, type Spec } from './spec.js';
+import { liveState } from './state.js';
+import { getContainer, loadContainers, updateContainers } from './store.js';
+import { warnUnenforcedLimits } from '../rootless/cgroups.js';
+import { planNetwork } from '../net/setup.js';
+import type { ContainerRecord } from './types.js';
+
+export interface StartOptions {
+  attach: boolean;
+  interactive: boolean;
+}
+
+/** The command the monitor runs after the container exits (removal for --rm). */
+function exitCommand(c: ContainerRecord): Spec {
+  if (!c.hostConfig.autoRemove) return [];
+  const argv = [...selfCommand(), ...(globals.root ? ['--root', globals.root] : []), 'container', 'cleanup', c.id];
+  return argv.map((a) => ['exit-command', a]);
+}
+
+interface ShimResult {
+  ok: boolean;
+  code: number;
+  message: string;
+  pid: number;
+}
+
+function parseSync(line: string): ShimResult {
+  const ok = /^ok (\d+)/.exec(line);
+  if (ok) return { ok: true, code: 0, message: '', pid: Number(ok[1]) };
+  const err = /^error (\d+) (.*)$/s.exec(line.trim());
+  if (err) return { ok: false, code: Number(err[1]), message: err[2]!, pid: 0 };
+  return { ok: false, code: 125, message: `container monitor failed to start${line ? `: ${line.trim()}` : ''}`, pid: 0 };
+}
+
+export async function startContainer(query: string, opts: StartOptions): Promise<number> {
+  const c = getContainer(loadContainers(), query);
+  if (liveState(c).status === 'running') {
+    if (opts.attach) throw new TsctrError(`container ${c.name} is already running`);
+    return 0;
+  }
+  const image = getImage(loadImages(), c.imageId);
+  warnUnenforcedLimits(c.hostConfig);
+
+  ensureDir(containerPaths.run(c.id));
+  ensureDir(containerPaths.rootfs(c.id));
+  for (const f of [containerPaths.pid(c.id), containerPaths.exit(c.id), containerPaths.monitorPid(c.id)]) fs.rmSync(f, { force: true });
+
+  const net = await planNetwork(c, (name) => {
+    const other = getContainer(loadContainers(), name);
+    const st = liveState(other);
+    if (st.status !== 'running') throw new TsctrError(`cannot join the network of container ${name}: it is not running`);
+    return st.pid;
+  });
+  const spec: Spec = [
+    ...buildRunSpec(c, image, net.spec),
+    ['attach', opts.attach ? '1' : '0'],
+    ['stdin', opts.interactive ? '1' : '0'],
+    ...exitCommand(c),
+  ];
+  atomicWriteFile(containerPaths.spec(c.id), encodeSpec(spec));
+  await updateContainers((doc) => {
+    const rec = doc.containers[c.id];
+    if (!rec) throw new TsctrError(`No such container: ${query}`);
+    rec.startedAt = new Date().toISOString();
+    rec.ports = net.ports;
+    rec.stoppedByUser = false;
+  });
+
+  const child = spawn(shimPath(), ['run', containerPaths.spec(c.id)], {
+    detached: !opts.attach,
+    stdio: opts.attach ? ['inherit', 'inherit', 'inherit', 'pipe'] : ['ignore', 'ignore', 'ignore', 'pipe'],
+  });
+  const sync = child.stdio[3] as NodeJS.ReadableStream;
+  let line = '';
+  sync.on('data', (d: Buffer) => (line += d.toString()));
+  const synced = new Promise<void>((resolve) => sync.on('end', resolve));
+
+  if (!opts.attach) {
+    // The shim forks the monitor off and exits once the container has started (or failed to).
+    await Promise.all([synced, new Promise((resolve) => child.on('exit', resolve))]);
+    const r = parseSync(line);
+    if (!r.ok) throw new TsctrError(r.message, r.code);
+    return 0;
+  }
+
+  // Attached: the shim forwards signals to the container; the CLI just waits for it.
+  const ignore = () => undefined;
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.on(s, ignore);
+  const code = await new Promise<number>((resolve) => child.on('exit', (code, sig) => resolve(code ?? (sig ? 128 + 9 : 125))));
+  await synced;
+  const r = parseSync(line);
+  // The shim has printed its own error line when attached.
+  if (!r.ok && line === '') throw new TsctrError(`container monitor failed (exit ${code})`, code || 125);
+  return code;
+}

@@ -1,0 +1,139 @@
+/** The rows of `tsctr ps`: docker's fields, status strings, filters and ordering. */
+import { TsctrError } from '../errors.js';
+import { humanDuration } from '../util/units.js';
+import { formatBinding } from '../net/ports.js';
+import { liveState } from './state.js';
+import { loadContainers } from './store.js';
+import type { ContainerRecord, LiveState } from './types.js';
+
+export interface ContainerRow {
+  Command: string;
+  CreatedAt: string;
+  ID: string;
+  Image: string;
+  Labels: string;
+  LocalVolumes: string;
+  Mounts: string;
+  Names: string;
+  Networks: string;
+  Ports: string;
+  RunningFor: string;
+  Size: string;
+  State: string;
+  Status: string;
+}
+
+export const PS_HEADERS: Record<string, string> = {
+  ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED',
+  Status: 'STATUS', Ports: 'PORTS', Names: 'NAMES', State: 'STATE', Labels: 'LABELS', Mounts: 'MOUNTS',
+  Networks: 'NETWORKS', Size: 'SIZE', LocalVolumes: 'LOCAL VOLUMES',
+};
+
+function ellipsis(s: string, n: number): string {
+  return [...s].length <= n ? s : `${[...s].slice(0, n - 1).join('')}…`;
+}
+
+/** Go's time.Time default format, which docker prints for CreatedAt. */
+function goTime(iso: string): string {
+  const d = new Date(iso);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000 UTC`;
+}
+
+export function statusText(st: LiveState, now: number): string {
+  switch (st.status) {
+    case 'running':
+      return `Up ${humanDuration(now - Date.parse(st.startedAt))}`;
+    case 'exited':
+      return `Exited (${st.exitCode}) ${humanDuration(now - Date.parse(st.finishedAt || st.startedAt))} ago`;
+    default:
+      return 'Created';
+  }
+}
+
+export function portsText(c: ContainerRecord, running: boolean): string {
+  const bound = running ? (c.ports ?? []) : [];
+  const parts = bound.map(formatBinding);
+  for (const e of c.config.exposedPorts) {
+    const [port, proto = 'tcp'] = e.split('/');
+    if (!bound.some((b) => b.containerPort === Number(port) && b.protocol === proto)) parts.push(`${port}/${proto}`);
+  }
+  return parts.join(', ');
+}
+
+type Pred = (c: ContainerRecord, st: LiveState) => boolean;
+
+function parseFilters(filters: string[]): Pred[] {
+  return filters.map((f) => {
+    const eq = f.indexOf('=');
+    if (eq <= 0) throw new TsctrError(`bad format of filter (expected name=value): ${f}`);
+    const key = f.slice(0, eq);
+    const value = f.slice(eq + 1);
+    switch (key) {
+      case 'status':
+        if (!['created', 'running', 'exited', 'paused', 'restarting', 'removing', 'dead'].includes(value)) {
+          throw new TsctrError(`invalid filter 'status=${value}'`);
+        }
+        return (_c, st) => st.status === value;
+      case 'name': {
+        let re: RegExp;
+        try {
+          re = new RegExp(value);
+        } catch {
+          throw new TsctrError(`invalid filter 'name=${value}'`);
+        }
+        return (c) => re.test(c.name);
+      }
+      case 'id':
+        return (c) => c.id.startsWith(value);
+      case 'ancestor':
+        return (c) => c.config.image === value || c.config.image.startsWith(`${value}:`) || c.imageId.slice(7).startsWith(value.replace(/^sha256:/, ''));
+      case 'label': {
+        const [k, v] = value.split(/=(.*)/s);
+        return (c) => k! in c.config.labels && (v === undefined || c.config.labels[k!] === v);
+      }
+      case 'exited':
+        return (_c, st) => st.status === 'exited' && st.exitCode === Number(value);
+      default:
+        throw new TsctrError(`invalid filter '${key}'`);
+    }
+  });
+}
+
+export interface PsOptions {
+  all?: boolean;
+  last?: number;
+  noTrunc?: boolean;
+  filters?: string[];
+}
+
+export function listContainers(o: PsOptions = {}, now = Date.now()): ContainerRow[] {
+  const preds = parseFilters(o.filters ?? []);
+  let containers = Object.values(loadContainers().containers).sort((a, b) => b.created.localeCompare(a.created));
+  if (o.last !== undefined && o.last > 0) containers = containers.slice(0, o.last);
+  const showAll = o.all || (o.last !== undefined && o.last > 0);
+  const rows: ContainerRow[] = [];
+  for (const c of containers) {
+    const st = liveState(c);
+    if (!showAll && st.status !== 'running') continue;
+    if (!preds.every((p) => p(c, st))) continue;
+    const command = [c.path, ...c.args].join(' ');
+    rows.push({
+      Command: JSON.stringify(o.noTrunc ? command : ellipsis(command, 20)),
+      CreatedAt: goTime(c.created),
+      ID: o.noTrunc ? c.id : c.id.slice(0, 12),
+      Image: c.config.image,
+      Labels: Object.entries(c.config.labels).map(([k, v]) => `${k}=${v}`).join(','),
+      LocalVolumes: String(c.hostConfig.mounts.filter((m) => m.type === 'volume').length),
+      Mounts: c.hostConfig.mounts.map((m) => (m.type === 'volume' ? m.source : m.destination)).join(','),
+      Names: c.name,
+      Networks: c.hostConfig.network === 'default' ? 'pasta' : c.hostConfig.network,
+      Ports: portsText(c, st.status === 'running'),
+      RunningFor: `${humanDuration(now - Date.parse(c.created))} ago`,
+      Size: 'N/A',
+      State: st.status,
+      Status: statusText(st, now),
+    });
+  }
+  return rows;
+}

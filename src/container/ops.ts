@@ -1,0 +1,89 @@
+/** stop, kill, remove, wait: signals to the container's init, and the store updates around them. */
+import os from 'node:os';
+import { ConflictError, TsctrError } from '../errors.js';
+import { removeTreesAsNamespaceRoot } from '../rootless/userns.js';
+import { pidAlive } from '../util/fsutil.js';
+import { liveState, monitorAlive } from './state.js';
+import { getContainer, loadContainers, updateContainers } from './store.js';
+import { removeContainerDirs } from './create.js';
+import type { ContainerRecord } from './types.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function signalNumber(sig: string): number {
+  if (/^\d+$/.test(sig)) return Number(sig);
+  const name = sig.toUpperCase().startsWith('SIG') ? sig.toUpperCase() : `SIG${sig.toUpperCase()}`;
+  const n = (os.constants.signals as Record<string, number>)[name];
+  if (!n) throw new TsctrError(`invalid signal: ${sig}`);
+  return n;
+}
+
+/** Waits until the container is no longer running (its monitor has also written the exit file). */
+async function waitStopped(c: ContainerRecord, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (liveState(c).status !== 'running' && !monitorAlive(c)) return true;
+    await sleep(20);
+  }
+  return liveState(c).status !== 'running';
+}
+
+export async function killContainer(query: string, signal: string): Promise<ContainerRecord> {
+  const c = getContainer(loadContainers(), query);
+  const st = liveState(c);
+  if (st.status !== 'running') throw new ConflictError(`Cannot kill container: ${query}: Container ${c.id.slice(0, 12)} is not running`);
+  process.kill(st.pid, signalNumber(signal));
+  return c;
+}
+
+export async function stopContainer(query: string, timeoutSec?: number): Promise<ContainerRecord> {
+  const c = await updateContainers((doc) => {
+    const rec = getContainer(doc, query);
+    rec.stoppedByUser = true;
+    return rec;
+  });
+  // Tell the monitor first, so that its restart policy does not bring the container back.
+  const st = liveState(c);
+  if (st.monitorPid && monitorAlive(c)) process.kill(st.monitorPid, 'SIGTERM');
+  if (st.status !== 'running') return c;
+  const timeout = timeoutSec ?? c.config.stopTimeout;
+  try {
+    process.kill(st.pid, signalNumber(c.config.stopSignal));
+  } catch {
+    /* already gone */
+  }
+  if (timeout < 0 ? await waitStopped(c, 2 ** 31) : await waitStopped(c, timeout * 1000)) return c;
+  if (pidAlive(st.pid)) process.kill(st.pid, 'SIGKILL');
+  if (!(await waitStopped(c, 10_000))) throw new TsctrError(`container ${query} did not stop after SIGKILL`);
+  return c;
+}
+
+export async function removeContainer(query: string, force: boolean): Promise<ContainerRecord> {
+  const c = getContainer(loadContainers(), query);
+  if (liveState(c).status === 'running' || monitorAlive(c)) {
+    if (!force && liveState(c).status === 'running') {
+      throw new ConflictError(
+        `cannot remove container "${c.name}": container is running: stop the container before removing or force remove`,
+      );
+    }
+    await stopContainer(c.id, 0);
+  }
+  // Files first, then the record: an interrupted rm leaves a record that a second rm finishes.
+  removeTreesAsNamespaceRoot(removeContainerDirs(c.id));
+  await updateContainers((doc) => {
+    delete doc.containers[c.id];
+  });
+  return c;
+}
+
+/** docker wait: blocks until the container is not running, then gives its exit code. */
+export async function waitContainer(query: string): Promise<number> {
+  const c = getContainer(loadContainers(), query);
+  for (;;) {
+    const fresh = loadContainers().containers[c.id];
+    if (!fresh) throw new TsctrError(`No such container: ${query}`);
+    const st = liveState(fresh);
+    if (st.status === 'exited' && !monitorAlive(fresh)) return st.exitCode;
+    await sleep(50);
+  }
+}

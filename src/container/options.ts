@@ -1,0 +1,195 @@
+/** Turning docker's run/create flags into a container's configuration, validating all of it first. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { TsctrError } from '../errors.js';
+import { parseBytes } from '../util/units.js';
+import { parsePublish } from '../net/ports.js';
+import type { HostConfig, MountSpec } from './types.js';
+
+export interface RunOptions {
+  image: string;
+  command: string[];
+  name?: string;
+  hostname?: string;
+  env: string[];
+  envFile: string[];
+  workdir?: string;
+  user?: string;
+  entrypoint?: string;
+  volumes: string[];
+  tmpfs: string[];
+  readOnly: boolean;
+  init: boolean;
+  ulimits: string[];
+  memory?: string;
+  cpus?: string;
+  pidsLimit?: string;
+  restart?: string;
+  stopSignal?: string;
+  stopTimeout?: number;
+  labels: string[];
+  pull: string;
+  tty: boolean;
+  interactive: boolean;
+  detach: boolean;
+  rm: boolean;
+  network?: string;
+  publish: string[];
+  publishAll: boolean;
+  platform?: string;
+  capAdd: string[];
+  capDrop: string[];
+}
+
+/** `-e K=V`, `-e K` (taken from our environment, skipped if unset) and --env-file lines. */
+export function parseEnv(env: string[], envFiles: string[]): string[] {
+  const out: string[] = [];
+  const add = (item: string) => {
+    if (item.includes('=')) out.push(item);
+    else if (process.env[item] !== undefined) out.push(`${item}=${process.env[item]}`);
+  };
+  for (const file of envFiles) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      throw new TsctrError(`open ${file}: no such file or directory`);
+    }
+    for (const line of text.split('\n')) {
+      const l = line.replace(/^\s+/, '').replace(/\r$/, '');
+      if (l && !l.startsWith('#')) add(l);
+    }
+  }
+  env.forEach(add);
+  return out;
+}
+
+export function mergeEnv(base: string[], overrides: string[]): string[] {
+  const map = new Map<string, string>();
+  for (const e of [...base, ...overrides]) {
+    const i = e.indexOf('=');
+    map.set(i < 0 ? e : e.slice(0, i), e);
+  }
+  return [...map.values()];
+}
+
+const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+export function parseVolume(spec: string): MountSpec {
+  const parts = spec.split(':');
+  let [src, dst, opts] = parts.length === 1 ? ['', parts[0]!, ''] : [parts[0]!, parts[1] ?? '', parts[2] ?? ''];
+  if (parts.length > 3 || !dst) throw new TsctrError(`invalid volume specification: '${spec}'`);
+  if (!dst.startsWith('/')) throw new TsctrError(`invalid volume specification: '${spec}': destination must be an absolute path`);
+  const flags = opts ? opts.split(',') : [];
+  for (const f of flags) {
+    if (!['ro', 'rw', 'z', 'Z', 'rprivate', 'private', 'rshared', 'shared', 'rslave', 'slave', 'nocopy'].includes(f)) {
+      throw new TsctrError(`invalid mode: ${f}`);
+    }
+  }
+  const readOnly = flags.includes('ro');
+  if (src === '') return { type: 'volume', source: '', destination: path.posix.normalize(dst), readOnly };
+  if (src.startsWith('/') || src.startsWith('.')) {
+    const abs = path.resolve(src);
+    if (!fs.existsSync(abs)) throw new TsctrError(`invalid volume specification: '${spec}': bind source path does not exist: ${abs}`);
+    return { type: 'bind', source: abs, destination: path.posix.normalize(dst), readOnly };
+  }
+  if (!VOLUME_NAME.test(src)) throw new TsctrError(`invalid volume name "${src}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  return { type: 'volume', source: src, destination: path.posix.normalize(dst), readOnly };
+}
+
+export function parseTmpfs(spec: string): MountSpec {
+  const [dst = '', opts = ''] = spec.split(/:(.*)/s);
+  if (!dst.startsWith('/')) throw new TsctrError(`invalid tmpfs specification "${spec}": destination must be an absolute path`);
+  return { type: 'tmpfs', source: '', destination: dst, readOnly: false, options: opts || 'rw,nosuid,nodev,noexec,size=65536k' };
+}
+
+const RLIMITS: Record<string, string> = {
+  core: 'RLIMIT_CORE', cpu: 'RLIMIT_CPU', data: 'RLIMIT_DATA', fsize: 'RLIMIT_FSIZE', locks: 'RLIMIT_LOCKS',
+  memlock: 'RLIMIT_MEMLOCK', msgqueue: 'RLIMIT_MSGQUEUE', nice: 'RLIMIT_NICE', nofile: 'RLIMIT_NOFILE',
+  nproc: 'RLIMIT_NPROC', rss: 'RLIMIT_RSS', rtprio: 'RLIMIT_RTPRIO', rttime: 'RLIMIT_RTTIME',
+  sigpending: 'RLIMIT_SIGPENDING', stack: 'RLIMIT_STACK', as: 'RLIMIT_AS',
+};
+
+export function parseUlimit(spec: string): { name: string; soft: number; hard: number } {
+  const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(spec);
+  const name = m && RLIMITS[m[1]!];
+  if (!m || !name) throw new TsctrError(`invalid ulimit argument: ${spec}`);
+  const soft = Number(m[2]);
+  const hard = m[3] !== undefined ? Number(m[3]) : soft;
+  if (hard !== -1 && soft > hard) throw new TsctrError(`ulimit soft limit must be less than or equal to hard limit: ${soft} > ${hard}`);
+  return { name, soft, hard };
+}
+
+export function parseRestart(spec: string | undefined): HostConfig['restart'] {
+  if (!spec || spec === 'no') return { name: 'no', maxRetries: 0 };
+  const [name, n] = spec.split(':');
+  if (name === 'always' || name === 'unless-stopped') {
+    if (n !== undefined) throw new TsctrError(`maximum retry count cannot be used with restart policy '${name}'`);
+    return { name, maxRetries: 0 };
+  }
+  if (name === 'on-failure') {
+    const max = n === undefined ? 0 : Number(n);
+    if (!Number.isInteger(max) || max < 0) throw new TsctrError(`invalid restart policy: maximum retry count must be a positive integer`);
+    return { name, maxRetries: max };
+  }
+  throw new TsctrError(`invalid restart policy '${spec}': use no, always, unless-stopped or on-failure[:N]`);
+}
+
+export function parseLabels(labels: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of labels) {
+    const i = l.indexOf('=');
+    out[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1);
+  }
+  return out;
+}
+
+const CAPS = [
+  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP',
+  'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER',
+  'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE',
+  'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP',
+  'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF', 'CHECKPOINT_RESTORE',
+];
+
+/** docker's default set. */
+export const DEFAULT_CAPS = [
+  'CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP',
+  'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE',
+];
+
+export function normaliseCap(c: string): string {
+  const name = c.toUpperCase().replace(/^CAP_/, '');
+  if (name !== 'ALL' && !CAPS.includes(name)) throw new TsctrError(`invalid capability: ${c}`);
+  return name;
+}
+
+export function effectiveCaps(add: string[], drop: string[]): string[] {
+  const a = add.map(normaliseCap);
+  const d = drop.map(normaliseCap);
+  let caps = a.includes('ALL') ? [...CAPS] : [...new Set([...DEFAULT_CAPS, ...a])];
+  caps = d.includes('ALL') ? caps.filter((c) => a.includes(c)) : caps.filter((c) => !d.includes(c));
+  return caps.map((c) => `CAP_${c}`);
+}
+
+export function parseResources(o: Pick<RunOptions, 'memory' | 'cpus' | 'pidsLimit'>): Pick<HostConfig, 'memory' | 'nanoCpus' | 'pidsLimit'> {
+  const memory = o.memory ? parseBytes(o.memory) : 0;
+  if (o.memory && memory < 6 * 1024 * 1024) throw new TsctrError('Minimum memory limit allowed is 6MB');
+  const cpus = o.cpus ? Number(o.cpus) : 0;
+  if (o.cpus && !(cpus > 0)) throw new TsctrError(`invalid argument "${o.cpus}" for "--cpus" flag`);
+  const pids = o.pidsLimit ? Number(o.pidsLimit) : 0;
+  if (o.pidsLimit && !Number.isInteger(pids)) throw new TsctrError(`invalid argument "${o.pidsLimit}" for "--pids-limit" flag`);
+  return { memory, nanoCpus: Math.round(cpus * 1e9), pidsLimit: pids };
+}
+
+export function parsePorts(publish: string[]) {
+  return publish.flatMap(parsePublish);
+}
+
+export const NETWORK_MODES = ['pasta', 'slirp4netns', 'none', 'host'];
+
+export function parseNetwork(n: string | undefined): string {
+  if (!n || n === 'default' || n === 'bridge') return 'default';
+  if (NETWORK_MODES.includes(n) || /^container:.+/.test(n)) return n;
+  throw new TsctrError(`network ${n} not found: use pasta, slirp4netns, none, host or container:NAME`);
+}

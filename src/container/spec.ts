@@ -1,0 +1,123 @@
+/**
+ * The spec handed to tsctr-shim: NUL-separated key/value pairs (keys repeat), because argv and env
+ * may hold any byte but NUL and the C side should not need a JSON parser.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import { containerPaths, volumePaths } from '../paths.js';
+import { requireSubIds } from '../rootless/subids.js';
+import { atomicWriteFile, ensureDir } from '../util/fsutil.js';
+import { effectiveCaps } from './options.js';
+import { layersTopFirst } from './create.js';
+import { resolveUser } from './user.js';
+import type { ContainerRecord } from './types.js';
+import type { ImageRecord } from '../image/types.js';
+
+export type Spec = [string, string][];
+
+export function encodeSpec(spec: Spec): Buffer {
+  return Buffer.from(spec.map(([k, v]) => `${k}\0${v}\0`).join(''), 'utf8');
+}
+
+/** 0 → the user, 1.. → the subordinate ranges, the same mapping podman uses. */
+export function idMaps(): { uid: string[]; gid: string[] } {
+  const { uids, gids } = requireSubIds();
+  const me = os.userInfo();
+  const build = (self: number, ranges: { start: number; count: number }[]) => {
+    const out = [`0 ${self} 1`];
+    let next = 1;
+    for (const r of ranges) {
+      out.push(`${next} ${r.start} ${r.count}`);
+      next += r.count;
+    }
+    return out;
+  };
+  return { uid: build(me.uid, uids), gid: build(me.gid, gids) };
+}
+
+function etcFiles(c: ContainerRecord): Spec {
+  const dir = containerPaths.dir(c.id);
+  ensureDir(dir);
+  const hostname = c.config.hostname;
+  atomicWriteFile(containerPaths.etc(c.id, 'hostname'), `${hostname}\n`, 0o644);
+  atomicWriteFile(
+    containerPaths.etc(c.id, 'hosts'),
+    `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname} ${c.name}\n`,
+    0o644,
+  );
+  atomicWriteFile(containerPaths.etc(c.id, 'resolv.conf'), resolvConf(), 0o644);
+  return ['hostname', 'hosts', 'resolv.conf'].map((f) => ['mount', `bind\t${containerPaths.etc(c.id, f)}\t/etc/${f}\trbind`]);
+}
+
+/** The host's resolvers, minus loopback ones (a stub resolver on the host is not reachable from inside). */
+function resolvConf(): string {
+  let text = '';
+  try {
+    text = fs.readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    /* none */
+  }
+  const lines = text.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l));
+  if (!lines.some((l) => /^\s*nameserver/.test(l))) lines.push('nameserver 8.8.8.8');
+  return lines.join('\n').trim() + '\n';
+}
+
+function mountEntries(c: ContainerRecord): Spec {
+  const out: Spec = [];
+  for (const m of c.hostConfig.mounts) {
+    if (m.type === 'tmpfs') {
+      out.push(['mount', `tmpfs\ttmpfs\t${m.destination}\t${m.options ?? ''}`]);
+      continue;
+    }
+    const source = m.type === 'volume' ? volumePaths.data(m.source || `anon-${c.id.slice(0, 12)}-${out.length}`) : m.source;
+    if (m.type === 'volume') ensureDir(source, 0o755);
+    out.push(['mount', `bind\t${source}\t${m.destination}\t${['rbind', m.readOnly ? 'ro' : ''].filter(Boolean).join(',')}`]);
+  }
+  return out;
+}
+
+export function buildRunSpec(c: ContainerRecord, image: ImageRecord, network: Spec): Spec {
+  const maps = idMaps();
+  const user = resolveUser(c.config.user, [containerPaths.upper(c.id), ...layersTopFirst(image)]);
+  const env = c.config.env.some((e) => e.startsWith('HOME=')) ? c.config.env : [...c.config.env, `HOME=${user.home}`];
+  const spec: Spec = [
+    ['id', c.id],
+    ['rootfs', containerPaths.rootfs(c.id)],
+    ...layersTopFirst(image).map((l): [string, string] => ['lower', l]),
+    ['upper', containerPaths.upper(c.id)],
+    ['work', containerPaths.work(c.id)],
+    ['storage', c.storage],
+    ...maps.uid.map((m): [string, string] => ['uidmap', m]),
+    ...maps.gid.map((m): [string, string] => ['gidmap', m]),
+    ['hostname', c.config.hostname],
+    ...network,
+    ...etcFiles(c),
+    ...mountEntries(c),
+    ['readonly', c.hostConfig.readOnly ? '1' : '0'],
+    ['cwd', c.config.workingDir],
+    ['uid', String(user.uid)],
+    ['gid', String(user.gid)],
+    ['groups', user.groups.join(',')],
+    ...[...env, `HOSTNAME=${c.config.hostname}`, ...(c.config.tty ? ['TERM=xterm'] : [])].map((e): [string, string] => ['env', e]),
+    ...[c.path, ...c.args].map((a): [string, string] => ['arg', a]),
+    ...effectiveCaps(c.hostConfig.capAdd, c.hostConfig.capDrop).map((cap): [string, string] => ['cap', cap]),
+    ['no-new-privs', '1'],
+    ...c.hostConfig.ulimits.map((u): [string, string] => ['rlimit', `${u.name} ${u.soft} ${u.hard}`]),
+    ['tty', c.config.tty ? '1' : '0'],
+    ['log', containerPaths.log(c.id)],
+    ['pid-file', containerPaths.pid(c.id)],
+    ['monitor-pid-file', containerPaths.monitorPid(c.id)],
+    ['exit-file', containerPaths.exit(c.id)],
+    ['restart-count-file', containerPaths.restarts(c.id)],
+    ['init', c.hostConfig.init ? '1' : '0'],
+    ['restart', restartValue(c)],
+  ];
+  return spec;
+}
+
+function restartValue(c: ContainerRecord): string {
+  const r = c.hostConfig.restart;
+  if (r.name === 'on-failure') return `on-failure:${r.maxRetries}`;
+  if (r.name === 'always' || r.name === 'unless-stopped') return 'always';
+  return 'no';
+}

@@ -1,0 +1,83 @@
+/** What tsctr remembers about a container (containers.json); live state comes from the monitor's files. */
+export interface PortBinding {
+  hostIp: string;
+  hostPort: number;
+  containerPort: number;
+  protocol: 'tcp' | 'udp';
+}
+
+export interface MountSpec {
+  type: 'bind' | 'volume' | 'tmpfs';
+  source: string; // host path, volume name, or '' for tmpfs
+  destination: string;
+  readOnly: boolean;
+  options?: string; // tmpfs data
+}
+
+export interface ContainerConfig {
+  image: string; // as the user named it
+  entrypoint: string[] | null;
+  cmd: string[] | null;
+  env: string[];
+  workingDir: string;
+  user: string;
+  hostname: string;
+  labels: Record<string, string>;
+  stopSignal: string;
+  stopTimeout: number;
+  tty: boolean;
+  openStdin: boolean;
+  exposedPorts: string[];
+}
+
+export interface HostConfig {
+  mounts: MountSpec[];
+  readOnly: boolean;
+  init: boolean;
+  ulimits: { name: string; soft: number; hard: number }[];
+  restart: { name: 'no' | 'always' | 'on-failure' | 'unless-stopped'; maxRetries: number };
+  autoRemove: boolean;
+  network: string; // pasta | slirp4netns | none | host | container:NAME
+  portBindings: PortBinding[];
+  memory: number;
+  nanoCpus: number;
+  pidsLimit: number;
+  capAdd: string[];
+  capDrop: string[];
+  privileged: boolean;
+}
+
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  imageId: string;
+  created: string;
+  path: string;
+  args: string[];
+  config: ContainerConfig;
+  hostConfig: HostConfig;
+  storage: 'overlay' | 'fuse-overlayfs';
+  /** Set while a start is in progress or done; the monitor's files say whether it still runs. */
+  startedAt?: string;
+  /** Host ports as bound at the last start (a requested port 0 resolved to a real one). */
+  ports?: PortBinding[];
+  /** True once `stop` was asked for, so a restart policy does not bring it back. */
+  stoppedByUser?: boolean;
+}
+
+export interface ContainersDoc {
+  schemaVersion: number;
+  containers: Record<string, ContainerRecord>;
+}
+
+export type Status = 'created' | 'running' | 'exited';
+
+export interface LiveState {
+  status: Status;
+  pid: number;
+  monitorPid: number;
+  exitCode: number;
+  startedAt: string;
+  finishedAt: string;
+  restarts: number;
+}

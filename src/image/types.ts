@@ -1,0 +1,80 @@
+/** The OCI/docker JSON shapes we read, reduced to the fields tsctr uses. */
+import type { Platform } from './platform.js';
+
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  platform?: Platform & { 'os.version'?: string };
+  annotations?: Record<string, string>;
+}
+
+export interface ImageManifest {
+  schemaVersion: number;
+  mediaType?: string;
+  config: Descriptor;
+  layers: Descriptor[];
+}
+
+export interface ImageIndex {
+  schemaVersion: number;
+  mediaType?: string;
+  manifests: Descriptor[];
+}
+
+export interface HistoryEntry {
+  created?: string;
+  created_by?: string;
+  comment?: string;
+  empty_layer?: boolean;
+}
+
+export interface ContainerConfig {
+  User?: string;
+  Env?: string[];
+  Cmd?: string[] | null;
+  Entrypoint?: string[] | null;
+  WorkingDir?: string;
+  ExposedPorts?: Record<string, object>;
+  Volumes?: Record<string, object>;
+  Labels?: Record<string, string> | null;
+  StopSignal?: string;
+}
+
+export interface ImageConfig {
+  architecture: string;
+  os: string;
+  variant?: string;
+  created?: string;
+  author?: string;
+  config?: ContainerConfig;
+  rootfs: { type: string; diff_ids: string[] };
+  history?: HistoryEntry[];
+}
+
+/** One image in the local store. Identity is the config digest, as in docker. */
+export interface ImageRecord {
+  id: string;
+  repoTags: string[];
+  repoDigests: string[];
+  manifestDigest: string;
+  layers: string[];
+  size: number;
+  created: string;
+  architecture: string;
+  os: string;
+  pulledAt: string;
+}
+
+export interface LayerRecord {
+  diffId: string;
+  size: number;
+  compressedDigest?: string;
+  compressedSize?: number;
+}
+
+export interface ImagesDoc {
+  schemaVersion: number;
+  images: Record<string, ImageRecord>;
+  layers: Record<string, LayerRecord>;
+}

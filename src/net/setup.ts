@@ -1,0 +1,101 @@
+/**
+ * A container's network, as shim spec entries. The default is pasta (from the passt package): it
+ * gives the container a copy of the host's addresses and forwards published ports itself, keeping the
+ * client's source address, with no daemon and no NAT. `none`, `host` and `container:NAME` need no
+ * helper at all.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import dgram from 'node:dgram';
+import { TsctrError } from '../errors.js';
+import { findTool } from '../rootless/userns.js';
+import type { ContainerRecord, PortBinding } from '../container/types.js';
+import type { Spec } from '../container/spec.js';
+
+export function defaultNetwork(): string {
+  return process.env.TSCTR_NETWORK || 'pasta';
+}
+
+function unprivilegedPortStart(): number {
+  try {
+    return Number(fs.readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim());
+  } catch {
+    return 1024;
+  }
+}
+
+/** Binds and releases the port, so a conflict is reported before anything starts; returns the port. */
+async function probePort(b: PortBinding): Promise<number> {
+  const host = b.hostIp || '0.0.0.0';
+  const what = `${host}:${b.hostPort}/${b.protocol}`;
+  try {
+    if (b.protocol === 'udp') {
+      const sock = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+      await new Promise<void>((resolve, reject) => {
+        sock.once('error', reject);
+        sock.bind(b.hostPort, host, () => resolve());
+      });
+      const port = sock.address().port;
+      sock.close();
+      return port;
+    }
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port: b.hostPort, host, exclusive: true }, () => resolve());
+    });
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise((r) => server.close(r));
+    return port;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new TsctrError(`failed to bind port ${what}: listen ${b.protocol} ${host}:${b.hostPort}: bind: address already in use`);
+    if (code === 'EACCES' && b.hostPort < unprivilegedPortStart()) {
+      throw new TsctrError(
+        `failed to bind port ${what}: ports below ${unprivilegedPortStart()} are privileged; as root run 'sysctl net.ipv4.ip_unprivileged_port_start=${b.hostPort}' (persist it in /etc/sysctl.d/) or publish a higher port`,
+      );
+    }
+    if (code === 'EADDRNOTAVAIL') throw new TsctrError(`failed to bind port ${what}: ${host} is not an address of this host`);
+    throw new TsctrError(`failed to bind port ${what}: ${(e as Error).message}`);
+  }
+}
+
+/** Concrete host ports (a requested 0 becomes a free port), checked to be bindable. */
+export async function resolvePorts(bindings: PortBinding[]): Promise<PortBinding[]> {
+  const out: PortBinding[] = [];
+  for (const b of bindings) out.push({ ...b, hostPort: await probePort(b) });
+  return out;
+}
+
+function pastaPortArgs(ports: PortBinding[], proto: 'tcp' | 'udp'): string[] {
+  const mine = ports.filter((p) => p.protocol === proto);
+  const flag = proto === 'tcp' ? '-t' : '-u';
+  if (mine.length === 0) return [flag, 'none'];
+  return mine.flatMap((p) => [flag, `${p.hostIp ? `${p.hostIp}/` : ''}${p.hostPort}:${p.containerPort}`]);
+}
+
+export interface NetworkPlan {
+  spec: Spec;
+  ports: PortBinding[];
+}
+
+export async function planNetwork(c: ContainerRecord, runningPid: (name: string) => number): Promise<NetworkPlan> {
+  const mode = c.hostConfig.network === 'default' ? defaultNetwork() : c.hostConfig.network;
+  if (mode === 'none') return { spec: [['network', 'none']], ports: [] };
+  if (mode === 'host') return { spec: [['network', 'host']], ports: [] };
+  if (mode.startsWith('container:')) {
+    const pid = runningPid(mode.slice('container:'.length));
+    return { spec: [['network', `netns:/proc/${pid}/ns/net`]], ports: [] };
+  }
+  if (mode === 'pasta') {
+    const pasta = findTool('pasta');
+    if (!pasta) throw new TsctrError(`pasta not found: install the 'passt' package (Debian/Ubuntu: apt-get install passt), or use --network none`);
+    const ports = await resolvePorts(c.hostConfig.portBindings);
+    // The monitor runs this once the namespaces exist and before the program starts, so the
+    // network is up when the program first looks; pasta then backgrounds itself.
+    const args = ['--config-net', '--quiet', ...pastaPortArgs(ports, 'tcp'), ...pastaPortArgs(ports, 'udp'), '-T', 'none', '-U', 'none'];
+    const argv = ['/bin/sh', '-c', 'exec "$0" "$@" "$TSCTR_PID"', pasta, ...args];
+    return { spec: [['network', 'none'], ...argv.map((a): [string, string] => ['prestart', a])], ports };
+  }
+  throw new TsctrError(`network mode ${mode} is not supported yet: use pasta, none, host or container:NAME`);
+}

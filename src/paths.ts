@@ -1,0 +1,76 @@
+/**
+ * Where tsctr keeps things. Persistent data follows XDG_DATA_HOME; volatile state lives under
+ * XDG_RUNTIME_DIR (a tmpfs emptied at boot), so a reboot is detectable by its absence.
+ */
+import os from 'node:os';
+import path from 'node:path';
+
+export interface GlobalOptions {
+  root?: string;
+  runroot?: string;
+  logLevel?: string;
+}
+
+export const globals: GlobalOptions = {};
+
+function home(): string {
+  return process.env.HOME || os.homedir();
+}
+
+export function dataRoot(): string {
+  if (globals.root) return path.resolve(globals.root);
+  if (process.env.TSCTR_ROOT) return path.resolve(process.env.TSCTR_ROOT);
+  const base = process.env.XDG_DATA_HOME || path.join(home(), '.local', 'share');
+  return path.join(base, 'tsctr');
+}
+
+export function runRoot(): string {
+  if (globals.runroot) return path.resolve(globals.runroot);
+  if (process.env.TSCTR_RUNROOT) return path.resolve(process.env.TSCTR_RUNROOT);
+  const xdg = process.env.XDG_RUNTIME_DIR;
+  if (xdg) return path.join(xdg, 'tsctr');
+  // No runtime dir (su/sudo sessions): a per-user dir in /tmp, which is also cleared at boot on most systems.
+  return path.join(os.tmpdir(), `tsctr-run-${process.getuid?.() ?? 0}`);
+}
+
+export function configHome(): string {
+  return process.env.XDG_CONFIG_HOME || path.join(home(), '.config');
+}
+
+export const storePaths = {
+  imagesIndex: () => path.join(dataRoot(), 'images.json'),
+  lockFile: () => path.join(dataRoot(), 'store.lock'),
+  blobs: () => path.join(dataRoot(), 'blobs', 'sha256'),
+  blob: (digest: string) => path.join(dataRoot(), 'blobs', 'sha256', hexOf(digest)),
+  layers: () => path.join(dataRoot(), 'layers'),
+  layer: (diffId: string) => path.join(dataRoot(), 'layers', hexOf(diffId)),
+  tmp: () => path.join(dataRoot(), 'tmp'),
+};
+
+export function hexOf(digest: string): string {
+  const i = digest.indexOf(':');
+  return i >= 0 ? digest.slice(i + 1) : digest;
+}
+
+export const containerPaths = {
+  index: () => path.join(dataRoot(), 'containers.json'),
+  dir: (id: string) => path.join(dataRoot(), 'containers', id),
+  upper: (id: string) => path.join(dataRoot(), 'containers', id, 'upper'),
+  work: (id: string) => path.join(dataRoot(), 'containers', id, 'work'),
+  log: (id: string) => path.join(dataRoot(), 'containers', id, 'ctr.log'),
+  /** Persistent, so the last exit code survives a reboot. */
+  exit: (id: string) => path.join(dataRoot(), 'containers', id, 'exit'),
+  spec: (id: string) => path.join(dataRoot(), 'containers', id, 'spec'),
+  etc: (id: string, file: string) => path.join(dataRoot(), 'containers', id, file),
+  /** Volatile: gone after a reboot, which is how we know nothing from before it still runs. */
+  run: (id: string) => path.join(runRoot(), 'containers', id),
+  rootfs: (id: string) => path.join(runRoot(), 'containers', id, 'rootfs'),
+  pid: (id: string) => path.join(runRoot(), 'containers', id, 'pid'),
+  monitorPid: (id: string) => path.join(runRoot(), 'containers', id, 'monitor.pid'),
+  restarts: (id: string) => path.join(runRoot(), 'containers', id, 'restarts'),
+};
+
+export const volumePaths = {
+  dir: () => path.join(dataRoot(), 'volumes'),
+  data: (name: string) => path.join(dataRoot(), 'volumes', name, '_data'),
+};

@@ -1,0 +1,98 @@
+/**
+ * The few syscalls Node does not expose, reached through koffi.
+ * Loaded lazily: commands that only read state never pay for the FFI.
+ */
+import { createRequire } from 'node:module';
+import { extractAsset, isSea } from '../runtime/assets.js';
+
+type Fn = (...args: unknown[]) => number;
+interface Libc {
+  flock: Fn;
+  mknod: Fn;
+  lsetxattr: Fn;
+  lgetxattr: Fn;
+  prctl: Fn;
+  errno: () => number;
+}
+
+let libc: Libc | undefined;
+
+/**
+ * koffi ships prebuilt N-API binaries (no compiler at install time). The single executable embeds
+ * the native module and loads it directly; its JS wrapper only adds deprecation shims.
+ */
+function loadKoffi() {
+  if (isSea()) {
+    const mod = { exports: {} as Record<string, unknown> };
+    process.dlopen(mod, extractAsset('koffi.node', 0o700));
+    return mod.exports as { load: (lib: string) => { func: (sig: string) => Fn }; decode: (p: unknown, t: string) => unknown };
+  }
+  return createRequire(import.meta.url)('koffi');
+}
+
+function load(): Libc {
+  if (libc) return libc;
+  const koffi = loadKoffi();
+  const lib = koffi.load('libc.so.6');
+  const errnoLoc = lib.func('int *__errno_location(void)');
+  libc = {
+    flock: lib.func('int flock(int fd, int op)'),
+    mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+    lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
+    lgetxattr: lib.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
+    prctl: lib.func('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)'),
+    errno: () => koffi.decode(errnoLoc(), 'int') as number,
+  };
+  return libc;
+}
+
+export class SyscallError extends Error {
+  constructor(readonly call: string, readonly errno: number, path?: string) {
+    super(`${call}${path ? ` ${path}` : ''}: errno ${errno}`);
+  }
+}
+
+function check(call: string, rc: number, path?: string): void {
+  if (rc < 0) throw new SyscallError(call, load().errno(), path);
+}
+
+export const LOCK_SH = 1;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+
+/** Blocking flock on an open fd; the kernel drops it if the process dies, so no stale locks. */
+export function flock(fd: number, op: number): void {
+  check('flock', load().flock(fd, op));
+}
+
+const S_IFCHR = 0o020000;
+
+/** Overlay's whiteout: a 0/0 character device, which Linux >= 5.8 lets an unprivileged user create. */
+export function mknodWhiteout(path: string): void {
+  check('mknod', load().mknod(path, S_IFCHR, 0), path);
+}
+
+const S_IFIFO = 0o010000;
+
+export function mkfifo(path: string, mode: number): void {
+  check('mknod', load().mknod(path, S_IFIFO | (mode & 0o7777), 0), path);
+}
+
+export function lsetxattr(path: string, name: string, value: Buffer): void {
+  check('lsetxattr', load().lsetxattr(path, name, value, value.length, 0), path);
+}
+
+export function lgetxattr(path: string, name: string): Buffer | undefined {
+  const buf = Buffer.alloc(4096);
+  const n = load().lgetxattr(path, name, buf, buf.length);
+  if (n < 0) return undefined;
+  return buf.subarray(0, n);
+}
+
+const PR_SET_PDEATHSIG = 1;
+
+/** Have the kernel send `signal` to this process when its parent dies. */
+export function setParentDeathSignal(signal: number): void {
+  check('prctl', load().prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0));
+}

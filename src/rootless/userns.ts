@@ -1,0 +1,99 @@
+/**
+ * Entering a user namespace. Node cannot unshare(CLONE_NEWUSER) itself (it is multi-threaded), so
+ * the work that must own files as other uids (layer extraction, deleting layers) runs in a child
+ * started through util-linux `unshare --map-auto --map-root-user`, which maps 0 → the user and
+ * 1.. → the /etc/subuid range via the setuid newuidmap/newgidmap, as podman does.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import { TsctrError } from '../errors.js';
+import { requireSubIds } from './subids.js';
+import { isSea } from '../runtime/assets.js';
+
+const MARK = 'TSCTR_USERNS';
+
+export function isRealRoot(): boolean {
+  return process.getuid?.() === 0 && process.env[MARK] !== '1';
+}
+
+/** True when this process may chown to image uids: real root, or already inside our namespace. */
+export function canOwnImageFiles(): boolean {
+  return process.getuid?.() === 0;
+}
+
+/** How to start this same program again: the SEA binary alone, or node + its flags + the script. */
+export function selfCommand(): string[] {
+  if (isSea()) return [process.execPath];
+  return [process.execPath, ...process.execArgv, process.argv[1]!];
+}
+
+
+
+export function findTool(name: string): string | undefined {
+  for (const dir of (process.env.PATH || '/usr/local/bin:/usr/bin:/bin').split(':').concat(['/usr/bin', '/usr/sbin'])) {
+    const p = `${dir}/${name}`;
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {
+      /* keep looking */
+    }
+  }
+  return undefined;
+}
+
+function unshareArgv(): string[] {
+  requireSubIds();
+  for (const tool of ['newuidmap', 'newgidmap']) {
+    if (!findTool(tool)) {
+      throw new TsctrError(`${tool} not found: install the 'uidmap' package (Debian/Ubuntu: apt-get install uidmap)`);
+    }
+  }
+  const unshare = findTool('unshare');
+  if (!unshare) throw new TsctrError(`unshare not found: install the 'util-linux' package`);
+  return [unshare, '--map-auto', '--map-root-user'];
+}
+
+/**
+ * Re-run this very command inside the user namespace, with the same stdio, and return its exit
+ * code. Signals from the terminal reach both processes (same process group), so Ctrl-C works.
+ */
+export function reexecInUserNamespace(args: string[]): Promise<number> {
+  const argv = [...unshareArgv(), ...selfCommand(), ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), {
+      stdio: 'inherit',
+      env: { ...process.env, [MARK]: '1', TSCTR_PARENT_PID: String(process.pid) },
+    });
+    const forward = (sig: NodeJS.Signals) => child.kill(sig);
+    process.on('SIGTERM', forward);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      process.off('SIGTERM', forward);
+      resolve(code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0));
+    });
+  });
+}
+
+/** Delete trees whose files belong to subordinate uids: only root in the namespace may. */
+export function removeTreesAsNamespaceRoot(paths: string[]): void {
+  if (paths.length === 0) return;
+  const argv = canOwnImageFiles() ? ['rm', '-rf', '--', ...paths] : [...unshareArgv(), 'rm', '-rf', '--', ...paths];
+  const r = spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status !== 0) {
+    throw new TsctrError(`removing ${paths.join(' ')} failed: ${r.stderr?.toString().trim() || `exit ${r.status}`}`);
+  }
+}
+
+/**
+ * In the namespaced child: die with the CLI that started it, so that killing `tsctr` (even with
+ * SIGKILL) never leaves a pull running on in the background.
+ */
+export async function bindLifetimeToParent(): Promise<void> {
+  if (process.env[MARK] !== '1' || !process.env.TSCTR_PARENT_PID) return;
+  const { setParentDeathSignal } = await import('./syscalls.js');
+  setParentDeathSignal(os.constants.signals.SIGKILL);
+  // The parent may have died before the signal was armed.
+  if (String(process.ppid) !== process.env.TSCTR_PARENT_PID) process.exit(137);
+}

@@ -1,0 +1,147 @@
+/*
+ * The two setup processes of a container.
+ *
+ *   monitor ──fork──> setup: user namespace (mapped by the monitor with newuidmap), the other
+ *                     namespaces, root filesystem (fuse-overlayfs lives here, outside the pid ns)
+ *                     ──clone(CLONE_PARENT)──> init: pid 1 of the new pid namespace; it is the
+ *                     monitor's own child, so the monitor can wait for it directly.
+ *
+ * Both report on the SOCK_SEQPACKET `sock` (messages below); it is close-on-exec, so the monitor
+ * seeing EOF without an error means the user's program was exec'ed.
+ *   setup -> monitor  "U"              user namespace created, please write its id maps
+ *   monitor -> setup  "G"              maps written (also: prestart hook done, to init)
+ *   setup -> monitor  "P INIT FUSE"    host pids of the container init and of fuse-overlayfs (0)
+ *   init -> monitor   "T" + fd         the pty master (SCM_RIGHTS)
+ *   any -> monitor    "E CODE MESSAGE" failed; the sender exits with CODE
+ */
+#include "shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int same_ns(int fd, const char *self)
+{
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && stat(self, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+static void container_init(const struct spec *s, const int stdio[3])
+{
+	int master = -1, slave = -1;
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); /* die with a monitor that dies during setup */
+	setup_mounts(s, &master, &slave);
+	if (master >= 0) {
+		if (msg_send(g_errfd, "T", master) < 0)
+			failsys(EX_SETUP, "send pty master");
+		close(master);
+	}
+	enter_rootfs(s->rootfs);
+	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+		failsys(EX_SETUP, "sethostname %s", s->hostname);
+	/* Own session: terminal signals of an attached monitor must not reach the container. */
+	setsid();
+	if (slave >= 0) {
+		if (ioctl(slave, TIOCSCTTY, 0) < 0)
+			failsys(EX_SETUP, "ioctl TIOCSCTTY");
+		for (int fd = 0; fd < 3; fd++)
+			dup2(slave, fd);
+		close(slave);
+	} else {
+		int in = stdio[0];
+		if (in < 0 && (in = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+			failsys(EX_SETUP, "open /dev/null");
+		if (dup2(in, 0) < 0 || dup2(stdio[1], 1) < 0 || dup2(stdio[2], 2) < 0)
+			failsys(EX_SETUP, "dup2 stdio");
+	}
+	setup_process(s, 1);
+	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	exec_program(s, spec_flag(s->init));
+}
+
+void container_setup_child(const struct spec *s, int sock, const int stdio[3])
+{
+	g_errfd = sock;
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+
+	const char *net = s->network ? s->network : "none";
+	int newnet = strcmp(net, "none") == 0, netfd = -1, userfd = -1, in_userns = 0;
+	if (strncmp(net, "netns:", 6) == 0) {
+		if ((netfd = open(net + 6, O_RDONLY | O_CLOEXEC)) < 0)
+			failsys(EX_SETUP, "open network namespace %s", net + 6);
+	} else if (!newnet && strcmp(net, "host") != 0) {
+		fail(EX_SETUP, "unknown network \"%s\"", net);
+	}
+
+	if (s->userns) {
+		if ((userfd = open(s->userns, O_RDONLY | O_CLOEXEC)) < 0)
+			failsys(EX_SETUP, "open user namespace %s", s->userns);
+	} else if (netfd >= 0) {
+		/* Joining a netns needs CAP_SYS_ADMIN over its owner: another container's netns
+		 * means sharing that container's user namespace, as podman does. */
+		userfd = ioctl(netfd, NS_GET_USERNS);
+		if (userfd >= 0 && same_ns(userfd, "/proc/self/ns/user")) {
+			close(userfd);
+			userfd = -1;
+		}
+	}
+	if (userfd >= 0) {
+		if (setns(userfd, CLONE_NEWUSER) < 0)
+			failsys(EX_SETUP, "setns user namespace %s", s->userns ? s->userns : "of the network namespace");
+		close(userfd);
+		in_userns = 1;
+	} else if (s->uidmap.n) {
+		if (unshare(CLONE_NEWUSER) < 0)
+			failsys(EX_SETUP, "unshare user namespace");
+		char buf[8];
+		if (msg_send(sock, "U", -1) < 0 || msg_recv(sock, buf, sizeof buf, NULL) <= 0 || buf[0] != 'G')
+			_exit(EX_SETUP); /* the monitor reports what went wrong */
+		in_userns = 1;
+	}
+	if (in_userns) {
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			failsys(EX_SETUP, "become root in the user namespace (is the user mapped to 0?)");
+		setgroups(0, NULL); /* denied when setgroups is disabled: harmless */
+	}
+	if (netfd >= 0) {
+		if (setns(netfd, CLONE_NEWNET) < 0)
+			failsys(EX_SETUP, "setns network namespace %s", net + 6);
+		close(netfd);
+	}
+	if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | (newnet ? CLONE_NEWNET : 0)) < 0)
+		failsys(EX_SETUP, "unshare mount/uts/ipc%s namespaces", newnet ? "/net" : "");
+	unshare(CLONE_NEWCGROUP); /* not everywhere permitted; optional like in runc rootless */
+	if (newnet)
+		loopback_up();
+
+	/* Before the pid namespace: our first child after unshare(CLONE_NEWPID) becomes its pid 1,
+	 * and fuse-overlayfs must stay invisible and unkillable from inside. */
+	pid_t fuse = mount_rootfs(s, in_userns);
+	g_kill_on_fail = fuse;
+	/* pivot_root re-roots every process of the mount namespace that shares the old root:
+	 * fuse-overlayfs must keep its view of the host, so the container gets a copy. */
+	if (fuse > 0 && unshare(CLONE_NEWNS) < 0)
+		failsys(EX_SETUP, "unshare mount namespace");
+	if (unshare(CLONE_NEWPID) < 0)
+		failsys(EX_SETUP, "unshare pid namespace");
+	pid_t init = (pid_t)syscall(SYS_clone, CLONE_PARENT, 0, 0, 0, 0);
+	if (init < 0)
+		failsys(EX_SETUP, "clone container init");
+	if (init == 0) {
+		g_kill_on_fail = 0;
+		container_init(s, stdio);
+	}
+	char msg[64];
+	snprintf(msg, sizeof msg, "P %d %d", (int)init, (int)fuse);
+	msg_send(sock, msg, -1);
+	_exit(0);
+}

@@ -1,0 +1,215 @@
+/* Copying a container process's I/O (and logging it in podman's k8s-file format). */
+#include "shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct termios saved_tio;
+static int saved_tio_fd = -1;
+
+int tty_raw(int fd)
+{
+	struct termios t;
+	if (tcgetattr(fd, &saved_tio) < 0)
+		return -1;
+	t = saved_tio;
+	cfmakeraw(&t);
+	if (tcsetattr(fd, TCSANOW, &t) < 0)
+		return -1;
+	saved_tio_fd = fd;
+	return 0;
+}
+
+void tty_restore(void)
+{
+	if (saved_tio_fd >= 0)
+		tcsetattr(saved_tio_fd, TCSANOW, &saved_tio);
+	saved_tio_fd = -1;
+}
+
+void copy_winsize(int from, int to)
+{
+	struct winsize ws;
+	if (ioctl(from, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
+		ioctl(to, TIOCSWINSZ, &ws);
+}
+
+void relay_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	int sigs[] = {SIGCHLD, SIGWINCH, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaddset(set, sigs[i]);
+}
+
+/* One log line per output line: "TIME STREAM F text"; a chunk's unterminated tail is "P". */
+static void log_chunk(int fd, const char *stream, const char *buf, size_t n)
+{
+	char ts[48], full[80], part[80];
+	fmt_rfc3339nano(ts);
+	int lf = snprintf(full, sizeof full, "%s %s F ", ts, stream);
+	int lp = snprintf(part, sizeof part, "%s %s P ", ts, stream);
+	struct iovec iov[3 * 32];
+	int k = 0;
+	const char *p = buf, *end = buf + n;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+		iov[k].iov_base = nl ? full : part;
+		iov[k++].iov_len = (size_t)(nl ? lf : lp);
+		iov[k].iov_base = (void *)p;
+		iov[k++].iov_len = (size_t)(e - p);
+		iov[k].iov_base = "\n";
+		iov[k++].iov_len = 1;
+		p = nl ? nl + 1 : end;
+		if (k == sizeof iov / sizeof iov[0] || p >= end) {
+			if (writev(fd, iov, k) < 0 && errno != EINTR)
+				return; /* a full disk must not take the container down */
+			k = 0;
+		}
+	}
+}
+
+static void pump(struct relay *r, int *fd, const char *stream, int *dst)
+{
+	char buf[8192];
+	ssize_t n = read(*fd, buf, sizeof buf);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) { /* EOF, or EIO from a pty master once every slave is closed */
+		close(*fd);
+		*fd = -1;
+		return;
+	}
+	if (r->logfd >= 0)
+		log_chunk(r->logfd, stream, buf, (size_t)n);
+	if (*dst >= 0 && write_all(*dst, buf, (size_t)n) < 0)
+		*dst = -1; /* our reader went away: keep logging */
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void reap(struct relay *r, long *exited_at)
+{
+	int st;
+	pid_t w;
+	while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (w == r->pid) {
+			r->status = st;
+			*exited_at = now_ms();
+		} else if (r->other && w == *r->other) {
+			*r->other = 0;
+		}
+	}
+}
+
+void relay_run(struct relay *r)
+{
+	char ibuf[4096];
+	size_t ilen = 0, ioff = 0;
+	long exited_at = 0;
+	int out1 = r->attach ? 1 : -1, out2 = r->attach ? 2 : -1;
+	if (r->in >= 0)
+		fcntl(r->in, F_SETFL, fcntl(r->in, F_GETFL) | O_NONBLOCK);
+	/* A SIGCHLD read before we started would otherwise be lost. */
+	reap(r, &exited_at);
+	for (;;) {
+		int done = exited_at != 0;
+		if (done && r->out < 0 && r->err < 0)
+			break;
+		/* After the exit, drain what is buffered but do not wait on processes that
+		 * outlived it and still hold the output open (a backgrounded child of exec). */
+		if (done && now_ms() - exited_at > 2000)
+			break;
+		struct pollfd p[5];
+		int n = 0, iout = -1, ierr = -1, isrc = -1, iin = -1;
+		p[n++] = (struct pollfd){.fd = r->sigfd, .events = POLLIN};
+		if (r->out >= 0)
+			p[iout = n++] = (struct pollfd){.fd = r->out, .events = POLLIN};
+		if (r->err >= 0)
+			p[ierr = n++] = (struct pollfd){.fd = r->err, .events = POLLIN};
+		if (!done && r->in >= 0) {
+			if (ilen == 0 && r->src >= 0)
+				p[isrc = n++] = (struct pollfd){.fd = r->src, .events = POLLIN};
+			else if (ilen > 0)
+				p[iin = n++] = (struct pollfd){.fd = r->in, .events = POLLOUT};
+		}
+		int k = poll(p, (nfds_t)n, done ? 200 : -1);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (k == 0)
+			break; /* exited, and the outputs have been quiet */
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(r->sigfd, &si, sizeof si) == sizeof si) {
+				int sig = (int)si.ssi_signo;
+				if (sig == SIGCHLD) {
+					reap(r, &exited_at);
+				} else if (sig == SIGWINCH) {
+					if (r->tty && r->out >= 0)
+						copy_winsize(0, r->out);
+				} else {
+					if (sig == SIGTERM)
+						r->got_term = 1;
+					if (r->forward && !exited_at)
+						kill(r->pid, sig);
+				}
+			}
+		}
+		if (iout >= 0 && p[iout].revents)
+			pump(r, &r->out, "stdout", &out1);
+		if (ierr >= 0 && p[ierr].revents)
+			pump(r, &r->err, "stderr", &out2);
+		if (isrc >= 0 && p[isrc].revents) {
+			ssize_t m = read(r->src, ibuf, sizeof ibuf);
+			if (m > 0) {
+				ilen = (size_t)m;
+				ioff = 0;
+			} else if (m == 0 || (errno != EINTR && errno != EAGAIN)) {
+				r->src = -1;
+				if (!r->tty) { /* the container sees EOF on its stdin */
+					close(r->in);
+					r->in = -1;
+				}
+			}
+		}
+		if (iin >= 0 && p[iin].revents) {
+			ssize_t m = write(r->in, ibuf + ioff, ilen - ioff);
+			if (m > 0) {
+				ioff += (size_t)m;
+				if (ioff == ilen)
+					ilen = 0;
+			} else if (m < 0 && errno != EINTR && errno != EAGAIN) {
+				ilen = 0; /* the container closed its stdin */
+				r->src = -1;
+				close(r->in);
+				r->in = -1;
+			}
+		}
+	}
+	if (r->out >= 0)
+		close(r->out);
+	if (r->err >= 0)
+		close(r->err);
+	r->out = r->err = -1;
+	while (!exited_at && waitpid(r->pid, &r->status, 0) < 0 && errno == EINTR)
+		;
+}

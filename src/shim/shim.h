@@ -1,0 +1,104 @@
+/*
+ * tsctr-shim: container creator, per-container monitor, exec helper and minimal init.
+ * The Node CLI prepares everything and hands over a spec file; see README.md next to this file.
+ */
+#ifndef TSCTR_SHIM_H
+#define TSCTR_SHIM_H
+
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Exit codes with the meaning docker gives them. */
+#define EX_SETUP 125
+#define EX_NOEXEC 126
+#define EX_NOTFOUND 127
+
+#define MSG_MAX 2048
+
+struct strlist {
+	char **v; /* NULL-terminated */
+	int n;
+};
+
+struct spec {
+	const char *id, *rootfs, *upper, *work, *storage, *hostname, *network, *userns, *cwd;
+	const char *uid, *gid, *groups, *log, *pid_file, *exit_file, *restart, *restart_count_file;
+	const char *monitor_pid_file, *pid, *readonly, *nnp, *tty, *stdin_, *attach, *detach, *init;
+	struct strlist lower, uidmap, gidmap, mounts, env, argv, caps, rlimits, exit_command, prestart;
+};
+
+/* spec.c */
+int spec_load(const char *path, struct spec *s, char *err, size_t errsz);
+int spec_flag(const char *v);
+
+/* util.c */
+extern int g_errfd;          /* setup children report failures on this socket */
+extern pid_t g_kill_on_fail; /* a helper the failing setup child must take down with it */
+void fail(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+void failsys(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+void warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *errstr(int err); /* strerror with a lower-case first letter, like Go prints it */
+int write_all(int fd, const void *buf, size_t len);
+int write_file_atomic(const char *path, const char *data, size_t len);
+void fmt_rfc3339nano(char out[48]);
+int msg_send(int sock, const char *s, int fd);
+ssize_t msg_recv(int sock, char *buf, size_t sz, int *fd);
+void ensure_stdio(void);
+void child_reset_signals(void);
+int devnull_stdio(int keep_stderr);
+int find_in_path(const char *name, const char *pathenv, char *out, size_t outsz);
+int lookpath(const char *file, const char *pathenv, char *out, size_t outsz, char *err, size_t errsz);
+pid_t spawn_capture(char *const argv[], int *outfd);
+int wait_capture(pid_t pid, int outfd, char *out, size_t outsz);
+int mkdir_p(const char *path, mode_t mode);
+int exit_code_of(int status);
+
+/* ns.c */
+int map_ids(pid_t pid, const struct spec *s, char *err, size_t errsz);
+void loopback_up(void);
+void setup_process(const struct spec *s, int create_cwd);
+void exec_program(const struct spec *s, int via_init) __attribute__((noreturn));
+int cap_parse(const struct strlist *caps, uint64_t *mask, char *err, size_t errsz);
+
+/* mounts.c */
+pid_t mount_rootfs(const struct spec *s, int in_userns);
+void setup_mounts(const struct spec *s, int *master, int *slave);
+void enter_rootfs(const char *rootfs);
+int resolve_in_root(const char *root, const char *path, int create, char *out, size_t outsz);
+#define RESOLVE_NOCREATE 0
+#define RESOLVE_MKDIR 1
+#define RESOLVE_MKFILE 2
+
+/* relay.c: copies container I/O, logs it, waits for the process */
+struct relay {
+	int out, err;   /* container output read ends; with a tty out is the master, err -1 */
+	int in;         /* container stdin write end (pipe or master), -1 if none */
+	int src;        /* our stdin to copy into `in`, -1 if not copying */
+	int attach;     /* also copy output to our fds 1/2 */
+	int logfd;      /* k8s-file log, -1 if none */
+	int tty;        /* out is a pty master: follow SIGWINCH */
+	int forward;    /* forward INT/TERM/HUP/QUIT/USR1/USR2 to pid */
+	int sigfd;
+	pid_t pid;      /* the process we wait for */
+	pid_t *other;   /* another child we must notice dying (fuse-overlayfs); zeroed when reaped */
+	int status;
+	int got_term;   /* SIGTERM was received */
+};
+void relay_run(struct relay *r);
+void relay_signals(sigset_t *set);
+void copy_winsize(int from, int to);
+int tty_raw(int fd);
+void tty_restore(void);
+
+/* entry points */
+int cmd_run(const char *specfile);
+int cmd_exec(const char *specfile);
+int cmd_init(int argc, char **argv);
+
+/* container.c */
+void container_setup_child(const struct spec *s, int sock, const int stdio[3]) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+
+/** Private by default: one user's state is nobody else's business. */
+export function ensureDir(dir: string, mode = 0o700): void {
+  fs.mkdirSync(dir, { recursive: true, mode });
+}
+
+export function tmpName(dir: string, prefix: string): string {
+  return path.join(dir, `${prefix}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`);
+}
+
+/**
+ * Write-then-rename with fsync, so a reader never sees a half-written file and a crash leaves
+ * either the old or the new content.
+ */
+export function atomicWriteFile(file: string, data: string | Buffer, mode = 0o600): void {
+  const tmp = tmpName(path.dirname(file), `.${path.basename(file)}`);
+  const fd = fs.openSync(tmp, 'wx', mode);
+  try {
+    fs.writeFileSync(fd, data);
+    fs.fsyncSync(fd);
+  } catch (e) {
+    fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  fs.closeSync(fd);
+  fs.renameSync(tmp, file);
+}
+
+export function readFileIfExists(file: string): Buffer | undefined {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+export function pathExists(p: string): boolean {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Is a process with this pid alive? A zombie is not: it has exited, nobody reaped it yet. */
+export function pidAlive(pid: number): boolean {
+  if (!(pid > 0)) return false;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}

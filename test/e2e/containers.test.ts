@@ -1,0 +1,196 @@
+/**
+ * Containers end to end, run as an unprivileged user: real namespaces, a real overlay root, the
+ * C monitor, docker's commands and exit codes.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { Sandbox, subordinateStart } from '../support/harness.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, fn: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (fn()) return;
+    await sleep(50);
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+/** Processes of this user whose command line mentions the sandbox (monitors, containers, helpers). */
+function processesOf(sb: Sandbox): string[] {
+  const out = spawnSync('ps', ['-u', String(process.getuid!()), '-o', 'pid=,args='], { encoding: 'utf8' }).stdout;
+  return out.split('\n').filter((l) => l.includes(sb.dir) && !l.includes(' ps '));
+}
+
+function mountsOf(sb: Sandbox): string[] {
+  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(sb.dir));
+}
+
+describe('containers', () => {
+  const sb = new Sandbox('ctr');
+  before(() => {
+    sb.ok(['pull', '-q', 'busybox']);
+  });
+  after(() => {
+    sb.run(['rm', '-f', ...sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean)]);
+    sb.cleanup();
+  });
+
+  test('run: id is root inside, exit codes and streams are the container\'s', () => {
+    const r = sb.run(['run', '--rm', 'busybox', 'sh', '-c', 'id; echo to-stderr >&2; exit 3']);
+    assert.equal(r.code, 3);
+    assert.match(r.stdout, /^uid=0\(root\) gid=0\(root\)/);
+    assert.equal(r.stderr, 'to-stderr\n');
+  });
+
+  test('126 and 127 like docker, 125 for engine errors', () => {
+    const nf = sb.run(['run', '--rm', 'busybox', 'nosuchcommand']);
+    assert.equal(nf.code, 127);
+    assert.match(nf.stderr, /executable file not found in \$PATH/);
+    const dir = sb.run(['run', '--rm', 'busybox', '/etc']);
+    assert.equal(dir.code, 126);
+    const bad = sb.run(['run', '--rm', '--ulimit', 'nofile=x', 'busybox', 'true']);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /^Error: invalid ulimit argument/);
+    const unknown = sb.run(['run', '--bogus-flag', 'busybox']);
+    assert.equal(unknown.code, 125);
+    assert.equal(sb.ok(['ps', '-aq']).trim(), '', 'failed runs with --rm leave nothing');
+  });
+
+  test('isolation: own hostname and pid namespace, no host files, sysrq not writable', () => {
+    const marker = path.join(os.homedir(), `.tsctr-marker-${process.pid}`);
+    fs.writeFileSync(marker, 'secret');
+    try {
+      const out = sb.ok(['run', '--rm', '--hostname', 'box1', 'busybox', 'sh', '-c',
+        `hostname; ps -o pid= | wc -l; cat ${marker} 2>&1; ls /home 2>&1; echo 1 > /proc/sysrq-trigger 2>&1 && echo WROTE-SYSRQ; cat /proc/kcore | wc -c`]);
+      const lines = out.trim().split('\n');
+      assert.equal(lines[0], 'box1');
+      assert.ok(Number(lines[1]) <= 3, `only the container's processes: ${lines[1]}`);
+      assert.doesNotMatch(out, /secret/);
+      assert.doesNotMatch(out, /WROTE-SYSRQ/);
+      assert.equal(lines.at(-1), '0', '/proc/kcore is masked');
+    } finally {
+      fs.rmSync(marker);
+    }
+  });
+
+  test('the chroot-in-chroot escape does not reach the host', () => {
+    const host = fs.readdirSync('/').sort().join(' ');
+    const out = sb.ok(['run', '--rm', 'busybox', 'sh', '-c', 'mkdir -p /x && chroot /x /bin/true 2>/dev/null; cd / && mkdir -p e && chroot e sh -c "cd ../../../..; ls /" 2>&1; ls / | sort | tr "\\n" " "']);
+    assert.notEqual(out.trim().split('\n').at(-1)?.trim(), host);
+    assert.doesNotMatch(out, /\bhome\b.*\bvar\b.*\bwork\b/);
+  });
+
+  test('bind mounts: files created inside belong to the user outside; chown 33 works in the writable layer', () => {
+    const dir = fs.mkdtempSync(path.join(sb.dir, 'bind-'));
+    sb.ok(['run', '--rm', '-v', `${dir}:/data`, 'busybox', 'sh', '-c', 'echo hi > /data/f && touch /x && chown 33:33 /x && ls -ln /x']);
+    assert.equal(fs.statSync(path.join(dir, 'f')).uid, process.getuid!());
+    assert.equal(fs.readFileSync(path.join(dir, 'f'), 'utf8'), 'hi\n');
+    const ro = sb.run(['run', '--rm', '-v', `${dir}:/data:ro`, 'busybox', 'touch', '/data/g']);
+    assert.notEqual(ro.code, 0);
+  });
+
+  test('-e, --env-file, -w, -u, --entrypoint follow docker\'s rules', () => {
+    const envFile = path.join(sb.dir, 'env');
+    fs.writeFileSync(envFile, '# comment\nFROM_FILE=yes\n');
+    const out = sb.ok(['run', '--rm', '-e', 'A=1', '--env-file', envFile, '-w', '/tmp', '-u', 'nobody', 'busybox', 'sh', '-c', 'echo $A $FROM_FILE $(pwd) $(id -u)']);
+    assert.equal(out.trim(), '1 yes /tmp 65534');
+    assert.equal(sb.ok(['run', '--rm', '--entrypoint', 'echo', 'busybox', 'from', 'entrypoint']).trim(), 'from entrypoint');
+    assert.equal(sb.ok(['run', '--rm', '-u', '33:33', 'busybox', 'id', '-u']).trim(), '33');
+  });
+
+  test('detached: outlives the CLI, shows Up in ps, logs, exec, stop, start keeps the writable layer', async () => {
+    const id = sb.ok(['run', '-d', '--name', 'sleeper', 'busybox', 'sh', '-c', 'echo started; trap "echo bye; exit 0" TERM; while true; do sleep 0.1; done']).trim();
+    assert.match(id, /^[a-f0-9]{64}$/);
+    await until('log line', () => sb.ok(['logs', 'sleeper']).includes('started'));
+    const ps = sb.ok(['ps']);
+    assert.match(ps, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$/m);
+    assert.match(ps, new RegExp(`^${id.slice(0, 12)}\\s+busybox\\s+"sh -c 'echo starte…"\\s+.+ago\\s+Up .+\\s+sleeper$`, 'm'));
+    assert.equal(sb.ok(['exec', 'sleeper', 'hostname']).trim(), id.slice(0, 12));
+    assert.equal(sb.run(['exec', 'sleeper', 'sh', '-c', 'exit 4']).code, 4);
+    sb.ok(['exec', 'sleeper', 'sh', '-c', 'echo kept > /kept && rm /bin/wget']);
+    assert.equal(sb.ok(['stop', 'sleeper']).trim(), 'sleeper');
+    assert.match(sb.ok(['logs', 'sleeper']), /bye/);
+    assert.match(sb.ok(['ps', '-a', '--filter', 'name=sleeper', '--format', '{{.Status}}']), /^Exited \(0\)/);
+    assert.equal(sb.ok(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'sleeper']).trim(), 'exited 0');
+    sb.ok(['start', 'sleeper']);
+    assert.equal(sb.ok(['exec', 'sleeper', 'cat', '/kept']).trim(), 'kept');
+    assert.notEqual(sb.run(['exec', 'sleeper', 'ls', '/bin/wget']).code, 0, 'a deleted lower-layer file stays deleted');
+    const rmRunning = sb.run(['rm', 'sleeper']);
+    assert.equal(rmRunning.code, 125);
+    assert.match(rmRunning.stderr, /container is running/);
+    sb.ok(['rm', '-f', 'sleeper']);
+    await until('processes gone', () => processesOf(sb).length === 0);
+    assert.deepEqual(mountsOf(sb), []);
+  });
+
+  test('stop uses the stop signal, then SIGKILL after the timeout', async () => {
+    sb.ok(['run', '-d', '--name', 'stubborn', '--stop-signal', 'SIGUSR1', 'busybox', 'sh', '-c', 'trap "" TERM USR1; while true; do sleep 0.1; done']);
+    const t0 = Date.now();
+    sb.ok(['stop', '-t', '1', 'stubborn']);
+    const took = Date.now() - t0;
+    assert.ok(took >= 900 && took < 6000, `took ${took} ms`);
+    assert.equal(sb.ok(['inspect', '-f', '{{.State.ExitCode}}', 'stubborn']).trim(), '137');
+    sb.ok(['rm', 'stubborn']);
+  });
+
+  test('kill, wait, rename, --rm with -d, --init', async () => {
+    sb.ok(['run', '-d', '--name', 'k', 'busybox', 'sleep', '30']);
+    const waiter = sb.runAsync(['wait', 'k']);
+    sb.ok(['kill', '-s', 'KILL', 'k']);
+    const w = await waiter;
+    assert.equal(w.stdout.trim(), '137');
+    sb.ok(['rename', 'k', 'k2']);
+    assert.match(sb.ok(['ps', '-a', '--format', '{{.Names}}']), /^k2$/m);
+    sb.ok(['rm', 'k2']);
+    sb.ok(['run', '-d', '--rm', '--name', 'ephemeral', 'busybox', 'true']);
+    await until('--rm removed it', () => !sb.ok(['ps', '-a', '--format', '{{.Names}}']).includes('ephemeral'));
+    assert.equal(sb.ok(['run', '--rm', '--init', 'busybox', 'sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "']).includes('init'), true);
+  });
+
+  test('names are unique: of two concurrent runs with one name exactly one wins', async () => {
+    const results = await Promise.all([0, 1].map(() => sb.runAsync(['run', '-d', '--name', 'dup', 'busybox', 'sleep', '30'])));
+    const codes = results.map((r) => r.code).sort();
+    assert.deepEqual(codes, [0, 125]);
+    assert.match(results.find((r) => r.code === 125)!.stderr, /The container name "\/dup" is already in use/);
+    assert.equal(sb.ok(['ps', '-aq']).trim().split('\n').length, 1);
+    sb.ok(['rm', '-f', 'dup']);
+  });
+
+  test('20 detached containers at once all start, and rm -f leaves no process or mount', async () => {
+    const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => sb.runAsync(['run', '-d', '--name', `many${i}`, 'busybox', 'sleep', '60'])));
+    runs.forEach((r, i) => assert.equal(r.code, 0, `many${i}: ${r.stderr}`));
+    assert.equal(sb.ok(['ps', '-q']).trim().split('\n').length, 20);
+    sb.ok(['rm', '-f', ...runs.map((_, i) => `many${i}`)]);
+    await until('no processes', () => processesOf(sb).length === 0);
+    assert.deepEqual(mountsOf(sb), []);
+    assert.equal(sb.ok(['ps', '-aq']).trim(), '');
+  });
+
+  test('the writable layer lives under the user\'s store, owned by subordinate ids for chowned files', () => {
+    const id = sb.ok(['create', 'busybox', 'sh', '-c', 'touch /owned && chown 33:33 /owned']).trim();
+    sb.ok(['start', '-a', id]);
+    const st = fs.statSync(path.join(sb.root, 'containers', id, 'upper', 'owned'));
+    assert.equal(st.uid, subordinateStart('uid') + 32);
+    sb.ok(['rm', id]);
+  });
+
+  test('a container whose monitor died shows as Exited, never Up', async () => {
+    sb.ok(['run', '-d', '--name', 'orphan', 'busybox', 'sleep', '60']);
+    const pid = Number(sb.ok(['inspect', '-f', '{{.State.Pid}}', 'orphan']).trim());
+    process.kill(pid, 'SIGKILL');
+    await until('exited', () => sb.ok(['ps', '-a', '--filter', 'name=orphan', '--format', '{{.State}}']).trim() === 'exited');
+    sb.ok(['rm', 'orphan']);
+  });
+
+  test('resource limits degrade to one clear warning', () => {
+    const r = sb.run(['run', '--rm', '--memory', '64m', '--pids-limit', '100', 'busybox', 'true']);
+    assert.equal(r.code, 0);
+    assert.match(r.stderr, /WARNING: --memory, --pids-limit ignored/);
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * The headline: `tsctr run -d -p 8080:80 nginx` as an ordinary user, answered with a real HTTP
+ * request through the published port, then stopped, removed and its image deleted.
+ */
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { Sandbox } from '../support/harness.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function get(url: string, ms = 10_000): Promise<string> {
+  const end = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      return await res.text();
+    } catch (e) {
+      last = e;
+      await sleep(50);
+    }
+  }
+  throw new Error(`no answer from ${url}: ${String(last)}`);
+}
+
+function helperProcesses(): string[] {
+  const out = spawnSync('ps', ['-u', String(process.getuid!()), '-o', 'args='], { encoding: 'utf8' }).stdout;
+  return out.split('\n').filter((l) => /^(\S*\/)?(pasta|passt|slirp4netns)( |$)/.test(l));
+}
+
+describe('published ports (acceptance scenario)', () => {
+  const sb = new Sandbox('net');
+  after(() => {
+    sb.run(['rm', '-f', ...sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean)]);
+    sb.cleanup();
+  });
+
+  test('run -d -p 8080:80 nginx serves, ps/port/inspect show it, logs have the request, stop uses SIGQUIT, rm + rmi leave nothing', async () => {
+    const helpersBefore = helperProcesses().length;
+    const r = sb.run(['run', '-d', '-p', '8080:80', 'nginx']);
+    assert.equal(r.code, 0, r.stderr);
+    const id = r.stdout.trim();
+    assert.match(id, /^[a-f0-9]{64}$/);
+    const page = await get('http://127.0.0.1:8080/');
+    assert.match(page, /Welcome to nginx/);
+    const ps = sb.ok(['ps']);
+    assert.match(ps, new RegExp(`^${id.slice(0, 12)}\\s+nginx\\s+.*Up .*0\\.0\\.0\\.0:8080->80/tcp`, 'm'));
+    assert.equal(sb.ok(['port', id]).trim(), '80/tcp -> 0.0.0.0:8080');
+    assert.equal(sb.ok(['inspect', '-f', '{{json .NetworkSettings.Ports}}', id]).trim(), '{"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"8080"}]}');
+    await sleep(200);
+    assert.match(sb.ok(['logs', id]), /"GET \/ HTTP\/1\.1" 200/);
+    const t0 = Date.now();
+    sb.ok(['stop', id]);
+    assert.ok(Date.now() - t0 < 5000, 'nginx quit on SIGQUIT without waiting for the SIGKILL timeout');
+    assert.equal(sb.ok(['inspect', '-f', '{{.State.ExitCode}}', id]).trim(), '0');
+    await assert.rejects(get('http://127.0.0.1:8080/', 500));
+    sb.ok(['rm', id]);
+    sb.ok(['rmi', 'nginx']);
+    assert.deepEqual(fs.readdirSync(path.join(sb.root, 'layers')), []);
+    assert.deepEqual(fs.readdirSync(path.join(sb.root, 'containers')), []);
+    assert.equal(helperProcesses().length, helpersBefore, 'no network helper left behind');
+  });
+
+  test('a port already in use is a clear error and leaves nothing behind', async () => {
+    const blocker = net.createServer().listen(18081, '0.0.0.0');
+    await new Promise((r) => blocker.once('listening', r));
+    try {
+      const r = sb.run(['run', '-d', '--name', 'clash', '-p', '18081:80', 'nginx']);
+      assert.equal(r.code, 125);
+      assert.match(r.stderr, /^Error: .*address already in use/);
+      assert.doesNotMatch(sb.ok(['ps', '-a']), /clash/);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  test('-p with a random host port, an IP, udp, and ranges', async () => {
+    const id = sb.ok(['run', '-d', '-p', '80', '-p', '127.0.0.1:18090-18091:8000-8001', '-p', '18092:53/udp', 'nginx']).trim();
+    const ports = sb.ok(['port', id]).trim().split('\n');
+    const random = ports.find((l) => l.startsWith('80/tcp -> 0.0.0.0:'));
+    assert.ok(random, ports.join('\n'));
+    const hostPort = Number(random.split(':').at(-1));
+    assert.ok(hostPort > 1024);
+    assert.match(await get(`http://127.0.0.1:${hostPort}/`), /Welcome to nginx/);
+    assert.ok(ports.includes('8000/tcp -> 127.0.0.1:18090'));
+    assert.ok(ports.includes('8001/tcp -> 127.0.0.1:18091'));
+    assert.ok(ports.includes('53/udp -> 0.0.0.0:18092'));
+    sb.ok(['rm', '-f', id]);
+  });
+
+  test('ports below the unprivileged start get an explanation', () => {
+    const start = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'));
+    if (start <= 80) return;
+    const r = sb.run(['run', '-d', '-p', '80:80', 'nginx']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /ip_unprivileged_port_start/);
+  });
+
+  test('--network none has only loopback; host shares the host network', () => {
+    const none = sb.ok(['run', '--rm', '--network', 'none', 'busybox', 'cat', '/proc/net/dev']);
+    assert.deepEqual(none.split('\n').slice(2).filter(Boolean).map((l) => l.trim().split(':')[0]), ['lo']);
+    const host = sb.ok(['run', '--rm', '--network', 'host', 'busybox', 'cat', '/proc/net/dev']);
+    assert.ok(host.split('\n').slice(2).filter(Boolean).length > 1);
+  });
+});
