@@ -8,6 +8,7 @@ import { TsctrError } from '../errors.js';
 import { containerPaths, storePaths } from '../paths.js';
 import { getImage, loadImages, readImageConfig } from '../image/store.js';
 import { ensureDir } from '../util/fsutil.js';
+import { resolvePorts } from '../net/setup.js';
 import { log } from '../util/log.js';
 import { assertNameFree, newContainerId, updateContainers, validName } from './store.js';
 import { randomName } from './names.js';
@@ -79,6 +80,8 @@ export async function createContainer(o: RunOptions, image: ImageRecord): Promis
     log.warn(`published ports are discarded when using ${hostConfig.network} network mode`);
     hostConfig.portBindings = [];
   }
+  // A taken host port is found now, before anything is written (start checks again).
+  await resolvePorts(hostConfig.portBindings.filter((b) => b.hostPort !== 0));
   const stopTimeout = o.stopTimeout ?? 10;
   if (!Number.isInteger(stopTimeout) || stopTimeout < -1) throw new TsctrError(`invalid --stop-timeout ${o.stopTimeout}`);
 

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
-import { TsctrError } from '../errors.js';
+import { ReportedError, TsctrError } from '../errors.js';
 import { containerPaths, globals } from '../paths.js';
 import { getImage, loadImages } from '../image/store.js';
 import { selfCommand } from '../rootless/userns.js';
@@ -101,8 +101,7 @@ export async function startContainer(query: string, opts: StartOptions): Promise
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.on(s, ignore);
   const code = await new Promise<number>((resolve) => child.on('exit', (code, sig) => resolve(code ?? (sig ? 128 + 9 : 125))));
   await synced;
-  const r = parseSync(line);
-  // The shim has printed its own error line when attached.
-  if (!r.ok && line === '') throw new TsctrError(`container monitor failed (exit ${code})`, code || 125);
+  // A start that failed was already explained by the shim on stderr.
+  if (!parseSync(line).ok) throw new ReportedError(code || 125);
   return code;
 }

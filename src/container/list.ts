@@ -117,7 +117,8 @@ export function listContainers(o: PsOptions = {}, now = Date.now()): ContainerRo
     const st = liveState(c);
     if (!showAll && st.status !== 'running') continue;
     if (!preds.every((p) => p(c, st))) continue;
-    const command = [c.path, ...c.args].join(' ');
+    // docker quotes the arguments that contain spaces.
+    const command = [c.path, ...c.args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' ');
     rows.push({
       Command: JSON.stringify(o.noTrunc ? command : ellipsis(command, 20)),
       CreatedAt: goTime(c.created),

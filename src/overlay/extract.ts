@@ -158,7 +158,10 @@ class Extractor {
     }
   }
 
-  /** Skips block-aligned runs of zeros, leaving holes, so sparse files stay sparse. */
+  /**
+   * Leaves runs of zeros unwritten so that they become holes: regions never written read back as
+   * zeros after the final ftruncate, and a block nothing was written to takes no space.
+   */
   private write(fd: number, buf: Buffer, pos: number, holes: boolean): void {
     if (!holes) {
       fs.writeSync(fd, buf, 0, buf.length, pos);
@@ -166,10 +169,10 @@ class Extractor {
     }
     let i = 0;
     while (i < buf.length) {
-      const blockEnd = Math.min(buf.length, i + (BLOCK - ((pos + i) % BLOCK)));
-      const piece = buf.subarray(i, blockEnd);
-      if (!(piece.length === BLOCK && piece.equals(ZERO))) fs.writeSync(fd, piece, 0, piece.length, pos + i);
-      i = blockEnd;
+      const end = Math.min(buf.length, i + (BLOCK - ((pos + i) % BLOCK)));
+      const piece = buf.subarray(i, end);
+      if (!piece.equals(ZERO.subarray(0, piece.length))) fs.writeSync(fd, piece, 0, piece.length, pos + i);
+      i = end;
     }
   }
 
@@ -181,13 +184,14 @@ class Extractor {
       return;
     }
     const name = parts.at(-1)!;
+    // aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs): meaningless for overlay.
+    if (parts.some((p) => p.startsWith('.wh..wh.') && p !== OPAQUE)) return;
     if (name === OPAQUE) {
       const dir = this.parentOf(parts, e.path);
       for (const x of OPAQUE_XATTRS) lsetxattr(dir, x, Buffer.from('y'));
       return;
     }
     if (name.startsWith(WHITEOUT)) {
-      if (name.startsWith('.wh..wh.')) return; // aufs bookkeeping, meaningless here
       const target = path.join(this.parentOf(parts, e.path), name.slice(WHITEOUT.length));
       this.clear(target, false);
       mknodWhiteout(target);

@@ -1,6 +1,7 @@
 /* `tsctr-shim run`: create the container, then stay as its monitor (logs, exit code, restarts). */
 #include "shim.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -81,6 +82,59 @@ static void stop_fuse(pid_t *fuse)
 	waitpid(*fuse, NULL, 0);
 done:
 	*fuse = 0;
+}
+
+/*
+ * Helpers started for the container (pasta, which daemonizes from the prestart hook)
+ * are orphans adopted by us as subreaper. They would outlive the container — pasta
+ * holds its network namespace open — so once the container is gone, end them all.
+ */
+static void stop_children(void)
+{
+	pid_t self = getpid(), kids[256];
+	int n = 0;
+	DIR *d = opendir("/proc");
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) && n < 256) {
+		char path[300], buf[512];
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t len = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = 0;
+		char *rp = strrchr(buf, ')');
+		int ppid = 0;
+		if (rp && sscanf(rp + 2, "%*c %d", &ppid) == 1 && ppid == self)
+			kids[n++] = (pid_t)atoi(e->d_name);
+	}
+	closedir(d);
+	for (int i = 0; i < n; i++)
+		kill(kids[i], SIGTERM);
+	for (int t = 0; t < 100 && n > 0; t++) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		int alive = 0;
+		for (int i = 0; i < n; i++)
+			if (kids[i] && kill(kids[i], 0) == 0)
+				alive = 1;
+			else
+				kids[i] = 0;
+		if (!alive)
+			return;
+		struct timespec ts = {0, 10000000};
+		nanosleep(&ts, NULL);
+	}
+	for (int i = 0; i < n; i++)
+		if (kids[i] && kill(kids[i], SIGKILL) == 0)
+			waitpid(kids[i], NULL, 0);
 }
 
 static int run_hook(const struct strlist *argv, pid_t init, char *err, size_t errsz)
@@ -415,6 +469,7 @@ int cmd_run(const char *specfile)
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		int rc = start_container(&s, &c);
 		if (rc && first) {
+			stop_children();
 			tty_restore();
 			report_error(rc, c.msg);
 			return rc;
@@ -445,6 +500,7 @@ int cmd_run(const char *specfile)
 			closefd(&r.in);
 			closefd(&c.in);
 			stop_fuse(&c.fuse);
+			stop_children();
 			code = exit_code_of(r.status);
 		}
 		first = 0;

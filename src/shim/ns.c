@@ -215,6 +215,14 @@ static void apply_rlimits(const struct strlist *l)
 void setup_process(const struct spec *s, int create_cwd)
 {
 	char err[256];
+	/* Wait for the prestart hook (e.g. network setup) while still root with full
+	 * credentials: once we switch ids the process is no longer dumpable, and the
+	 * hook (pasta) could not open our namespaces through /proc any more. */
+	if (s->prestart.n) {
+		char buf[8];
+		if (msg_recv(g_errfd, buf, sizeof buf, NULL) <= 0 || buf[0] != 'G')
+			_exit(EX_SETUP);
+	}
 	apply_rlimits(&s->rlimits);
 	umask(022);
 
@@ -283,13 +291,6 @@ void exec_program(const struct spec *s, int via_init)
 	int code = lookpath(s->argv.v[0], env_path(s), path, sizeof path, err, sizeof err);
 	if (code)
 		fail(code, "%s", err);
-
-	/* Wait for the prestart hook (e.g. network setup) before running user code. */
-	if (s->prestart.n) {
-		char buf[8];
-		if (msg_recv(g_errfd, buf, sizeof buf, NULL) <= 0 || buf[0] != 'G')
-			_exit(EX_SETUP);
-	}
 
 	/* Nothing of ours may leak into the container; the sync socket closes at exec. */
 	if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) < 0)

@@ -130,7 +130,11 @@ function parseOperand(tok: string, rest: string[]): Operand {
     const [name, ...path] = tok.split('.');
     return { t: 'field', base: name!, path };
   }
-  if (/^[A-Za-z_]\w*$/.test(tok)) return { t: 'ident', name: tok };
+  if (/^[A-Za-z_]\w*$/.test(tok)) {
+    // Like Go, an unknown function is a parse error, not a surprise at execution.
+    if (!(tok in FUNCS)) fail(`function "${tok}" not defined`);
+    return { t: 'ident', name: tok };
+  }
   fail(`unexpected "${tok}" in operand`);
 }
 

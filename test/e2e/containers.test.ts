@@ -60,6 +60,10 @@ describe('containers', () => {
     const unknown = sb.run(['run', '--bogus-flag', 'busybox']);
     assert.equal(unknown.code, 125);
     assert.equal(sb.ok(['ps', '-aq']).trim(), '', 'failed runs with --rm leave nothing');
+    const kept = sb.run(['run', '--name', 'failed', 'busybox', 'nosuchcommand']);
+    assert.equal(kept.code, 127);
+    assert.match(sb.ok(['ps', '-a', '--filter', 'name=failed', '--format', '{{.Status}}']), /Created|Exited/, 'without --rm the container stays, as with docker');
+    sb.ok(['rm', 'failed']);
   });
 
   test('isolation: own hostname and pid namespace, no host files, sysrq not writable', () => {
@@ -110,7 +114,7 @@ describe('containers', () => {
     await until('log line', () => sb.ok(['logs', 'sleeper']).includes('started'));
     const ps = sb.ok(['ps']);
     assert.match(ps, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$/m);
-    assert.match(ps, new RegExp(`^${id.slice(0, 12)}\\s+busybox\\s+"sh -c 'echo starte…"\\s+.+ago\\s+Up .+\\s+sleeper$`, 'm'));
+    assert.match(ps, new RegExp(`^${id.slice(0, 12)}\\s+busybox\\s+"sh -c 'echo started…"\\s+.+ago\\s+Up .+\\s+sleeper$`, 'm'));
     assert.equal(sb.ok(['exec', 'sleeper', 'hostname']).trim(), id.slice(0, 12));
     assert.equal(sb.run(['exec', 'sleeper', 'sh', '-c', 'exit 4']).code, 4);
     sb.ok(['exec', 'sleeper', 'sh', '-c', 'echo kept > /kept && rm /bin/wget']);
@@ -158,18 +162,18 @@ describe('containers', () => {
     const codes = results.map((r) => r.code).sort();
     assert.deepEqual(codes, [0, 125]);
     assert.match(results.find((r) => r.code === 125)!.stderr, /The container name "\/dup" is already in use/);
-    assert.equal(sb.ok(['ps', '-aq']).trim().split('\n').length, 1);
+    assert.equal(sb.ok(['ps', '-aq', '--filter', 'name=^dup$']).trim().split('\n').length, 1);
     sb.ok(['rm', '-f', 'dup']);
   });
 
   test('20 detached containers at once all start, and rm -f leaves no process or mount', async () => {
     const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => sb.runAsync(['run', '-d', '--name', `many${i}`, 'busybox', 'sleep', '60'])));
     runs.forEach((r, i) => assert.equal(r.code, 0, `many${i}: ${r.stderr}`));
-    assert.equal(sb.ok(['ps', '-q']).trim().split('\n').length, 20);
+    assert.equal(sb.ok(['ps', '-q', '--filter', 'name=^many']).trim().split('\n').length, 20);
     sb.ok(['rm', '-f', ...runs.map((_, i) => `many${i}`)]);
     await until('no processes', () => processesOf(sb).length === 0);
     assert.deepEqual(mountsOf(sb), []);
-    assert.equal(sb.ok(['ps', '-aq']).trim(), '');
+    assert.equal(sb.ok(['ps', '-aq', '--filter', 'name=^many']).trim(), '');
   });
 
   test('the writable layer lives under the user\'s store, owned by subordinate ids for chowned files', () => {

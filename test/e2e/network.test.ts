@@ -71,7 +71,7 @@ describe('published ports (acceptance scenario)', () => {
     try {
       const r = sb.run(['run', '-d', '--name', 'clash', '-p', '18081:80', 'nginx']);
       assert.equal(r.code, 125);
-      assert.match(r.stderr, /^Error: .*address already in use/);
+      assert.match(r.stderr, /^Error: .*address already in use/m);
       assert.doesNotMatch(sb.ok(['ps', '-a']), /clash/);
     } finally {
       blocker.close();

@@ -11,33 +11,9 @@ import zlib from 'node:zlib';
 import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Sandbox, REGISTRY, mirrorConf } from '../support/harness.js';
+import { tarEntry, tarOf } from '../support/tar.js';
 
 const sha = (b: Buffer) => `sha256:${crypto.createHash('sha256').update(b).digest('hex')}`;
-
-/** A ustar header + body, hand-made so that it can carry names no well-behaved tar tool writes. */
-function tarEntry(name: string, body: Buffer, type = '0', linkname = ''): Buffer {
-  const h = Buffer.alloc(512);
-  h.write(name, 0, 100);
-  h.write('0000644\0', 100);
-  h.write('0000000\0', 108);
-  h.write('0000000\0', 116);
-  h.write(body.length.toString(8).padStart(11, '0') + '\0', 124);
-  h.write('00000000000\0', 136);
-  h.write('        ', 148);
-  h.write(type, 156);
-  h.write(linkname, 157, 100);
-  h.write('ustar\0', 257);
-  h.write('00', 263);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
-  const pad = Buffer.alloc((512 - (body.length % 512)) % 512);
-  return Buffer.concat([h, body, pad]);
-}
-
-function tarOf(...entries: Buffer[]): Buffer {
-  return Buffer.concat([...entries, Buffer.alloc(1024)]);
-}
 
 interface Evil {
   manifest: Buffer;
@@ -65,8 +41,8 @@ function evilImage(tar: Buffer): Evil {
  */
 function startProxy(): Promise<{ server: http.Server; host: string }> {
   const images: Record<string, Evil> = {
-    'evil/traversal': evilImage(tarOf(tarEntry('ok.txt', Buffer.from('fine')), tarEntry('../../escaped.txt', Buffer.from('pwned')))),
-    'evil/symlink': evilImage(tarOf(tarEntry('link', Buffer.alloc(0), '2', '/tmp'), tarEntry('link/escaped-through-link.txt', Buffer.from('pwned')))),
+    'evil/traversal': evilImage(tarOf(tarEntry('ok.txt', 'fine'), tarEntry('../../escaped.txt', 'pwned'))),
+    'evil/symlink': evilImage(tarOf(tarEntry('link', '', { type: '2', linkname: '/tmp' }), tarEntry('link/escaped-through-link.txt', 'pwned'))),
   };
   const server = http.createServer((req, res) => {
     const url = req.url ?? '';
