@@ -29,15 +29,16 @@ export class RunCommand extends ContainerCreateCommand {
     const opts = this.runOptions(this.detach, this.rm);
     const image = await ensureImage(this.image, this.pull, this.platform);
     const c = await createContainer(opts, image);
-    let code: number;
+    let running = false;
     try {
-      code = await startContainer(c.id, { attach: !this.detach, interactive: this.interactive });
-    } catch (e) {
-      // A container that never started is not worth keeping with --rm (docker removes it too).
-      if (this.rm) await removeContainer(c.id, true).catch(() => undefined);
-      throw e;
+      const code = await startContainer(c.id, { attach: !this.detach, interactive: this.interactive });
+      running = this.detach;
+      if (this.detach) this.out(c.id);
+      return code;
+    } finally {
+      // With --rm, what is not running any more goes: an attached container that exited, or one that
+      // never started. A detached one is removed by its monitor when it exits.
+      if (this.rm && !running) await removeContainer(c.id, true).catch(() => undefined);
     }
-    if (this.detach) this.out(c.id);
-    return code;
   }
 }

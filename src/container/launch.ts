@@ -23,9 +23,12 @@ export interface StartOptions {
   interactive: boolean;
 }
 
-/** The command the monitor runs after the container exits (removal for --rm). */
-function exitCommand(c: ContainerRecord): Spec {
-  if (!c.hostConfig.autoRemove) return [];
+/**
+ * The command the monitor runs after a detached --rm container exits. Attached runs need none: the
+ * CLI is still there and removes the container itself, without starting another process.
+ */
+function exitCommand(c: ContainerRecord, attach: boolean): Spec {
+  if (!c.hostConfig.autoRemove || attach) return [];
   const argv = [...selfCommand(), ...(globals.root ? ['--root', globals.root] : []), 'container', 'cleanup', c.id];
   return argv.map((a) => ['exit-command', a]);
 }
@@ -68,7 +71,7 @@ export async function startContainer(query: string, opts: StartOptions): Promise
     ...buildRunSpec(c, image, net.spec),
     ['attach', opts.attach ? '1' : '0'],
     ['stdin', opts.interactive ? '1' : '0'],
-    ...exitCommand(c),
+    ...exitCommand(c, opts.attach),
   ];
   atomicWriteFile(containerPaths.spec(c.id), encodeSpec(spec));
   await updateContainers((doc) => {

@@ -2,136 +2,192 @@
  * Extracting one image layer into an empty directory. Layers are untrusted: no entry may create or
  * change anything outside the directory — not by `..` or absolute paths, not through a symlink the
  * layer made earlier, not by hard-linking something outside. Whiteouts become what overlayfs reads
- * (0/0 character devices; opaque directories as xattrs for kernel overlay and fuse-overlayfs).
+ * (0/0 character devices; opaque directories as xattrs for kernel overlay with `userxattr` and for
+ * fuse-overlayfs), and overlay metadata coming from the layer itself is never trusted.
+ *
+ * The extractor is the only writer in the directory while it runs, so what it has checked (with
+ * lstat, never following a link) stays true; the checks are cached and the cache is invalidated on
+ * every removal.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { LayerError } from '../errors.js';
+import { LayerError, errorMessage } from '../errors.js';
 import { lsetxattr, mkfifo, mknodWhiteout, SyscallError } from '../rootless/syscalls.js';
 import { readTar, type TarEntry } from './tar-reader.js';
 
 export interface ExtractOptions {
-  /** False when not in a user namespace: files keep the caller's ownership. */
+  /** False when not in a user namespace (nor root): files keep the caller's ownership. */
   chown: boolean;
   onWarning?: (msg: string) => void;
 }
 
 export interface ExtractStats {
+  /** Tar entries read (extended headers not counted). */
   entries: number;
+  /** Bytes of file content written. */
   bytes: number;
 }
 
 const WHITEOUT = '.wh.';
+const WHITEOUT_META = '.wh..wh.';
 const OPAQUE = '.wh..wh..opq';
+/** aufs kept the targets of hard links here; they are extracted so links resolve, then removed. */
+const AUFS_LINK_DIR = '.wh..wh.plnk';
 const OPAQUE_XATTRS = ['user.overlay.opaque', 'user.fuseoverlayfs.opaque'];
+const FORGED_OVERLAY_XATTR = /^(user\.overlay\.|trusted\.overlay\.|user\.fuseoverlayfs\.)/;
 const BLOCK = 4096;
 const ZERO = Buffer.alloc(BLOCK);
+const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 
-/** The entry's path as components under the layer root; anything that climbs out is refused. */
+/**
+ * The path's components under the layer root. Leading '/' and './' are dropped (an absolute name
+ * is taken relative to the layer root, as Docker does); a path that climbs out with '..' is refused.
+ */
 export function safeComponents(name: string, what = 'entry'): string[] {
-  // A leading '/' is taken as relative to the layer root (where it stays); '..' that climbs out is refused.
+  if (name.includes('\0')) throw new LayerError(`layer ${what} "${name.replace(/\0/g, '\\0')}" has a NUL byte in its name`);
   const rel = path.posix.normalize(name.replace(/^\/+/, '') || '.');
   if (rel === '..' || rel.startsWith('../')) throw new LayerError(`layer ${what} "${name}" escapes the layer root`);
-  return rel.split('/').filter((p) => p && p !== '.');
+  return rel.split('/').filter((p) => p !== '' && p !== '.');
+}
+
+interface DirMeta {
+  mode: number;
+  mtime: number;
 }
 
 class Extractor {
-  stats: ExtractStats = { entries: 0, bytes: 0 };
-  private dirTimes: [string, number][] = [];
-  private warned = new Set<string>();
+  readonly stats: ExtractStats = { entries: 0, bytes: 0 };
+  /** Directories (relative paths; '' is the root) known to be real directories, not links. */
+  private readonly knownDirs = new Set<string>(['']);
+  /** Mode and mtime of directory entries, applied at the end: children change mtimes, and a read-only mode would stop them. */
+  private readonly dirMeta = new Map<string, DirMeta>();
+  private readonly warned = new Set<string>();
+  private aufsLinks = false;
 
   constructor(
     private readonly root: string,
     private readonly opts: ExtractOptions,
   ) {}
 
-  warnOnce(key: string, msg: string): void {
+  private warnOnce(key: string, msg: string): void {
     if (this.warned.has(key)) return;
     this.warned.add(key);
     this.opts.onWarning?.(msg);
   }
 
+  private abs(rel: string): string {
+    return rel ? path.join(this.root, rel) : this.root;
+  }
+
   /**
-   * Walks to the parent directory of `parts`, creating missing directories and refusing any
-   * component that is not a real directory: nothing is ever written through a symlink.
+   * Makes sure every component of `dirParts` is a real directory (creating missing ones, 0755,
+   * when `create`), refusing symlinks and non-directories: nothing is ever written through a link.
+   * Returns the directory's absolute path.
    */
-  parentOf(parts: string[], entryName: string): string {
-    let dir = this.root;
-    for (const p of parts.slice(0, -1)) {
-      dir = path.join(dir, p);
+  private directory(dirParts: string[], entryName: string, create: boolean): string {
+    let rel = '';
+    for (const p of dirParts) {
+      rel = rel ? `${rel}/${p}` : p;
+      if (this.knownDirs.has(rel)) continue;
+      const abs = this.abs(rel);
       let st: fs.Stats | undefined;
       try {
-        st = fs.lstatSync(dir);
-      } catch {
-        fs.mkdirSync(dir, { mode: 0o755 });
-        continue;
+        st = fs.lstatSync(abs);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       }
-      if (st.isSymbolicLink()) throw new LayerError(`layer entry "${entryName}" goes through the symlink "${path.relative(this.root, dir)}"`);
-      if (!st.isDirectory()) throw new LayerError(`layer entry "${entryName}" goes through "${path.relative(this.root, dir)}", which is not a directory`);
+      if (!st) {
+        if (!create) throw new LayerError(`layer entry "${entryName}" refers to "${rel}", which the layer does not contain`);
+        fs.mkdirSync(abs, { mode: 0o755 });
+        fs.chmodSync(abs, 0o755); // whatever the umask
+      } else if (st.isSymbolicLink()) {
+        throw new LayerError(`layer entry "${entryName}" goes through the symlink "${rel}"`);
+      } else if (!st.isDirectory()) {
+        throw new LayerError(`layer entry "${entryName}" goes through "${rel}", which is not a directory`);
+      }
+      this.knownDirs.add(rel);
     }
-    return dir;
+    return this.abs(rel);
   }
 
-  /** Clears the way for a new entry at target (never following a link there). */
-  clear(target: string, keepDir: boolean): fs.Stats | undefined {
+  /** Forgets what was known about rel and everything under it. */
+  private forget(rel: string): void {
+    this.knownDirs.delete(rel);
+    this.dirMeta.delete(rel);
+    const prefix = rel ? `${rel}/` : '';
+    for (const d of this.knownDirs) if (d.startsWith(prefix)) this.knownDirs.delete(d);
+    for (const d of this.dirMeta.keys()) if (d.startsWith(prefix)) this.dirMeta.delete(d);
+  }
+
+  /**
+   * Clears the way for a new entry (never following a link there): removes what is at abs, except
+   * a directory when keepDir. Returns whether a directory was kept.
+   */
+  private clear(rel: string, abs: string, keepDir: boolean): boolean {
     let st: fs.Stats;
     try {
-      st = fs.lstatSync(target);
-    } catch {
-      return undefined;
+      st = fs.lstatSync(abs);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
     }
     if (st.isDirectory()) {
-      if (keepDir) return st;
-      fs.rmSync(target, { recursive: true, force: true });
+      if (keepDir) return true;
+      this.forget(rel);
+      // rmSync does not follow symlinks inside the tree.
+      fs.rmSync(abs, { recursive: true, force: true });
     } else {
-      fs.unlinkSync(target);
+      fs.unlinkSync(abs);
     }
-    return undefined;
+    return false;
   }
 
-  owner(target: string, e: TarEntry, fd?: number): void {
+  private owner(abs: string, e: TarEntry, fd?: number): void {
     if (!this.opts.chown) return;
     try {
       if (fd !== undefined) fs.fchownSync(fd, e.uid, e.gid);
-      else fs.lchownSync(target, e.uid, e.gid);
+      else fs.lchownSync(abs, e.uid, e.gid);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EINVAL') {
         throw new LayerError(
-          `"${e.path}" is owned by ${e.uid}:${e.gid}, outside the ids mapped into the user namespace; give the user a larger /etc/subuid and /etc/subgid range`,
+          `layer entry "${e.path}" is owned by ${e.uid}:${e.gid}, outside the ids mapped into the user namespace; ` +
+            `give the user a larger /etc/subuid and /etc/subgid range`,
         );
       }
       throw err;
     }
   }
 
-  xattrs(target: string, e: TarEntry): void {
+  private xattrs(abs: string, e: TarEntry): void {
     for (const [name, value] of Object.entries(e.xattrs)) {
-      if (/^(user\.overlay\.|trusted\.overlay\.|user\.fuseoverlayfs\.)/.test(name)) {
-        // Overlay metadata from a layer could forge whiteouts or redirects: never trusted.
-        this.warnOnce('overlay', `ignoring overlay attributes in the layer (${name} on ${e.path})`);
+      if (FORGED_OVERLAY_XATTR.test(name)) {
+        // Overlay metadata from a layer could forge whiteouts, opaque dirs or redirects.
+        this.warnOnce('overlay', `ignoring overlay extended attributes carried by the layer (${name} on ${e.path})`);
         continue;
       }
-      if (name.startsWith('trusted.') || (name.startsWith('security.') && name !== 'security.capability')) {
-        this.warnOnce(name.split('.')[0]!, `ignoring ${name.split('.')[0]}.* extended attributes (not settable in a user namespace)`);
+      if (name.startsWith('trusted.')) {
+        this.warnOnce('trusted', `ignoring trusted.* extended attributes in the layer (${name} on ${e.path}): not settable in a user namespace`);
         continue;
       }
+      // security.selinux and friends belong to the host that built the image; file capabilities matter.
+      if (name.startsWith('security.') && name !== 'security.capability') continue;
       try {
-        lsetxattr(target, name, value);
+        lsetxattr(abs, name, value);
       } catch (err) {
-        this.warnOnce(`x:${name}`, `could not set ${name} on ${e.path} (errno ${(err as SyscallError).errno})`);
+        const errno = err instanceof SyscallError ? `errno ${err.errno}` : errorMessage(err);
+        this.warnOnce(`x:${name}`, `could not set extended attribute ${name} on ${e.path} (${errno})`);
       }
     }
   }
 
-  async file(target: string, e: TarEntry): Promise<void> {
-    const fd = fs.openSync(target, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+  private async file(abs: string, e: TarEntry): Promise<void> {
+    const fd = fs.openSync(abs, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
     try {
       const segments = e.sparse?.map ?? [{ offset: 0, size: e.size }];
       const total = e.sparse?.realSize ?? e.size;
       let seg = 0;
       let segLeft = segments[0]?.size ?? 0;
       let pos = segments[0]?.offset ?? 0;
-      const holes = total >= 2 * BLOCK;
       for await (const chunk of e.body) {
         let off = 0;
         while (off < chunk.length) {
@@ -140,16 +196,20 @@ class Extractor {
             segLeft = segments[seg]!.size;
             pos = segments[seg]!.offset;
           }
+          if (segLeft === 0) throw new LayerError(`layer file "${e.path}" has more data than its sparse map`);
           const n = Math.min(segLeft, chunk.length - off);
-          this.write(fd, chunk.subarray(off, off + n), pos, holes);
+          writeSparse(fd, chunk.subarray(off, off + n), pos);
           pos += n;
           off += n;
           segLeft -= n;
           this.stats.bytes += n;
         }
       }
+      // Unwritten ranges (skipped zero blocks, sparse holes, the tail) become holes.
       fs.ftruncateSync(fd, total);
-      this.owner(target, e, fd);
+      this.owner(abs, e, fd);
+      // After chown (which drops file capabilities) and before chmod (user.* needs write access).
+      this.xattrs(abs, e);
       // After chown, which clears setuid/setgid.
       fs.fchmodSync(fd, e.mode);
       fs.futimesSync(fd, e.mtime, e.mtime);
@@ -158,72 +218,73 @@ class Extractor {
     }
   }
 
-  /**
-   * Leaves runs of zeros unwritten so that they become holes: regions never written read back as
-   * zeros after the final ftruncate, and a block nothing was written to takes no space.
-   */
-  private write(fd: number, buf: Buffer, pos: number, holes: boolean): void {
-    if (!holes) {
-      fs.writeSync(fd, buf, 0, buf.length, pos);
-      return;
-    }
-    let i = 0;
-    while (i < buf.length) {
-      const end = Math.min(buf.length, i + (BLOCK - ((pos + i) % BLOCK)));
-      const piece = buf.subarray(i, end);
-      if (!piece.equals(ZERO.subarray(0, piece.length))) fs.writeSync(fd, piece, 0, piece.length, pos + i);
-      i = end;
-    }
-  }
-
   async entry(e: TarEntry): Promise<void> {
     const parts = safeComponents(e.path);
     if (parts.length === 0) {
-      // The root itself ("./"): only its metadata.
-      if (e.type === 'dir') this.dirTimes.push([this.root, e.mtime]);
+      // The root itself ("./"): only a directory's metadata means anything there.
+      if (e.type === 'dir') {
+        this.owner(this.root, e);
+        this.xattrs(this.root, e);
+        this.dirMeta.set('', { mode: e.mode, mtime: e.mtime });
+      }
       return;
     }
     const name = parts.at(-1)!;
-    // aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs): meaningless for overlay.
-    if (parts.some((p) => p.startsWith('.wh..wh.') && p !== OPAQUE)) return;
+    const dirParts = parts.slice(0, -1);
+
+    // aufs metadata (".wh..wh.aufs", ".wh..wh.orph"...) is meaningless here, except for hard link targets.
+    const metaAt = parts.findIndex((p) => p.startsWith(WHITEOUT_META));
+    if (metaAt >= 0 && !(metaAt === parts.length - 1 && name === OPAQUE)) {
+      if (metaAt === 0 && parts[0] === AUFS_LINK_DIR && parts.length > 1) this.aufsLinks = true;
+      else return;
+    }
+
     if (name === OPAQUE) {
-      const dir = this.parentOf(parts, e.path);
+      const dir = this.directory(dirParts, e.path, true);
       for (const x of OPAQUE_XATTRS) lsetxattr(dir, x, Buffer.from('y'));
       return;
     }
     if (name.startsWith(WHITEOUT)) {
-      const target = path.join(this.parentOf(parts, e.path), name.slice(WHITEOUT.length));
-      this.clear(target, false);
-      mknodWhiteout(target);
+      const hidden = name.slice(WHITEOUT.length);
+      if (hidden === '' || hidden === '.' || hidden === '..') throw new LayerError(`layer whiteout "${e.path}" names no file`);
+      const rel = [...dirParts, hidden].join('/');
+      const abs = path.join(this.directory(dirParts, e.path, true), hidden);
+      this.clear(rel, abs, false);
+      mknodWhiteout(abs);
       return;
     }
-    const target = path.join(this.parentOf(parts, e.path), name);
+
+    const rel = parts.join('/');
+    const abs = path.join(this.directory(dirParts, e.path, true), name);
     switch (e.type) {
       case 'dir': {
-        if (!this.clear(target, true)) fs.mkdirSync(target, { mode: 0o700 });
-        this.owner(target, e);
-        fs.chmodSync(target, e.mode);
-        this.dirTimes.push([target, e.mtime]);
-        break;
+        if (!this.clear(rel, abs, true)) fs.mkdirSync(abs, { mode: 0o700 });
+        this.knownDirs.add(rel);
+        this.owner(abs, e);
+        this.xattrs(abs, e);
+        this.dirMeta.set(rel, { mode: e.mode, mtime: e.mtime });
+        return;
       }
       case 'file':
-        this.clear(target, false);
-        await this.file(target, e);
-        break;
+        this.clear(rel, abs, false);
+        await this.file(abs, e);
+        return;
       case 'symlink':
-        this.clear(target, false);
-        fs.symlinkSync(e.linkname, target);
-        this.owner(target, e);
+        this.clear(rel, abs, false);
+        // The target is only data: nothing here ever follows it.
+        fs.symlinkSync(e.linkname, abs);
+        this.owner(abs, e);
+        this.xattrs(abs, e);
         try {
-          fs.lutimesSync(target, e.mtime, e.mtime);
+          fs.lutimesSync(abs, e.mtime, e.mtime);
         } catch {
           /* not everywhere */
         }
-        break;
+        return;
       case 'hardlink': {
         const linkParts = safeComponents(e.linkname, 'hard link target');
         if (linkParts.length === 0) throw new LayerError(`layer hard link "${e.path}" points at the layer root`);
-        const source = path.join(this.parentOf(linkParts, e.path), linkParts.at(-1)!);
+        const source = path.join(this.directory(linkParts.slice(0, -1), e.path, false), linkParts.at(-1)!);
         let st: fs.Stats;
         try {
           st = fs.lstatSync(source);
@@ -231,35 +292,92 @@ class Extractor {
           throw new LayerError(`layer hard link "${e.path}" points at "${e.linkname}", which the layer does not contain`);
         }
         if (st.isDirectory()) throw new LayerError(`layer hard link "${e.path}" points at a directory`);
-        if (source === target) break;
-        this.clear(target, false);
-        fs.linkSync(source, target);
-        break;
+        if (source === abs) return;
+        this.clear(rel, abs, false);
+        // link(2) does not follow a symlink source: at worst this links the symlink itself.
+        fs.linkSync(source, abs);
+        return;
       }
       case 'char':
       case 'block':
         if (e.type === 'char' && e.devmajor === 0 && e.devminor === 0) {
-          this.clear(target, false);
-          mknodWhiteout(target);
+          this.clear(rel, abs, false);
+          mknodWhiteout(abs);
         } else {
           this.opts.onWarning?.(`skipping device node ${e.path} (devices cannot be created in a user namespace)`);
         }
         return;
       case 'fifo':
-        this.clear(target, false);
-        mkfifo(target, e.mode);
-        this.owner(target, e);
-        break;
+        this.clear(rel, abs, false);
+        mkfifo(abs, 0o600);
+        this.owner(abs, e);
+        this.xattrs(abs, e);
+        fs.chmodSync(abs, e.mode); // a fifo this just made: chmod does not open it
+        try {
+          fs.lutimesSync(abs, e.mtime, e.mtime);
+        } catch {
+          /* not everywhere */
+        }
+        return;
     }
-    if (e.type !== 'hardlink') this.xattrs(target, e);
   }
 
   finish(): void {
-    // Children changed their parents' mtimes: set directories last, deepest first.
-    for (const [dir, mtime] of this.dirTimes.reverse()) fs.utimesSync(dir, mtime, mtime);
+    if (this.aufsLinks) {
+      this.forget(AUFS_LINK_DIR);
+      fs.rmSync(this.abs(AUFS_LINK_DIR), { recursive: true, force: true });
+    }
+    // Deepest first: a parent made read-only (or unsearchable) must not stop its children.
+    const dirs = [...this.dirMeta].sort((a, b) => depth(b[0]) - depth(a[0]));
+    for (const [rel, meta] of dirs) {
+      const abs = this.abs(rel);
+      // Still a real directory reached through real directories (removals dropped their records).
+      if (rel) this.directory(rel.split('/'), rel, false);
+      fs.chmodSync(abs, meta.mode);
+      fs.lutimesSync(abs, meta.mtime, meta.mtime);
+    }
   }
 }
 
+function depth(rel: string): number {
+  if (!rel) return 0;
+  let n = 1;
+  for (let i = 0; i < rel.length; i++) if (rel.charCodeAt(i) === 0x2f) n++;
+  return n;
+}
+
+function writeAll(fd: number, buf: Buffer, pos: number): void {
+  let off = 0;
+  while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off, pos + off);
+}
+
+/**
+ * Writes buf at pos, skipping all-zero pieces between 4 KiB file boundaries: the file is truncated
+ * to its size at the end, so what was skipped reads back as zeros, and whole zero blocks stay holes.
+ * Non-zero runs go out in one write each.
+ */
+function writeSparse(fd: number, buf: Buffer, pos: number): void {
+  let runStart = -1;
+  let i = 0;
+  while (i < buf.length) {
+    const end = Math.min(buf.length, i + BLOCK - ((pos + i) % BLOCK));
+    const zero = ZERO.compare(buf, i, end, 0, end - i) === 0;
+    if (zero) {
+      if (runStart >= 0) writeAll(fd, buf.subarray(runStart, i), pos + runStart);
+      runStart = -1;
+    } else if (runStart < 0) {
+      runStart = i;
+    }
+    i = end;
+  }
+  if (runStart >= 0) writeAll(fd, buf.subarray(runStart), pos + runStart);
+}
+
+/**
+ * Extracts a layer (an uncompressed tar stream) into dest, an existing empty directory. Stops at
+ * the archive's end marker without reading further. Any rule broken, or any failure, is a
+ * LayerError: the caller is to delete dest.
+ */
 export async function extractLayer(stream: AsyncIterable<Buffer>, dest: string, opts: ExtractOptions): Promise<ExtractStats> {
   const x = new Extractor(dest, opts);
   for await (const e of readTar(stream)) {
@@ -268,9 +386,14 @@ export async function extractLayer(stream: AsyncIterable<Buffer>, dest: string, 
       await x.entry(e);
     } catch (err) {
       if (err instanceof LayerError) throw err;
-      throw new LayerError(`extracting "${e.path}": ${(err as Error).message}`);
+      throw new LayerError(`extracting layer entry "${e.path}": ${errorMessage(err)}`);
     }
   }
-  x.finish();
+  try {
+    x.finish();
+  } catch (err) {
+    if (err instanceof LayerError) throw err;
+    throw new LayerError(`extracting layer: ${errorMessage(err)}`);
+  }
   return x.stats;
 }

@@ -80,6 +80,7 @@ class Reader {
 
   /** n buffered bytes: a slice when they lie in one chunk, else a copy (only headers span chunks). */
   take(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0);
     const first = this.chunks[0]!;
     this.length -= n;
     if (first.length > n) {
@@ -218,6 +219,8 @@ const TYPES: Record<string, EntryType> = {
   D: 'dir', // GNU incremental dump directory: a directory whose data lists its contents
 };
 
+const HEADER_ONLY = new Set(['1', '2', '3', '4', '5', '6']);
+
 /** Global pax keys we honour: a global path, linkpath or size would make no sense (and no writer emits them). */
 const GLOBAL_KEYS = new Set(['uid', 'gid', 'mtime']);
 
@@ -269,6 +272,8 @@ export async function* readTar(src: AsyncIterable<Buffer>): AsyncGenerator<TarEn
   let pax = new Map<string, Buffer>();
   let longName: string | undefined;
   let longLink: string | undefined;
+  // Extended headers pile up until an entry uses them (global ones for good): bounded, as a whole.
+  let metaBytes = 0;
   for (;;) {
     if (!(await r.fill(BLOCK))) {
       // An archive that simply stops between entries (no end-of-archive blocks) is complete, as
@@ -278,8 +283,9 @@ export async function* readTar(src: AsyncIterable<Buffer>): AsyncGenerator<TarEn
     }
     const h = r.take(BLOCK);
     if (isZeroBlock(h)) {
-      // End of archive: the second zero block is consumed if there; what follows is not ours to read.
-      if (await r.fill(BLOCK)) r.take(BLOCK);
+      // End of archive: two zero blocks (or one, then the end of input). A zero block followed by
+      // anything else is refused, as by Go's archive/tar: no entries hidden behind a fake end.
+      if ((await r.fill(BLOCK)) && !isZeroBlock(r.take(BLOCK))) throw new LayerError('invalid tar header in layer (a zero block followed by data)');
       return;
     }
     if (!checksumOk(h)) throw new LayerError('invalid tar header checksum in layer');
@@ -287,7 +293,8 @@ export async function* readTar(src: AsyncIterable<Buffer>): AsyncGenerator<TarEn
     let size = num(h.subarray(124, 136), 'size');
 
     if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
-      if (size > MAX_META) throw new LayerError('oversized extended header in layer');
+      metaBytes += size;
+      if (metaBytes > MAX_META) throw new LayerError('oversized extended header in layer');
       const data = await r.exact(size);
       await r.discard(pad(size));
       if (flag === 'x') for (const [k, v] of parsePax(data)) pax.set(k, v);
@@ -302,7 +309,7 @@ export async function* readTar(src: AsyncIterable<Buffer>): AsyncGenerator<TarEn
 
     // An empty value in an extended header deletes the key (pax semantics).
     const meta = (key: string): Buffer | undefined => {
-      const v = pax.get(key) ?? (GLOBAL_KEYS.has(key) || key.includes('.xattr.') ? global.get(key) : undefined);
+      const v = pax.get(key) ?? (GLOBAL_KEYS.has(key) ? global.get(key) : undefined);
       return v && v.length ? v : undefined;
     };
     const magic = h.toString('latin1', 257, 263);
@@ -365,20 +372,25 @@ export async function* readTar(src: AsyncIterable<Buffer>): AsyncGenerator<TarEn
 
     pax = new Map();
     longName = longLink = undefined;
+    metaBytes = [...global.values()].reduce((n, v) => n + v.length, 0);
+    // As in Go's archive/tar (so as Docker reads layers): these types never have data, whatever their size says.
+    if (HEADER_ONLY.has(flag) || (flag === '\0' && type === 'dir')) size = 0;
     if (!type) {
       // Other types (volume labels, vendor extensions) create nothing: skip their data.
       await r.discard(size + pad(size));
       continue;
     }
 
-    // Only regular files have a body for the consumer; data attached to anything else is skipped.
+    // Only regular files have a body for the consumer; data attached to anything else (a GNU dumpdir) is skipped.
     const bodySize = type === 'file' ? size - consumed : 0;
     let remaining = bodySize;
     let current = true;
+    let lost = false; // moved on to the next entry with some of the body unread: it is gone
     const body: AsyncIterable<Buffer> = {
       async *[Symbol.asyncIterator]() {
-        while (remaining > 0) {
-          if (!current) throw new Error(`the body of tar entry "${path}" was read after moving on to the next entry`);
+        for (;;) {
+          if (lost) throw new Error(`the body of tar entry "${path}" was read after moving on to the next entry`);
+          if (remaining <= 0) return;
           const chunk = await r.takeSome(remaining);
           remaining -= chunk.length;
           yield chunk;
@@ -393,8 +405,10 @@ export async function* readTar(src: AsyncIterable<Buffer>): AsyncGenerator<TarEn
     };
     yield { path, type, ...entry, size: bodySize, linkname, xattrs, sparse, body, skip };
     current = false;
-    // Whatever the consumer left unread, the data of non-file entries, then the padding.
-    await r.discard(remaining + (size - consumed - bodySize) + pad(size));
+    const unread = remaining;
     remaining = 0;
+    lost = unread > 0;
+    // Whatever the consumer left unread, the data of non-file entries, then the padding.
+    await r.discard(unread + (size - consumed - bodySize) + pad(size));
   }
 }

@@ -76,8 +76,20 @@ export function reexecInUserNamespace(args: string[]): Promise<number> {
   });
 }
 
-/** Delete trees whose files belong to subordinate uids: only root in the namespace may. */
+/**
+ * Delete trees that may hold files of subordinate uids. Most containers only ever write as their
+ * root (= us), so a plain delete is tried first; whatever it cannot remove is deleted by root in
+ * the namespace.
+ */
 export function removeTreesAsNamespaceRoot(paths: string[]): void {
+  paths = paths.filter((p) => {
+    try {
+      fs.rmSync(p, { recursive: true, force: true });
+      return false;
+    } catch {
+      return true;
+    }
+  });
   if (paths.length === 0) return;
   const argv = canOwnImageFiles() ? ['rm', '-rf', '--', ...paths] : [...unshareArgv(), 'rm', '-rf', '--', ...paths];
   const r = spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });

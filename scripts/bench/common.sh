@@ -1,0 +1,27 @@
+# shellcheck shell=bash
+# Shared by the benchmarks: run as the unprivileged test user (re-exec when started as root), a
+# private tsctr store per run, and podman in its fastest rootless setup (runc, native overlay), both
+# pulling through the same local mirror.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+if [ "$(id -u)" -eq 0 ]; then
+  source "$here/scripts/fixtures/env.sh"
+  exec runuser -u "$TSCTR_TEST_USER" -- env -i HOME="$(getent passwd "$TSCTR_TEST_USER" | cut -d: -f6)" USER="$TSCTR_TEST_USER" \
+    XDG_RUNTIME_DIR="/run/user/$(id -u "$TSCTR_TEST_USER")" PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
+    TSCTR_BIN="${TSCTR_BIN:-}" RUNS="${RUNS:-}" WRK_SECONDS="${WRK_SECONDS:-}" "$0" "$@"
+fi
+tsctr=${TSCTR_BIN:-$here/dist/tsctr}
+[ -x "$tsctr" ] || { echo "build first: npm run build" >&2; exit 1; }
+command -v hyperfine >/dev/null || { echo "hyperfine is missing: apt-get install hyperfine" >&2; exit 1; }
+work=$(mktemp -d /var/tmp/tsctr-bench.XXXXXX)
+export TSCTR_ROOT=$work/tsctr
+podman=(podman --runtime runc)
+bench_cleanup() {
+  "$tsctr" rm -f $("$tsctr" ps -aq) >/dev/null 2>&1 || true
+  unshare --map-auto --map-root-user rm -rf "$work" 2>/dev/null || true
+}
+trap bench_cleanup EXIT
+
+# hyperfine's JSON → mean and median seconds of command N
+stat_of() { jq -r ".results[$2].$3" "$1"; }
+ratio() { awk "BEGIN{printf \"%.2f\", $1 / $2}"; }
