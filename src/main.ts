@@ -1,48 +1,48 @@
 /**
- * Entry point. Kept light: command modules import their heavy libraries (undici, tar, koffi)
- * lazily, so `tsctr --version` or `tsctr ps` pay only for what they use.
+ * Entry point. Kept light: only what `--version` needs is loaded up front; clipanion, the command
+ * classes and their libraries come in when used, and only the commands of the verb typed are
+ * registered (clipanion builds its parser over every registered command).
  */
-import { Builtins, Cli } from 'clipanion';
-import { commands } from './commands/index.js';
 import { globals } from './paths.js';
-import { applyLogLevel, reportError } from './command-base.js';
 import { VERSION } from './version.js';
-import { bindLifetimeToParent } from './rootless/userns.js';
 
 const GLOBAL_WITH_VALUE = new Set(['--root', '--runroot', '--log-level']);
 
 /** Global options may come before the verb (`tsctr --root DIR images`), as with docker and podman. */
-function takeGlobals(argv: string[]): string[] {
+async function takeGlobals(argv: string[]): Promise<string[]> {
   let i = 0;
   while (i < argv.length) {
     const arg = argv[i]!;
-    const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
     if (!GLOBAL_WITH_VALUE.has(name)) break;
-    const value = inline ?? argv[i + 1];
+    const value = eq > 0 ? arg.slice(eq + 1) : argv[i + 1];
     if (value === undefined) throw new Error(`flag needs an argument: ${name}`);
     if (name === '--root') globals.root = value;
     else if (name === '--runroot') globals.runroot = value;
-    else applyLogLevel(value);
-    i += inline === undefined ? 2 : 1;
+    else (await import('./command-base.js')).applyLogLevel(value);
+    i += eq > 0 ? 1 : 2;
   }
   return argv.slice(i);
 }
 
 async function main(): Promise<number> {
-  await bindLifetimeToParent();
+  if (process.env.TSCTR_USERNS === '1') await (await import('./rootless/userns.js')).bindLifetimeToParent();
   let argv: string[];
   try {
-    argv = takeGlobals(process.argv.slice(2));
+    argv = await takeGlobals(process.argv.slice(2));
   } catch (e) {
-    return reportError(e, process.stderr);
+    return (await import('./command-base.js')).reportError(e, process.stderr);
   }
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
     process.stdout.write(`tsctr version ${VERSION}\n`);
     return 0;
   }
+  const [{ Builtins, Cli }, { commands }] = await Promise.all([import('clipanion'), import('./commands/index.js')]);
   const cli = new Cli({ binaryName: 'tsctr', binaryLabel: 'tsctr — rootless, daemonless containers', binaryVersion: VERSION, enableColors: Boolean(process.stdout.isTTY) });
   cli.register(Builtins.HelpCommand);
-  for (const c of commands) cli.register(c);
+  const matching = commands.filter((c) => (c.paths ?? []).some((p) => p[0] === argv[0]));
+  for (const c of matching.length ? matching : commands) cli.register(c);
   let command;
   try {
     command = cli.process(argv.length === 0 ? ['--help'] : argv);
@@ -59,7 +59,7 @@ main().then(
   (code) => {
     process.exitCode = code;
   },
-  (e) => {
-    process.exitCode = reportError(e, process.stderr);
+  async (e) => {
+    process.exitCode = (await import('./command-base.js')).reportError(e, process.stderr);
   },
 );

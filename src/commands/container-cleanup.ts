@@ -12,6 +12,6 @@ export class ContainerCleanupCommand extends TsctrCommand {
     const { findContainer, loadContainers } = await import('../container/store.js');
     const { removeContainer } = await import('../container/ops.js');
     const c = findContainer(loadContainers(), this.container);
-    if (c?.hostConfig.autoRemove) await removeContainer(c.id, true);
+    if (c?.hostConfig.autoRemove) await removeContainer(c.id, true, true);
   }
 }

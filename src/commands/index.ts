@@ -23,6 +23,7 @@ import { RenameCommand } from './rename.js';
 import { PortCommand } from './port.js';
 import { ContainerCleanupCommand } from './container-cleanup.js';
 import { ContainerPruneCommand } from './container-prune.js';
+import { VolumeCreateCommand, VolumeInspectCommand, VolumeLsCommand, VolumePruneCommand, VolumeRmCommand } from './volume.js';
 
 export const commands = [
   RunCommand,
@@ -40,6 +41,11 @@ export const commands = [
   PortCommand,
   ContainerCleanupCommand,
   ContainerPruneCommand,
+  VolumeCreateCommand,
+  VolumeLsCommand,
+  VolumeInspectCommand,
+  VolumeRmCommand,
+  VolumePruneCommand,
   PullCommand,
   ImagesCommand,
   RmiCommand,

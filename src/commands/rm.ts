@@ -19,7 +19,7 @@ export class RmCommand extends TsctrCommand {
   async run(): Promise<number> {
     const { removeContainer } = await import('../container/ops.js');
     return forEachItem(this.containers, this.context.stderr, async (name) => {
-      await removeContainer(name, this.force);
+      await removeContainer(name, this.force, this.volumes);
       this.out(name);
     });
   }

@@ -38,7 +38,7 @@ export class RunCommand extends ContainerCreateCommand {
     } finally {
       // With --rm, what is not running any more goes: an attached container that exited, or one that
       // never started. A detached one is removed by its monitor when it exits.
-      if (this.rm && !running) await removeContainer(c.id, true).catch(() => undefined);
+      if (this.rm && !running) await removeContainer(c.id, true, true).catch(() => undefined);
     }
   }
 }

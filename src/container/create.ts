@@ -12,6 +12,7 @@ import { resolvePorts } from '../net/setup.js';
 import { log } from '../util/log.js';
 import { assertNameFree, newContainerId, updateContainers, validName } from './store.js';
 import { randomName } from './names.js';
+import { ensureVolume, randomVolumeName } from './volumes.js';
 import { resolveUser } from './user.js';
 import {
   effectiveCaps, mergeEnv, parseEnv, parseLabels, parseNetwork, parsePorts, parseResources, parseRestart,
@@ -53,7 +54,9 @@ export async function createContainer(o: RunOptions, image: ImageRecord): Promis
   const userSpec = o.user ?? imgConfig.User ?? '';
   const user = resolveUser(userSpec, layersTopFirst(image));
   const env = mergeEnv([DEFAULT_PATH, ...(imgConfig.Env ?? [])], parseEnv(o.env, o.envFile));
-  const mounts = [...o.volumes.map(parseVolume), ...o.tmpfs.map(parseTmpfs)];
+  const mounts = [...o.volumes.map(parseVolume), ...o.tmpfs.map(parseTmpfs)].map((m) =>
+    m.type === 'volume' && !m.source ? { ...m, source: randomVolumeName(), anonymous: true } : m,
+  );
   const resources = parseResources(o);
   const hostConfig: HostConfig = {
     mounts,
@@ -122,6 +125,7 @@ export async function createContainer(o: RunOptions, image: ImageRecord): Promis
     ensureDir(containerPaths.dir(id));
     ensureDir(containerPaths.upper(id), 0o755);
     ensureDir(containerPaths.work(id));
+    for (const m of mounts) if (m.type === 'volume') ensureVolume(m.source);
     doc.containers[id] = record;
   });
   return record;

@@ -7,6 +7,7 @@ import { liveState, monitorAlive } from './state.js';
 import { getContainer, loadContainers, updateContainers } from './store.js';
 import { removeContainerDirs } from './create.js';
 import type { ContainerRecord } from './types.js';
+import { removeVolume, volumeUsers } from './volumes.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -58,7 +59,7 @@ export async function stopContainer(query: string, timeoutSec?: number): Promise
   return c;
 }
 
-export async function removeContainer(query: string, force: boolean): Promise<ContainerRecord> {
+export async function removeContainer(query: string, force: boolean, volumes = false): Promise<ContainerRecord> {
   const c = getContainer(loadContainers(), query);
   if (liveState(c).status === 'running' || monitorAlive(c)) {
     if (!force && liveState(c).status === 'running') {
@@ -73,6 +74,11 @@ export async function removeContainer(query: string, force: boolean): Promise<Co
   await updateContainers((doc) => {
     delete doc.containers[c.id];
   });
+  if (volumes) {
+    for (const m of c.hostConfig.mounts) {
+      if (m.anonymous && volumeUsers(m.source).length === 0) removeVolume(m.source, false);
+    }
+  }
   return c;
 }
 

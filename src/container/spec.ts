@@ -4,12 +4,13 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import { containerPaths, volumePaths } from '../paths.js';
+import { containerPaths } from '../paths.js';
 import { requireSubIds } from '../rootless/subids.js';
 import { atomicWriteFile, ensureDir } from '../util/fsutil.js';
 import { effectiveCaps } from './options.js';
 import { layersTopFirst } from './create.js';
 import { resolveUser } from './user.js';
+import { ensureVolume } from './volumes.js';
 import type { ContainerRecord } from './types.js';
 import type { ImageRecord } from '../image/types.js';
 
@@ -69,8 +70,8 @@ function mountEntries(c: ContainerRecord): Spec {
       out.push(['mount', `tmpfs\ttmpfs\t${m.destination}\t${m.options ?? ''}`]);
       continue;
     }
-    const source = m.type === 'volume' ? volumePaths.data(m.source || `anon-${c.id.slice(0, 12)}-${out.length}`) : m.source;
-    if (m.type === 'volume') ensureDir(source, 0o755);
+    // A volume removed since the container was created is made again, empty, as docker does.
+    const source = m.type === 'volume' ? ensureVolume(m.source) : m.source;
     out.push(['mount', `bind\t${source}\t${m.destination}\t${['rbind', m.readOnly ? 'ro' : ''].filter(Boolean).join(',')}`]);
   }
   return out;

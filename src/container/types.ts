@@ -12,6 +12,8 @@ export interface MountSpec {
   destination: string;
   readOnly: boolean;
   options?: string; // tmpfs data
+  /** A volume named by tsctr for `-v /path`, removed with the container by `rm -v`. */
+  anonymous?: boolean;
 }
 
 export interface ContainerConfig {

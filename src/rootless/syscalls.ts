@@ -2,8 +2,7 @@
  * The few syscalls Node does not expose, reached through koffi.
  * Loaded lazily: commands that only read state never pay for the FFI.
  */
-import { createRequire } from 'node:module';
-import { extractAsset, isSea } from '../runtime/assets.js';
+import { loadKoffi } from '../runtime/sea.js';
 
 type Fn = (...args: unknown[]) => number;
 interface Libc {
@@ -16,19 +15,6 @@ interface Libc {
 }
 
 let libc: Libc | undefined;
-
-/**
- * koffi ships prebuilt N-API binaries (no compiler at install time). The single executable embeds
- * the native module and loads it directly; its JS wrapper only adds deprecation shims.
- */
-function loadKoffi() {
-  if (isSea()) {
-    const mod = { exports: {} as Record<string, unknown> };
-    process.dlopen(mod, extractAsset('koffi.node', 0o700));
-    return mod.exports as { load: (lib: string) => { func: (sig: string) => Fn }; decode: (p: unknown, t: string) => unknown };
-  }
-  return createRequire(import.meta.url)('koffi');
-}
 
 function load(): Libc {
   if (libc) return libc;

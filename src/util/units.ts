@@ -44,11 +44,11 @@ export function parseBytes(s: string): number {
   return Math.floor(Number(m[1]) * BINARY[(m[2] ?? 'b').toLowerCase()]!);
 }
 
-const GO_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const GO_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, \u00b5s: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Go's time.ParseDuration, in milliseconds. */
 export function parseDuration(s: string): number {
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  const re = /(\d+(?:\.\d+)?)(ns|us|\u00b5s|ms|s|m|h)/gy;
   let total = 0;
   let matched = 0;
   let m: RegExpExecArray | null;
@@ -63,7 +63,7 @@ export function parseDuration(s: string): number {
 /** --since/--until: a Go duration before now, an RFC 3339 time or date, or unix seconds. */
 export function parseSince(s: string, now: number): number {
   if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
-  if (/^\d+(\.\d+)?(ns|us|µs|ms|s|m|h)/.test(s)) return now - parseDuration(s);
+  if (/^\d+(\.\d+)?(ns|us|\u00b5s|ms|s|m|h)/.test(s)) return now - parseDuration(s);
   const t = Date.parse(s);
   if (Number.isNaN(t)) throw new TsctrError(`invalid time "${s}": use a duration (10m), an RFC 3339 time, or unix seconds`);
   return t;

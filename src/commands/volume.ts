@@ -1,0 +1,88 @@
+/** `volume create|ls|inspect|rm|prune`: one file for the noun, its verbs are a few lines each. */
+import { Option } from 'clipanion';
+import { TsctrCommand, forEachItem } from '../command-base.js';
+
+export class VolumeCreateCommand extends TsctrCommand {
+  static override paths = [['volume', 'create']];
+  static override usage = TsctrCommand.Usage({ category: 'Volumes', description: 'Create a volume', examples: [['A named volume', '$0 volume create data']] });
+  name = Option.String({ required: false, name: 'VOLUME' });
+
+  async run(): Promise<void> {
+    const { ensureVolume, randomVolumeName } = await import('../container/volumes.js');
+    const name = this.name ?? randomVolumeName();
+    ensureVolume(name);
+    this.out(name);
+  }
+}
+
+export class VolumeLsCommand extends TsctrCommand {
+  static override paths = [['volume', 'ls'], ['volume', 'list']];
+  static override usage = TsctrCommand.Usage({ category: 'Volumes', description: 'List volumes', examples: [['Names only', '$0 volume ls -q']] });
+  quiet = Option.Boolean('-q,--quiet', false, { description: 'Only display volume names' });
+  format = Option.String('--format', { description: 'Format output using a Go template, or "json"' });
+
+  async run(): Promise<void> {
+    const { volumeNames, inspectVolume } = await import('../container/volumes.js');
+    const names = volumeNames();
+    if (this.quiet) return void this.context.stdout.write(names.map((n) => `${n}\n`).join(''));
+    const { formatRows } = await import('../util/template.js');
+    const def = 'table {{.Driver}}\t{{.Name}}';
+    const format = this.format === 'json' ? '{{json .}}' : (this.format ?? def);
+    this.context.stdout.write(formatRows(format, names.map(inspectVolume), { Driver: 'DRIVER', Name: 'VOLUME NAME', Mountpoint: 'MOUNTPOINT' }, def));
+  }
+}
+
+export class VolumeInspectCommand extends TsctrCommand {
+  static override paths = [['volume', 'inspect']];
+  static override usage = TsctrCommand.Usage({ category: 'Volumes', description: 'Display detailed information on one or more volumes' });
+  format = Option.String('-f,--format', { description: 'Format output using a Go template' });
+  names = Option.Rest({ required: 1 });
+
+  async run(): Promise<number> {
+    const { inspectVolume } = await import('../container/volumes.js');
+    const found: object[] = [];
+    const code = await forEachItem(this.names, this.context.stderr, async (n) => void found.push(inspectVolume(n)));
+    if (this.format) {
+      const { compileTemplate, parseFormat } = await import('../util/template.js');
+      const tpl = compileTemplate(parseFormat(this.format).template);
+      for (const v of found) this.out(tpl(v));
+    } else this.out(JSON.stringify(found, null, 4));
+    return code;
+  }
+}
+
+export class VolumeRmCommand extends TsctrCommand {
+  static override paths = [['volume', 'rm'], ['volume', 'remove']];
+  static override usage = TsctrCommand.Usage({ category: 'Volumes', description: 'Remove one or more volumes', examples: [['Remove', '$0 volume rm data']] });
+  force = Option.Boolean('-f,--force', false, { description: 'Remove even if a container uses it' });
+  names = Option.Rest({ required: 1 });
+
+  async run(): Promise<number> {
+    const { removeVolume } = await import('../container/volumes.js');
+    return forEachItem(this.names, this.context.stderr, async (n) => {
+      removeVolume(n, this.force);
+      this.out(n);
+    });
+  }
+}
+
+export class VolumePruneCommand extends TsctrCommand {
+  static override paths = [['volume', 'prune']];
+  static override usage = TsctrCommand.Usage({ category: 'Volumes', description: 'Remove all volumes no container uses', examples: [['No prompt', '$0 volume prune -f']] });
+  force = Option.Boolean('-f,--force', false, { description: 'Do not prompt for confirmation' });
+
+  async run(): Promise<void> {
+    const { TsctrError } = await import('../errors.js');
+    if (!this.force) {
+      const { confirm } = await import('../util/confirm.js');
+      if (!(await confirm('WARNING! This will remove all local volumes not used by at least one container.\nAre you sure you want to continue? [y/N] '))) throw new TsctrError('prune cancelled', 1);
+    }
+    const { volumeNames, volumeUsers, removeVolume } = await import('../container/volumes.js');
+    const unused = volumeNames().filter((n) => volumeUsers(n).length === 0);
+    if (unused.length) this.out('Deleted Volumes:');
+    for (const n of unused) {
+      removeVolume(n, false);
+      this.out(n);
+    }
+  }
+}
