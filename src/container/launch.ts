@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { ReportedError, TsctrError } from '../errors.js';
-import { containerPaths, globals } from '../paths.js';
+import { containerPaths, globals, runRoot } from '../paths.js';
 import { getImage, loadImages } from '../image/store.js';
 import { selfCommand } from '../rootless/userns.js';
 import { shimPath } from '../runtime/shim-path.js';
@@ -48,6 +48,18 @@ function parseSync(line: string): ShimResult {
   return { ok: false, code: 125, message: `container monitor failed to start${line ? `: ${line.trim()}` : ''}`, pid: 0 };
 }
 
+/** Port forwards that can only be set up once the container runs; if they fail, so does the start. */
+async function finishNetwork(id: string, afterStart?: () => Promise<void>): Promise<void> {
+  if (!afterStart) return;
+  try {
+    await afterStart();
+  } catch (e) {
+    const { stopContainer } = await import('./ops.js');
+    await stopContainer(id, 0).catch(() => undefined);
+    throw e;
+  }
+}
+
 export async function startContainer(query: string, opts: StartOptions): Promise<number> {
   const c = getContainer(loadContainers(), query);
   if (liveState(c).status === 'running') {
@@ -66,7 +78,7 @@ export async function startContainer(query: string, opts: StartOptions): Promise
     const st = liveState(other);
     if (st.status !== 'running') throw new TsctrError(`cannot join the network of container ${name}: it is not running`);
     return st.pid;
-  });
+  }, runRoot());
   const spec: Spec = [
     ...buildRunSpec(c, image, net.spec),
     ['attach', opts.attach ? '1' : '0'],
@@ -96,12 +108,15 @@ export async function startContainer(query: string, opts: StartOptions): Promise
     await Promise.all([synced, new Promise((resolve) => child.on('exit', resolve))]);
     const r = parseSync(line);
     if (!r.ok) throw new TsctrError(r.message, r.code);
+    await finishNetwork(c.id, net.afterStart);
     return 0;
   }
 
   // Attached: the shim forwards signals to the container; the CLI just waits for it.
   const ignore = () => undefined;
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.on(s, ignore);
+  await synced;
+  if (parseSync(line).ok) await finishNetwork(c.id, net.afterStart);
   const code = await new Promise<number>((resolve) => child.on('exit', (code, sig) => resolve(code ?? (sig ? 128 + 9 : 125))));
   await synced;
   // A start that failed was already explained by the shim on stderr.

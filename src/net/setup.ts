@@ -77,9 +77,34 @@ function pastaPortArgs(ports: PortBinding[], proto: 'tcp' | 'udp'): string[] {
 export interface NetworkPlan {
   spec: Spec;
   ports: PortBinding[];
+  /** Work left once the container runs (slirp4netns port forwards go through its API socket). */
+  afterStart?: () => Promise<void>;
 }
 
-export async function planNetwork(c: ContainerRecord, runningPid: (name: string) => number): Promise<NetworkPlan> {
+/** One request to slirp4netns' API socket (JSON in, JSON out, one connection per request). */
+function slirpRequest(socket: string, req: object): Promise<{ return?: unknown; error?: { desc?: string } }> {
+  return new Promise((resolve, reject) => {
+    const conn = net.createConnection(socket);
+    let data = '';
+    conn.on('connect', () => conn.end(JSON.stringify(req)));
+    conn.on('data', (d) => (data += d));
+    conn.on('end', () => {
+      try {
+        resolve(JSON.parse(data));
+      } catch {
+        reject(new TsctrError(`slirp4netns answered ${JSON.stringify(data)}`));
+      }
+    });
+    conn.on('error', (e) => reject(new TsctrError(`slirp4netns API ${socket}: ${e.message}`)));
+  });
+}
+
+/** Unix socket paths are limited to 108 bytes: keep it short, under the run root. */
+export function slirpSocket(runRoot: string, id: string): string {
+  return `${runRoot}/s-${id.slice(0, 12)}.sock`;
+}
+
+export async function planNetwork(c: ContainerRecord, runningPid: (name: string) => number, runRootDir: string): Promise<NetworkPlan> {
   const mode = c.hostConfig.network === 'default' ? defaultNetwork() : c.hostConfig.network;
   if (mode === 'none') return { spec: [['network', 'none']], ports: [] };
   if (mode === 'host') return { spec: [['network', 'host']], ports: [] };
@@ -97,5 +122,30 @@ export async function planNetwork(c: ContainerRecord, runningPid: (name: string)
     const argv = ['/bin/sh', '-c', 'exec "$0" "$@" "$TSCTR_PID"', pasta, ...args];
     return { spec: [['network', 'none'], ...argv.map((a): [string, string] => ['prestart', a])], ports };
   }
-  throw new TsctrError(`network mode ${mode} is not supported yet: use pasta, none, host or container:NAME`);
+  if (mode === 'slirp4netns') {
+    const slirp = findTool('slirp4netns');
+    if (!slirp) throw new TsctrError(`slirp4netns not found: install the 'slirp4netns' package (Debian/Ubuntu: apt-get install slirp4netns), or use --network pasta`);
+    const ports = await resolvePorts(c.hostConfig.portBindings);
+    const sock = slirpSocket(runRootDir, c.id);
+    // slirp4netns stays in the foreground; the hook starts it in the background and returns when it
+    // reports the interface configured (a FIFO carries its ready byte). The monitor ends it later.
+    const script =
+      'set -e; rm -f "$1" "$2"; mkfifo -m 600 "$2"; ' +
+      '"$3" --configure --mtu=65520 --disable-host-loopback --enable-sandbox --enable-seccomp --api-socket "$1" ' +
+      '--userns-path=/proc/$TSCTR_PID/ns/user --ready-fd=3 "$TSCTR_PID" tap0 3>"$2" </dev/null >/dev/null 2>&1 & ' +
+      // The ready byte comes without a newline, so read's status says nothing: check what it read.
+      'read -r ready < "$2" || true; rm -f "$2"; [ "$ready" = 1 ]';
+    const argv = ['/bin/sh', '-c', script, 'sh', sock, `${sock}.ready`, slirp];
+    const afterStart = async () => {
+      for (const p of ports) {
+        const r = await slirpRequest(sock, {
+          execute: 'add_hostfwd',
+          arguments: { proto: p.protocol, host_addr: p.hostIp || '0.0.0.0', host_port: p.hostPort, guest_port: p.containerPort },
+        });
+        if (r.error) throw new TsctrError(`publishing ${p.hostPort}/${p.protocol}: ${r.error.desc ?? JSON.stringify(r.error)}`);
+      }
+    };
+    return { spec: [['network', 'none'], ...argv.map((a): [string, string] => ['prestart', a])], ports, afterStart };
+  }
+  throw new TsctrError(`network mode ${mode} is not supported: use pasta, slirp4netns, none, host or container:NAME`);
 }

@@ -100,6 +100,16 @@ describe('published ports (acceptance scenario)', () => {
     assert.match(r.stderr, /ip_unprivileged_port_start/);
   });
 
+  test('--network slirp4netns publishes through its API socket, and its helper ends with the container', async () => {
+    const before = helperProcesses().length;
+    const id = sb.ok(['run', '-d', '--network', 'slirp4netns', '-p', '18095:80', 'nginx']).trim();
+    assert.match(await get('http://127.0.0.1:18095/'), /Welcome to nginx/);
+    assert.equal(sb.ok(['port', id]).trim(), '80/tcp -> 0.0.0.0:18095');
+    assert.ok(helperProcesses().length > before, 'slirp4netns runs while the container does');
+    sb.ok(['rm', '-f', id]);
+    assert.equal(helperProcesses().length, before);
+  });
+
   test('--network none has only loopback; host shares the host network', () => {
     const none = sb.ok(['run', '--rm', '--network', 'none', 'busybox', 'cat', '/proc/net/dev']);
     assert.deepEqual(none.split('\n').slice(2).filter(Boolean).map((l) => l.trim().split(':')[0]), ['lo']);
