@@ -21,6 +21,7 @@ import { LogsCommand } from './logs.js';
 import { ExecCommand } from './exec.js';
 import { RenameCommand } from './rename.js';
 import { PortCommand } from './port.js';
+import { TopCommand } from './top.js';
 import { ContainerCleanupCommand } from './container-cleanup.js';
 import { ContainerPruneCommand } from './container-prune.js';
 import { VolumeCreateCommand, VolumeInspectCommand, VolumeLsCommand, VolumePruneCommand, VolumeRmCommand } from './volume.js';
@@ -39,6 +40,7 @@ export const commands = [
   ExecCommand,
   RenameCommand,
   PortCommand,
+  TopCommand,
   ContainerCleanupCommand,
   ContainerPruneCommand,
   VolumeCreateCommand,

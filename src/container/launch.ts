@@ -85,7 +85,7 @@ export async function startContainer(query: string, opts: StartOptions): Promise
     ['stdin', opts.interactive ? '1' : '0'],
     ...exitCommand(c, opts.attach),
   ];
-  atomicWriteFile(containerPaths.spec(c.id), encodeSpec(spec));
+  atomicWriteFile(containerPaths.spec(c.id), encodeSpec(spec), 0o600, false);
   await updateContainers((doc) => {
     const rec = doc.containers[c.id];
     if (!rec) throw new TsctrError(`No such container: ${query}`);

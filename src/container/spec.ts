@@ -40,13 +40,14 @@ function etcFiles(c: ContainerRecord): Spec {
   const dir = containerPaths.dir(c.id);
   ensureDir(dir);
   const hostname = c.config.hostname;
-  atomicWriteFile(containerPaths.etc(c.id, 'hostname'), `${hostname}\n`, 0o644);
+  atomicWriteFile(containerPaths.etc(c.id, 'hostname'), `${hostname}\n`, 0o644, false);
   atomicWriteFile(
     containerPaths.etc(c.id, 'hosts'),
     `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname} ${c.name}\n`,
     0o644,
+    false,
   );
-  atomicWriteFile(containerPaths.etc(c.id, 'resolv.conf'), resolvConf(), 0o644);
+  atomicWriteFile(containerPaths.etc(c.id, 'resolv.conf'), resolvConf(), 0o644, false);
   return ['hostname', 'hosts', 'resolv.conf'].map((f) => ['mount', `bind\t${containerPaths.etc(c.id, f)}\t/etc/${f}\trbind`]);
 }
 

@@ -85,9 +85,9 @@ done:
 }
 
 /*
- * Helpers started for the container (pasta, which daemonizes from the prestart hook)
- * are orphans adopted by us as subreaper. They would outlive the container — pasta
- * holds its network namespace open — so once the container is gone, end them all.
+ * Helpers started for the container (pasta, which daemonizes from the prestart hook, or
+ * slirp4netns) are orphans adopted by us as subreaper. They would outlive the container —
+ * they hold its network namespace open — so once the container is gone, end them all.
  */
 static void stop_children(void)
 {
@@ -116,24 +116,10 @@ static void stop_children(void)
 			kids[n++] = (pid_t)atoi(e->d_name);
 	}
 	closedir(d);
+	/* Network helpers keep no state worth a graceful exit, and waiting for one costs the
+	 * container's exit latency: kill and reap. (fuse-overlayfs was stopped gently before.) */
 	for (int i = 0; i < n; i++)
-		kill(kids[i], SIGTERM);
-	for (int t = 0; t < 100 && n > 0; t++) {
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			;
-		int alive = 0;
-		for (int i = 0; i < n; i++)
-			if (kids[i] && kill(kids[i], 0) == 0)
-				alive = 1;
-			else
-				kids[i] = 0;
-		if (!alive)
-			return;
-		struct timespec ts = {0, 10000000};
-		nanosleep(&ts, NULL);
-	}
-	for (int i = 0; i < n; i++)
-		if (kids[i] && kill(kids[i], SIGKILL) == 0)
+		if (kill(kids[i], SIGKILL) == 0)
 			waitpid(kids[i], NULL, 0);
 }
 

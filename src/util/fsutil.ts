@@ -12,15 +12,16 @@ export function tmpName(dir: string, prefix: string): string {
 }
 
 /**
- * Write-then-rename with fsync, so a reader never sees a half-written file and a crash leaves
- * either the old or the new content.
+ * Write-then-rename, so a reader never sees a half-written file. With `durable` (the default) the
+ * data is fsynced first, so a crash leaves either the old or the new content; files regenerated at
+ * every container start skip that cost.
  */
-export function atomicWriteFile(file: string, data: string | Buffer, mode = 0o600): void {
+export function atomicWriteFile(file: string, data: string | Buffer, mode = 0o600, durable = true): void {
   const tmp = tmpName(path.dirname(file), `.${path.basename(file)}`);
   const fd = fs.openSync(tmp, 'wx', mode);
   try {
     fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
+    if (durable) fs.fsyncSync(fd);
   } catch (e) {
     fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });

@@ -116,6 +116,9 @@ describe('containers', () => {
     assert.match(ps, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$/m);
     assert.match(ps, new RegExp(`^${id.slice(0, 12)}\\s+busybox\\s+"sh -c 'echo started…"\\s+.+ago\\s+Up .+\\s+sleeper$`, 'm'));
     assert.equal(sb.ok(['exec', 'sleeper', 'hostname']).trim(), id.slice(0, 12));
+    const top = sb.ok(['top', 'sleeper']);
+    assert.match(top, /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD/);
+    assert.match(top, /sh -c echo started/);
     assert.equal(sb.run(['exec', 'sleeper', 'sh', '-c', 'exit 4']).code, 4);
     sb.ok(['exec', 'sleeper', 'sh', '-c', 'echo kept > /kept && rm /bin/wget']);
     assert.equal(sb.ok(['stop', 'sleeper']).trim(), 'sleeper');
@@ -155,6 +158,22 @@ describe('containers', () => {
     sb.ok(['run', '-d', '--rm', '--name', 'ephemeral', 'busybox', 'true']);
     await until('--rm removed it', () => !sb.ok(['ps', '-a', '--format', '{{.Names}}']).includes('ephemeral'));
     assert.equal(sb.ok(['run', '--rm', '--init', 'busybox', 'sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "']).includes('init'), true);
+  });
+
+  test('volumes: named ones persist across containers, anonymous ones go with rm -v, in-use ones are kept', () => {
+    sb.ok(['run', '--rm', '-v', 'shared:/data', 'busybox', 'sh', '-c', 'echo persisted > /data/f']);
+    assert.equal(sb.ok(['run', '--rm', '-v', 'shared:/data', 'busybox', 'cat', '/data/f']).trim(), 'persisted');
+    sb.ok(['create', '--name', 'holder', '-v', 'shared:/data', '-v', '/anon', 'busybox', 'true']);
+    const before = sb.ok(['volume', 'ls', '-q']).trim().split('\n');
+    const refused = sb.run(['volume', 'rm', 'shared']);
+    assert.equal(refused.code, 125);
+    assert.match(refused.stderr, /volume is in use/);
+    sb.ok(['rm', '-v', 'holder']);
+    const after = sb.ok(['volume', 'ls', '-q']).trim().split('\n');
+    assert.equal(after.length, before.length - 1, 'the anonymous volume went, the named one stayed');
+    assert.ok(after.includes('shared'));
+    sb.ok(['volume', 'rm', 'shared']);
+    assert.equal(sb.run(['volume', 'inspect', 'shared']).code, 125);
   });
 
   test('names are unique: of two concurrent runs with one name exactly one wins', async () => {
