@@ -17,21 +17,35 @@ function home(): string {
   return process.env.HOME || os.homedir();
 }
 
-export function dataRoot(): string {
+/** Resolved once per value of the option: `ps` asks for these paths hundreds of times. */
+function memo(compute: () => string, key: () => string | undefined): () => string {
+  let lastKey: string | undefined | null = null;
+  let value = '';
+  return () => {
+    const k = key();
+    if (k !== lastKey) {
+      lastKey = k;
+      value = compute();
+    }
+    return value;
+  };
+}
+
+export const dataRoot = memo(() => {
   if (globals.root) return path.resolve(globals.root);
   if (process.env.TSCTR_ROOT) return path.resolve(process.env.TSCTR_ROOT);
   const base = process.env.XDG_DATA_HOME || path.join(home(), '.local', 'share');
   return path.join(base, 'tsctr');
-}
+}, () => globals.root);
 
-export function runRoot(): string {
+export const runRoot = memo(() => {
   if (globals.runroot) return path.resolve(globals.runroot);
   if (process.env.TSCTR_RUNROOT) return path.resolve(process.env.TSCTR_RUNROOT);
   const xdg = process.env.XDG_RUNTIME_DIR;
   if (xdg) return path.join(xdg, 'tsctr');
   // No runtime dir (su/sudo sessions): a per-user dir in /tmp, which is also cleared at boot on most systems.
   return path.join(os.tmpdir(), `tsctr-run-${process.getuid?.() ?? 0}`);
-}
+}, () => globals.runroot);
 
 export function configHome(): string {
   return process.env.XDG_CONFIG_HOME || path.join(home(), '.config');
