@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { Sandbox, subordinateStart } from '../support/harness.js';
+import { BIN, Sandbox, subordinateStart } from '../support/harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -209,6 +209,24 @@ describe('containers', () => {
     process.kill(pid, 'SIGKILL');
     await until('exited', () => sb.ok(['ps', '-a', '--filter', 'name=orphan', '--format', '{{.State}}']).trim() === 'exited');
     sb.ok(['rm', 'orphan']);
+  });
+
+  test('-it gives a real terminal and exit returns the code', () => {
+    const r = spawnSync('script', ['-qec', `${BIN} run -it --rm busybox sh -c 'tty; stty size; exit 3'`, '/dev/null'], { env: sb.env, encoding: 'utf8', timeout: 30_000 });
+    assert.match(r.stdout, /\/dev\/pts\/0/);
+    assert.match(r.stdout, /^\d+ \d+\r?$/m, 'the window size reached the container');
+    assert.equal(r.status, 3);
+  });
+
+  test('the CLI killed with SIGKILL during run leaves something ps -a and rm -f clean up', async () => {
+    const p = sb.runAsync(['run', '--name', 'killed', 'busybox', 'sleep', '30']);
+    await until('started', () => sb.ok(['ps', '--filter', 'name=killed', '-q']).trim() !== '');
+    p.kill('SIGKILL');
+    await p;
+    assert.match(sb.ok(['ps', '-a', '--filter', 'name=killed', '--format', '{{.Names}}']), /killed/);
+    sb.ok(['rm', '-f', 'killed']);
+    await until('no processes', () => processesOf(sb).length === 0);
+    assert.equal(sb.ok(['ps', '-aq', '--filter', 'name=killed']).trim(), '');
   });
 
   test('resource limits degrade to one clear warning', () => {

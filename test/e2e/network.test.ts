@@ -110,6 +110,35 @@ describe('published ports (acceptance scenario)', () => {
     assert.equal(helperProcesses().length, before);
   });
 
+  test('-P publishes every exposed port; container:NAME shares a network namespace', async () => {
+    const id = sb.ok(['run', '-d', '--name', 'web', '-P', 'nginx']).trim();
+    const line = sb.ok(['port', id]).trim();
+    const m = /^80\/tcp -> 0\.0\.0\.0:(\d+)$/.exec(line);
+    assert.ok(m, line);
+    assert.match(await get(`http://127.0.0.1:${m[1]}/`), /Welcome to nginx/);
+    const sidecar = await sb.runAsync(['run', '--rm', '--network', 'container:web', 'busybox', 'wget', '-qO-', 'http://127.0.0.1/']);
+    assert.equal(sidecar.code, 0, sidecar.stderr);
+    assert.match(sidecar.stdout, /Welcome to nginx/);
+    sb.ok(['rm', '-f', 'web']);
+  });
+
+  test('outbound: the container reaches a server on the host through the stack; hosts and resolv.conf are its own', async () => {
+    const server = (await import('node:http')).createServer((_req, res) => res.end('from-the-host'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      // pasta maps the container's gateway address to the host's loopback.
+      const r = await sb.runAsync(['run', '--rm', '--name', 'out', 'busybox', 'sh', '-c',
+        `gw=$(ip route | awk '/default/ {print $3}'); wget -qO- http://$gw:${port}/; echo; cat /etc/hosts; cat /etc/resolv.conf`]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^from-the-host$/m);
+      assert.match(r.stdout, /127\.0\.1\.1\s+\S+ out$/m);
+      assert.match(r.stdout, /^nameserver /m);
+    } finally {
+      server.close();
+    }
+  });
+
   test('--network none has only loopback; host shares the host network', () => {
     const none = sb.ok(['run', '--rm', '--network', 'none', 'busybox', 'cat', '/proc/net/dev']);
     assert.deepEqual(none.split('\n').slice(2).filter(Boolean).map((l) => l.trim().split(':')[0]), ['lo']);
