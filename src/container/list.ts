@@ -1,5 +1,6 @@
 /** The rows of `tsctr ps`: docker's fields, status strings, filters and ordering. */
 import { TsctrError } from '../errors.js';
+import { splitFilter } from '../util/filters.js';
 import { humanDuration } from '../util/units.js';
 import { formatBinding } from '../net/ports.js';
 import { liveState } from './state.js';
@@ -65,10 +66,7 @@ type Pred = (c: ContainerRecord, st: LiveState) => boolean;
 
 function parseFilters(filters: string[]): Pred[] {
   return filters.map((f) => {
-    const eq = f.indexOf('=');
-    if (eq <= 0) throw new TsctrError(`bad format of filter (expected name=value): ${f}`);
-    const key = f.slice(0, eq);
-    const value = f.slice(eq + 1);
+    const [key, value] = splitFilter(f);
     switch (key) {
       case 'status':
         if (!['created', 'running', 'exited', 'paused', 'restarting', 'removing', 'dead'].includes(value)) {

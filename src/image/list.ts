@@ -1,5 +1,6 @@
 /** The rows of `tsctr images`, with docker's fields, filters and ordering. */
 import { TsctrError } from '../errors.js';
+import { splitFilter } from '../util/filters.js';
 import { hexOf } from '../paths.js';
 import { humanDuration, humanSize } from '../util/units.js';
 import { parseReference, familiarName } from './reference.js';
@@ -38,10 +39,7 @@ function globToRegExp(glob: string): RegExp {
 
 function parseFilters(doc: ImagesDoc, filters: string[]): Pred[] {
   return filters.map((f) => {
-    const eq = f.indexOf('=');
-    if (eq <= 0) throw new TsctrError(`bad format of filter (expected name=value): ${f}`);
-    const key = f.slice(0, eq);
-    const value = f.slice(eq + 1);
+    const [key, value] = splitFilter(f);
     switch (key) {
       case 'dangling': {
         if (value !== 'true' && value !== 'false') throw new TsctrError(`invalid filter 'dangling=${value}'`);

@@ -11,7 +11,7 @@ import zlib from 'node:zlib';
 import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Sandbox, REGISTRY, mirrorConf } from '../support/harness.js';
-import { tarEntry, tarOf } from '../support/tar.js';
+import { entry, tarOf } from '../support/tar.js';
 
 const sha = (b: Buffer) => `sha256:${crypto.createHash('sha256').update(b).digest('hex')}`;
 
@@ -41,8 +41,8 @@ function evilImage(tar: Buffer): Evil {
  */
 function startProxy(): Promise<{ server: http.Server; host: string }> {
   const images: Record<string, Evil> = {
-    'evil/traversal': evilImage(tarOf(tarEntry('ok.txt', 'fine'), tarEntry('../../escaped.txt', 'pwned'))),
-    'evil/symlink': evilImage(tarOf(tarEntry('link', '', { type: '2', linkname: '/tmp' }), tarEntry('link/escaped-through-link.txt', 'pwned'))),
+    'evil/traversal': evilImage(tarOf(entry({ name: 'ok.txt' }, 'fine'), entry({ name: '../../escaped.txt' }, 'pwned'))),
+    'evil/symlink': evilImage(tarOf(entry({ name: 'link', type: '2', linkname: '/tmp' }), entry({ name: 'link/escaped-through-link.txt' }, 'pwned'))),
   };
   const server = http.createServer((req, res) => {
     const url = req.url ?? '';

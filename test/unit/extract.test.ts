@@ -9,81 +9,21 @@ import * as tar from 'tar';
 import { extractLayer, type ExtractOptions } from '../../src/overlay/extract.js';
 import { lgetxattr, lsetxattr } from '../../src/rootless/syscalls.js';
 import { LayerError } from '../../src/errors.js';
+import { chunked, entry, header, padTo512, paxEntry, tarOf, type RawHeader } from '../support/tar.js';
 
 const IS_ROOT = process.getuid!() === 0;
 /** chown only works as root (or root in a user namespace); CI runs these as a plain user. */
 const CHOWN = IS_ROOT;
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-// ---- raw tar writing, to craft what well-behaved writers refuse to ----
-
-interface RawHeader {
-  name: string;
-  type?: string;
-  mode?: number;
-  uid?: number;
-  gid?: number;
-  size?: number;
-  mtime?: number;
-  linkname?: string;
-  devmajor?: number;
-  devminor?: number;
-  format?: 'ustar' | 'gnu';
-}
-
-function octal(b: Buffer, off: number, len: number, v: number): void {
-  b.write(`${v.toString(8).padStart(len - 1, '0')}\0`, off, len, 'latin1');
-}
-
-function header(h: RawHeader): Buffer {
-  const b = Buffer.alloc(512);
-  b.write(h.name, 0, 100, 'utf8');
-  octal(b, 100, 8, h.mode ?? (h.type === '5' ? 0o755 : 0o644));
-  octal(b, 108, 8, h.uid ?? 0);
-  octal(b, 116, 8, h.gid ?? 0);
-  octal(b, 124, 12, h.size ?? 0);
-  octal(b, 136, 12, h.mtime ?? 1_600_000_000);
-  b.write(h.type ?? '0', 156, 1, 'latin1');
-  b.write(h.linkname ?? '', 157, 100, 'utf8');
-  b.write(h.format === 'gnu' ? 'ustar  \x00' : 'ustar\x0000', 257, 8, 'latin1');
-  octal(b, 329, 8, h.devmajor ?? 0);
-  octal(b, 337, 8, h.devminor ?? 0);
-  b.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const byte of b) sum += byte;
-  b.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'latin1');
-  return b;
-}
-
-const padTo512 = (n: number) => Buffer.alloc((512 - (n % 512)) % 512);
-
-function raw(h: RawHeader, body: Buffer | string = ''): Buffer {
-  const data = Buffer.from(body);
-  return Buffer.concat([header({ size: data.length, ...h }), data, padTo512(data.length)]);
-}
-
-function pax(records: [string, string | Buffer][]): Buffer {
-  const data = Buffer.concat(
-    records.map(([k, v]) => {
-      const value = Buffer.from(v);
-      const rest = Buffer.byteLength(` ${k}=`) + value.length + 1;
-      let len = rest + 1;
-      while (String(len).length + rest !== len) len = String(len).length + rest;
-      return Buffer.concat([Buffer.from(`${len} ${k}=`), value, Buffer.from('\n')]);
-    }),
-  );
-  return raw({ name: 'PaxHeader', type: 'x' }, data);
-}
-
+const raw = entry;
+const pax = (records: [string, string | Buffer][]) => paxEntry(records);
 const file = (name: string, body: Buffer | string = '', h: Partial<RawHeader> = {}) => raw({ name, ...h }, body);
 const dir = (name: string, h: Partial<RawHeader> = {}) => raw({ name, type: '5', ...h });
 const symlink = (name: string, target: string) => raw({ name, type: '2', linkname: target, mode: 0o777 });
 const hardlink = (name: string, target: string) => raw({ name, type: '1', linkname: target });
-const layer = (...entries: Buffer[]) => Buffer.concat([...entries, Buffer.alloc(1024)]);
+const layer = tarOf;
 
-async function* chunked(buf: Buffer, size = 16384): AsyncGenerator<Buffer> {
-  for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
-}
 
 // ---- a scratch area: under /var/tmp, where user xattrs work (tmpfs /tmp may lack them) ----
 
