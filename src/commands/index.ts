@@ -22,9 +22,15 @@ import { ExecCommand } from './exec.js';
 import { RenameCommand } from './rename.js';
 import { PortCommand } from './port.js';
 import { TopCommand } from './top.js';
+import { CpCommand } from './cp.js';
 import { ContainerCleanupCommand } from './container-cleanup.js';
 import { ContainerPruneCommand } from './container-prune.js';
 import { VolumeCreateCommand, VolumeInspectCommand, VolumeLsCommand, VolumePruneCommand, VolumeRmCommand } from './volume.js';
+import { SystemCheckCommand } from './system-check.js';
+import { InfoCommand } from './info.js';
+import { SystemDfCommand } from './system-df.js';
+import { SystemPruneCommand } from './system-prune.js';
+import { SystemResetCommand } from './system-reset.js';
 
 export const commands = [
   RunCommand,
@@ -41,6 +47,7 @@ export const commands = [
   RenameCommand,
   PortCommand,
   TopCommand,
+  CpCommand,
   ContainerCleanupCommand,
   ContainerPruneCommand,
   VolumeCreateCommand,
@@ -58,4 +65,9 @@ export const commands = [
   LogoutCommand,
   ImagePruneCommand,
   VersionCommand,
+  SystemCheckCommand,
+  InfoCommand,
+  SystemDfCommand,
+  SystemPruneCommand,
+  SystemResetCommand,
 ];

@@ -24,6 +24,8 @@ export interface ExecOptions {
   envFile: string[];
   user?: string;
   workdir?: string;
+  /** Instead of ours (for cp): what the process's stdin/stdout/stderr are connected to. */
+  stdio?: ['ignore' | 'pipe' | NodeJS.ReadableStream, 'ignore' | 'pipe' | NodeJS.WritableStream, 'ignore' | 'pipe'];
 }
 
 export async function execInContainer(query: string, o: ExecOptions): Promise<number> {
@@ -54,12 +56,14 @@ export async function execInContainer(query: string, o: ExecOptions): Promise<nu
   try {
     const child = spawn(shimPath(), ['exec', file], {
       detached: o.detach,
-      stdio: o.detach ? ['ignore', 'ignore', 'ignore', 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'],
+      stdio: o.detach ? ['ignore', 'ignore', 'ignore', 'pipe'] : [...(o.stdio ?? ['inherit', 'inherit', 'inherit']), 'pipe'] as never,
     });
+    // Streams handed to the child are its copies now; ours must close, or the peer never sees EOF.
+    for (const s of o.stdio ?? []) if (typeof s === 'object') (s as unknown as { destroy(): void }).destroy();
     let line = '';
     (child.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => (line += d.toString()));
     const ignore = () => undefined;
-    if (!o.detach) for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.on(s, ignore);
+    if (!o.detach && !o.stdio) for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.on(s, ignore);
     if (o.detach) {
       await new Promise((r) => (child.stdio[3] as NodeJS.ReadableStream).on('end', r));
       child.unref();

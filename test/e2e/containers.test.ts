@@ -211,6 +211,22 @@ describe('containers', () => {
     sb.ok(['rm', 'orphan']);
   });
 
+  test('cp copies both ways: a file renamed, a directory into a directory', () => {
+    sb.ok(['run', '-d', '--name', 'cpbox', 'busybox', 'sleep', '60']);
+    const dir = fs.mkdtempSync(path.join(sb.dir, 'cp-'));
+    fs.mkdirSync(path.join(dir, 'site'));
+    fs.writeFileSync(path.join(dir, 'site', 'index.html'), 'hello cp');
+    sb.ok(['cp', path.join(dir, 'site'), 'cpbox:/tmp/']);
+    assert.equal(sb.ok(['exec', 'cpbox', 'cat', '/tmp/site/index.html']), 'hello cp');
+    sb.ok(['cp', 'cpbox:/etc/passwd', path.join(dir, 'pw')]);
+    assert.match(fs.readFileSync(path.join(dir, 'pw'), 'utf8'), /^root:x:0:0/);
+    assert.equal(fs.statSync(path.join(dir, 'pw')).uid, process.getuid!());
+    const bad = sb.run(['cp', 'cpbox:relative', dir]);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /must be absolute/);
+    sb.ok(['rm', '-f', 'cpbox']);
+  });
+
   test('-it gives a real terminal and exit returns the code', () => {
     const r = spawnSync('script', ['-qec', `${BIN} run -it --rm busybox sh -c 'tty; stty size; exit 3'`, '/dev/null'], { env: sb.env, encoding: 'utf8', timeout: 30_000 });
     assert.match(r.stdout, /\/dev\/pts\/0/);

@@ -1,0 +1,23 @@
+import { Option } from 'clipanion';
+import { TsctrCommand } from '../command-base.js';
+
+export class CpCommand extends TsctrCommand {
+  static override paths = [['cp'], ['container', 'cp']];
+  static override usage = TsctrCommand.Usage({
+    category: 'Containers',
+    description: 'Copy files/folders between a running container and the local filesystem',
+    details: 'Runs tar inside the container, which the image must provide.',
+    examples: [
+      ['Out of a container', '$0 cp web:/etc/nginx/nginx.conf ./nginx.conf'],
+      ['Into a directory of a container', '$0 cp ./site web:/var/www/html/'],
+    ],
+  });
+
+  src = Option.String({ name: 'SRC' });
+  dst = Option.String({ name: 'DEST' });
+
+  async run(): Promise<void> {
+    const { copy } = await import('../container/copy.js');
+    await copy(this.src, this.dst);
+  }
+}
