@@ -52,7 +52,7 @@ export async function createContainer(o: RunOptions, image: ImageRecord): Promis
   if (argv.length === 0) throw new TsctrError('no command specified', 125);
 
   const userSpec = o.user ?? imgConfig.User ?? '';
-  const user = resolveUser(userSpec, layersTopFirst(image));
+  resolveUser(userSpec, layersTopFirst(image)); // an unknown user fails now, not at every start
   const env = mergeEnv([DEFAULT_PATH, ...(imgConfig.Env ?? [])], parseEnv(o.env, o.envFile));
   const mounts = [...o.volumes.map(parseVolume), ...o.tmpfs.map(parseTmpfs)].map((m) =>
     m.type === 'volume' && !m.source ? { ...m, source: randomVolumeName(), anonymous: true } : m,

@@ -22,7 +22,7 @@ import { sha256 } from '../util/digest.js';
 import { log } from '../util/log.js';
 import { parseReference, isFullyQualified, withDomain, formatReference, fullName, familiarString, type ImageReference } from './reference.js';
 import { hostPlatform, selectPlatform, formatPlatform, type Platform } from './platform.js';
-import { initStore, layerPresent, updateImages, writeBlob, setTag, loadImages } from './store.js';
+import { initStore, layerPresent, updateImages, writeBlob, setTag } from './store.js';
 import { collectGarbage } from './gc.js';
 import type { Descriptor, ImageConfig, ImageIndex, ImageManifest, ImageRecord } from './types.js';
 
@@ -329,11 +329,4 @@ async function commit(
     if (tag) setTag(doc, image, tag);
     return { image, isNewTag };
   });
-}
-
-export function imageExistsLocally(input: string): boolean {
-  const ref = parseReference(input);
-  const doc = loadImages();
-  const want = formatReference(ref);
-  return Object.values(doc.images).some((i) => i.repoTags.includes(want) || i.repoDigests.includes(want));
 }

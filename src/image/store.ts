@@ -10,7 +10,7 @@ import { dataRoot, storePaths, hexOf } from '../paths.js';
 import { readJson, writeJson, SCHEMA_VERSION } from '../store/json-store.js';
 import { withLock } from '../store/lock.js';
 import { atomicWriteFile, ensureDir, pathExists, tmpName } from '../util/fsutil.js';
-import { isDigest, sha256 } from '../util/digest.js';
+import { sha256 } from '../util/digest.js';
 import { parseReference, formatReference, fullName } from './reference.js';
 import type { ImageConfig, ImageRecord, ImagesDoc } from './types.js';
 
@@ -137,8 +137,4 @@ export function trashLayers(diffIds: string[]): string | undefined {
   fs.mkdirSync(trash, { mode: 0o700 });
   for (const d of present) fs.renameSync(storePaths.layer(d), `${trash}/${hexOf(d)}`);
   return trash;
-}
-
-export function isValidDigest(d: string): boolean {
-  return isDigest(d);
 }

@@ -92,10 +92,6 @@ export function parseRegistriesConfWith(parseToml: (text: string) => Toml, text:
   return conf;
 }
 
-export async function parseRegistriesConf(text: string, file: string): Promise<RegistriesConf> {
-  return parseRegistriesConfWith(await loadToml(), text, file);
-}
-
 function candidates(env: NodeJS.ProcessEnv): string[] {
   const home = env.HOME ?? '';
   return [

@@ -13,10 +13,6 @@ import { isSea } from '../runtime/assets.js';
 
 const MARK = 'TSCTR_USERNS';
 
-export function isRealRoot(): boolean {
-  return process.getuid?.() === 0 && process.env[MARK] !== '1';
-}
-
 /** True when this process may chown to image uids: real root, or already inside our namespace. */
 export function canOwnImageFiles(): boolean {
   return process.getuid?.() === 0;
