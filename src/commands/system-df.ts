@@ -1,49 +1,6 @@
 import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
-
-/**
- * Apparent size of a tree, by lstat (symlinks and hard links counted as docker's du does, once per
- * entry). Container upper dirs hold files of subordinate uids: what we cannot read, we skip.
- */
-export async function treeSize(dir: string): Promise<number> {
-  const fs = await import('node:fs');
-  const path = await import('node:path');
-  let total = 0;
-  const stack = [dir];
-  while (stack.length) {
-    const d = stack.pop()!;
-    let names: string[];
-    try {
-      names = fs.readdirSync(d);
-    } catch {
-      continue;
-    }
-    for (const n of names) {
-      const p = path.join(d, n);
-      try {
-        const st = fs.lstatSync(p);
-        if (st.isDirectory()) stack.push(p);
-        else total += st.size;
-      } catch {
-        /* EACCES, or gone meanwhile */
-      }
-    }
-  }
-  return total;
-}
-
-interface Row {
-  type: string;
-  total: number;
-  active: number;
-  size: number;
-  reclaimable: number;
-}
-
-/** docker's `1.2GB (45%)`: the percentage only when there is something at all. */
-function reclaimText(humanSize: (n: number) => string, r: Row): string {
-  return r.size > 0 ? `${humanSize(r.reclaimable)} (${Math.floor((r.reclaimable / r.size) * 100)}%)` : humanSize(r.reclaimable);
-}
+import type { Row } from '../system/disk-usage.js';
 
 export class SystemDfCommand extends TsctrCommand {
   static override paths = [['system', 'df']];
@@ -60,6 +17,7 @@ export class SystemDfCommand extends TsctrCommand {
   format = Option.String('--format', { description: 'Output format: "json"' });
 
   async run(): Promise<void> {
+    const { treeSize, reclaimText } = await import('../system/disk-usage.js');
     const { loadImages } = await import('../image/store.js');
     const { loadContainers } = await import('../container/store.js');
     const { liveState } = await import('../container/state.js');

@@ -32,7 +32,7 @@ export class SystemPruneCommand extends TsctrCommand {
     const { liveState, monitorAlive } = await import('../container/state.js');
     const { removeContainer } = await import('../container/ops.js');
     const { containerPaths, volumePaths } = await import('../paths.js');
-    const { treeSize } = await import('./system-df.js');
+    const { treeSize } = await import('../system/disk-usage.js');
     let reclaimed = 0;
 
     // A container between restarts is not running, but its monitor will bring it back: keep it.

@@ -1,76 +1,6 @@
 import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function readPid(fs: typeof import('node:fs'), file: string): number {
-  try {
-    const n = parseInt(fs.readFileSync(file, 'utf8'), 10);
-    return Number.isFinite(n) && n > 0 ? n : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/**
- * The containers of this store, from its directory rather than containers.json (which may be the
- * broken part). The run root is per user, shared by every data root, so only these are ours.
- */
-async function containerIds(dataRoot: string): Promise<string[]> {
-  const fs = await import('node:fs');
-  const path = await import('node:path');
-  try {
-    return fs.readdirSync(path.join(dataRoot, 'containers')).filter((n) => /^[a-f0-9]{64}$/.test(n));
-  } catch {
-    return [];
-  }
-}
-
-/**
- * Without a readable store, the run root still says what runs: each container dir holds the
- * monitor's and the container's pids. Pid files can be stale and pids reused, so a pid is only
- * killed if it still looks like ours: the monitor's command line names this container's spec, the
- * container's init lives in another user namespace than we do.
- */
-async function killFromPidFiles(runRoot: string, ids: string[]): Promise<void> {
-  const fs = await import('node:fs');
-  const path = await import('node:path');
-  const { pidAlive } = await import('../util/fsutil.js');
-  const dir = path.join(runRoot, 'containers');
-  const ownUserNs = fs.readlinkSync('/proc/self/ns/user');
-  const victims: number[] = [];
-  for (const id of ids) {
-    const monitor = readPid(fs, path.join(dir, id, 'monitor.pid'));
-    if (monitor && pidAlive(monitor)) {
-      let cmdline = '';
-      try {
-        cmdline = fs.readFileSync(`/proc/${monitor}/cmdline`, 'utf8');
-      } catch {
-        /* gone */
-      }
-      if (cmdline.includes(id)) victims.push(monitor);
-    }
-    const init = readPid(fs, path.join(dir, id, 'pid'));
-    if (init && pidAlive(init)) {
-      try {
-        if (fs.readlinkSync(`/proc/${init}/ns/user`) !== ownUserNs) victims.push(init);
-      } catch {
-        /* not ours to inspect, so not ours to kill */
-      }
-    }
-  }
-  // Monitors first, so none of them restarts a container under a restart policy.
-  for (const pid of victims) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline && victims.some(pidAlive)) await sleep(20);
-}
-
 export class SystemResetCommand extends TsctrCommand {
   static override paths = [['system', 'reset']];
   static override usage = TsctrCommand.Usage({
@@ -83,6 +13,7 @@ export class SystemResetCommand extends TsctrCommand {
   force = Option.Boolean('-f,--force', false, { description: 'Do not prompt for confirmation' });
 
   async run(): Promise<void> {
+    const { containerIds, killFromPidFiles } = await import('../system/reset.js');
     const { dataRoot, runRoot } = await import('../paths.js');
     const { TsctrError, errorMessage } = await import('../errors.js');
     const data = dataRoot();
