@@ -12,10 +12,9 @@ export class ContainerPruneCommand extends TsctrCommand {
   force = Option.Boolean('-f,--force', false, { description: 'Do not prompt for confirmation' });
 
   async run(): Promise<void> {
-    const { TsctrError } = await import('../errors.js');
     if (!this.force) {
-      const { confirm } = await import('../util/confirm.js');
-      if (!(await confirm('WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] '))) throw new TsctrError('prune cancelled', 1);
+      const { confirmOrCancel } = await import('../util/confirm.js');
+      await confirmOrCancel('WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ');
     }
     const { loadContainers } = await import('../container/store.js');
     const { liveState } = await import('../container/state.js');

@@ -1,6 +1,5 @@
 import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
-import { TsctrError } from '../errors.js';
 
 export class ImagePruneCommand extends TsctrCommand {
   static override paths = [['image', 'prune']];
@@ -19,10 +18,8 @@ export class ImagePruneCommand extends TsctrCommand {
   async run(): Promise<void> {
     if (!this.force) {
       const what = this.all ? 'all images without at least one container associated to them' : 'all dangling images';
-      const { confirm } = await import('../util/confirm.js');
-      if (!(await confirm(`WARNING! This will remove ${what}.\nAre you sure you want to continue? [y/N] `))) {
-        throw new TsctrError('prune cancelled', 1);
-      }
+      const { confirmOrCancel } = await import('../util/confirm.js');
+      await confirmOrCancel(`WARNING! This will remove ${what}.\nAre you sure you want to continue? [y/N] `);
     }
     const { pruneImages } = await import('../image/remove.js');
     const r = await pruneImages(this.all);

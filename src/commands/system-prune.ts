@@ -17,16 +17,15 @@ export class SystemPruneCommand extends TsctrCommand {
   force = Option.Boolean('-f,--force', false, { description: 'Do not prompt for confirmation' });
 
   async run(): Promise<void> {
-    const { TsctrError } = await import('../errors.js');
     if (!this.force) {
       const items = [
         'all stopped containers',
         ...(this.volumes ? ['all volumes not used by at least one container'] : []),
         this.all ? 'all images without at least one container associated to them' : 'all dangling images',
       ];
-      const { confirm } = await import('../util/confirm.js');
+      const { confirmOrCancel } = await import('../util/confirm.js');
       const question = `WARNING! This will remove:\n${items.map((i) => `  - ${i}\n`).join('')}\nAre you sure you want to continue? [y/N] `;
-      if (!(await confirm(question))) throw new TsctrError('prune cancelled', 1);
+      await confirmOrCancel(question);
     }
     const { loadContainers } = await import('../container/store.js');
     const { liveState, monitorAlive } = await import('../container/state.js');

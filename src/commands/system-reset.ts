@@ -15,13 +15,13 @@ export class SystemResetCommand extends TsctrCommand {
   async run(): Promise<void> {
     const { containerIds, killFromPidFiles } = await import('../system/reset.js');
     const { dataRoot, runRoot } = await import('../paths.js');
-    const { TsctrError, errorMessage } = await import('../errors.js');
+    const { errorMessage } = await import('../errors.js');
     const data = dataRoot();
     const run = runRoot();
     if (!this.force) {
-      const { confirm } = await import('../util/confirm.js');
+      const { confirmOrCancel } = await import('../util/confirm.js');
       const q = `WARNING! this will remove all containers, images, volumes and the tsctr store at ${data}. Are you sure you want to continue? [y/N] `;
-      if (!(await confirm(q))) throw new TsctrError('reset cancelled', 1);
+      await confirmOrCancel(q, 'reset');
     }
 
     // The orderly way first: stop each container as `rm -f` would.

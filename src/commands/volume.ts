@@ -72,10 +72,9 @@ export class VolumePruneCommand extends TsctrCommand {
   force = Option.Boolean('-f,--force', false, { description: 'Do not prompt for confirmation' });
 
   async run(): Promise<void> {
-    const { TsctrError } = await import('../errors.js');
     if (!this.force) {
-      const { confirm } = await import('../util/confirm.js');
-      if (!(await confirm('WARNING! This will remove all local volumes not used by at least one container.\nAre you sure you want to continue? [y/N] '))) throw new TsctrError('prune cancelled', 1);
+      const { confirmOrCancel } = await import('../util/confirm.js');
+      await confirmOrCancel('WARNING! This will remove all local volumes not used by at least one container.\nAre you sure you want to continue? [y/N] ');
     }
     const { volumeNames, volumeUsers, removeVolume } = await import('../container/volumes.js');
     const unused = volumeNames().filter((n) => volumeUsers(n).length === 0);

@@ -1,3 +1,8 @@
+/**
+ * OCI platforms (`linux/arm64/v8`) and containerd's normalisation of them, so that an index entry
+ * written `arm64` matches a request for `arm64/v8` and `x86_64` means amd64.
+ */
+import os from 'node:os';
 import { TsctrError } from '../errors.js';
 
 export interface Platform {
@@ -6,25 +11,66 @@ export interface Platform {
   variant?: string;
 }
 
-const ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', s390x: 's390x', ppc64: 'ppc64le', riscv64: 'riscv64' };
+/** containerd's normalizeArch: canonical architecture and variant, '' being the default variant. */
+function normalizeArch(arch: string, variant = ''): [string, string] {
+  const a = arch.toLowerCase();
+  const v = variant.toLowerCase();
+  switch (a) {
+    case 'i386':
+      return ['386', ''];
+    case 'x86_64':
+    case 'x86-64':
+    case 'amd64':
+      return ['amd64', v === 'v1' ? '' : v];
+    case 'aarch64':
+    case 'arm64':
+      if (v === '8' || v === 'v8' || v === 'v8.0') return ['arm64', ''];
+      if (v === '9' || v === '9.0' || v === 'v9.0') return ['arm64', 'v9'];
+      return ['arm64', v];
+    case 'armhf':
+      return ['arm', 'v7'];
+    case 'armel':
+      return ['arm', 'v6'];
+    case 'arm':
+      if (v === '' || v === '7') return ['arm', 'v7'];
+      if (v === '5' || v === '6' || v === '8') return ['arm', `v${v}`];
+      return ['arm', v];
+    default:
+      return [a, v];
+  }
+}
+
+function normalizeOs(s: string): string {
+  const o = s.toLowerCase();
+  return o === 'macos' ? 'darwin' : o;
+}
+
+/** Node's process.arch in Go's GOARCH spelling. */
+const GOARCH: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', s390x: 's390x', s390: 's390', riscv64: 'riscv64', loong64: 'loong64', mips: 'mips', mipsel: 'mipsle', ppc: 'ppc' };
 
 export function hostPlatform(): Platform {
-  const architecture = ARCH[process.arch] ?? process.arch;
-  const p: Platform = { os: 'linux', architecture };
-  if (architecture === 'arm64') p.variant = 'v8';
-  if (architecture === 'arm') p.variant = 'v7';
+  const arch = process.arch === 'ppc64' ? (os.endianness() === 'LE' ? 'ppc64le' : 'ppc64') : (GOARCH[process.arch] ?? process.arch);
+  const p: Platform = { os: 'linux', architecture: arch };
+  if (arch === 'arm64') p.variant = 'v8';
+  if (arch === 'arm') {
+    const armVersion = (process.config.variables as Record<string, unknown>).arm_version;
+    p.variant = `v${typeof armVersion === 'string' && /^[5-8]$/.test(armVersion) ? armVersion : '7'}`;
+  }
   return p;
 }
 
+/** `os/arch[/variant]`; architecture aliases (x86_64, aarch64, armhf...) are made canonical. */
 export function parsePlatform(s: string): Platform {
-  const parts = s.toLowerCase().split('/');
-  if (parts.length < 2 || parts.length > 3 || parts.some((p) => !/^[a-z0-9_.-]+$/.test(p))) {
-    throw new TsctrError(`invalid platform "${s}": expected os/arch[/variant]`);
+  const parts = s.split('/');
+  if (parts.length < 2 || parts.length > 3 || parts.some((p) => !/^[A-Za-z0-9_.-]+$/.test(p))) {
+    throw new TsctrError(`invalid platform "${s}": expected os/arch[/variant], such as linux/amd64 or linux/arm64/v8`);
   }
-  const [os, arch, variant] = parts as [string, string, string | undefined];
-  const architecture = arch === 'x86_64' ? 'amd64' : arch === 'aarch64' ? 'arm64' : arch;
-  const p: Platform = { os, architecture };
-  if (variant) p.variant = variant;
+  const [osName, arch, variant] = parts as [string, string, string | undefined];
+  const [architecture, normVariant] = normalizeArch(arch, variant);
+  const p: Platform = { os: normalizeOs(osName), architecture };
+  // Keep the variant the user wrote (arm64/v8 stays v8), or the one an alias implies (armhf = v7).
+  const v = variant ? variant.toLowerCase() : arch.toLowerCase() === 'armhf' || arch.toLowerCase() === 'armel' ? normVariant : '';
+  if (v) p.variant = v;
   return p;
 }
 
@@ -32,21 +78,17 @@ export function formatPlatform(p: Platform): string {
   return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
 }
 
-/** containerd's normalisation: arm64 means v8 unless said otherwise, amd64's v1 is the default. */
-function normVariant(arch: string, variant?: string): string {
-  if (arch === 'arm64' && (!variant || variant === 'v8')) return '';
-  if (arch === 'amd64' && (!variant || variant === 'v1')) return '';
-  return variant ?? '';
-}
-
+/** Equal after containerd's normalisation: arm64 is arm64/v8, amd64 is amd64/v1, arm is arm/v7. */
 export function platformMatches(want: Platform, have: Platform): boolean {
-  if (want.os !== have.os || want.architecture !== have.architecture) return false;
-  const w = normVariant(want.architecture, want.variant);
-  const h = normVariant(have.architecture, have.variant);
-  // A request without a variant takes any variant; one with a variant needs that variant.
-  return want.variant === undefined || w === h;
+  const [wa, wv] = normalizeArch(want.architecture, want.variant);
+  const [ha, hv] = normalizeArch(have.architecture, have.variant);
+  return normalizeOs(want.os) === normalizeOs(have.os) && wa === ha && wv === hv;
 }
 
+/**
+ * The first index entry for `want`. Attestation manifests (platform unknown/unknown) never match;
+ * an entry that declares no platform at all is taken only when none matches (containerd takes it too).
+ */
 export function selectPlatform<T extends { platform?: Platform }>(entries: T[], want: Platform): T | undefined {
-  return entries.find((e) => e.platform && e.platform.os !== 'unknown' && platformMatches(want, e.platform));
+  return entries.find((e) => e.platform && e.platform.os !== 'unknown' && platformMatches(want, e.platform)) ?? entries.find((e) => !e.platform);
 }

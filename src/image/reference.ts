@@ -1,6 +1,7 @@
 /**
- * Docker's image reference grammar and normalisation (distribution/reference): `nginx` is
- * docker.io/library/nginx:latest. Parsed before any network call, so bad input costs nothing.
+ * Docker's image reference grammar and normalisation (distribution/reference ParseNormalizedNamed):
+ * `nginx` is docker.io/library/nginx:latest. Parsed before any network call, so bad input costs
+ * nothing, and with docker's error wording, which users paste into search engines.
  */
 import { InvalidReferenceError } from '../errors.js';
 
@@ -12,84 +13,88 @@ export interface ImageReference {
 }
 
 const DEFAULT_DOMAIN = 'docker.io';
-const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const DOMAIN_COMPONENT = /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])$/;
-const TAG = /^[\w][\w.-]{0,127}$/;
-const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
+const LEGACY_DOMAIN = 'index.docker.io';
+const OFFICIAL = 'library/';
+const MAX_PATH = 255;
 
-function invalid(detail?: string): InvalidReferenceError {
-  return new InvalidReferenceError(detail ? `invalid reference format: ${detail}` : 'invalid reference format');
-}
+// The regexps of distribution/reference, composed the same way.
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*';
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const HOST = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])`;
+const DOMAIN_RE = new RegExp(`^${HOST}(?::[0-9]+)?$`);
+const REMAINDER_RE = new RegExp(`^(${COMPONENT}(?:/${COMPONENT})*)(?::([\\w][\\w.-]{0,127}))?(?:@([A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?$`);
 
-/** A first component is a registry host if it has a dot or a port, or is `localhost`. */
-function looksLikeDomain(s: string): boolean {
-  return s.includes('.') || s.includes(':') || s === 'localhost' || /^\[.*\]/.test(s);
-}
+/** go-digest's algorithms, by hex length. */
+const DIGEST_HEX: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
 
-function validDomain(d: string): boolean {
-  const m = /^(\[[0-9a-fA-F:]+\]|[^:]+)(?::(\d+))?$/.exec(d);
-  if (!m) return false;
-  const host = m[1]!;
-  if (host.startsWith('[')) return true;
-  return host.split('.').every((c) => DOMAIN_COMPONENT.test(c));
-}
-
-function split(input: string): { name: string; tag?: string; digest?: string } {
-  let name = input;
-  let digest: string | undefined;
-  const at = name.indexOf('@');
-  if (at >= 0) {
-    digest = name.slice(at + 1);
-    name = name.slice(0, at);
-    if (!DIGEST.test(digest)) throw invalid();
-    if (digest.startsWith('sha256:') && !/^sha256:[a-f0-9]{64}$/.test(digest)) throw invalid();
+/** go-digest's Validate, with its messages (docker prints them as they are). */
+function checkDigest(digest: string): void {
+  const colon = digest.indexOf(':');
+  const algorithm = digest.slice(0, colon);
+  const hex = digest.slice(colon + 1);
+  const size = DIGEST_HEX[algorithm];
+  if (size === undefined) {
+    const wellFormed = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(digest);
+    throw new InvalidReferenceError(wellFormed ? 'unsupported digest algorithm' : 'invalid checksum digest format');
   }
-  let tag: string | undefined;
-  const colon = name.lastIndexOf(':');
-  if (colon > name.lastIndexOf('/')) {
-    tag = name.slice(colon + 1);
-    name = name.slice(0, colon);
-    if (!TAG.test(tag)) throw invalid();
-  }
-  return { name, tag, digest };
+  if (hex.length !== size) throw new InvalidReferenceError('invalid checksum digest length');
+  if (!/^[a-f0-9]+$/.test(hex)) throw new InvalidReferenceError('invalid checksum digest format');
+}
+
+/**
+ * The first path element is a registry if it could not be a Docker Hub namespace: it has a dot or
+ * a port, is `localhost`, or has uppercase letters (namespaces cannot).
+ */
+function splitDomain(input: string): { domain: string; remainder: string } {
+  const slash = input.indexOf('/');
+  if (slash < 0) return { domain: DEFAULT_DOMAIN, remainder: OFFICIAL + input };
+  const first = input.slice(0, slash);
+  let rest = input.slice(slash + 1);
+  let domain: string;
+  if (first === LEGACY_DOMAIN) domain = DEFAULT_DOMAIN;
+  else if (first === 'localhost' || /[.:]/.test(first) || first.toLowerCase() !== first) domain = first;
+  else return { domain: DEFAULT_DOMAIN, remainder: input };
+  if (domain === DEFAULT_DOMAIN && !rest.includes('/')) rest = OFFICIAL + rest;
+  return { domain, remainder: rest };
 }
 
 export function parseReference(input: string, opts: { defaultTag?: boolean } = {}): ImageReference {
-  if (!input || input.length > 512) throw invalid();
-  const { name, tag, digest } = split(input);
-  if (!name || name.length > 255) throw invalid(name ? 'repository name must not be more than 255 characters' : undefined);
-  const parts = name.split('/');
-  let domain = DEFAULT_DOMAIN;
-  if (parts.length > 1 && looksLikeDomain(parts[0]!)) {
-    domain = parts.shift()!;
-    if (!validDomain(domain)) throw invalid();
-  }
-  if (parts.some((p) => p !== p.toLowerCase()) && parts.every((p) => COMPONENT.test(p.toLowerCase()))) {
-    throw invalid(`repository name (${parts.join('/')}) must be lowercase`);
-  }
-  if (parts.length === 0 || !parts.every((p) => COMPONENT.test(p))) throw invalid();
-  if (domain === 'index.docker.io') domain = DEFAULT_DOMAIN;
-  if (domain === DEFAULT_DOMAIN && parts.length === 1) parts.unshift('library');
-  const ref: ImageReference = { domain, path: parts.join('/') };
+  const invalid = (detail?: string) => new InvalidReferenceError(detail ? `invalid reference format: ${detail}` : 'invalid reference format');
+  if (!input) throw invalid();
+  const { domain, remainder } = splitDomain(input);
+  // Docker checks the case of everything up to the first colon, before the grammar.
+  const colon = remainder.indexOf(':');
+  const remote = colon < 0 ? remainder : remainder.slice(0, colon);
+  if (remote.toLowerCase() !== remote) throw invalid(`repository name (${remote}) must be lowercase`);
+  const m = REMAINDER_RE.exec(remainder);
+  if (!m || !DOMAIN_RE.test(domain)) throw invalid();
+  const [, path, tag, digest] = m as unknown as [string, string, string | undefined, string | undefined];
+  if (path.length > MAX_PATH) throw new InvalidReferenceError(`repository name must not be more than ${MAX_PATH} characters`);
+  if (digest) checkDigest(digest);
+  const ref: ImageReference = { domain, path };
   if (tag) ref.tag = tag;
   if (digest) ref.digest = digest;
   if (!tag && !digest && opts.defaultTag !== false) ref.tag = 'latest';
   return ref;
 }
 
+/** Did the user name a registry, or is this a short name that search registries may resolve? */
 export function isFullyQualified(input: string): boolean {
-  const name = input.split('@')[0]!;
-  const slash = name.indexOf('/');
-  return slash > 0 && looksLikeDomain(name.slice(0, slash));
+  const slash = input.indexOf('/');
+  if (slash < 0) return false;
+  const first = input.slice(0, slash);
+  return first === 'localhost' || /[.:]/.test(first) || first.toLowerCase() !== first;
 }
 
 export function fullName(ref: ImageReference): string {
   return `${ref.domain}/${ref.path}`;
 }
 
+/** docker's FamiliarName: no docker.io/, and no library/ unless the path is deeper than library/x. */
 export function familiarName(ref: ImageReference): string {
   if (ref.domain !== DEFAULT_DOMAIN) return fullName(ref);
-  return ref.path.startsWith('library/') && ref.path.split('/').length === 2 ? ref.path.slice(8) : ref.path;
+  const short = ref.path.startsWith(OFFICIAL) ? ref.path.slice(OFFICIAL.length) : ref.path;
+  return short.includes('/') ? ref.path : short;
 }
 
 function suffix(ref: ImageReference): string {
@@ -104,10 +109,14 @@ export function familiarString(ref: ImageReference): string {
   return `${familiarName(ref)}${suffix(ref)}`;
 }
 
-/** Re-home an unqualified name onto another registry (unqualified-search registries). */
+/**
+ * Re-home a short name onto another registry (podman's unqualified-search registries): docker.io
+ * alone gets the implicit library/ namespace, which the parse of `nginx` added and others drop.
+ */
 export function withDomain(ref: ImageReference, domain: string): ImageReference {
   let path = ref.path;
-  if (ref.domain === DEFAULT_DOMAIN && path.startsWith('library/') && domain !== DEFAULT_DOMAIN) path = path.slice(8);
-  if (domain === DEFAULT_DOMAIN && !path.includes('/')) path = `library/${path}`;
+  const implicitLibrary = ref.domain === DEFAULT_DOMAIN && path.startsWith(OFFICIAL) && !path.slice(OFFICIAL.length).includes('/');
+  if (domain !== DEFAULT_DOMAIN && implicitLibrary) path = path.slice(OFFICIAL.length);
+  if (domain === DEFAULT_DOMAIN && !path.includes('/')) path = OFFICIAL + path;
   return { ...ref, domain, path };
 }

@@ -7,3 +7,11 @@ export async function confirm(question: string): Promise<boolean> {
   rl.close();
   return /^y(es)?$/i.test(answer.trim());
 }
+
+/** Asks, and stops the command (exit 1, as docker) unless the answer is yes. */
+export async function confirmOrCancel(question: string, action = 'prune'): Promise<void> {
+  if (!(await confirm(question))) {
+    const { TsctrError } = await import('../errors.js');
+    throw new TsctrError(`${action} cancelled`, 1);
+  }
+}
