@@ -1,15 +1,19 @@
 /**
- * podman's registries.conf (containers-registries.conf(5), v2 TOML): mirrors, insecure and blocked
- * registries, location rewrites and unqualified-search registries.
+ * podman's registries.conf (containers-registries.conf(5)): mirrors, insecure and blocked
+ * registries, location rewrites and unqualified-search registries, with containers/image's
+ * matching and validation rules so that a file written for podman means the same here.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { parse as parseToml } from 'smol-toml';
 import { ConfigError } from '../errors.js';
-import { configHome } from '../paths.js';
 
 export interface MirrorConf {
   location: string;
   insecure: boolean;
+  /** `pull-from-mirror`: which references this mirror serves. */
+  pullFromMirror?: 'all' | 'digest-only' | 'tag-only';
 }
 
 export interface RegistryConf {
@@ -18,6 +22,7 @@ export interface RegistryConf {
   insecure: boolean;
   blocked: boolean;
   mirrors: MirrorConf[];
+  mirrorByDigestOnly?: boolean;
 }
 
 export interface RegistriesConf {
@@ -27,142 +32,246 @@ export interface RegistriesConf {
 }
 
 export interface Endpoint {
+  /** host[:port] to contact. */
   registry: string;
+  /** The repository path there. */
   repository: string;
+  /** Plain HTTP (and unverified TLS) allowed. */
   insecure: boolean;
   mirror: boolean;
 }
 
-type Toml = Record<string, unknown>;
+type Table = Record<string, unknown>;
 
-function str(v: unknown, what: string, file: string): string {
-  if (typeof v !== 'string') throw new ConfigError(`${file}: ${what} must be a string`);
-  return v;
+interface Parsed {
+  conf: RegistriesConf;
+  /** The key was present (even as []): a later file's list replaces, an absent one keeps. */
+  searchSet: boolean;
 }
 
-function bool(v: unknown, what: string, file: string): boolean {
-  if (v === undefined) return false;
-  if (typeof v !== 'boolean') throw new ConfigError(`${file}: ${what} must be true or false`);
-  return v;
-}
-
-function strList(v: unknown, what: string, file: string): string[] {
-  if (v === undefined) return [];
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new ConfigError(`${file}: ${what} must be a list of strings`);
-  return v as string[];
-}
-
-/** smol-toml is loaded only when a config file exists. */
-async function loadToml(): Promise<(text: string) => Toml> {
-  const { parse } = await import('smol-toml');
-  return parse as (text: string) => Toml;
-}
-
-export function parseRegistriesConfWith(parseToml: (text: string) => Toml, text: string, file: string): RegistriesConf {
-  let doc: Toml;
+function parseFile(text: string, file: string, toml: (text: string) => Table = parseToml as (text: string) => Table): Parsed {
+  const fail = (msg: string) => new ConfigError(`${file}: ${msg}`);
+  let doc: Table;
   try {
-    doc = parseToml(text);
+    doc = toml(text);
   } catch (e) {
-    throw new ConfigError(`${file}: ${(e as Error).message.split('\n')[0]}`);
+    throw fail((e as Error).message.split('\n')[0]!);
   }
-  const conf: RegistriesConf = { unqualifiedSearch: strList(doc['unqualified-search-registries'], 'unqualified-search-registries', file), registries: [], sources: [file] };
-  const regs = doc.registry ?? [];
-  if (!Array.isArray(regs)) throw new ConfigError(`${file}: [[registry]] must be an array of tables`);
-  for (const r of regs as Toml[]) {
-    const location = r.location === undefined ? '' : str(r.location, 'registry.location', file);
-    const prefix = r.prefix === undefined ? location : str(r.prefix, 'registry.prefix', file);
-    if (!prefix) throw new ConfigError(`${file}: a [[registry]] needs a prefix or a location`);
-    const mirrors = (Array.isArray(r.mirror) ? (r.mirror as Toml[]) : []).map((m) => ({
-      location: str(m.location, 'registry.mirror.location', file),
-      insecure: bool(m.insecure, 'registry.mirror.insecure', file),
-    }));
-    conf.registries.push({ prefix, location: location || prefix, insecure: bool(r.insecure, 'registry.insecure', file), blocked: bool(r.blocked, 'registry.blocked', file), mirrors });
-  }
-  // The v1 format, still found on older systems.
-  const v1 = doc.registries as Record<string, { registries?: unknown }> | undefined;
-  if (v1 && typeof v1 === 'object') {
-    conf.unqualifiedSearch.push(...strList(v1.search?.registries, 'registries.search.registries', file));
-    for (const loc of strList(v1.insecure?.registries, 'registries.insecure.registries', file)) {
-      conf.registries.push({ prefix: loc, location: loc, insecure: true, blocked: false, mirrors: [] });
+  const isTable = (v: unknown): v is Table => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+  const str = (v: unknown, what: string, dflt?: string): string => {
+    if (v === undefined && dflt !== undefined) return dflt;
+    if (typeof v !== 'string') throw fail(`${what} must be a string`);
+    return v;
+  };
+  const bool = (v: unknown, what: string): boolean => {
+    if (v === undefined) return false;
+    if (typeof v !== 'boolean') throw fail(`${what} must be true or false`);
+    return v;
+  };
+  const list = (v: unknown, what: string): string[] => {
+    if (v === undefined) return [];
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw fail(`${what} must be a list of strings`);
+    return v as string[];
+  };
+  const tables = (v: unknown, what: string): Table[] => {
+    if (v === undefined) return [];
+    if (!Array.isArray(v) || !v.every(isTable)) throw fail(`${what} must be an array of tables ([[${what}]])`);
+    return v;
+  };
+  /** containers/image's parseLocation: no trailing slash, no URL scheme. */
+  const location = (v: string): string => {
+    if (/^https?:\/\//.test(v)) throw fail(`invalid location '${v}': URI schemes are not supported`);
+    return v.replace(/\/+$/, '');
+  };
+
+  const searchSet = doc['unqualified-search-registries'] !== undefined;
+  const conf: RegistriesConf = {
+    unqualifiedSearch: list(doc['unqualified-search-registries'], 'unqualified-search-registries').map(location),
+    registries: [],
+    sources: [file],
+  };
+  for (const r of tables(doc.registry, 'registry')) {
+    const loc = location(str(r.location, 'registry.location', ''));
+    const prefix = r.prefix === undefined ? loc : location(str(r.prefix, 'registry.prefix'));
+    if (!prefix) throw fail('invalid condition: both location and prefix are unset');
+    const wildcard = prefix.startsWith('*.');
+    if (!loc && !wildcard) throw fail('invalid condition: location is unset and prefix is not in the format: *.example.com');
+    if (wildcard && /[/@:]/.test(prefix)) {
+      throw fail(`Wildcarded prefix should be in the format: *.example.com. Current prefix "${prefix}" is incorrectly formatted`);
     }
-    for (const loc of strList(v1.block?.registries, 'registries.block.registries', file)) {
-      conf.registries.push({ prefix: loc, location: loc, insecure: false, blocked: true, mirrors: [] });
-    }
+    const byDigest = bool(r['mirror-by-digest-only'], 'registry.mirror-by-digest-only');
+    const mirrors = tables(r.mirror, 'registry.mirror').map((m): MirrorConf => {
+      const mloc = location(str(m.location, 'registry.mirror.location', ''));
+      if (!mloc) throw fail('invalid condition: mirror location is unset');
+      const mirror: MirrorConf = { location: mloc, insecure: bool(m.insecure, 'registry.mirror.insecure') };
+      if (m['pull-from-mirror'] !== undefined) {
+        const pfm = str(m['pull-from-mirror'], 'registry.mirror.pull-from-mirror');
+        if (pfm !== 'all' && pfm !== 'digest-only' && pfm !== 'tag-only') throw fail(`unsupported pull-from-mirror value "${pfm}" for mirror "${mloc}"`);
+        if (byDigest) throw fail(`cannot set mirror usage mirror-by-digest-only for the registry ("${prefix}") and pull-from-mirror for per-mirror ("${mloc}") at the same time`);
+        mirror.pullFromMirror = pfm;
+      }
+      return mirror;
+    });
+    const reg: RegistryConf = { prefix, location: loc, insecure: bool(r.insecure, 'registry.insecure'), blocked: bool(r.blocked, 'registry.blocked'), mirrors };
+    if (byDigest) reg.mirrorByDigestOnly = true;
+    conf.registries.push(reg);
   }
-  return conf;
+
+  // The v1 format, still found on older systems: lists of hosts, one table per property.
+  if (doc.registries !== undefined) {
+    if (doc.registry !== undefined || searchSet) throw fail('mixing sysregistry v1/v2 is not supported');
+    if (!isTable(doc.registries)) throw fail('registries must be a table');
+    const v1 = doc.registries;
+    const section = (name: string): string[] => {
+      const t = v1[name];
+      if (t === undefined) return [];
+      if (!isTable(t)) throw fail(`registries.${name} must be a table`);
+      return list(t.registries, `registries.${name}.registries`).map(location);
+    };
+    conf.unqualifiedSearch = section('search');
+    const byHost = new Map<string, RegistryConf>();
+    const entry = (host: string) => byHost.get(host) ?? byHost.set(host, { prefix: host, location: host, insecure: false, blocked: false, mirrors: [] }).get(host)!;
+    for (const host of section('insecure')) entry(host).insecure = true;
+    for (const host of section('block')) entry(host).blocked = true;
+    conf.registries.push(...byHost.values());
+    return { conf, searchSet: v1.search !== undefined };
+  }
+
+  checkConflicts(conf.registries, fail);
+  return { conf, searchSet };
 }
 
-function candidates(env: NodeJS.ProcessEnv): string[] {
-  const home = env.HOME ?? '';
-  return [
-    env.TSCTR_REGISTRIES_CONF ?? '',
-    path.join(env.XDG_CONFIG_HOME || configHome(), 'tsctr', 'registries.conf'),
-    path.join(env.XDG_CONFIG_HOME || path.join(home, '.config'), 'containers', 'registries.conf'),
-  ].filter(Boolean);
+/** One location listed twice must agree on insecure and blocked (containers/image refuses otherwise). */
+function checkConflicts(registries: RegistryConf[], fail: (msg: string) => Error): void {
+  const seen = new Map<string, RegistryConf>();
+  for (const r of registries) {
+    const key = r.location || r.prefix;
+    const other = seen.get(key);
+    if (other && other.location === r.location && other.insecure !== r.insecure) throw fail(`registry '${key}' is defined multiple times with conflicting 'insecure' setting`);
+    if (other && other.blocked !== r.blocked) throw fail(`registry '${key}' is defined multiple times with conflicting 'blocked' setting`);
+    seen.set(key, r);
+  }
 }
 
-const SYSTEM = '/etc/containers/registries.conf';
-const SYSTEM_DIR = '/etc/containers/registries.conf.d';
+export function parseRegistriesConf(text: string, file: string): RegistriesConf {
+  return parseFile(text, file).conf;
+}
 
-export async function loadRegistriesConf(env: NodeJS.ProcessEnv = process.env): Promise<RegistriesConf> {
-  const user = candidates(env).find((f) => fs.existsSync(f));
-  const files = user ? [user] : [SYSTEM, ...dropIns()].filter((f) => fs.existsSync(f));
+/** The same, with the TOML parser given (kept for callers that pass their own). */
+export function parseRegistriesConfWith(toml: (text: string) => Table, text: string, file: string): RegistriesConf {
+  return parseFile(text, file, toml).conf;
+}
+
+/** Where the system-wide configuration lives; a parameter so that tests need not touch /etc. */
+export interface SystemConfPaths {
+  file: string;
+  dir: string;
+}
+
+const SYSTEM: SystemConfPaths = { file: '/etc/containers/registries.conf', dir: '/etc/containers/registries.conf.d' };
+
+function readIfExists(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new ConfigError(`${file}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * The first user-level file that exists wins alone (as podman's per-user registries.conf does);
+ * otherwise the system file plus its drop-ins, later files overriding earlier ones per prefix.
+ */
+export function loadRegistriesConf(env: NodeJS.ProcessEnv = process.env, system: SystemConfPaths = SYSTEM): RegistriesConf {
+  const home = env.HOME || os.homedir();
+  const userFiles = [
+    env.TSCTR_REGISTRIES_CONF,
+    env.CONTAINERS_REGISTRIES_CONF,
+    path.join(env.XDG_CONFIG_HOME || path.join(home, '.config'), 'tsctr', 'registries.conf'),
+    path.join(home, '.config', 'containers', 'registries.conf'),
+  ];
+  for (const f of userFiles) {
+    const text = f ? readIfExists(f) : undefined;
+    if (text !== undefined) return parseFile(text, f!).conf;
+  }
   const merged: RegistriesConf = { unqualifiedSearch: [], registries: [], sources: [] };
-  if (files.length === 0) return merged;
-  const parseToml = await loadToml();
-  for (const f of files) {
-    const c = parseRegistriesConfWith(parseToml, fs.readFileSync(f, 'utf8'), f);
-    if (c.unqualifiedSearch.length) merged.unqualifiedSearch = c.unqualifiedSearch;
-    // Later files override earlier ones for the same prefix.
-    merged.registries = [...merged.registries.filter((r) => !c.registries.some((n) => n.prefix === r.prefix)), ...c.registries];
+  for (const f of [system.file, ...dropIns(system.dir)]) {
+    const text = readIfExists(f);
+    if (text === undefined) continue;
+    const { conf, searchSet } = parseFile(text, f);
+    if (searchSet) merged.unqualifiedSearch = conf.unqualifiedSearch;
+    merged.registries = [...merged.registries.filter((r) => !conf.registries.some((n) => n.prefix === r.prefix)), ...conf.registries];
     merged.sources.push(f);
   }
   return merged;
 }
 
-function dropIns(): string[] {
+function dropIns(dir: string): string[] {
   try {
-    return fs.readdirSync(SYSTEM_DIR).filter((f) => f.endsWith('.conf')).sort().map((f) => path.join(SYSTEM_DIR, f));
+    return fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.conf'))
+      .sort()
+      .map((f) => path.join(dir, f));
   } catch {
     return [];
   }
 }
 
-function isLoopback(host: string): boolean {
-  const h = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127\./.test(h);
+/** Docker treats loopback registries as insecure by default (127.0.0.0/8); so do we, with ::1 and localhost. */
+function isLoopback(hostPort: string): boolean {
+  const host = hostPort.startsWith('[') ? hostPort.slice(1, hostPort.indexOf(']')) : hostPort.replace(/:\d*$/, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
-/** Does `prefix` cover `name` (on a path-component boundary), with `*.example.com` wildcards? */
-function prefixMatch(prefix: string, name: string): boolean {
+/**
+ * containers/image's refMatchingPrefix: where the prefix ends in `name` when it matches on a
+ * component boundary, else -1. `*.example.com` matches any subdomain's host, never example.com.
+ */
+function prefixEnd(name: string, prefix: string): number {
   if (prefix.startsWith('*.')) {
-    const host = name.split('/')[0]!;
-    return host.endsWith(prefix.slice(1));
+    const suffix = prefix.slice(1);
+    const at = name.indexOf(suffix);
+    if (at < 0 || name.slice(0, at).includes('/')) return -1;
+    const end = at + suffix.length;
+    return end === name.length || '/:@'.includes(name[end]!) ? end : -1;
   }
-  return name === prefix || name.startsWith(`${prefix}/`);
+  if (name === prefix) return prefix.length;
+  return name.startsWith(prefix) && '/:@'.includes(name[prefix.length] ?? 'x') ? prefix.length : -1;
 }
 
-function hostOf(location: string): { registry: string; path: string } {
-  const i = location.indexOf('/');
-  return i < 0 ? { registry: location, path: '' } : { registry: location.slice(0, i), path: location.slice(i + 1) };
+function apiHost(host: string): string {
+  return host === 'docker.io' ? 'registry-1.docker.io' : host;
 }
 
-/** Where to fetch `domain/path` from: mirrors first, in order, then the (possibly rewritten) primary. */
-export function endpointsFor(conf: RegistriesConf, domain: string, repoPath: string): Endpoint[] {
+/**
+ * Where to fetch `domain/path` from: the mirrors of the longest matching prefix first, in order,
+ * then its location, each with the matched prefix replaced. `digest` says the reference is
+ * by digest, which mirror-by-digest-only and pull-from-mirror care about.
+ */
+export function endpointsFor(conf: RegistriesConf, domain: string, repoPath: string, opts: { digest?: boolean } = {}): Endpoint[] {
   const name = repoPath ? `${domain}/${repoPath}` : domain;
-  const match = conf.registries
-    .filter((r) => prefixMatch(r.prefix, name))
-    .sort((a, b) => b.prefix.length - a.prefix.length)[0];
-  const primaryHost = domain === 'docker.io' ? 'registry-1.docker.io' : domain;
-  if (!match) return [{ registry: primaryHost, repository: repoPath, insecure: isLoopback(domain), mirror: false }];
-  if (match.blocked) throw new ConfigError(`registry ${domain} is blocked in registries.conf`);
-  const rest = match.prefix.startsWith('*.') ? repoPath : name.slice(match.prefix.length).replace(/^\//, '');
+  let best: RegistryConf | undefined;
+  for (const r of conf.registries) {
+    if (prefixEnd(name, r.prefix) >= 0 && r.prefix.length > (best?.prefix.length ?? 0)) best = r;
+  }
+  if (!best) return [{ registry: apiHost(domain), repository: repoPath, insecure: isLoopback(domain), mirror: false }];
+  if (best.blocked) throw new ConfigError(`registry ${best.prefix} is blocked in registries.conf`);
+  const match = best;
+  const rest = name.slice(prefixEnd(name, match.prefix));
   const at = (location: string, insecure: boolean, mirror: boolean): Endpoint => {
-    const { registry, path: base } = hostOf(location);
-    const host = registry === 'docker.io' ? 'registry-1.docker.io' : registry;
-    return { registry: host, repository: [base, rest].filter(Boolean).join('/'), insecure: insecure || isLoopback(registry), mirror };
+    // A wildcard entry without a location keeps the name as it is.
+    const rewritten = location ? location + rest : name;
+    const slash = rewritten.indexOf('/');
+    const host = slash < 0 ? rewritten : rewritten.slice(0, slash);
+    const repository = slash < 0 ? '' : rewritten.slice(slash + 1);
+    return { registry: apiHost(host), repository, insecure: insecure || isLoopback(host), mirror };
   };
-  // A mirror of docker.io serves the same repository paths (library/nginx).
-  const mirrors = match.mirrors.map((m) => at(m.location, m.insecure, true));
-  return [...mirrors, at(match.location, match.insecure, false)];
+  const digest = opts.digest === true;
+  const mirrors = match.mirrors.filter((m) =>
+    match.mirrorByDigestOnly ? digest : m.pullFromMirror === 'digest-only' ? digest : m.pullFromMirror === 'tag-only' ? !digest : true,
+  );
+  return [...mirrors.map((m) => at(m.location, m.insecure, true)), at(match.location, match.insecure, false)];
 }

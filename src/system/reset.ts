@@ -36,7 +36,8 @@ export async function killFromPidFiles(runRoot: string, ids: string[]): Promise<
   const { pidAlive } = await import('../util/fsutil.js');
   const dir = path.join(runRoot, 'containers');
   const ownUserNs = fs.readlinkSync('/proc/self/ns/user');
-  const victims: number[] = [];
+  const monitors: number[] = [];
+  const inits: number[] = [];
   for (const id of ids) {
     const monitor = readPid(fs, path.join(dir, id, 'monitor.pid'));
     if (monitor && pidAlive(monitor)) {
@@ -46,26 +47,32 @@ export async function killFromPidFiles(runRoot: string, ids: string[]): Promise<
       } catch {
         /* gone */
       }
-      if (cmdline.includes(id)) victims.push(monitor);
+      if (cmdline.includes(id)) monitors.push(monitor);
     }
     const init = readPid(fs, path.join(dir, id, 'pid'));
     if (init && pidAlive(init)) {
       try {
-        if (fs.readlinkSync(`/proc/${init}/ns/user`) !== ownUserNs) victims.push(init);
+        if (fs.readlinkSync(`/proc/${init}/ns/user`) !== ownUserNs) inits.push(init);
       } catch {
         /* not ours to inspect, so not ours to kill */
       }
     }
   }
-  // Monitors first, so none of them restarts a container under a restart policy.
-  for (const pid of victims) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* already gone */
+  // SIGTERM tells a monitor to stop for good (no restart); the container is then killed, and the
+  // monitor, seeing it exit, ends its helpers (pasta) and itself. Killing a monitor outright would
+  // orphan those helpers, so that is only the last resort.
+  const signal = (pids: number[], sig: NodeJS.Signals) => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* already gone */
+      }
     }
-  }
+  };
+  signal(monitors, 'SIGTERM');
+  signal(inits, 'SIGKILL');
   const deadline = Date.now() + 5000;
-  while (Date.now() < deadline && victims.some(pidAlive)) await sleep(20);
+  while (Date.now() < deadline && [...monitors, ...inits].some(pidAlive)) await sleep(20);
+  signal(monitors.filter(pidAlive), 'SIGKILL');
 }
-

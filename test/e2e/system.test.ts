@@ -150,6 +150,8 @@ describe('system reset', () => {
   after(() => sb.cleanup());
 
   test('removes everything, even with a corrupt store and running containers', async () => {
+    const pastas = () => spawnSync('pgrep', ['-u', String(process.getuid!()), '-c', '-f', '^/usr/bin/pasta '], { encoding: 'utf8' }).stdout.trim();
+    const pastasBefore = pastas();
     sb.ok(['pull', '-q', 'busybox']);
     sb.ok(['run', '-d', '--name', 'a', 'busybox', 'sleep', '300']);
     sb.ok(['run', '-d', '--name', 'b', '--restart', 'always', 'busybox', 'sleep', '300']);
@@ -166,6 +168,8 @@ describe('system reset', () => {
     assert.equal(fs.existsSync(path.join(sb.dir, 'run', 'tsctr')), false, 'no run root left');
     for (let i = 0; i < 100 && processesOf(sb).length; i++) await sleep(50);
     assert.deepEqual(processesOf(sb), [], 'no monitor or container survives');
+    for (let i = 0; i < 100 && pastas() !== pastasBefore; i++) await sleep(50);
+    assert.equal(pastas(), pastasBefore, 'no network helper is orphaned');
     assert.equal(sb.ok(['ps', '-aq']).trim(), '', 'a fresh, empty store afterwards');
   });
 });
