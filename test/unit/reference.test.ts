@@ -27,10 +27,13 @@ test('familiar forms drop docker.io and library/', () => {
 });
 
 test('invalid references are refused with docker wording', () => {
-  for (const bad of ['', 'Nginx', 'nginx@sha256:123', 'a//b', 'nginx:-x', ':tag', 'UPPER/case', 'a b', 'x'.repeat(256), 'nginx:' + 't'.repeat(129)]) {
+  for (const bad of ['', 'Nginx', 'nginx@sha256:123', 'a//b', 'nginx:-x', ':tag', 'user/App', 'a b', 'nginx:' + 't'.repeat(129)]) {
     assert.throws(() => parseReference(bad), /invalid reference format/, JSON.stringify(bad));
   }
-  assert.throws(() => parseReference('Nginx'), /repository name \(Nginx\) must be lowercase/);
+  assert.throws(() => parseReference('x'.repeat(256)), /must not be more than 255 characters/);
+  assert.throws(() => parseReference('Nginx'), /repository name \(library\/Nginx\) must be lowercase/);
+  // docker takes a first component with capitals for a registry host (hostnames are case-insensitive).
+  assert.equal(parseReference('UPPER/case').domain, 'UPPER');
 });
 
 test('qualification and re-homing', () => {
