@@ -227,6 +227,6 @@ export function parseSince(s: string, now: number): number {
   }
   const t = parseTime(s);
   if (t !== undefined) return t;
-  if (!s.includes('-') && /^\+?\d+(\.\d+)?$/.test(s)) return Math.round(Number(s) * 1000);
+  if (/^\+?\d+(\.\d+)?$/.test(s)) return Math.round(Number(s) * 1000);
   throw new TsctrError(`failed to parse value as time or duration: "${s}"`);
 }
