@@ -26,7 +26,7 @@ import { createRequire, isBuiltin } from 'node:module';
 
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 /** Must not be evaluated by `tsctr --version` (nor by anything that does not use them). */
-const HEAVY = ['undici', 'tar', 'koffi', 'smol-toml', 'cli-table3'];
+const HEAVY = ['undici', 'koffi', 'smol-toml'];
 
 const root = path.resolve(import.meta.dirname, '..');
 const require = createRequire(import.meta.url);

@@ -16,14 +16,8 @@ export class ContainerPruneCommand extends TsctrCommand {
       const { confirmOrCancel } = await import('../util/confirm.js');
       await confirmOrCancel('WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ');
     }
-    const { loadContainers } = await import('../container/store.js');
-    const { liveState } = await import('../container/state.js');
-    const { removeContainer } = await import('../container/ops.js');
-    const stopped = Object.values(loadContainers().containers).filter((c) => liveState(c).status !== 'running');
-    if (stopped.length) this.out('Deleted Containers:');
-    for (const c of stopped) {
-      await removeContainer(c.id, false);
-      this.out(c.id);
-    }
+    const { pruneContainers } = await import('../container/prune.js');
+    const { removed } = await pruneContainers();
+    if (removed.length) this.out(['Deleted Containers:', ...removed].join('\n'));
   }
 }

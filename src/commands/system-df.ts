@@ -21,7 +21,7 @@ export class SystemDfCommand extends TsctrCommand {
     const { loadImages } = await import('../image/store.js');
     const { loadContainers } = await import('../container/store.js');
     const { liveState } = await import('../container/state.js');
-    const { volumeNames } = await import('../container/volumes.js');
+    const { volumeNames, volumeUsers } = await import('../container/volumes.js');
     const { containerPaths, volumePaths, hexOf } = await import('../paths.js');
     const { humanSize } = await import('../util/units.js');
     const { renderTable } = await import('../util/template.js');
@@ -53,7 +53,7 @@ export class SystemDfCommand extends TsctrCommand {
     };
 
     const usedVolumes = new Set(containers.flatMap((c) => c.hostConfig.mounts.filter((m) => m.type === 'volume').map((m) => m.source)));
-    const vols = await Promise.all(volumeNames().map(async (name) => ({ name, links: containers.filter((c) => c.hostConfig.mounts.some((m) => m.type === 'volume' && m.source === name)).length, size: await treeSize(volumePaths.data(name)) })));
+    const vols = await Promise.all(volumeNames().map(async (name) => ({ name, links: volumeUsers(name, containers).length, size: await treeSize(volumePaths.data(name)) })));
     const volRow: Row = {
       type: 'Local Volumes',
       total: vols.length,

@@ -27,43 +27,20 @@ export class SystemPruneCommand extends TsctrCommand {
       const question = `WARNING! This will remove:\n${items.map((i) => `  - ${i}\n`).join('')}\nAre you sure you want to continue? [y/N] `;
       await confirmOrCancel(question);
     }
-    const { loadContainers } = await import('../container/store.js');
-    const { liveState, monitorAlive } = await import('../container/state.js');
-    const { removeContainer } = await import('../container/ops.js');
-    const { containerPaths, volumePaths } = await import('../paths.js');
-    const { treeSize } = await import('../system/disk-usage.js');
-    let reclaimed = 0;
-
-    // A container between restarts is not running, but its monitor will bring it back: keep it.
-    const stopped = Object.values(loadContainers().containers).filter((c) => liveState(c).status !== 'running' && !monitorAlive(c));
-    if (stopped.length) this.out('Deleted Containers:');
-    for (const c of stopped) {
-      reclaimed += await treeSize(containerPaths.upper(c.id));
-      await removeContainer(c.id, false);
-      this.out(c.id);
-    }
-    if (stopped.length) this.out('');
-
+    const { pruneContainers, pruneVolumes } = await import('../container/prune.js');
+    const listed = (title: string, items: string[]) => {
+      if (items.length === 0) return;
+      for (const line of [title, ...items]) this.out(line);
+      this.out('');
+    };
+    const containers = await pruneContainers();
+    listed('Deleted Containers:', containers.removed);
+    let reclaimed = containers.reclaimed;
     // After the containers: the volumes only they used are now unused too.
     if (this.volumes) {
-      const fs = await import('node:fs');
-      const path = await import('node:path');
-      const { removeTreesAsNamespaceRoot } = await import('../rootless/userns.js');
-      const used = new Set(Object.values(loadContainers().containers).flatMap((c) => c.hostConfig.mounts.filter((m) => m.type === 'volume').map((m) => m.source)));
-      let names: string[] = [];
-      try {
-        names = fs.readdirSync(volumePaths.dir()).sort();
-      } catch {
-        /* no volumes yet */
-      }
-      const unused = names.filter((n) => !used.has(n));
-      if (unused.length) this.out('Deleted Volumes:');
-      for (const n of unused) {
-        reclaimed += await treeSize(volumePaths.data(n));
-        removeTreesAsNamespaceRoot([path.join(volumePaths.dir(), n)]);
-        this.out(n);
-      }
-      if (unused.length) this.out('');
+      const volumes = await pruneVolumes();
+      listed('Deleted Volumes:', volumes.removed);
+      reclaimed += volumes.reclaimed;
     }
 
     const { pruneImages } = await import('../image/remove.js');

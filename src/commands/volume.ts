@@ -76,12 +76,8 @@ export class VolumePruneCommand extends TsctrCommand {
       const { confirmOrCancel } = await import('../util/confirm.js');
       await confirmOrCancel('WARNING! This will remove all local volumes not used by at least one container.\nAre you sure you want to continue? [y/N] ');
     }
-    const { volumeNames, volumeUsers, removeVolume } = await import('../container/volumes.js');
-    const unused = volumeNames().filter((n) => volumeUsers(n).length === 0);
-    if (unused.length) this.out('Deleted Volumes:');
-    for (const n of unused) {
-      removeVolume(n, false);
-      this.out(n);
-    }
+    const { pruneVolumes } = await import('../container/prune.js');
+    const { removed } = await pruneVolumes();
+    if (removed.length) this.out(['Deleted Volumes:', ...removed].join('\n'));
   }
 }

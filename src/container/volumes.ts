@@ -10,6 +10,7 @@ import { volumePaths } from '../paths.js';
 import { removeTreesAsNamespaceRoot } from '../rootless/userns.js';
 import { ensureDir } from '../util/fsutil.js';
 import { loadContainers } from './store.js';
+import type { ContainerRecord } from './types.js';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
@@ -54,9 +55,9 @@ export function inspectVolume(name: string): VolumeInfo {
   return { CreatedAt: st.birthtime.toISOString(), Driver: 'local', Labels: {}, Mountpoint: data, Name: name, Options: {}, Scope: 'local' };
 }
 
-/** Containers (by ID) whose mounts use the volume. */
-export function volumeUsers(name: string): string[] {
-  return Object.values(loadContainers().containers)
+/** Containers (by ID) whose mounts use the volume; pass the containers when asking for many volumes. */
+export function volumeUsers(name: string, containers: ContainerRecord[] = Object.values(loadContainers().containers)): string[] {
+  return containers
     .filter((c) => c.hostConfig.mounts.some((m) => m.type === 'volume' && m.source === name))
     .map((c) => c.id);
 }

@@ -40,7 +40,7 @@ export async function pullImage(input: string, opts: PullOptions = {}): Promise<
   const progress = new Progress(opts.out ?? process.stdout, opts.quiet);
   initStore();
   collectGarbage();
-  const conf = await loadRegistriesConf();
+  const conf = loadRegistriesConf();
   const candidates = candidateReferences(input, ref, conf);
 
   let lastError: Error | undefined;

@@ -7,7 +7,7 @@ import { normaliseRegistryKey, storeCredentials, type Credentials } from './cred
 export async function login(server: string, creds: Credentials, authFile?: string): Promise<string> {
   const host = normaliseRegistryKey(server);
   if (!host) throw new TsctrError('registry name is empty');
-  const primary = endpointsFor(await loadRegistriesConf(), host === 'index.docker.io' ? 'docker.io' : host, '').filter((e) => !e.mirror).at(-1);
+  const primary = endpointsFor(loadRegistriesConf(), host === 'index.docker.io' ? 'docker.io' : host, '').filter((e) => !e.mirror).at(-1);
   const client = new RegistryClient({
     registry: primary?.registry ?? host,
     repository: '',

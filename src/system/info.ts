@@ -97,7 +97,7 @@ export async function gather(): Promise<Info> {
 
   const registries = await attemptAsync(async () => {
     const { loadRegistriesConf } = await import('../registry/registries-conf.js');
-    const conf = await loadRegistriesConf();
+    const conf = loadRegistriesConf();
     const mirrors: Record<string, string[]> = {};
     for (const r of conf.registries) if (r.mirrors.length) mirrors[r.prefix] = r.mirrors.map((m) => `${m.location}${m.insecure ? ' (insecure)' : ''}`);
     return {
