@@ -4,7 +4,6 @@
  */
 import { spawn } from 'node:child_process';
 import { ReportedError, TsctrError } from '../errors.js';
-import { globals } from '../paths.js';
 import { selfCommand } from '../rootless/userns.js';
 import { parseReference, familiarString } from '../image/reference.js';
 import { localImage } from './create.js';
@@ -20,7 +19,7 @@ export async function ensureImage(name: string, policy: string, platform?: strin
   if (policy === 'never') throw new TsctrError(`${familiarString(ref)}: image not known (--pull never)`);
   if (!have) process.stderr.write(`Unable to find image '${familiarString(ref)}' locally\n`);
   const [cmd, ...args] = selfCommand();
-  const argv = [...args, ...(globals.root ? ['--root', globals.root] : []), 'pull', ...(platform ? ['--platform', platform] : []), name];
+  const argv = [...args, 'pull', ...(platform ? ['--platform', platform] : []), name];
   const code = await new Promise<number>((resolve, reject) => {
     const child = spawn(cmd!, argv, { stdio: ['ignore', process.stderr, process.stderr] });
     child.on('error', reject);

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { ReportedError, TsctrError } from '../errors.js';
-import { containerPaths, globals, runRoot } from '../paths.js';
+import { containerPaths, runRoot } from '../paths.js';
 import { getImage, loadImages } from '../image/store.js';
 import { selfCommand } from '../rootless/userns.js';
 import { shimPath } from '../runtime/shim-path.js';
@@ -29,7 +29,7 @@ export interface StartOptions {
  */
 function exitCommand(c: ContainerRecord, attach: boolean): Spec {
   if (!c.hostConfig.autoRemove || attach) return [];
-  const argv = [...selfCommand(), ...(globals.root ? ['--root', globals.root] : []), 'container', 'cleanup', c.id];
+  const argv = [...selfCommand(), 'container', 'cleanup', c.id];
   return argv.map((a) => ['exit-command', a]);
 }
 

@@ -10,6 +10,7 @@ import os from 'node:os';
 import { TsctrError } from '../errors.js';
 import { requireSubIds } from './subids.js';
 import { isSea } from '../runtime/assets.js';
+import { globals } from '../paths.js';
 
 const MARK = 'TSCTR_USERNS';
 
@@ -18,10 +19,16 @@ export function canOwnImageFiles(): boolean {
   return process.getuid?.() === 0;
 }
 
-/** How to start this same program again: the SEA binary alone, or node + its flags + the script. */
+/**
+ * How to start this same program again — the SEA binary alone, or node + its flags + the script —
+ * with the global options in force, so the child uses the same store.
+ */
 export function selfCommand(): string[] {
-  if (isSea()) return [process.execPath];
-  return [process.execPath, ...process.execArgv, process.argv[1]!];
+  return [...selfExecutable(), ...(globals.root ? ['--root', globals.root] : []), ...(globals.runroot ? ['--runroot', globals.runroot] : [])];
+}
+
+function selfExecutable(): string[] {
+  return isSea() ? [process.execPath] : [process.execPath, ...process.execArgv, process.argv[1]!];
 }
 
 
@@ -56,7 +63,8 @@ function unshareArgv(): string[] {
  * code. Signals from the terminal reach both processes (same process group), so Ctrl-C works.
  */
 export function reexecInUserNamespace(args: string[]): Promise<number> {
-  const argv = [...unshareArgv(), ...selfCommand(), ...args];
+  // `args` is this process's own command line, global options included.
+  const argv = [...unshareArgv(), ...selfExecutable(), ...args];
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), {
       stdio: 'inherit',
