@@ -26,7 +26,7 @@ export abstract class ContainerCreateCommand extends TsctrCommand {
   pull = Option.String('--pull', 'missing', { description: 'Pull image before running (always, missing, never)' });
   tty = Option.Boolean('-t,--tty', false, { description: 'Allocate a pseudo-TTY' });
   interactive = Option.Boolean('-i,--interactive', false, { description: 'Keep STDIN open even if not attached' });
-  network = Option.String('--network,--net', { description: 'Network mode: pasta (default), none, host, container:NAME' });
+  network = Option.String('--network,--net', { description: 'Network mode: slirp4netns (default), pasta (keeps client addresses), none, host, container:NAME' });
   publish = Option.Array('-p,--publish', [], { description: "Publish a container's port(s) to the host" });
   publishAll = Option.Boolean('-P,--publish-all', false, { description: 'Publish all exposed ports to random ports' });
   platform = Option.String('--platform', { description: 'Set platform if the image is multi-platform' });

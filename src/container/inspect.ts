@@ -1,5 +1,6 @@
 /** docker's container inspect document. */
 import { containerPaths, volumePaths } from '../paths.js';
+import { networkMode } from '../net/default.js';
 import { liveState } from './state.js';
 import type { ContainerRecord, PortBinding } from './types.js';
 
@@ -47,7 +48,7 @@ export function inspectContainer(c: ContainerRecord): Record<string, unknown> {
     Platform: 'linux',
     HostConfig: {
       Binds: c.hostConfig.mounts.filter((m) => m.type !== 'tmpfs').map((m) => `${m.source}:${m.destination}${m.readOnly ? ':ro' : ''}`),
-      NetworkMode: c.hostConfig.network === 'default' ? 'pasta' : c.hostConfig.network,
+      NetworkMode: networkMode(c.hostConfig.network),
       PortBindings: portMap(c.hostConfig.portBindings, []),
       RestartPolicy: { Name: c.hostConfig.restart.name, MaximumRetryCount: c.hostConfig.restart.maxRetries },
       AutoRemove: c.hostConfig.autoRemove,

@@ -3,6 +3,7 @@ import { TsctrError } from '../errors.js';
 import { splitFilter } from '../util/filters.js';
 import { humanDuration } from '../util/units.js';
 import { formatBinding } from '../net/ports.js';
+import { networkMode } from '../net/default.js';
 import { liveState } from './state.js';
 import { loadContainers } from './store.js';
 import type { ContainerRecord, LiveState } from './types.js';
@@ -126,7 +127,7 @@ export function listContainers(o: PsOptions = {}, now = Date.now()): ContainerRo
       LocalVolumes: String(c.hostConfig.mounts.filter((m) => m.type === 'volume').length),
       Mounts: c.hostConfig.mounts.map((m) => (m.type === 'volume' ? m.source : m.destination)).join(','),
       Names: c.name,
-      Networks: c.hostConfig.network === 'default' ? 'pasta' : c.hostConfig.network,
+      Networks: networkMode(c.hostConfig.network),
       Ports: portsText(c, st.status === 'running'),
       RunningFor: `${humanDuration(now - Date.parse(c.created))} ago`,
       Size: 'N/A',

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { containerPaths } from '../paths.js';
+import { networkMode } from '../net/default.js';
 import { requireSubIds } from '../rootless/subids.js';
 import { atomicWriteFile, ensureDir } from '../util/fsutil.js';
 import { effectiveCaps } from './options.js';
@@ -47,12 +48,16 @@ function etcFiles(c: ContainerRecord): Spec {
     0o644,
     false,
   );
-  atomicWriteFile(containerPaths.etc(c.id, 'resolv.conf'), resolvConf(), 0o644, false);
+  atomicWriteFile(containerPaths.etc(c.id, 'resolv.conf'), resolvConf(networkMode(c.hostConfig.network)), 0o644, false);
   return ['hostname', 'hosts', 'resolv.conf'].map((f) => ['mount', `bind\t${containerPaths.etc(c.id, f)}\t/etc/${f}\trbind`]);
 }
 
-/** The host's resolvers, minus loopback ones (a stub resolver on the host is not reachable from inside). */
-function resolvConf(): string {
+/**
+ * The host's resolvers, minus loopback ones (a stub resolver on the host is not reachable from
+ * inside). slirp4netns' own resolver comes first, as podman does: it forwards to whatever the host
+ * uses, loopback stubs included.
+ */
+function resolvConf(network: string): string {
   let text = '';
   try {
     text = fs.readFileSync('/etc/resolv.conf', 'utf8');
@@ -60,6 +65,7 @@ function resolvConf(): string {
     /* none */
   }
   const lines = text.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l));
+  if (network === 'slirp4netns') lines.unshift('nameserver 10.0.2.3');
   if (!lines.some((l) => /^\s*nameserver/.test(l))) lines.push('nameserver 8.8.8.8');
   return lines.join('\n').trim() + '\n';
 }

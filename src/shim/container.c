@@ -120,8 +120,10 @@ void container_setup_child(const struct spec *s, int sock, const int stdio[3])
 	if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | (newnet ? CLONE_NEWNET : 0)) < 0)
 		failsys(EX_SETUP, "unshare mount/uts/ipc%s namespaces", newnet ? "/net" : "");
 	unshare(CLONE_NEWCGROUP); /* not everywhere permitted; optional like in runc rootless */
-	if (newnet)
+	if (newnet) {
 		loopback_up();
+		forward_start();
+	}
 
 	/* Before the pid namespace: our first child after unshare(CLONE_NEWPID) becomes its pid 1,
 	 * and fuse-overlayfs must stay invisible and unkillable from inside. */

@@ -427,6 +427,11 @@ int cmd_run(const char *specfile)
 	}
 	if (!g_attach)
 		detach_from_caller();
+	/* Bound once, here in the host's network namespace, for every start of the container. */
+	if (forward_listen(&s.publish, err, sizeof err) < 0) {
+		report_error(EX_SETUP, err);
+		return EX_SETUP;
+	}
 
 	/* fuse-overlayfs is orphaned by the setup process: adopt it to be able to stop it. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);

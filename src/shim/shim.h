@@ -27,7 +27,7 @@ struct spec {
 	const char *id, *rootfs, *upper, *work, *storage, *hostname, *network, *userns, *cwd;
 	const char *uid, *gid, *groups, *log, *pid_file, *exit_file, *restart, *restart_count_file;
 	const char *monitor_pid_file, *pid, *readonly, *nnp, *tty, *stdin_, *attach, *detach, *init;
-	struct strlist lower, uidmap, gidmap, mounts, env, argv, caps, rlimits, exit_command, prestart;
+	struct strlist lower, uidmap, gidmap, mounts, env, argv, caps, rlimits, exit_command, prestart, publish;
 };
 
 /* spec.c */
@@ -97,6 +97,10 @@ void tty_restore(void);
 int cmd_run(const char *specfile);
 int cmd_exec(const char *specfile);
 int cmd_init(int argc, char **argv);
+
+/* forward.c: published TCP ports (see there) */
+int forward_listen(const struct strlist *publish, char *err, size_t errsz);
+void forward_start(void);
 
 /* container.c */
 void container_setup_child(const struct spec *s, int sock, const int stdio[3]) __attribute__((noreturn));

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { dataRoot } from '../paths.js';
 import { cgroupInfo } from '../rootless/cgroups.js';
+import { defaultNetwork } from '../net/default.js';
 import { currentUser, parseSubIds } from '../rootless/subids.js';
 
 export type Severity = 'error' | 'warning';
@@ -179,30 +180,19 @@ function fuseOverlayCheck(): Check {
   return { name, ok: true, severity: 'warning', detail: `${p}, /dev/fuse accessible` };
 }
 
-function defaultNet(): string {
-  return process.env.TSCTR_NETWORK || 'pasta';
-}
-
-function pastaCheck(): Check {
-  const needed = defaultNet() === 'pasta';
+/** A user-mode network helper: an error when the default network needs it, else a warning. */
+function networkToolCheck(tool: 'pasta' | 'slirp4netns', pkg: string): Check {
+  const needed = defaultNetwork() === tool;
   const severity: Severity = needed ? 'error' : 'warning';
-  const p = whichOnPath('pasta');
+  const p = whichOnPath(tool);
   if (!p) {
-    return { name: 'pasta', ok: false, severity, detail: `not found in PATH${needed ? ': containers on the default network cannot start (--network none/host still work)' : ''}`, fix: 'sudo apt-get install passt' };
+    return { name: tool, ok: false, severity, detail: `not found in PATH${needed ? ': containers on the default network cannot start (--network none/host still work)' : ` (--network ${tool} unavailable)`}`, fix: `sudo apt-get install ${pkg}` };
   }
-  return { name: 'pasta', ok: true, severity, detail: `${p}${needed ? ' (default network)' : ''}` };
-}
-
-function slirpCheck(): Check {
-  const needed = defaultNet() === 'slirp4netns';
-  const severity: Severity = needed ? 'error' : 'warning';
-  const p = whichOnPath('slirp4netns');
-  if (!p) return { name: 'slirp4netns', ok: false, severity, detail: 'not found in PATH (--network slirp4netns unavailable)', fix: 'sudo apt-get install slirp4netns' };
-  return { name: 'slirp4netns', ok: true, severity, detail: p };
+  return { name: tool, ok: true, severity, detail: `${p}${needed ? ' (default network)' : ''}` };
 }
 
 function tunCheck(): Check {
-  const severity: Severity = ['pasta', 'slirp4netns'].includes(defaultNet()) ? 'error' : 'warning';
+  const severity: Severity = ['pasta', 'slirp4netns'].includes(defaultNetwork()) ? 'error' : 'warning';
   const err = devAccess('/dev/net/tun');
   if (err) return { name: '/dev/net/tun', ok: false, severity, detail: `not readable and writable (${err}): pasta and slirp4netns need it`, fix: 'sudo modprobe tun && sudo chmod 0666 /dev/net/tun' };
   return { name: '/dev/net/tun', ok: true, severity, detail: 'accessible' };
@@ -304,8 +294,8 @@ export function runChecks(): Check[] {
     safely('user namespaces', 'error', userNamespaceCheck),
     safely('kernel overlay in user namespace', 'error', overlayCheck),
     safely('fuse-overlayfs', 'warning', fuseOverlayCheck),
-    safely('pasta', 'error', pastaCheck),
-    safely('slirp4netns', 'warning', slirpCheck),
+    safely('pasta', 'error', () => networkToolCheck('pasta', 'passt')),
+    safely('slirp4netns', 'error', () => networkToolCheck('slirp4netns', 'slirp4netns')),
     safely('/dev/net/tun', 'warning', tunCheck),
     safely('cgroups', 'warning', cgroupCheck),
     safely('unprivileged ports', 'warning', portStartCheck),

@@ -50,6 +50,7 @@ export async function gather(): Promise<Info> {
   const { idMaps } = await import('../container/spec.js');
   const { whichOnPath } = await import('../system/checks.js');
   const { VERSION, API_VERSION } = await import('../version.js');
+  const { defaultNetwork } = await import('../net/default.js');
   const arch = process.arch === 'x64' ? 'amd64' : process.arch;
 
   const cg = attempt(cgroupInfo);
@@ -72,7 +73,7 @@ export async function gather(): Promise<Info> {
       const m = idMaps();
       return { uidmap: mapEntries(m.uid), gidmap: mapEntries(m.gid) };
     }),
-    networkBackend: process.env.TSCTR_NETWORK || 'pasta',
+    networkBackend: defaultNetwork(),
     pasta: whichOnPath('pasta') ?? 'not found',
     slirp4netns: whichOnPath('slirp4netns') ?? 'not found',
   };

@@ -6,6 +6,7 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Sandbox } from '../support/harness.js';
@@ -27,9 +28,27 @@ async function get(url: string, ms = 10_000): Promise<string> {
   throw new Error(`no answer from ${url}: ${String(last)}`);
 }
 
+/** Network helpers of this user: the stacks, and tsctr's port forwarder (named by its comm). */
 function helperProcesses(): string[] {
-  const out = spawnSync('ps', ['-u', String(process.getuid!()), '-o', 'args='], { encoding: 'utf8' }).stdout;
-  return out.split('\n').filter((l) => /^(\S*\/)?(pasta|passt|slirp4netns)( |$)/.test(l));
+  const out = spawnSync('ps', ['-u', String(process.getuid!()), '-o', 'stat=,comm=,args='], { encoding: 'utf8' }).stdout;
+  return out.split('\n').filter((l) => !/^Z/.test(l) && /^\S+\s+(tsctr-ports|\S+\s+(\S*\/)?(pasta|passt|slirp4netns)( |$))/.test(l));
+}
+
+/** Sends data, half-closes, and collects everything the server sends back until it closes. */
+function echo(port: number, data: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const sock = net.connect(port, '127.0.0.1', () => sock.end(data));
+    sock.on('data', (d) => chunks.push(d));
+    sock.on('end', () => (chunks.length ? resolve(Buffer.concat(chunks)) : reject(new Error('closed without an answer'))));
+    sock.on('error', reject);
+    sock.setTimeout(10_000, () => sock.destroy(new Error('timeout')));
+  });
+}
+
+/** This host's first non-loopback IPv4 address: what a container reaches the host by without host-loopback access. */
+function hostAddress(): string | undefined {
+  return Object.values(os.networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
 }
 
 describe('published ports (acceptance scenario)', () => {
@@ -100,14 +119,49 @@ describe('published ports (acceptance scenario)', () => {
     assert.match(r.stderr, /ip_unprivileged_port_start/);
   });
 
-  test('--network slirp4netns publishes through its API socket, and its helper ends with the container', async () => {
+  test('the default network forwards TCP through tsctr-ports: bytes intact both ways with half-close, ports kept across restarts, refused when nothing listens', async () => {
     const before = helperProcesses().length;
-    const id = sb.ok(['run', '-d', '--network', 'slirp4netns', '-p', '18095:80', 'nginx']).trim();
-    assert.match(await get('http://127.0.0.1:18095/'), /Welcome to nginx/);
-    assert.equal(sb.ok(['port', id]).trim(), '80/tcp -> 0.0.0.0:18095');
-    assert.ok(helperProcesses().length > before, 'slirp4netns runs while the container does');
+    // An echo server: each connection gets `cat`, which answers until the client's EOF and then closes.
+    const id = sb.ok(['run', '-d', '--restart', 'always', '-p', '18095:9000', '-p', '18096:81', 'busybox', 'nc', '-ll', '-p', '9000', '-e', 'cat']).trim();
+    assert.equal(sb.ok(['inspect', '-f', '{{.HostConfig.NetworkMode}}', id]).trim(), 'slirp4netns');
+    const blob = (await import('node:crypto')).randomBytes(8 << 20);
+    const echoed = await echo(18095, blob);
+    assert.equal(echoed.length, blob.length);
+    assert.ok(echoed.equals(blob), '8 MiB came back byte for byte');
+    const names = helperProcesses().join('\n');
+    assert.match(names, /tsctr-ports/);
+    assert.match(names, /slirp4netns/);
+    // The forwarder and the stack live outside the container's pid namespace.
+    assert.doesNotMatch(sb.ok(['exec', id, 'sh', '-c', 'cat /proc/[0-9]*/comm']), /tsctr-ports|slirp4netns/);
+    // Nothing listens on 81 inside: the connection is refused at once, not left hanging.
+    await assert.rejects(echo(18096, Buffer.from('x')), /ECONNRESET|EPIPE|closed/);
+    // The monitor restarts the container, and the same port serves again through a new forwarder.
+    sb.ok(['kill', id]);
+    for (let i = 0; i < 100 && sb.ok(['inspect', '-f', '{{.RestartCount}}', id]).trim() === '0'; i++) await sleep(50);
+    let again = Buffer.alloc(0);
+    for (let i = 0; i < 50 && !again.length; i++) again = await echo(18095, Buffer.from('again')).catch(() => sleep(50).then(() => Buffer.alloc(0)));
+    assert.equal(again.toString(), 'again');
     sb.ok(['rm', '-f', id]);
-    assert.equal(helperProcesses().length, before);
+    assert.equal(helperProcesses().length, before, 'slirp4netns and tsctr-ports end with the container');
+  });
+
+  test('--network pasta publishes ports itself and maps the gateway to the host loopback; its helper ends with the container', async () => {
+    const before = helperProcesses().length;
+    const server = (await import('node:http')).createServer((_req, res) => res.end('from-the-host'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const id = sb.ok(['run', '-d', '--network', 'pasta', '-p', '18097:80', 'nginx']).trim();
+      assert.match(await get('http://127.0.0.1:18097/'), /Welcome to nginx/);
+      assert.ok(helperProcesses().some((l) => /pasta|passt/.test(l)), 'pasta runs while the container does');
+      const r = await sb.runAsync(['run', '--rm', '--network', 'pasta', 'busybox', 'sh', '-c', `gw=$(ip route | awk '/default/ {print $3}'); wget -qO- http://$gw:${port}/`]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim(), 'from-the-host');
+      sb.ok(['rm', '-f', id]);
+      assert.equal(helperProcesses().length, before);
+    } finally {
+      server.close();
+    }
   });
 
   test('-P publishes every exposed port; container:NAME shares a network namespace', async () => {
@@ -122,18 +176,19 @@ describe('published ports (acceptance scenario)', () => {
     sb.ok(['rm', '-f', 'web']);
   });
 
-  test('outbound: the container reaches a server on the host through the stack; hosts and resolv.conf are its own', async () => {
+  test('outbound: the container reaches a server on the host through the stack; hosts and resolv.conf are its own', async (t) => {
+    const addr = hostAddress();
+    if (!addr) return t.skip('this host has no non-loopback IPv4 address');
     const server = (await import('node:http')).createServer((_req, res) => res.end('from-the-host'));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => server.listen(0, addr, () => r()));
     const port = (server.address() as net.AddressInfo).port;
     try {
-      // pasta maps the container's gateway address to the host's loopback.
-      const r = await sb.runAsync(['run', '--rm', '--name', 'out', 'busybox', 'sh', '-c',
-        `gw=$(ip route | awk '/default/ {print $3}'); wget -qO- http://$gw:${port}/; echo; cat /etc/hosts; cat /etc/resolv.conf`]);
+      // slirp4netns runs with host loopback disabled: the host is reached by its own address.
+      const r = await sb.runAsync(['run', '--rm', '--name', 'out', 'busybox', 'sh', '-c', `wget -qO- http://${addr}:${port}/; echo; cat /etc/hosts; cat /etc/resolv.conf`]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^from-the-host$/m);
       assert.match(r.stdout, /127\.0\.1\.1\s+\S+ out$/m);
-      assert.match(r.stdout, /^nameserver /m);
+      assert.match(r.stdout, /^nameserver 10\.0\.2\.3$/m, 'slirp4netns resolver first');
     } finally {
       server.close();
     }

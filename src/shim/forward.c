@@ -1,0 +1,319 @@
+/*
+ * Published TCP ports for user-mode stacks that would otherwise forward them in userspace slowly
+ * (slirp4netns' own hostfwd copies every byte through its TCP/IP emulation).
+ *
+ * The monitor binds the listening sockets in the host's network namespace before the first start
+ * (so a busy port fails the start, and the ports stay bound across restarts). The setup child,
+ * once it is in the container's user and network namespaces, clones the forwarder as the
+ * monitor's child: it accepts on the host sockets, connects to 127.0.0.1:PORT inside the
+ * container's namespace and moves the bytes with splice(2), never through user memory. It is
+ * outside the container's pid namespace (invisible and unkillable from inside), holds no
+ * capabilities, and dies with the monitor (PDEATHSIG) or when the monitor ends its helpers.
+ * Like rootlessport, the container sees connections coming from 127.0.0.1.
+ */
+#include "shim.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define MAX_PUBLISH 64
+#define PIPE_BYTES (1 << 20)
+
+static struct listener {
+	int fd;
+	int port; /* container port */
+} g_listen[MAX_PUBLISH];
+static int g_nlisten;
+
+int forward_listen(const struct strlist *publish, char *err, size_t errsz)
+{
+	for (int i = 0; i < publish->n; i++) {
+		char ip[64];
+		int hport, cport;
+		if (g_nlisten == MAX_PUBLISH ||
+		    sscanf(publish->v[i], "%63s %d %d", ip, &hport, &cport) != 3 || hport <= 0 ||
+		    hport > 65535 || cport <= 0 || cport > 65535) {
+			snprintf(err, errsz, "bad publish entry \"%s\": want \"HOSTIP HOSTPORT PORT\"", publish->v[i]);
+			return -1;
+		}
+		struct sockaddr_storage ss;
+		memset(&ss, 0, sizeof ss);
+		socklen_t len;
+		struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+		if (inet_pton(AF_INET, ip, &a4->sin_addr) == 1) {
+			a4->sin_family = AF_INET;
+			a4->sin_port = htons((uint16_t)hport);
+			len = sizeof *a4;
+		} else if (inet_pton(AF_INET6, ip, &a6->sin6_addr) == 1) {
+			a6->sin6_family = AF_INET6;
+			a6->sin6_port = htons((uint16_t)hport);
+			len = sizeof *a6;
+		} else {
+			snprintf(err, errsz, "bad publish address \"%s\"", ip);
+			return -1;
+		}
+		int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+		if (fd < 0) {
+			snprintf(err, errsz, "socket for port %d: %s", hport, errstr(errno));
+			return -1;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (ss.ss_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+		if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 512) < 0) {
+			/* The wording docker uses, which the CLI's own probe also prints. */
+			snprintf(err, errsz, "failed to bind port %s:%d/tcp: listen tcp %s:%d: bind: %s", ip, hport,
+				 ip, hport, errstr(errno));
+			close(fd);
+			return -1;
+		}
+		g_listen[g_nlisten].fd = fd;
+		g_listen[g_nlisten++].port = cport;
+	}
+	return 0;
+}
+
+/* epoll data: which connection, and which of its ends (-1: a listener, by index in g_listen). */
+struct end {
+	struct conn *c;
+	int side;
+};
+
+/* One connection: direction d copies fd[d] -> fd[1-d] through pipe p[d]; side 0 is the host's. */
+struct conn {
+	int fd[2];
+	int p[2][2];
+	size_t queued[2];
+	int eof[2], done[2];
+	int connecting, dead;
+	unsigned ev[2]; /* events registered for fd[0], fd[1] */
+	struct end end[2];
+	struct conn *next_dead;
+};
+
+static int g_ep;
+/* Freed after each batch of events: a later event of the same batch may still name it. */
+static struct conn *g_dead;
+
+static void conn_free(struct conn *c)
+{
+	for (int i = 0; i < 2; i++) {
+		if (c->fd[i] >= 0) {
+			epoll_ctl(g_ep, EPOLL_CTL_DEL, c->fd[i], NULL);
+			close(c->fd[i]);
+		}
+		for (int k = 0; k < 2; k++)
+			if (c->p[i][k] >= 0)
+				close(c->p[i][k]);
+	}
+	c->dead = 1;
+	c->next_dead = g_dead;
+	g_dead = c;
+}
+
+/* Refuse the host's side with a reset, as a closed port would. */
+static void conn_refuse(struct conn *c)
+{
+	struct linger lg = {1, 0};
+	setsockopt(c->fd[0], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	conn_free(c);
+}
+
+/*
+ * One step in direction d: at most one read and one write (level-triggered epoll reports again
+ * what is left), so a small request costs two splice calls. -1 on a hard error.
+ */
+static int pump(struct conn *c, int d)
+{
+	int src = c->fd[d], dst = c->fd[1 - d];
+	if (c->queued[d] == 0 && !c->eof[d]) {
+		ssize_t n = splice(src, NULL, c->p[d][1], NULL, PIPE_BYTES, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n < 0 && errno != EAGAIN)
+			return -1;
+		if (n == 0)
+			c->eof[d] = 1;
+		if (n > 0)
+			c->queued[d] = (size_t)n;
+	}
+	if (c->queued[d] > 0) {
+		ssize_t n = splice(c->p[d][0], NULL, dst, NULL, c->queued[d], SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n < 0 && errno != EAGAIN)
+			return -1;
+		if (n > 0)
+			c->queued[d] -= (size_t)n;
+	}
+	if (c->eof[d] && c->queued[d] == 0 && !c->done[d]) {
+		shutdown(dst, SHUT_WR);
+		c->done[d] = 1;
+	}
+	return 0;
+}
+
+/* Level-triggered interest: read a side while its pipe is empty, write it while the other's is not. */
+static void rearm(struct conn *c)
+{
+	for (int side = 0; side < 2; side++) {
+		unsigned want = 0;
+		if (c->connecting) {
+			want = side == 1 ? EPOLLOUT : 0;
+		} else {
+			if (!c->eof[side] && c->queued[side] == 0)
+				want |= EPOLLIN;
+			if (c->queued[1 - side] > 0)
+				want |= EPOLLOUT;
+		}
+		if (want == c->ev[side])
+			continue;
+		struct epoll_event e = {.events = want, .data.ptr = &c->end[side]};
+		epoll_ctl(g_ep, EPOLL_CTL_MOD, c->fd[side], &e);
+		c->ev[side] = want;
+	}
+}
+
+static void on_accept(const struct listener *l)
+{
+	for (;;) {
+		int host = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (host < 0)
+			return; /* EAGAIN, or out of fds: the next event tries again */
+		struct conn *c = calloc(1, sizeof *c);
+		if (!c) {
+			close(host);
+			continue;
+		}
+		c->fd[0] = host;
+		c->fd[1] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		c->p[0][0] = c->p[0][1] = c->p[1][0] = c->p[1][1] = -1;
+		if (c->fd[1] < 0 || pipe2(c->p[0], O_NONBLOCK | O_CLOEXEC) < 0 || pipe2(c->p[1], O_NONBLOCK | O_CLOEXEC) < 0) {
+			conn_refuse(c);
+			continue;
+		}
+		for (int d = 0; d < 2; d++) {
+			c->end[d].c = c;
+			c->end[d].side = d;
+			fcntl(c->p[d][1], F_SETPIPE_SZ, PIPE_BYTES); /* best effort: pipe-max-size may be lower */
+			int one = 1;
+			setsockopt(c->fd[d], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+			struct epoll_event e = {.events = 0, .data.ptr = &c->end[d]};
+			epoll_ctl(g_ep, EPOLL_CTL_ADD, c->fd[d], &e);
+		}
+		struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)l->port)};
+		to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (connect(c->fd[1], (struct sockaddr *)&to, sizeof to) < 0) {
+			if (errno != EINPROGRESS) {
+				conn_refuse(c);
+				continue;
+			}
+			c->connecting = 1;
+		}
+		rearm(c);
+	}
+}
+
+/* Readable (or hung up) side s feeds direction s; writable side s drains direction 1-s. */
+static void on_ready(struct end *e, unsigned events)
+{
+	struct conn *c = e->c;
+	int s = e->side;
+	if (c->dead)
+		return;
+	if (c->connecting) {
+		int soerr = 0;
+		socklen_t sl = sizeof soerr;
+		if (getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr) {
+			conn_refuse(c);
+			return;
+		}
+		c->connecting = 0;
+		events = 0; /* nothing to move yet: rearm asks for reads */
+	}
+	if ((events & EPOLLERR) || ((events & (EPOLLIN | EPOLLHUP)) && pump(c, s) < 0) ||
+	    ((events & EPOLLOUT) && pump(c, 1 - s) < 0) || (c->done[0] && c->done[1])) {
+		conn_free(c);
+		return;
+	}
+	rearm(c);
+}
+
+static void __attribute__((noreturn)) forward_loop(pid_t monitor)
+{
+	/* Nothing of the container's privileges is needed to move bytes. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() != monitor)
+		_exit(0);
+	prctl(PR_SET_NAME, "tsctr-ports", 0, 0, 0);
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct none[2];
+	memset(none, 0, sizeof none);
+	syscall(SYS_capset, &h, none);
+	/* Keep only the listeners: an inherited end of the monitor's socket or of the container's
+	 * output pipes would keep the monitor from ever seeing them close. */
+	for (int fd = 0, next; fd <= 65535; fd = next + 1) {
+		next = 65536;
+		for (int i = 0; i < g_nlisten; i++)
+			if (g_listen[i].fd >= fd && g_listen[i].fd < next)
+				next = g_listen[i].fd;
+		if (next > fd)
+			syscall(SYS_close_range, (unsigned)fd, (unsigned)(next - 1), 0U);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	sigset_t all;
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+
+	if ((g_ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		_exit(1);
+	for (int i = 0; i < g_nlisten; i++) {
+		struct epoll_event e = {.events = EPOLLIN, .data.ptr = &g_listen[i]};
+		epoll_ctl(g_ep, EPOLL_CTL_ADD, g_listen[i].fd, &e);
+	}
+	struct epoll_event evs[64];
+	for (;;) {
+		int n = epoll_wait(g_ep, evs, 64, -1);
+		for (int i = 0; i < n; i++) {
+			void *p = evs[i].data.ptr;
+			if (p >= (void *)g_listen && p < (void *)(g_listen + g_nlisten))
+				on_accept(p);
+			else
+				on_ready(p, evs[i].events);
+		}
+		while (g_dead) {
+			struct conn *c = g_dead;
+			g_dead = c->next_dead;
+			free(c);
+		}
+	}
+}
+
+/*
+ * In the setup child, once it is in the container's network namespace. The forwarder is created
+ * with CLONE_PARENT so that it is the monitor's child: the monitor ends it with the container.
+ */
+void forward_start(void)
+{
+	if (!g_nlisten)
+		return;
+	pid_t monitor = getppid();
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT, 0, 0, 0, 0);
+	if (pid < 0)
+		failsys(EX_SETUP, "start the port forwarder");
+	if (pid == 0)
+		forward_loop(monitor);
+	for (int i = 0; i < g_nlisten; i++)
+		close(g_listen[i].fd);
+}
