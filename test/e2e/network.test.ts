@@ -138,7 +138,7 @@ describe('published ports (acceptance scenario)', () => {
     // The monitor restarts the container, and the same port serves again through a new forwarder.
     sb.ok(['kill', id]);
     for (let i = 0; i < 100 && sb.ok(['inspect', '-f', '{{.RestartCount}}', id]).trim() === '0'; i++) await sleep(50);
-    let again = Buffer.alloc(0);
+    let again: Buffer = Buffer.alloc(0);
     for (let i = 0; i < 50 && !again.length; i++) again = await echo(18095, Buffer.from('again')).catch(() => sleep(50).then(() => Buffer.alloc(0)));
     assert.equal(again.toString(), 'again');
     sb.ok(['rm', '-f', id]);
