@@ -26,6 +26,27 @@ async function takeGlobals(argv: string[]): Promise<string[]> {
   return argv.slice(i);
 }
 
+type CommandClass = { paths?: string[][] } & (new () => import('clipanion').Command);
+
+/**
+ * The commands to register for a verb: clipanion builds its parser over every registered path, and
+ * that costs milliseconds per path, so a known verb gets only its own commands, each with only the
+ * paths that start with it (`run`, not also `container run`). Anything else gets every command.
+ */
+async function commandsFor(verb: string | undefined): Promise<CommandClass[]> {
+  const { verbModules } = await import('./commands/verbs.js');
+  const load = verb !== undefined && Object.hasOwn(verbModules, verb) ? verbModules[verb] : undefined;
+  if (load) {
+    const own = Object.values(await load()).filter(
+      (c): c is CommandClass => typeof c === 'function' && ((c as CommandClass).paths ?? []).some((p) => p[0] === verb),
+    );
+    // This process parses one command line: narrowing the classes' own paths in place is safe.
+    for (const c of own) c.paths = c.paths!.filter((p) => p[0] === verb);
+    if (own.length) return own;
+  }
+  return (await import('./commands/index.js')).commands as CommandClass[];
+}
+
 async function main(): Promise<number> {
   if (process.env.TSCTR_USERNS === '1') await (await import('./rootless/userns.js')).bindLifetimeToParent();
   let argv: string[];
@@ -38,11 +59,10 @@ async function main(): Promise<number> {
     process.stdout.write(`tsctr version ${VERSION}\n`);
     return 0;
   }
-  const [{ Builtins, Cli }, { commands }] = await Promise.all([import('clipanion'), import('./commands/index.js')]);
+  const [{ Builtins, Cli }, matching] = await Promise.all([import('clipanion'), commandsFor(argv[0])]);
   const cli = new Cli({ binaryName: 'tsctr', binaryLabel: 'tsctr — rootless, daemonless containers', binaryVersion: VERSION, enableColors: Boolean(process.stdout.isTTY) });
   cli.register(Builtins.HelpCommand);
-  const matching = commands.filter((c) => (c.paths ?? []).some((p) => p[0] === argv[0]));
-  for (const c of matching.length ? matching : commands) cli.register(c);
+  for (const c of matching) cli.register(c);
   let command;
   try {
     command = cli.process(argv.length === 0 ? ['--help'] : argv);

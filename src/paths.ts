@@ -66,22 +66,24 @@ export function hexOf(digest: string): string {
   return i >= 0 ? digest.slice(i + 1) : digest;
 }
 
+// Plain concatenation: the roots are already absolute and normalised, ids are hex, and `ps` builds
+// these for every container (path.join's normalisation showed in its profile).
 export const containerPaths = {
   index: () => path.join(dataRoot(), 'containers.json'),
-  dir: (id: string) => path.join(dataRoot(), 'containers', id),
-  upper: (id: string) => path.join(dataRoot(), 'containers', id, 'upper'),
-  work: (id: string) => path.join(dataRoot(), 'containers', id, 'work'),
-  log: (id: string) => path.join(dataRoot(), 'containers', id, 'ctr.log'),
+  dir: (id: string) => `${dataRoot()}/containers/${id}`,
+  upper: (id: string) => `${dataRoot()}/containers/${id}/upper`,
+  work: (id: string) => `${dataRoot()}/containers/${id}/work`,
+  log: (id: string) => `${dataRoot()}/containers/${id}/ctr.log`,
   /** Persistent, so the last exit code survives a reboot. */
-  exit: (id: string) => path.join(dataRoot(), 'containers', id, 'exit'),
-  spec: (id: string) => path.join(dataRoot(), 'containers', id, 'spec'),
-  etc: (id: string, file: string) => path.join(dataRoot(), 'containers', id, file),
+  exit: (id: string) => `${dataRoot()}/containers/${id}/exit`,
+  spec: (id: string) => `${dataRoot()}/containers/${id}/spec`,
+  etc: (id: string, file: string) => `${dataRoot()}/containers/${id}/${file}`,
   /** Volatile: gone after a reboot, which is how we know nothing from before it still runs. */
-  run: (id: string) => path.join(runRoot(), 'containers', id),
-  rootfs: (id: string) => path.join(runRoot(), 'containers', id, 'rootfs'),
-  pid: (id: string) => path.join(runRoot(), 'containers', id, 'pid'),
-  monitorPid: (id: string) => path.join(runRoot(), 'containers', id, 'monitor.pid'),
-  restarts: (id: string) => path.join(runRoot(), 'containers', id, 'restarts'),
+  run: (id: string) => `${runRoot()}/containers/${id}`,
+  rootfs: (id: string) => `${runRoot()}/containers/${id}/rootfs`,
+  pid: (id: string) => `${runRoot()}/containers/${id}/pid`,
+  monitorPid: (id: string) => `${runRoot()}/containers/${id}/monitor.pid`,
+  restarts: (id: string) => `${runRoot()}/containers/${id}/restarts`,
 };
 
 export const volumePaths = {

@@ -108,7 +108,8 @@ export interface PsOptions {
 
 export function listContainers(o: PsOptions = {}, now = Date.now()): ContainerRow[] {
   const preds = parseFilters(o.filters ?? []);
-  let containers = Object.values(loadContainers().containers).sort((a, b) => b.created.localeCompare(a.created));
+  // Newest first. ISO times order as strings; localeCompare would load ICU's collator (~9 ms).
+  let containers = Object.values(loadContainers().containers).sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
   if (o.last !== undefined && o.last > 0) containers = containers.slice(0, o.last);
   const showAll = o.all || (o.last !== undefined && o.last > 0);
   const rows: ContainerRow[] = [];

@@ -9,33 +9,33 @@ import { containerPaths } from '../paths.js';
 import { pidAlive, readFileIfExists } from '../util/fsutil.js';
 import type { ContainerRecord, LiveState } from './types.js';
 
-function readInt(file: string): number {
-  const raw = readFileIfExists(file);
+// `ps` asks this of every container: missing files are the common case, and are found with stat
+// calls that return undefined instead of throwing (an exception per missing file costs more).
+const statOf = (file: string) => fs.statSync(file, { throwIfNoEntry: false });
+
+function readInt(file: string, exists = statOf(file) !== undefined): number {
+  const raw = exists ? readFileIfExists(file) : undefined;
   const n = raw ? parseInt(raw.toString('utf8'), 10) : NaN;
   return Number.isFinite(n) ? n : 0;
-}
-
-function mtimeIso(file: string): string | undefined {
-  try {
-    return fs.statSync(file).mtime.toISOString();
-  } catch {
-    return undefined;
-  }
 }
 
 /** Unknown exit (the monitor itself was killed, or the machine rebooted under it). */
 export const EXIT_UNKNOWN = 255;
 
 export function liveState(c: ContainerRecord): LiveState {
-  const pid = readInt(containerPaths.pid(c.id));
-  const monitorPid = readInt(containerPaths.monitorPid(c.id));
-  const pidTime = mtimeIso(containerPaths.pid(c.id));
-  const exitTime = mtimeIso(containerPaths.exit(c.id));
-  const base = { pid: 0, monitorPid, restarts: readInt(containerPaths.restarts(c.id)), startedAt: pidTime ?? c.startedAt ?? '', exitCode: 0, finishedAt: '' };
+  // No run directory (never started, or started before a reboot): nothing in it to read.
+  const started = statOf(containerPaths.run(c.id)) !== undefined;
+  const pidStat = started ? statOf(containerPaths.pid(c.id)) : undefined;
+  const exitStat = statOf(containerPaths.exit(c.id));
+  const pid = pidStat ? readInt(containerPaths.pid(c.id), true) : 0;
+  const monitorPid = started ? readInt(containerPaths.monitorPid(c.id)) : 0;
+  const pidTime = pidStat?.mtime.toISOString();
+  const exitTime = exitStat?.mtime.toISOString();
+  const base = { pid: 0, monitorPid, restarts: started ? readInt(containerPaths.restarts(c.id)) : 0, startedAt: pidTime ?? c.startedAt ?? '', exitCode: 0, finishedAt: '' };
 
   // Under a restart policy the previous run's exit file stays while the new run's pid is newer.
   if (pid > 0 && pidAlive(pid) && (!exitTime || (pidTime ?? '') >= exitTime)) return { ...base, status: 'running', pid };
-  const exitRaw = readFileIfExists(containerPaths.exit(c.id))?.toString('utf8').trim();
+  const exitRaw = exitStat ? readFileIfExists(containerPaths.exit(c.id))?.toString('utf8').trim() : undefined;
   if (exitRaw) {
     const [code, finishedAt] = exitRaw.split(/\s+/);
     return { ...base, status: 'exited', exitCode: Number(code) || 0, finishedAt: finishedAt ?? exitTime ?? '' };

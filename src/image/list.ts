@@ -75,7 +75,7 @@ export function listImages(opts: ListOptions = {}, now = Date.now()): ImageRow[]
   const filters = [...(opts.filters ?? [])];
   if (opts.reference) filters.push(`reference=${opts.reference}`);
   const preds = parseFilters(doc, filters);
-  const images = Object.values(doc.images).sort((a, b) => Date.parse(b.created) - Date.parse(a.created) || a.id.localeCompare(b.id));
+  const images = Object.values(doc.images).sort((a, b) => Date.parse(b.created) - Date.parse(a.created) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const rows: ImageRow[] = [];
   for (const img of images) {
     const pairs: [string, string, string][] = img.repoTags.length
