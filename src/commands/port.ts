@@ -25,7 +25,8 @@ export class PortCommand extends TsctrCommand {
     const shown = this.privatePort ? ports.filter((p) => p.containerPort === Number(port) && p.protocol === proto) : ports;
     if (this.privatePort && shown.length === 0) throw new TsctrError(`No public port '${port}/${proto}' published for ${this.container}`);
     for (const p of shown) {
-      const host = `${p.hostIp || '0.0.0.0'}:${p.hostPort}`;
+      const ip = p.hostIp || '0.0.0.0';
+      const host = `${ip.includes(':') ? `[${ip}]` : ip}:${p.hostPort}`;
       this.out(this.privatePort ? host : `${p.containerPort}/${p.protocol} -> ${host}`);
     }
   }
