@@ -14,6 +14,7 @@ import { assertNameFree, newContainerId, updateContainers, validName } from './s
 import { randomName } from './names.js';
 import { ensureVolume, randomVolumeName } from './volumes.js';
 import { resolveUser } from './user.js';
+import { parseSecurityOpts } from './security.js';
 import {
   effectiveCaps, mergeEnv, parseEnv, parseLabels, parseNetwork, parsePorts, parseResources, parseRestart,
   parseTmpfs, parseUlimit, parseVolume, type RunOptions,
@@ -70,6 +71,7 @@ export async function createContainer(o: RunOptions, image: ImageRecord): Promis
     ...resources,
     capAdd: o.capAdd,
     capDrop: o.capDrop,
+    securityOpt: parseSecurityOpts(o.securityOpt),
     privileged: false,
   };
   effectiveCaps(o.capAdd, o.capDrop); // validates the names now rather than at start

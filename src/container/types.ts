@@ -46,6 +46,8 @@ export interface HostConfig {
   pidsLimit: number;
   capAdd: string[];
   capDrop: string[];
+  /** --security-opt as given (absent in records made before it existed). */
+  securityOpt?: string[];
   privileged: boolean;
 }
 
