@@ -15,6 +15,7 @@ import { randomName } from './names.js';
 import { ensureVolume, randomVolumeName } from './volumes.js';
 import { resolveUser } from './user.js';
 import { parseSecurityOpts } from './security.js';
+import { resolveStorageDriver } from '../store/storage-driver.js';
 import {
   effectiveCaps, mergeEnv, parseEnv, parseLabels, parseNetwork, parsePorts, parseResources, parseRestart,
   parseTmpfs, parseUlimit, parseVolume, type RunOptions,
@@ -114,7 +115,7 @@ export async function createContainer(o: RunOptions, image: ImageRecord): Promis
       exposedPorts: Object.keys(imgConfig.ExposedPorts ?? {}),
     },
     hostConfig,
-    storage: 'overlay',
+    storage: await resolveStorageDriver(),
   };
   if (!record.config.workingDir.startsWith('/')) throw new TsctrError(`the working directory '${record.config.workingDir}' is invalid, it needs to be an absolute path`);
 
