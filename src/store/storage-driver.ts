@@ -19,17 +19,15 @@ import { readJson, SCHEMA_VERSION, writeJson } from './json-store.js';
 export const STORAGE_DRIVERS = ['overlay', 'fuse-overlayfs'] as const;
 export type StorageDriver = (typeof STORAGE_DRIVERS)[number];
 
+const isStorageDriver = (v: unknown): v is StorageDriver => (STORAGE_DRIVERS as readonly unknown[]).includes(v);
+
 export function parseStorageDriver(value: string, from: string): StorageDriver {
-  if ((STORAGE_DRIVERS as readonly string[]).includes(value)) return value as StorageDriver;
+  if (isStorageDriver(value)) return value;
   throw new TsctrError(`unknown storage driver "${value}" (${from}): use ${STORAGE_DRIVERS.join(' or ')}`);
 }
 
-export function storageConfPath(): string {
-  return path.join(configHome(), 'tsctr', 'storage.conf');
-}
-
 async function configuredDriver(): Promise<StorageDriver | undefined> {
-  const file = storageConfPath();
+  const file = path.join(configHome(), 'tsctr', 'storage.conf');
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -72,10 +70,20 @@ async function probeDriver(): Promise<StorageDriver> {
   throw new TsctrError(`no storage driver works here: ${overlay.detail}; and fuse-overlayfs: ${fuse.detail}${fixes ? ` (fix: ${fixes})` : ''}`);
 }
 
+/** Only a cache: unreadable or from another tsctr, it is probed again. */
+function remembered(kernel: string): StorageDriver | undefined {
+  try {
+    const seen = readJson<Partial<ProbeDoc> & { schemaVersion: number }>(probeFile(), () => ({ schemaVersion: SCHEMA_VERSION }));
+    return seen.kernel === kernel && isStorageDriver(seen.driver) ? seen.driver : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function rememberedOrProbed(): Promise<StorageDriver> {
   const kernel = os.release();
-  const seen = readJson<Partial<ProbeDoc> & { schemaVersion: number }>(probeFile(), () => ({ schemaVersion: SCHEMA_VERSION }));
-  if (seen.kernel === kernel && seen.driver && (STORAGE_DRIVERS as readonly string[]).includes(seen.driver)) return seen.driver;
+  const known = remembered(kernel);
+  if (known) return known;
   const driver = await probeDriver();
   ensureDir(dataRoot());
   // Two concurrent first runs may both probe: the same answer, each written whole.

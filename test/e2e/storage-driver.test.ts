@@ -122,4 +122,20 @@ describe('storage driver', () => {
     }
     assert.deepEqual(snapshot(), before);
   });
+
+  test('the probe falls back to fuse-overlayfs when kernel overlay fails, and names the fixes when both do', () => {
+    // The overlay probe needs unshare: a PATH without it fails that probe, as an old kernel would.
+    const onlyFuse = path.join(sb.dir, 'only-fuse');
+    fs.mkdirSync(onlyFuse);
+    fs.symlinkSync('/usr/bin/fuse-overlayfs', path.join(onlyFuse, 'fuse-overlayfs'));
+    fs.rmSync(probeFile);
+    const none = sb.run(['create', 'busybox'], { env: { PATH: '/nonexistent' } });
+    assert.equal(none.code, 125);
+    assert.match(none.stderr, /^Error: no storage driver works here: .*unshare not found in PATH.*; and fuse-overlayfs: not found in PATH.*\(fix: sudo apt-get install util-linux; or: sudo apt-get install fuse-overlayfs\)\n$/);
+    assert.ok(!fs.existsSync(probeFile), 'a failed probe is not remembered');
+    const id = sb.ok(['create', 'busybox'], { env: { PATH: onlyFuse } }).trim();
+    assert.equal(driverOf(sb, id).GraphDriver.Name, 'fuse-overlayfs');
+    assert.equal(JSON.parse(fs.readFileSync(probeFile, 'utf8')).driver, 'fuse-overlayfs');
+    fs.rmSync(probeFile);
+  });
 });
