@@ -6,7 +6,7 @@
 import { globals } from './paths.js';
 import { VERSION } from './version.js';
 
-const GLOBAL_WITH_VALUE = new Set(['--root', '--runroot', '--log-level']);
+const GLOBAL_WITH_VALUE = new Set(['--root', '--runroot', '--storage-driver', '--log-level']);
 
 /** Global options may come before the verb (`tsctr --root DIR images`), as with docker and podman. */
 async function takeGlobals(argv: string[]): Promise<string[]> {
@@ -20,6 +20,7 @@ async function takeGlobals(argv: string[]): Promise<string[]> {
     if (value === undefined) throw new Error(`flag needs an argument: ${name}`);
     if (name === '--root') globals.root = value;
     else if (name === '--runroot') globals.runroot = value;
+    else if (name === '--storage-driver') globals.storageDriver = (await import('./store/storage-driver.js')).parseStorageDriver(value, '--storage-driver');
     else (await import('./command-base.js')).applyLogLevel(value);
     i += eq > 0 ? 1 : 2;
   }

@@ -8,6 +8,7 @@ import path from 'node:path';
 export interface GlobalOptions {
   root?: string;
   runroot?: string;
+  storageDriver?: string;
   logLevel?: string;
 }
 

@@ -32,6 +32,7 @@ export abstract class ContainerCreateCommand extends TsctrCommand {
   platform = Option.String('--platform', { description: 'Set platform if the image is multi-platform' });
   capAdd = Option.Array('--cap-add', [], { description: 'Add Linux capabilities' });
   capDrop = Option.Array('--cap-drop', [], { description: 'Drop Linux capabilities' });
+  securityOpt = Option.Array('--security-opt', [], { description: 'Security options: seccomp=unconfined (no seccomp filter), no-new-privileges (always on)' });
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy({ name: 'COMMAND' });
 
@@ -69,6 +70,7 @@ export abstract class ContainerCreateCommand extends TsctrCommand {
       platform: this.platform,
       capAdd: this.capAdd,
       capDrop: this.capDrop,
+      securityOpt: this.securityOpt,
     };
   }
 }

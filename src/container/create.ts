@@ -14,6 +14,8 @@ import { assertNameFree, newContainerId, updateContainers, validName } from './s
 import { randomName } from './names.js';
 import { ensureVolume, randomVolumeName } from './volumes.js';
 import { resolveUser } from './user.js';
+import { parseSecurityOpts } from './security.js';
+import { resolveStorageDriver } from '../store/storage-driver.js';
 import {
   effectiveCaps, mergeEnv, parseEnv, parseLabels, parseNetwork, parsePorts, parseResources, parseRestart,
   parseTmpfs, parseUlimit, parseVolume, type RunOptions,
@@ -70,6 +72,7 @@ export async function createContainer(o: RunOptions, image: ImageRecord): Promis
     ...resources,
     capAdd: o.capAdd,
     capDrop: o.capDrop,
+    securityOpt: parseSecurityOpts(o.securityOpt),
     privileged: false,
   };
   effectiveCaps(o.capAdd, o.capDrop); // validates the names now rather than at start
@@ -112,7 +115,7 @@ export async function createContainer(o: RunOptions, image: ImageRecord): Promis
       exposedPorts: Object.keys(imgConfig.ExposedPorts ?? {}),
     },
     hostConfig,
-    storage: 'overlay',
+    storage: await resolveStorageDriver(),
   };
   if (!record.config.workingDir.startsWith('/')) throw new TsctrError(`the working directory '${record.config.workingDir}' is invalid, it needs to be an absolute path`);
 

@@ -9,8 +9,8 @@ import { getImage, loadImages } from '../image/store.js';
 import { shimPath } from '../runtime/shim-path.js';
 import { atomicWriteFile } from '../util/fsutil.js';
 import { layersTopFirst } from './create.js';
-import { effectiveCaps, mergeEnv, parseEnv } from './options.js';
-import { encodeSpec, type Spec } from './spec.js';
+import { mergeEnv, parseEnv } from './options.js';
+import { encodeSpec, processSecurity, type Spec } from './spec.js';
 import { liveState } from './state.js';
 import { getContainer, loadContainers } from './store.js';
 import { resolveUser } from './user.js';
@@ -44,8 +44,7 @@ export async function execInContainer(query: string, o: ExecOptions): Promise<nu
     ['groups', user.groups.join(',')],
     ...env.map((e): [string, string] => ['env', e]),
     ...o.command.map((a): [string, string] => ['arg', a]),
-    ...effectiveCaps(c.hostConfig.capAdd, c.hostConfig.capDrop).map((cap): [string, string] => ['cap', cap]),
-    ['no-new-privs', '1'],
+    ...processSecurity(c.hostConfig),
     ['tty', o.tty ? '1' : '0'],
     ['stdin', o.interactive ? '1' : '0'],
     ['attach', o.detach ? '0' : '1'],

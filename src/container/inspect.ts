@@ -60,6 +60,7 @@ export function inspectContainer(c: ContainerRecord): Record<string, unknown> {
       Ulimits: c.hostConfig.ulimits.map((u) => ({ Name: u.name.replace(/^RLIMIT_/, '').toLowerCase(), Soft: u.soft, Hard: u.hard })),
       CapAdd: c.hostConfig.capAdd,
       CapDrop: c.hostConfig.capDrop,
+      SecurityOpt: c.hostConfig.securityOpt?.length ? c.hostConfig.securityOpt : null,
       Tmpfs: Object.fromEntries(c.hostConfig.mounts.filter((m) => m.type === 'tmpfs').map((m) => [m.destination, m.options ?? ''])),
     },
     GraphDriver: { Name: c.storage, Data: { UpperDir: containerPaths.upper(c.id), WorkDir: containerPaths.work(c.id), MergedDir: containerPaths.rootfs(c.id) } },

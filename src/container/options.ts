@@ -39,6 +39,7 @@ export interface RunOptions {
   platform?: string;
   capAdd: string[];
   capDrop: string[];
+  securityOpt: string[];
 }
 
 /** `-e K=V`, `-e K` (taken from our environment, skipped if unset) and --env-file lines. */

@@ -12,7 +12,8 @@ import { effectiveCaps } from './options.js';
 import { layersTopFirst } from './create.js';
 import { resolveUser } from './user.js';
 import { ensureVolume } from './volumes.js';
-import type { ContainerRecord } from './types.js';
+import { seccompMode } from './security.js';
+import type { ContainerRecord, HostConfig } from './types.js';
 import type { ImageRecord } from '../image/types.js';
 
 export type Spec = [string, string][];
@@ -84,6 +85,15 @@ function mountEntries(c: ContainerRecord): Spec {
   return out;
 }
 
+/** Capabilities, no_new_privs and the seccomp filter: the same for the container's process and for exec. */
+export function processSecurity(hc: HostConfig): Spec {
+  return [
+    ...effectiveCaps(hc.capAdd, hc.capDrop).map((cap): [string, string] => ['cap', cap]),
+    ['no-new-privs', '1'],
+    ['seccomp', seccompMode(hc.securityOpt)],
+  ];
+}
+
 export function buildRunSpec(c: ContainerRecord, image: ImageRecord, network: Spec): Spec {
   const maps = idMaps();
   const user = resolveUser(c.config.user, [containerPaths.upper(c.id), ...layersTopFirst(image)]);
@@ -108,8 +118,7 @@ export function buildRunSpec(c: ContainerRecord, image: ImageRecord, network: Sp
     ['groups', user.groups.join(',')],
     ...[...env, `HOSTNAME=${c.config.hostname}`, ...(c.config.tty ? ['TERM=xterm'] : [])].map((e): [string, string] => ['env', e]),
     ...[c.path, ...c.args].map((a): [string, string] => ['arg', a]),
-    ...effectiveCaps(c.hostConfig.capAdd, c.hostConfig.capDrop).map((cap): [string, string] => ['cap', cap]),
-    ['no-new-privs', '1'],
+    ...processSecurity(c.hostConfig),
     ...c.hostConfig.ulimits.map((u): [string, string] => ['rlimit', `${u.name} ${u.soft} ${u.hard}`]),
     ['tty', c.config.tty ? '1' : '0'],
     ['log', containerPaths.log(c.id)],

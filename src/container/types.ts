@@ -1,4 +1,6 @@
 /** What tsctr remembers about a container (containers.json); live state comes from the monitor's files. */
+import type { StorageDriver } from '../store/storage-driver.js';
+
 export interface PortBinding {
   hostIp: string;
   hostPort: number;
@@ -46,6 +48,8 @@ export interface HostConfig {
   pidsLimit: number;
   capAdd: string[];
   capDrop: string[];
+  /** --security-opt as given (absent in records made before it existed). */
+  securityOpt?: string[];
   privileged: boolean;
 }
 
@@ -58,7 +62,7 @@ export interface ContainerRecord {
   args: string[];
   config: ContainerConfig;
   hostConfig: HostConfig;
-  storage: 'overlay' | 'fuse-overlayfs';
+  storage: StorageDriver;
   /** Set while a start is in progress or done; the monitor's files say whether it still runs. */
   startedAt?: string;
   /** Host ports as bound at the last start (a requested port 0 resolved to a real one). */

@@ -24,7 +24,12 @@ export function canOwnImageFiles(): boolean {
  * with the global options in force, so the child uses the same store.
  */
 export function selfCommand(): string[] {
-  return [...selfExecutable(), ...(globals.root ? ['--root', globals.root] : []), ...(globals.runroot ? ['--runroot', globals.runroot] : [])];
+  return [
+    ...selfExecutable(),
+    ...(globals.root ? ['--root', globals.root] : []),
+    ...(globals.runroot ? ['--runroot', globals.runroot] : []),
+    ...(globals.storageDriver ? ['--storage-driver', globals.storageDriver] : []),
+  ];
 }
 
 function selfExecutable(): string[] {

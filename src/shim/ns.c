@@ -249,6 +249,10 @@ void setup_process(const struct spec *s, int create_cwd)
 	if (setresgid(gid, gid, gid) < 0)
 		failsys(EX_SETUP, "setresgid %u", (unsigned)gid);
 
+	/* Without no_new_privs a filter needs CAP_SYS_ADMIN: install it while we still have it,
+	 * as runc does. It denies nothing the remaining steps use. */
+	if (!spec_flag(s->nnp))
+		seccomp_apply(s);
 	uint64_t keep;
 	if (cap_parse(&s->caps, &keep, err, sizeof err) < 0)
 		fail(EX_SETUP, "%s", err);
@@ -304,6 +308,8 @@ void exec_program(const struct spec *s, int via_init)
 		fcntl(fd, F_SETFD, 0);
 	}
 	child_reset_signals();
+	if (spec_flag(s->nnp))
+		seccomp_apply(s); /* as late as possible: our own steps are not filtered */
 
 	if (via_init) {
 		char **argv = calloc((size_t)s->argv.n + 4, sizeof(char *));

@@ -27,6 +27,7 @@ struct spec {
 	const char *id, *rootfs, *upper, *work, *storage, *hostname, *network, *userns, *cwd;
 	const char *uid, *gid, *groups, *log, *pid_file, *exit_file, *restart, *restart_count_file;
 	const char *monitor_pid_file, *pid, *readonly, *nnp, *tty, *stdin_, *attach, *detach, *init;
+	const char *seccomp;
 	struct strlist lower, uidmap, gidmap, mounts, env, argv, caps, rlimits, exit_command, prestart, publish;
 };
 
@@ -62,6 +63,9 @@ void loopback_up(void);
 void setup_process(const struct spec *s, int create_cwd);
 void exec_program(const struct spec *s, int via_init) __attribute__((noreturn));
 int cap_parse(const struct strlist *caps, uint64_t *mask, char *err, size_t errsz);
+
+/* seccomp.c */
+void seccomp_apply(const struct spec *s);
 
 /* mounts.c */
 pid_t mount_rootfs(const struct spec *s, int in_userns);

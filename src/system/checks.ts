@@ -130,7 +130,8 @@ function probeBase(): string {
   return d;
 }
 
-function overlayCheck(): Check {
+/** Also the storage driver probe (src/store/storage-driver.ts): one definition of "kernel overlay works". */
+export function kernelOverlayCheck(): Check {
   const name = 'kernel overlay in user namespace';
   const kernel = os.release();
   const unshare = whichOnPath('unshare');
@@ -171,7 +172,7 @@ function devAccess(dev: string): string | undefined {
   }
 }
 
-function fuseOverlayCheck(): Check {
+export function fuseOverlayCheck(): Check {
   const name = 'fuse-overlayfs';
   const p = whichOnPath('fuse-overlayfs');
   if (!p) return { name, ok: false, severity: 'warning', detail: 'not found in PATH (optional fallback for kernels without overlay in user namespaces)', fix: 'sudo apt-get install fuse-overlayfs' };
@@ -285,6 +286,13 @@ function safely(name: string, severity: Severity, fn: () => Check): Check {
   }
 }
 
+/** Either overlay will do: one failing is an error only when the other fails too. */
+function storageSeverity(overlay: Check, fuse: Check): [Check, Check] {
+  if (!overlay.ok && fuse.ok) return [{ ...overlay, severity: 'warning', detail: `${overlay.detail} (new containers fall back to fuse-overlayfs)` }, fuse];
+  if (!overlay.ok && !fuse.ok) return [overlay, { ...fuse, severity: 'error' }];
+  return [overlay, fuse];
+}
+
 export function runChecks(): Check[] {
   return [
     safely('subuid range', 'error', () => subIdCheck('uid')),
@@ -292,8 +300,7 @@ export function runChecks(): Check[] {
     safely('newuidmap', 'error', () => idMapToolCheck('newuidmap')),
     safely('newgidmap', 'error', () => idMapToolCheck('newgidmap')),
     safely('user namespaces', 'error', userNamespaceCheck),
-    safely('kernel overlay in user namespace', 'error', overlayCheck),
-    safely('fuse-overlayfs', 'warning', fuseOverlayCheck),
+    ...storageSeverity(safely('kernel overlay in user namespace', 'error', kernelOverlayCheck), safely('fuse-overlayfs', 'warning', fuseOverlayCheck)),
     safely('pasta', 'error', () => networkToolCheck('pasta', 'passt')),
     safely('slirp4netns', 'error', () => networkToolCheck('slirp4netns', 'slirp4netns')),
     safely('/dev/net/tun', 'warning', tunCheck),

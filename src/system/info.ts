@@ -78,7 +78,9 @@ export async function gather(): Promise<Info> {
     slirp4netns: whichOnPath('slirp4netns') ?? 'not found',
   };
 
-  const store: Info = { dataRoot: dataRoot(), runRoot: runRoot(), graphDriverName: 'overlay' };
+  const store: Info = { dataRoot: dataRoot(), runRoot: runRoot() };
+  // What new containers get; each container keeps the driver it was created with.
+  store.graphDriverName = await attemptAsync(async () => (await import('../store/storage-driver.js')).resolveStorageDriver());
   store.imageStore = await attemptAsync(async () => {
     const { loadImages } = await import('../image/store.js');
     const doc = loadImages();

@@ -97,6 +97,7 @@ int main(int argc, char **argv)
 }
 EOF
 cc -static -O2 -o "$L/bin/escape" "$T/escape.c" || { echo "cannot build the escape helper"; exit 1; }
+cc -static -O2 -o "$L/bin/syscall-probe" "$ROOT/test/support/syscall-probe.c" || { echo "cannot build the syscall probe"; exit 1; }
 
 DEFAULT_CAPS=(CAP_CHOWN CAP_DAC_OVERRIDE CAP_FSETID CAP_FOWNER CAP_MKNOD CAP_NET_RAW CAP_SETGID
 	CAP_SETUID CAP_SETFCAP CAP_SETPCAP CAP_NET_BIND_SERVICE CAP_SYS_CHROOT CAP_KILL CAP_AUDIT_WRITE)
@@ -472,7 +473,50 @@ run_fg
 eq "failed mount: 125 with syscall and path" "$RC:$SYNC" "125:error 125 bind mount source /nonexistent-src: no such file or directory"
 ok "failed mount leaves no mounts" no_mounts
 
-echo "== 12. start latency (20 x true, time to 'ok' on fd 3)"
+echo "== 12. seccomp: default filter, capability-dependent rules, unconfined, exec"
+PROBES=(keyctl add_key bpf perf_event_open userfaultfd kcmp unshare-user clone-newuser fork mount-tmpfs
+	swapoff reboot kexec_load init_module open_by_handle_at personality-odd personality-query chroot x32-getpid)
+new_ctr seccomp
+args sh -c 'grep ^Seccomp: /proc/self/status; syscall-probe "$@"' sh "${PROBES[@]}"
+run_fg
+eq "default filter: exit 0" "$RC" 0
+match "Seccomp: 2 (filter mode)" "$OUT" $'Seccomp:\t2'
+for p in keyctl add_key bpf perf_event_open userfaultfd kcmp unshare-user clone-newuser mount-tmpfs swapoff \
+	reboot kexec_load init_module open_by_handle_at personality-odd x32-getpid; do
+	match "default filter denies $p with EPERM" "$OUT" $'\n'"$p=EPERM"'($|'$'\n'')'
+done
+for p in fork personality-query chroot; do
+	match "default filter allows $p" "$OUT" $'\n'"$p=OK"'($|'$'\n'')'
+done
+new_ctr seccomp-admin
+SPEC+=(cap CAP_SYS_ADMIN)
+args syscall-probe mount-tmpfs unshare-user keyctl
+run_fg
+eq "CAP_SYS_ADMIN lets mount and unshare through, not keyctl" "$OUT" $'mount-tmpfs=OK\nunshare-user=OK\nkeyctl=EPERM'
+new_ctr seccomp-off
+SPEC+=(seccomp unconfined)
+args sh -c 'grep ^Seccomp: /proc/self/status; syscall-probe keyctl add_key bpf clone-newuser unshare-user personality-odd kcmp'
+run_fg
+eq "unconfined: no filter, the kernel decides" "$OUT" $'Seccomp:\t0\nkeyctl=OK\nadd_key=OK\nbpf=EINVAL\nclone-newuser=OK\nunshare-user=OK\npersonality-odd=OK\nkcmp=OK'
+new_ctr seccomp-bad
+SPEC+=(seccomp bogus)
+args true
+run_fg
+eq "unknown seccomp mode: 125" "$RC:$SYNC" '125:error 125 unknown seccomp mode "bogus" (want default or unconfined)'
+new_ctr seccomp-exec
+args sleep 30
+run_bg
+TARGET=$CPID
+exec_spec "$D/e1" -- syscall-probe keyctl fork
+"$SHIM" exec "$D/e1" >"$D/eout" 2>&1
+eq "exec gets the default filter too (without no-new-privs: installed before the caps go)" "$(cat "$D/eout")" $'keyctl=EPERM\nfork=OK'
+exec_spec "$D/e2" no-new-privs 1 seccomp unconfined -- syscall-probe keyctl
+"$SHIM" exec "$D/e2" >"$D/eout" 2>&1
+eq "exec with seccomp unconfined" "$(cat "$D/eout")" keyctl=OK
+kill -KILL "$CPID"
+wait_gone "$MPID"
+
+echo "== 13. start latency (20 x true, time to 'ok' on fd 3)"
 new_ctr latency
 args true
 write_spec "$D/spec"

@@ -94,3 +94,15 @@ test('platforms', () => {
   assert.equal(selectPlatform(entries, { os: 'linux', architecture: 's390x' }), undefined);
   assert.equal(hostPlatform().os, 'linux');
 });
+
+test('--security-opt: docker\'s forms, the last seccomp option wins, unsupported ones are errors', async () => {
+  const { parseSecurityOpts, seccompMode } = await import('../../src/container/security.js');
+  assert.deepEqual(parseSecurityOpts(['seccomp:unconfined', 'no-new-privileges', 'no-new-privileges=true']), ['seccomp:unconfined', 'no-new-privileges', 'no-new-privileges=true']);
+  assert.equal(seccompMode(undefined), 'default');
+  assert.equal(seccompMode(['seccomp=unconfined']), 'unconfined');
+  assert.equal(seccompMode(['seccomp:unconfined']), 'unconfined');
+  assert.equal(seccompMode(['seccomp=unconfined', 'seccomp=builtin']), 'default');
+  for (const bad of ['seccomp=./profile.json', 'apparmor=x', 'label=disable', 'no-new-privileges=false', 'no-new-privileges=maybe', 'foo', 'seccomp=']) {
+    assert.throws(() => parseSecurityOpts([bad]), /--security-opt/, bad);
+  }
+});

@@ -1,0 +1,83 @@
+/**
+ * The default seccomp filter and --security-opt, end to end: a static probe compiled now (gcc
+ * -static) tries the syscalls in real containers and prints the errno of each.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { REPO, Sandbox, inspectJson } from '../support/harness.js';
+
+describe('security', () => {
+  const sb = new Sandbox('sec');
+  const probeDir = path.join(sb.dir, 'probe');
+  const probe = (...args: string[]) => ['-v', `${probeDir}:/probe:ro`, ...args];
+  before(() => {
+    fs.mkdirSync(probeDir);
+    const cc = spawnSync('gcc', ['-static', '-O2', '-o', path.join(probeDir, 'syscall-probe'), path.join(REPO, 'test/support/syscall-probe.c')], { encoding: 'utf8' });
+    assert.equal(cc.status, 0, `gcc -static failed (scripts/setup-host.sh installs gcc and libc6-dev): ${cc.stderr}`);
+    sb.ok(['pull', '-q', 'busybox']);
+  });
+  after(() => {
+    sb.run(['rm', '-f', ...sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean)]);
+    sb.cleanup();
+  });
+
+  const DENIED = ['keyctl', 'add_key', 'bpf', 'perf_event_open', 'userfaultfd', 'kcmp', 'clone-newuser', 'unshare-user', 'mount-tmpfs', 'swapoff', 'reboot', 'kexec_load', 'init_module', 'open_by_handle_at', 'personality-odd', 'x32-getpid'];
+
+  test('by default the container runs under the filter: dangerous syscalls fail with EPERM, ordinary ones work', () => {
+    const out = sb.ok(['run', '--rm', ...probe('busybox', 'sh', '-c', 'grep ^Seccomp: /proc/self/status; /probe/syscall-probe "$@"', 'sh', ...DENIED, 'fork', 'personality-query', 'chroot')]);
+    assert.match(out, /^Seccomp:\t2$/m);
+    for (const p of DENIED) assert.match(out, new RegExp(`^${p}=EPERM$`, 'm'), p);
+    for (const p of ['fork', 'personality-query', 'chroot']) assert.match(out, new RegExp(`^${p}=OK$`, 'm'), p);
+    // busybox's own tools meet the same wall.
+    const sw = sb.run(['run', '--rm', 'busybox', 'sh', '-c', 'swapoff /nonexistent 2>&1; unshare -U true 2>&1']);
+    assert.match(sw.stdout, /Operation not permitted/);
+    const ins = inspectJson<{ HostConfig: { SecurityOpt: string[] | null } }>(sb, sb.ok(['create', 'busybox']).trim());
+    assert.equal(ins.HostConfig.SecurityOpt, null, 'docker shows null when no option was given');
+  });
+
+  test('--security-opt seccomp=unconfined: no filter, what a user namespace allows works', () => {
+    const out = sb.ok(['run', '--rm', '--security-opt', 'seccomp=unconfined', ...probe('busybox', 'sh', '-c',
+      'grep ^Seccomp: /proc/self/status; /probe/syscall-probe keyctl add_key bpf perf_event_open clone-newuser unshare-user personality-odd')]);
+    assert.equal(out, 'Seccomp:\t0\nkeyctl=OK\nadd_key=OK\nbpf=EINVAL\nperf_event_open=EFAULT\nclone-newuser=OK\nunshare-user=OK\npersonality-odd=OK\n');
+    const id = sb.ok(['create', '--security-opt', 'seccomp=unconfined', '--security-opt', 'no-new-privileges', 'busybox']).trim();
+    const ins = inspectJson<{ HostConfig: { SecurityOpt: string[] } }>(sb, id);
+    assert.deepEqual(ins.HostConfig.SecurityOpt, ['seccomp=unconfined', 'no-new-privileges']);
+  });
+
+  test('capabilities open what docker ties to them: CAP_SYS_ADMIN allows mount and unshare, not keyctl', () => {
+    const out = sb.ok(['run', '--rm', '--cap-add', 'SYS_ADMIN', ...probe('busybox', '/probe/syscall-probe', 'mount-tmpfs', 'unshare-user', 'keyctl')]);
+    assert.equal(out, 'mount-tmpfs=OK\nunshare-user=OK\nkeyctl=EPERM\n');
+  });
+
+  test('exec processes get the container\'s filter', () => {
+    sb.ok(['run', '-d', '--name', 'confined', ...probe('busybox', 'sleep', '1000')]);
+    sb.ok(['run', '-d', '--name', 'free', '--security-opt', 'seccomp:unconfined', ...probe('busybox', 'sleep', '1000')]);
+    assert.equal(sb.ok(['exec', 'confined', 'sh', '-c', 'grep ^Seccomp: /proc/self/status; /probe/syscall-probe keyctl fork']), 'Seccomp:\t2\nkeyctl=EPERM\nfork=OK\n');
+    assert.equal(sb.ok(['exec', 'free', 'sh', '-c', 'grep ^Seccomp: /proc/self/status; /probe/syscall-probe keyctl']), 'Seccomp:\t0\nkeyctl=OK\n');
+    sb.ok(['rm', '-f', 'confined', 'free']);
+  });
+
+  test('unsupported or malformed --security-opt: one Error line, 125, nothing created', () => {
+    const before = sb.ok(['ps', '-aq']);
+    for (const [opt, msg] of [
+      ['apparmor=unconfined', /^Error: --security-opt apparmor=unconfined: not supported by tsctr/],
+      ['label=disable', /^Error: --security-opt label=disable: not supported/],
+      ['seccomp=/nonexistent/profile.json', /^Error: --security-opt seccomp=\/nonexistent\/profile.json: seccomp profiles from a file are not supported/],
+      ['no-new-privileges=false', /^Error: --security-opt no-new-privileges=false: not supported, tsctr always sets no_new_privs/],
+      ['bogus', /^Error: Invalid --security-opt: "bogus"/],
+      ['seccomp=', /^Error: Invalid --security-opt: "seccomp="/],
+    ] as const) {
+      for (const verb of ['run', 'create']) {
+        const r = sb.run([verb, '--security-opt', opt, 'busybox', 'true']);
+        assert.equal(r.code, 125, `${verb} ${opt}`);
+        assert.match(r.stderr, msg, `${verb} ${opt}`);
+        assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      }
+    }
+    assert.equal(sb.ok(['ps', '-aq']), before);
+    assert.equal(sb.ok(['run', '--rm', '--security-opt', 'no-new-privileges=true', '--security-opt', 'seccomp=builtin', 'busybox', 'sh', '-c', 'grep ^NoNewPrivs: /proc/self/status']), 'NoNewPrivs:\t1\n');
+  });
+});
