@@ -53,7 +53,8 @@ describe('system check', () => {
   test('missing tools fail with the command that fixes them, exit 1', () => {
     const r = sb.run(['system', 'check'], { env: { PATH: '/nonexistent' } });
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /^FAIL pasta: not found in PATH.*\n {4}fix: sudo apt-get install passt$/m);
+    assert.match(r.stdout, /^FAIL slirp4netns: not found in PATH: containers on the default network cannot start.*\n {4}fix: sudo apt-get install slirp4netns$/m);
+    assert.match(r.stdout, /^warn pasta: not found in PATH \(--network pasta unavailable\)\n {4}fix: sudo apt-get install passt$/m);
     assert.match(r.stdout, /^FAIL newuidmap: newuidmap not found in PATH\n {4}fix: sudo apt-get install uidmap$/m);
   });
 });
@@ -150,8 +151,9 @@ describe('system reset', () => {
   after(() => sb.cleanup());
 
   test('removes everything, even with a corrupt store and running containers', async () => {
-    const pastas = () => spawnSync('pgrep', ['-u', String(process.getuid!()), '-c', '-f', '^/usr/bin/pasta '], { encoding: 'utf8' }).stdout.trim();
-    const pastasBefore = pastas();
+    // The default network's helpers: slirp4netns, and the port forwarder when ports are published.
+    const helpers = () => spawnSync('pgrep', ['-u', String(process.getuid!()), '-c', '-f', '^(/usr/bin/slirp4netns |/usr/bin/pasta )'], { encoding: 'utf8' }).stdout.trim();
+    const helpersBefore = helpers();
     sb.ok(['pull', '-q', 'busybox']);
     sb.ok(['run', '-d', '--name', 'a', 'busybox', 'sleep', '300']);
     sb.ok(['run', '-d', '--name', 'b', '--restart', 'always', 'busybox', 'sleep', '300']);
@@ -168,8 +170,8 @@ describe('system reset', () => {
     assert.equal(fs.existsSync(path.join(sb.dir, 'run', 'tsctr')), false, 'no run root left');
     for (let i = 0; i < 100 && processesOf(sb).length; i++) await sleep(50);
     assert.deepEqual(processesOf(sb), [], 'no monitor or container survives');
-    for (let i = 0; i < 100 && pastas() !== pastasBefore; i++) await sleep(50);
-    assert.equal(pastas(), pastasBefore, 'no network helper is orphaned');
+    for (let i = 0; i < 100 && helpers() !== helpersBefore; i++) await sleep(50);
+    assert.equal(helpers(), helpersBefore, 'no network helper is orphaned');
     assert.equal(sb.ok(['ps', '-aq']).trim(), '', 'a fresh, empty store afterwards');
   });
 });
