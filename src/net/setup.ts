@@ -126,20 +126,15 @@ export async function planNetwork(c: ContainerRecord, runningPid: (name: string)
     const slirp = findTool('slirp4netns');
     if (!slirp) throw new TsctrError(`slirp4netns not found: install the 'slirp4netns' package (Debian/Ubuntu: apt-get install slirp4netns), or use --network pasta`);
     const ports = await resolvePorts(c.hostConfig.portBindings);
-    const sock = slirpSocket(runRootDir, c.id);
-    // slirp4netns stays in the foreground; the hook starts it in the background and returns when it
-    // reports the interface configured (a FIFO carries its ready byte). The monitor ends it later.
-    const script =
-      'set -e; rm -f "$1" "$2"; mkfifo -m 600 "$2"; ' +
-      '"$3" --configure --mtu=65520 --disable-host-loopback --enable-sandbox --enable-seccomp --api-socket "$1" ' +
-      '--userns-path=/proc/$TSCTR_PID/ns/user --ready-fd=3 "$TSCTR_PID" tap0 3>"$2" </dev/null >/dev/null 2>&1 & ' +
-      // The ready byte comes without a newline, so read's status says nothing: check what it read.
-      'read -r ready < "$2" || true; rm -f "$2"; [ "$ready" = 1 ]';
-    const argv = ['/bin/sh', '-c', script, 'sh', sock, `${sock}.ready`, slirp];
     // TCP goes through the shim's splice forwarder; slirp4netns' own (much slower) forwarding is
-    // left for UDP, added through its API once it runs.
+    // left for UDP, added through its API socket once it runs.
     const publish = ports.filter((p) => p.protocol === 'tcp').map((p): [string, string] => ['publish', `${p.hostIp || '0.0.0.0'} ${p.hostPort} ${p.containerPort}`]);
     const udp = ports.filter((p) => p.protocol === 'udp');
+    const sock = slirpSocket(runRootDir, c.id);
+    if (udp.length) fs.rmSync(sock, { force: true }); // left by a previous run that was killed
+    // The monitor starts it once the namespaces exist and waits for its ready byte on fd 3.
+    const argv = [slirp, '--configure', '--mtu=65520', '--disable-host-loopback', '--enable-sandbox', '--enable-seccomp',
+      ...(udp.length ? ['--api-socket', sock] : []), '--ready-fd=3', '--userns-path=/proc/{pid}/ns/user', '{pid}', 'tap0'];
     const afterStart = async () => {
       for (const p of udp) {
         const r = await slirpRequest(sock, {
@@ -149,7 +144,7 @@ export async function planNetwork(c: ContainerRecord, runningPid: (name: string)
         if (r.error) throw new TsctrError(`publishing ${p.hostPort}/${p.protocol}: ${r.error.desc ?? JSON.stringify(r.error)}`);
       }
     };
-    return { spec: [['network', 'none'], ...publish, ...argv.map((a): [string, string] => ['prestart', a])], ports, afterStart: udp.length ? afterStart : undefined };
+    return { spec: [['network', 'none'], ...publish, ...argv.map((a): [string, string] => ['helper', a])], ports, afterStart: udp.length ? afterStart : undefined };
   }
   throw new TsctrError(`network mode ${mode} is not supported: use pasta, slirp4netns, none, host or container:NAME`);
 }

@@ -116,11 +116,12 @@ static void stop_children(void)
 			kids[n++] = (pid_t)atoi(e->d_name);
 	}
 	closedir(d);
-	/* Network helpers keep no state worth a graceful exit, and waiting for one costs the
-	 * container's exit latency: kill and reap. (fuse-overlayfs was stopped gently before.) */
+	/* Network helpers keep no state worth a graceful exit (fuse-overlayfs was stopped gently
+	 * before). Killed, they are not waited for: the kernel takes 15-30 ms to tear down a helper's
+	 * tap device, which would add to every container's exit; whoever adopts them reaps them. */
 	for (int i = 0; i < n; i++)
 		if (kill(kids[i], SIGKILL) == 0)
-			waitpid(kids[i], NULL, 0);
+			waitpid(kids[i], NULL, WNOHANG);
 }
 
 static int run_hook(const struct strlist *argv, pid_t init, char *err, size_t errsz)
@@ -147,6 +148,67 @@ static int run_hook(const struct strlist *argv, pid_t init, char *err, size_t er
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * A helper that stays for the container's life (slirp4netns): started directly, with "{pid}" in
+ * its arguments replaced by the container init's host pid; it reports readiness by writing a byte
+ * to its fd 3. Exiting before that fails the start. It is ended like any child, by stop_children.
+ */
+/* ARG with its first "{pid}" replaced by PID (in the forked child: the copy is never freed). */
+static char *with_pid(char *arg, const char *pid)
+{
+	char *at = strstr(arg, "{pid}");
+	if (!at)
+		return arg;
+	size_t n = strlen(arg) + strlen(pid);
+	char *out = malloc(n);
+	if (out)
+		snprintf(out, n, "%.*s%s%s", (int)(at - arg), arg, pid, at + 5);
+	return out ? out : arg;
+}
+
+static int start_helper(const struct strlist *argv, pid_t init, char *err, size_t errsz)
+{
+	int ready[2];
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		snprintf(err, errsz, "pipe for %s: %s", argv->v[0], errstr(errno));
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		snprintf(err, errsz, "fork %s: %s", argv->v[0], errstr(errno));
+		close(ready[0]);
+		close(ready[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		char spid[16], *args[64];
+		snprintf(spid, sizeof spid, "%d", (int)init);
+		int n = 0;
+		for (; n < argv->n && n < 63; n++)
+			args[n] = with_pid(argv->v[n], spid);
+		args[n] = NULL;
+		child_reset_signals();
+		devnull_stdio(0); /* slirp4netns chats on stdout and stderr */
+		if (dup2(ready[1], 3) < 0)
+			_exit(127);
+		syscall(SYS_close_range, 4U, ~0U, 0U);
+		execvp(args[0], args);
+		_exit(127);
+	}
+	close(ready[1]);
+	char b;
+	ssize_t got;
+	while ((got = read(ready[0], &b, 1)) < 0 && errno == EINTR)
+		;
+	close(ready[0]);
+	if (got == 1)
+		return 0;
+	int st = 0;
+	waitpid(pid, &st, 0);
+	snprintf(err, errsz, "%s exited before it was ready (exit status %d)", argv->v[0], exit_code_of(st));
+	return -1;
 }
 
 static void closefd(int *fd)
@@ -218,13 +280,13 @@ static int start_container(const struct spec *s, struct ctr *c)
 			c->init = init;
 			c->fuse = fuse;
 			got_p = 1;
-			if (s->prestart.n) {
-				if (run_hook(&s->prestart, c->init, c->msg, sizeof c->msg) < 0) {
-					code = EX_SETUP;
-					break;
-				}
-				msg_send(sv[0], "G", -1);
+			if ((s->prestart.n && run_hook(&s->prestart, c->init, c->msg, sizeof c->msg) < 0) ||
+			    (s->helper.n && start_helper(&s->helper, c->init, c->msg, sizeof c->msg) < 0)) {
+				code = EX_SETUP;
+				break;
 			}
+			if (s->prestart.n || s->helper.n)
+				msg_send(sv[0], "G", -1);
 		} else if (buf[0] == 'T') {
 			c->master = fd;
 			if (g_attach)

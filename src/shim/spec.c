@@ -29,7 +29,7 @@ static const struct {
 	{"lower", L(lower)}, {"uidmap", L(uidmap)}, {"gidmap", L(gidmap)}, {"mount", L(mounts)},
 	{"env", L(env)}, {"arg", L(argv)}, {"cap", L(caps)}, {"rlimit", L(rlimits)},
 	{"exit-command", L(exit_command)}, {"prestart", L(prestart)},
-	{"publish", L(publish)},
+	{"publish", L(publish)}, {"helper", L(helper)},
 };
 
 int spec_flag(const char *v)
