@@ -46,6 +46,21 @@ function echo(port: number, data: Buffer): Promise<Buffer> {
   });
 }
 
+/**
+ * How many helpers run once the count has settled: a killed helper takes a moment to die (the
+ * kernel tears down its tap device), so poll until it reaches `want`, or stops changing.
+ */
+async function settledHelpers(want?: number): Promise<number> {
+  let last = helperProcesses().length;
+  for (let i = 0; i < 100; i++) {
+    await sleep(50);
+    const n = helperProcesses().length;
+    if (want === undefined ? n === last : n === want) return n;
+    last = n;
+  }
+  return last;
+}
+
 /** This host's first non-loopback IPv4 address: what a container reaches the host by without host-loopback access. */
 function hostAddress(): string | undefined {
   return Object.values(os.networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
@@ -59,7 +74,7 @@ describe('published ports (acceptance scenario)', () => {
   });
 
   test('run -d -p 8080:80 nginx serves, ps/port/inspect show it, logs have the request, stop uses SIGQUIT, rm + rmi leave nothing', async () => {
-    const helpersBefore = helperProcesses().length;
+    const helpersBefore = await settledHelpers();
     const r = sb.run(['run', '-d', '-p', '8080:80', 'nginx']);
     assert.equal(r.code, 0, r.stderr);
     const id = r.stdout.trim();
@@ -81,7 +96,7 @@ describe('published ports (acceptance scenario)', () => {
     sb.ok(['rmi', 'nginx']);
     assert.deepEqual(fs.readdirSync(path.join(sb.root, 'layers')), []);
     assert.deepEqual(fs.readdirSync(path.join(sb.root, 'containers')), []);
-    assert.equal(helperProcesses().length, helpersBefore, 'no network helper left behind');
+    assert.equal(await settledHelpers(helpersBefore), helpersBefore, 'no network helper left behind');
   });
 
   test('a port already in use is a clear error and leaves nothing behind', async () => {
@@ -120,7 +135,7 @@ describe('published ports (acceptance scenario)', () => {
   });
 
   test('the default network forwards TCP through tsctr-ports: bytes intact both ways with half-close, ports kept across restarts, refused when nothing listens', async () => {
-    const before = helperProcesses().length;
+    const before = await settledHelpers();
     // An echo server: each connection gets `cat`, which answers until the client's EOF and then closes.
     const id = sb.ok(['run', '-d', '--restart', 'always', '-p', '18095:9000', '-p', '18096:81', 'busybox', 'nc', '-ll', '-p', '9000', '-e', 'cat']).trim();
     assert.equal(sb.ok(['inspect', '-f', '{{.HostConfig.NetworkMode}}', id]).trim(), 'slirp4netns');
@@ -142,11 +157,11 @@ describe('published ports (acceptance scenario)', () => {
     for (let i = 0; i < 50 && !again.length; i++) again = await echo(18095, Buffer.from('again')).catch(() => sleep(50).then(() => Buffer.alloc(0)));
     assert.equal(again.toString(), 'again');
     sb.ok(['rm', '-f', id]);
-    assert.equal(helperProcesses().length, before, 'slirp4netns and tsctr-ports end with the container');
+    assert.equal(await settledHelpers(before), before, 'slirp4netns and tsctr-ports end with the container');
   });
 
   test('--network pasta publishes ports itself and maps the gateway to the host loopback; its helper ends with the container', async () => {
-    const before = helperProcesses().length;
+    const before = await settledHelpers();
     const server = (await import('node:http')).createServer((_req, res) => res.end('from-the-host'));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const port = (server.address() as net.AddressInfo).port;
@@ -158,7 +173,7 @@ describe('published ports (acceptance scenario)', () => {
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout.trim(), 'from-the-host');
       sb.ok(['rm', '-f', id]);
-      assert.equal(helperProcesses().length, before);
+      assert.equal(await settledHelpers(before), before);
     } finally {
       server.close();
     }
