@@ -1,4 +1,7 @@
-/** The network a container gets without --network: slirp4netns, or $TSCTR_NETWORK. Kept apart from setup.ts so that `ps` and `inspect` need not load the socket modules. */
+/**
+ * The network a container gets without --network: slirp4netns, or $TSCTR_NETWORK. Apart from
+ * setup.ts so that `ps` and `inspect` need not load the socket modules.
+ */
 export function defaultNetwork(): string {
   return process.env.TSCTR_NETWORK || 'slirp4netns';
 }

@@ -15,7 +15,6 @@ import type { ContainerRecord, PortBinding } from '../container/types.js';
 import type { Spec } from '../container/spec.js';
 import { networkMode } from './default.js';
 
-
 function unprivilegedPortStart(): number {
   try {
     return Number(fs.readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim());

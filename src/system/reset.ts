@@ -59,7 +59,7 @@ export async function killFromPidFiles(runRoot: string, ids: string[]): Promise<
     }
   }
   // SIGTERM tells a monitor to stop for good (no restart); the container is then killed, and the
-  // monitor, seeing it exit, ends its helpers (pasta) and itself. Killing a monitor outright would
+  // monitor, seeing it exit, ends its helpers (slirp4netns, tsctr-ports, pasta) and itself. Killing a monitor outright would
   // orphan those helpers, so that is only the last resort.
   const signal = (pids: number[], sig: NodeJS.Signals) => {
     for (const pid of pids) {
