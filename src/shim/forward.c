@@ -87,7 +87,7 @@ int forward_listen(const struct strlist *publish, char *err, size_t errsz)
 	return 0;
 }
 
-/* epoll data: which connection, and which of its ends (-1: a listener, by index in g_listen). */
+/* epoll data of a connection's end (a listener's is its own entry in g_listen, told apart by address). */
 struct end {
 	struct conn *c;
 	int side;

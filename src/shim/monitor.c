@@ -150,11 +150,6 @@ static int run_hook(const struct strlist *argv, pid_t init, char *err, size_t er
 	return 0;
 }
 
-/*
- * A helper that stays for the container's life (slirp4netns): started directly, with "{pid}" in
- * its arguments replaced by the container init's host pid; it reports readiness by writing a byte
- * to its fd 3. Exiting before that fails the start. It is ended like any child, by stop_children.
- */
 /* ARG with its first "{pid}" replaced by PID (in the forked child: the copy is never freed). */
 static char *with_pid(char *arg, const char *pid)
 {
@@ -168,6 +163,11 @@ static char *with_pid(char *arg, const char *pid)
 	return out ? out : arg;
 }
 
+/*
+ * A helper that stays for the container's life (slirp4netns): started directly, with "{pid}" in
+ * its arguments replaced by the container init's host pid; it reports readiness by writing a byte
+ * to its fd 3. Exiting before that fails the start. It is ended like any child, by stop_children.
+ */
 static int start_helper(const struct strlist *argv, pid_t init, char *err, size_t errsz)
 {
 	int ready[2];
