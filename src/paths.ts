@@ -59,6 +59,8 @@ export const storePaths = {
   blob: (digest: string) => path.join(dataRoot(), 'blobs', 'sha256', hexOf(digest)),
   layers: () => path.join(dataRoot(), 'layers'),
   layer: (diffId: string) => path.join(dataRoot(), 'layers', hexOf(diffId)),
+  tarSplits: () => path.join(dataRoot(), 'tarsplit'),
+  tarSplit: (diffId: string) => path.join(dataRoot(), 'tarsplit', `${hexOf(diffId)}.gz`),
   tmp: () => path.join(dataRoot(), 'tmp'),
 };
 

@@ -15,6 +15,8 @@ import { RegistryClient, MEDIA, type FetchedManifest } from '../registry/client.
 import { lookupCredentials } from '../registry/credentials.js';
 import { loadRegistriesConf, endpointsFor, type RegistriesConf } from '../registry/registries-conf.js';
 import { extractLayer } from '../overlay/extract.js';
+import { TarSplitRecorder } from '../overlay/tar-split.js';
+import { storeExtractedLayer } from './layers.js';
 import { canOwnImageFiles } from '../rootless/userns.js';
 import { Progress } from '../util/progress.js';
 import { tmpName } from '../util/fsutil.js';
@@ -208,15 +210,8 @@ async function fetchLayer(client: RegistryClient, desc: Descriptor, diffId: stri
     fs.mkdirSync(dir, { mode: 0o755 });
     try {
       report('Pulling fs layer');
-      const size = await streamLayer(client, desc, diffId, dir, report);
-      try {
-        fs.renameSync(dir, storePaths.layer(diffId));
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        // Another pull finished the same layer first: theirs is as good as ours.
-        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
+      const { size, recorder } = await streamLayer(client, desc, diffId, dir, report);
+      storeExtractedLayer(dir, diffId, recorder);
       return size;
     } catch (e) {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -227,7 +222,13 @@ async function fetchLayer(client: RegistryClient, desc: Descriptor, diffId: stri
   }
 }
 
-async function streamLayer(client: RegistryClient, desc: Descriptor, diffId: string, dir: string, report: Report): Promise<number> {
+async function streamLayer(
+  client: RegistryClient,
+  desc: Descriptor,
+  diffId: string,
+  dir: string,
+  report: Report,
+): Promise<{ size: number; recorder?: TarSplitRecorder }> {
   const decompress = decompressorFor(desc.mediaType);
   const body = await client.getBlob(desc.digest);
   const compHash = crypto.createHash('sha256');
@@ -250,10 +251,13 @@ async function streamLayer(client: RegistryClient, desc: Descriptor, diffId: str
   );
   done.catch(() => undefined); // observed below; avoid an unhandled rejection if extraction fails first
   const warn = (msg: string) => log.warn(`layer ${desc.digest.slice(7, 19)}: ${msg}`);
+  const recorder = new TarSplitRecorder();
+  let reproducible = true;
   try {
     // The extractor may stop at the tar's end marker, but the digests cover every byte: so the
     // iterator must not destroy the stream on return, and the rest is drained below.
-    await extractLayer(diffTap.iterator({ destroyOnReturn: false }), dir, { chown: canOwnImageFiles(), onWarning: warn });
+    const stats = await extractLayer(diffTap.iterator({ destroyOnReturn: false }), dir, { chown: canOwnImageFiles(), onWarning: warn }, recorder);
+    if (!stats.reproducible) reproducible = false;
   } catch (e) {
     body.destroy();
     throw e;
@@ -268,7 +272,7 @@ async function streamLayer(client: RegistryClient, desc: Descriptor, diffId: str
   if (gotDiff !== diffId) {
     throw new LayerError(`layer ${desc.digest} failed verification: uncompressed digest ${gotDiff} does not match the image's diff_id ${diffId}; nothing was stored`);
   }
-  return uncompressed;
+  return { size: uncompressed, recorder: reproducible ? recorder : undefined };
 }
 
 async function runPool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {

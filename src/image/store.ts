@@ -19,7 +19,7 @@ const emptyDoc = (): ImagesDoc => ({ schemaVersion: SCHEMA_VERSION, images: {}, 
 export function initStore(): void {
   ensureDir(dataRoot());
   fs.chmodSync(dataRoot(), 0o700);
-  for (const d of [storePaths.blobs(), storePaths.layers(), storePaths.tmp()]) ensureDir(d);
+  for (const d of [storePaths.blobs(), storePaths.layers(), storePaths.tarSplits(), storePaths.tmp()]) ensureDir(d);
 }
 
 export function loadImages(): ImagesDoc {
@@ -131,6 +131,7 @@ export function dropUnusedLayers(doc: ImagesDoc): string[] {
  * that is deleted afterwards; a crash in between leaves only trash, which `collectGarbage` removes.
  */
 export function trashLayers(diffIds: string[]): string | undefined {
+  for (const d of diffIds) fs.rmSync(storePaths.tarSplit(d), { force: true });
   const present = diffIds.filter(layerPresent);
   if (present.length === 0) return undefined;
   const trash = tmpName(storePaths.tmp(), 'trash');

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LayerError, errorMessage } from '../errors.js';
 import { lsetxattr, mkfifo, mknodWhiteout, SyscallError } from '../rootless/syscalls.js';
-import { readTar, type TarEntry } from './tar-reader.js';
+import { readTar, type TarEntry, type TarRecorder } from './tar-reader.js';
 
 export interface ExtractOptions {
   /** False when not in a user namespace (nor root): files keep the caller's ownership. */
@@ -26,6 +26,11 @@ export interface ExtractStats {
   entries: number;
   /** Bytes of file content written. */
   bytes: number;
+  /**
+   * False when the layer replaced or removed a file it had itself written earlier: then its tar
+   * cannot be rebuilt from the extracted files (see tar-split.ts).
+   */
+  reproducible: boolean;
 }
 
 const WHITEOUT = '.wh.';
@@ -56,7 +61,9 @@ interface DirMeta {
 }
 
 class Extractor {
-  readonly stats: ExtractStats = { entries: 0, bytes: 0 };
+  readonly stats: ExtractStats = { entries: 0, bytes: 0, reproducible: true };
+  /** Files whose tar body is recorded by reference to what was written here. */
+  private readonly referenced = new Set<string>();
   /** Directories (relative paths; '' is the root) known to be real directories, not links. */
   private readonly knownDirs = new Set<string>(['']);
   /** Mode and mtime of directory entries, applied at the end: children change mtimes, and a read-only mode would stop them. */
@@ -130,6 +137,9 @@ class Extractor {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw e;
+    }
+    if (this.referenced.size && (this.referenced.has(rel) || (st.isDirectory() && !keepDir && [...this.referenced].some((r) => r.startsWith(`${rel}/`))))) {
+      this.stats.reproducible = false;
     }
     if (st.isDirectory()) {
       if (keepDir) return true;
@@ -267,6 +277,10 @@ class Extractor {
       }
       case 'file':
         this.clear(rel, abs, false);
+        if (parts[0] !== AUFS_LINK_DIR) {
+          e.byReference(rel);
+          this.referenced.add(rel);
+        }
         await this.file(abs, e);
         return;
       case 'symlink':
@@ -378,9 +392,9 @@ function writeSparse(fd: number, buf: Buffer, pos: number): void {
  * the archive's end marker without reading further. Any rule broken, or any failure, is a
  * LayerError: the caller is to delete dest.
  */
-export async function extractLayer(stream: AsyncIterable<Buffer>, dest: string, opts: ExtractOptions): Promise<ExtractStats> {
+export async function extractLayer(stream: AsyncIterable<Buffer>, dest: string, opts: ExtractOptions, recorder?: TarRecorder): Promise<ExtractStats> {
   const x = new Extractor(dest, opts);
-  for await (const e of readTar(stream)) {
+  for await (const e of readTar(stream, recorder)) {
     x.stats.entries++;
     try {
       await x.entry(e);

@@ -38,6 +38,20 @@ export interface TarEntry {
   body: AsyncIterable<Buffer>;
   /** Discards the unread rest of the body. */
   skip(): Promise<void>;
+  /**
+   * Tells the recorder (if any) that the whole body is about to be read and written to `rel` in
+   * the layer directory, so it keeps a reference instead of the bytes. Plain files only.
+   */
+  byReference(rel: string): void;
+}
+
+/**
+ * Watches every byte of the archive go by (headers, padding, skipped data) so that the tar can be
+ * reproduced exactly later from the extracted files: see tar-split.ts.
+ */
+export interface TarRecorder {
+  raw(bytes: Buffer): void;
+  file(rel: string, size: number): void;
 }
 
 const BLOCK = 512;
@@ -55,9 +69,19 @@ class Reader {
   private length = 0;
   private readonly it: AsyncIterator<Buffer>;
   private ended = false;
+  /** While set, bytes handed out are not recorded (a body kept by reference). */
+  unrecorded = false;
 
-  constructor(src: AsyncIterable<Buffer>) {
+  constructor(
+    src: AsyncIterable<Buffer>,
+    private readonly recorder?: TarRecorder,
+  ) {
     this.it = src[Symbol.asyncIterator]();
+  }
+
+  private seen(b: Buffer): Buffer {
+    if (this.recorder && !this.unrecorded && b.length) this.recorder.raw(b);
+    return b;
   }
 
   get buffered(): number {
@@ -80,6 +104,10 @@ class Reader {
 
   /** n buffered bytes: a slice when they lie in one chunk, else a copy (only headers span chunks). */
   take(n: number): Buffer {
+    return this.seen(this.takeUnseen(n));
+  }
+
+  private takeUnseen(n: number): Buffer {
     if (n === 0) return Buffer.alloc(0);
     const first = this.chunks[0]!;
     this.length -= n;
@@ -120,10 +148,12 @@ class Reader {
       if (!(await this.fill(1))) throw truncated();
       const c = this.chunks[0]!;
       if (c.length <= n) {
+        this.seen(c);
         this.chunks.shift();
         this.length -= c.length;
         n -= c.length;
       } else {
+        this.seen(c.subarray(0, n));
         this.chunks[0] = c.subarray(n);
         this.length -= n;
         n = 0;
@@ -266,8 +296,8 @@ async function readSparseMap(r: Reader, dataSize: number, realSize: number): Pro
   return { map, mapBytes };
 }
 
-export async function* readTar(src: AsyncIterable<Buffer>): AsyncGenerator<TarEntry> {
-  const r = new Reader(src);
+export async function* readTar(src: AsyncIterable<Buffer>, recorder?: TarRecorder): AsyncGenerator<TarEntry> {
+  const r = new Reader(src, recorder);
   const global = new Map<string, Buffer>();
   let pax = new Map<string, Buffer>();
   let longName: string | undefined;
@@ -286,6 +316,8 @@ export async function* readTar(src: AsyncIterable<Buffer>): AsyncGenerator<TarEn
       // End of archive: two zero blocks (or one, then the end of input). A zero block followed by
       // anything else is refused, as by Go's archive/tar: no entries hidden behind a fake end.
       if ((await r.fill(BLOCK)) && !isZeroBlock(r.take(BLOCK))) throw new LayerError('invalid tar header in layer (a zero block followed by data)');
+      // What follows (a writer's padding to its record size) is part of the tar's digest too.
+      if (recorder) while (await r.fill(1)) r.take(r.buffered);
       return;
     }
     if (!checksumOk(h)) throw new LayerError('invalid tar header checksum in layer');
@@ -403,8 +435,18 @@ export async function* readTar(src: AsyncIterable<Buffer>): AsyncGenerator<TarEn
       remaining = 0;
       await r.discard(n);
     };
-    yield { path, type, ...entry, size: bodySize, linkname, xattrs, sparse, body, skip };
+    const byReference = (rel: string) => {
+      if (!recorder || type !== 'file' || sparse || remaining !== bodySize || !current) return;
+      recorder.file(rel, bodySize);
+      r.unrecorded = true;
+    };
+    yield { path, type, ...entry, size: bodySize, linkname, xattrs, sparse, body, skip, byReference };
     current = false;
+    if (r.unrecorded) {
+      r.unrecorded = false;
+      // A body promised by reference but not read whole cannot be reproduced: keep the tar honest.
+      if (remaining > 0) throw new LayerError(`layer file "${path}" was not read whole`);
+    }
     const unread = remaining;
     remaining = 0;
     lost = unread > 0;

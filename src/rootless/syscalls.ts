@@ -10,6 +10,7 @@ interface Libc {
   mknod: Fn;
   lsetxattr: Fn;
   lgetxattr: Fn;
+  llistxattr: Fn;
   prctl: Fn;
   errno: () => number;
 }
@@ -26,6 +27,7 @@ function load(): Libc {
     mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
     lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
     lgetxattr: lib.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
+    llistxattr: lib.func('intptr_t llistxattr(const char *path, _Out_ void *list, size_t size)'),
     prctl: lib.func('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)'),
     errno: () => koffi.decode(errnoLoc(), 'int') as number,
   };
@@ -74,6 +76,19 @@ export function lgetxattr(path: string, name: string): Buffer | undefined {
   const n = load().lgetxattr(path, name, buf, buf.length);
   if (n < 0) return undefined;
   return buf.subarray(0, n);
+}
+
+/** Names of the extended attributes on path (not following a symlink); none where unsupported. */
+export function llistxattr(path: string): string[] {
+  const lib = load();
+  let size = 1024;
+  for (;;) {
+    const buf = Buffer.alloc(size);
+    const n = lib.llistxattr(path, buf, buf.length);
+    if (n >= 0) return n === 0 ? [] : buf.toString('utf8', 0, n).split('\0').filter(Boolean);
+    if (lib.errno() !== 34 /* ERANGE */ || size > 1 << 20) return [];
+    size *= 4;
+  }
 }
 
 const PR_SET_PDEATHSIG = 1;

@@ -1,0 +1,100 @@
+/**
+ * Layers in and out of the store as tars: extracting a verified tar into a new layer directory
+ * (with the record that lets the same tar be rebuilt), and rebuilding a stored layer's tar for
+ * push, save and the like. Both run where files of every image uid can be read and owned: as root
+ * in the user namespace.
+ */
+import fs from 'node:fs';
+import crypto from 'node:crypto';
+import { LayerError } from '../errors.js';
+import { storePaths } from '../paths.js';
+import { extractLayer } from '../overlay/extract.js';
+import { TarSplitRecorder, reassembleTar, verifiedTar, recordedTarSize } from '../overlay/tar-split.js';
+import { canOwnImageFiles } from '../rootless/userns.js';
+import { atomicWriteFile, tmpName } from '../util/fsutil.js';
+import { log } from '../util/log.js';
+import { initStore, layerPresent } from './store.js';
+
+export interface ExtractedLayer {
+  diffId: string;
+  /** Bytes of the uncompressed tar. */
+  size: number;
+}
+
+/**
+ * Moves a finished extraction into the store under its diffID, with its tar record (written first,
+ * so a layer directory that exists can always be rebuilt). Someone else may have stored the same
+ * layer meanwhile: theirs is as good as ours.
+ */
+export function storeExtractedLayer(dir: string, diffId: string, recorder: TarSplitRecorder | undefined): void {
+  if (recorder) atomicWriteFile(storePaths.tarSplit(diffId), recorder.serialize(), 0o600, false);
+  try {
+    fs.renameSync(dir, storePaths.layer(diffId));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Extracts an uncompressed layer tar into the store and returns its diffID; with `expected`, a tar
+ * with another digest is refused and nothing is kept.
+ */
+export async function ingestLayer(tar: AsyncIterable<Buffer>, expected?: string, label = 'layer'): Promise<ExtractedLayer> {
+  initStore();
+  const dir = tmpName(storePaths.tmp(), 'layer');
+  fs.mkdirSync(dir, { mode: 0o755 });
+  try {
+    const hash = crypto.createHash('sha256');
+    let size = 0;
+    const it = tar[Symbol.asyncIterator]();
+    const tapped: AsyncIterable<Buffer> = {
+      [Symbol.asyncIterator]: () => ({
+        next: async () => {
+          const r = await it.next();
+          if (!r.done) {
+            hash.update(r.value);
+            size += r.value.length;
+          }
+          return r;
+        },
+      }),
+    };
+    const recorder = new TarSplitRecorder();
+    const stats = await extractLayer(tapped, dir, { chown: canOwnImageFiles(), onWarning: (m) => log.warn(`${label}: ${m}`) }, recorder);
+    // Whatever follows the end marker counts for the digest (the recorder has it too).
+    for (let r = await it.next(); !r.done; r = await it.next()) {
+      hash.update(r.value);
+      size += r.value.length;
+    }
+    const diffId = `sha256:${hash.digest('hex')}`;
+    if (expected && diffId !== expected) throw new LayerError(`${label} failed verification: its digest is ${diffId}, not ${expected}; nothing was stored`);
+    if (layerPresent(diffId)) fs.rmSync(dir, { recursive: true, force: true });
+    else storeExtractedLayer(dir, diffId, stats.reproducible ? recorder : undefined);
+    return { diffId, size };
+  } catch (e) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function tarRecord(diffId: string): Buffer {
+  try {
+    return fs.readFileSync(storePaths.tarSplit(diffId));
+  } catch {
+    throw new LayerError(
+      `layer ${diffId.slice(7, 19)} cannot be exported: it was stored without a tar record (by an older tsctr, or it rewrites its own files); remove the image and pull it again`,
+    );
+  }
+}
+
+/** The stored layer's tar, exactly as its diffID names it (checked as it streams: the last chunk fails if not). */
+export function layerTar(diffId: string): AsyncIterable<Buffer> {
+  const record = tarRecord(diffId);
+  return verifiedTar(reassembleTar(record, storePaths.layer(diffId)), diffId);
+}
+
+export function layerTarSize(diffId: string): number {
+  return recordedTarSize(tarRecord(diffId));
+}
