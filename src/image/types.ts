@@ -64,6 +64,10 @@ export interface ImageRecord {
   architecture: string;
   os: string;
   pulledAt: string;
+  /** The image this one was built or committed on (docker's Parent). */
+  parent?: string;
+  /** A build step's result, kept for the build cache and hidden from `images` (docker's intermediate images). */
+  intermediate?: boolean;
 }
 
 export interface LayerRecord {
