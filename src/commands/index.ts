@@ -3,6 +3,9 @@ import { ImagesCommand } from './images.js';
 import { RmiCommand } from './rmi.js';
 import { TagCommand } from './tag.js';
 import { HistoryCommand } from './history.js';
+import { CommitCommand } from './commit.js';
+import { BuildCommand } from './build.js';
+import { InternalLayerCommand } from './internal.js';
 import { InspectCommand } from './inspect.js';
 import { LoginCommand } from './login.js';
 import { LogoutCommand } from './logout.js';
@@ -60,6 +63,9 @@ export const commands = [
   RmiCommand,
   TagCommand,
   HistoryCommand,
+  CommitCommand,
+  BuildCommand,
+  InternalLayerCommand,
   InspectCommand,
   LoginCommand,
   LogoutCommand,

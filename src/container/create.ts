@@ -104,7 +104,7 @@ export async function createContainer(o: RunOptions, image: ImageRecord): Promis
       entrypoint: entrypoint.length ? entrypoint : null,
       cmd: cmd.length ? cmd : null,
       env,
-      workingDir: o.workdir ?? imgConfig.WorkingDir ?? '/',
+      workingDir: o.workdir ?? (imgConfig.WorkingDir || '/'),
       user: userSpec,
       hostname: o.hostname ?? id.slice(0, 12),
       labels: { ...(imgConfig.Labels ?? {}), ...parseLabels(o.labels) },

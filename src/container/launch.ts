@@ -21,6 +21,8 @@ import type { ContainerRecord } from './types.js';
 export interface StartOptions {
   attach: boolean;
   interactive: boolean;
+  /** Attached, but the container's stdout is dropped (build -q). */
+  quiet?: boolean;
 }
 
 /**
@@ -96,7 +98,7 @@ export async function startContainer(query: string, opts: StartOptions): Promise
 
   const child = spawn(shimPath(), ['run', containerPaths.spec(c.id)], {
     detached: !opts.attach,
-    stdio: opts.attach ? ['inherit', 'inherit', 'inherit', 'pipe'] : ['ignore', 'ignore', 'ignore', 'pipe'],
+    stdio: opts.attach ? [opts.quiet ? 'ignore' : 'inherit', opts.quiet ? 'ignore' : 'inherit', 'inherit', 'pipe'] : ['ignore', 'ignore', 'ignore', 'pipe'],
   });
   const sync = child.stdio[3] as NodeJS.ReadableStream;
   let line = '';

@@ -98,3 +98,16 @@ export function layerTar(diffId: string): AsyncIterable<Buffer> {
 export function layerTarSize(diffId: string): number {
   return recordedTarSize(tarRecord(diffId));
 }
+
+/**
+ * Files the runtime puts into every container's writable layer as mount points (the bind-mounted
+ * hostname, hosts and resolv.conf; /dev, /proc and /sys for images without them): not the
+ * container's changes, so docker leaves them out of commits and builds, and so does this.
+ */
+export const RUNTIME_STUBS = new Set(['etc/hostname', 'etc/hosts', 'etc/resolv.conf', 'dev', 'proc', 'sys']);
+
+/** A container's changes (its upper directory) as a new layer. */
+export async function layerFromUpper(upper: string): Promise<ExtractedLayer> {
+  const { diffTar } = await import('../overlay/dir-tar.js');
+  return ingestLayer(diffTar(upper, { exclude: RUNTIME_STUBS }), undefined, 'container changes');
+}

@@ -78,6 +78,8 @@ export function listImages(opts: ListOptions = {}, now = Date.now()): ImageRow[]
   const images = Object.values(doc.images).sort((a, b) => Date.parse(b.created) - Date.parse(a.created) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const rows: ImageRow[] = [];
   for (const img of images) {
+    // Build steps' images are the cache, not something the user made: docker shows them with -a only.
+    if (img.intermediate && img.repoTags.length === 0 && !opts.all) continue;
     const pairs: [string, string, string][] = img.repoTags.length
       ? img.repoTags.map((t) => {
           const ref = parseReference(t);

@@ -68,6 +68,16 @@ export async function removeImage(query: string, force: boolean): Promise<Remove
     }
     delete doc.images[image.id];
     rep.deleted.push(image.id);
+    // Then its build-step ancestors that nothing else needs, as docker does.
+    for (let parent = image.parent ? doc.images[image.parent] : undefined; parent; ) {
+      const p: ImageRecord = parent;
+      const needed = p.repoTags.length > 0 || !p.intermediate || Object.values(doc.images).some((i) => i.parent === p.id) || containersUsingImage(p.id).length > 0;
+      if (needed) break;
+      delete doc.images[p.id];
+      rep.deleted.push(p.id);
+      removeUnusedBlobs(doc, p);
+      parent = p.parent ? doc.images[p.parent] : undefined;
+    }
     const sizes = { ...doc.layers };
     const dropped = dropUnusedLayers(doc);
     rep.reclaimed = dropped.reduce((n, d) => n + (sizes[d]?.size ?? 0), 0);
@@ -98,11 +108,14 @@ export async function pruneImages(all: boolean): Promise<RemoveReport> {
   initStore();
   collectGarbage();
   const doc = loadImages();
+  const parents = new Set(Object.values(doc.images).map((i) => i.parent));
+  // A build step's image with a child is the build cache of that child, not dangling (docker).
   const victims = Object.values(doc.images).filter(
-    (i) => (all || i.repoTags.length === 0) && containersUsingImage(i.id).length === 0,
+    (i) => (all || (i.repoTags.length === 0 && !(i.intermediate && parents.has(i.id)))) && containersUsingImage(i.id).length === 0,
   );
   const total: RemoveReport = { untagged: [], deleted: [], reclaimed: 0 };
   for (const v of victims) {
+    if (!loadImages().images[v.id]) continue; // went with a child it was the build step of
     const r = await removeImage(v.id, true);
     total.untagged.push(...r.untagged);
     total.deleted.push(...r.deleted);

@@ -25,6 +25,7 @@ export interface ImageIndex {
 export interface HistoryEntry {
   created?: string;
   created_by?: string;
+  author?: string;
   comment?: string;
   empty_layer?: boolean;
 }
@@ -39,6 +40,9 @@ export interface ContainerConfig {
   Volumes?: Record<string, object>;
   Labels?: Record<string, string> | null;
   StopSignal?: string;
+  Shell?: string[];
+  Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number };
+  OnBuild?: string[] | null;
 }
 
 export interface ImageConfig {
@@ -47,6 +51,8 @@ export interface ImageConfig {
   variant?: string;
   created?: string;
   author?: string;
+  /** The container a commit (or build step) came from. */
+  container?: string;
   config?: ContainerConfig;
   rootfs: { type: string; diff_ids: string[] };
   history?: HistoryEntry[];

@@ -86,6 +86,32 @@ export function reexecInUserNamespace(args: string[]): Promise<number> {
 }
 
 /**
+ * Runs a tsctr command (usually `internal ...`) as root in the user namespace and returns its
+ * stdout; its stderr is ours, and a failure is reported with its own message.
+ */
+export function runInUserNamespace(args: string[]): Promise<string> {
+  const argv = canOwnImageFiles() ? [...selfCommand(), ...args] : [...unshareArgv(), ...selfCommand(), ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, [MARK]: '1', TSCTR_PARENT_PID: String(process.pid) },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const lines = err.trimEnd().split('\n').filter(Boolean);
+      const last = code === 0 ? undefined : lines.pop();
+      if (lines.length) process.stderr.write(`${lines.join('\n')}\n`);
+      if (code === 0) return resolve(out);
+      reject(new TsctrError(last?.replace(/^Error: /, '') || `exit ${code}`, code || 125));
+    });
+  });
+}
+
+/**
  * Delete trees that may hold files of subordinate uids. Most containers only ever write as their
  * root (= us), so a plain delete is tried first; whatever it cannot remove is deleted by root in
  * the namespace.
