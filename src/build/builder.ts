@@ -105,10 +105,10 @@ export class Builder {
     const df = parseDockerfile(text);
     this.instructions = df.instructions;
     this.escape = df.escape;
-    if (!this.instructions.some((i) => i.cmd === 'FROM')) throw new DockerfileError('no build stage in current context (a Dockerfile needs a FROM)');
     const firstFrom = this.instructions.findIndex((i) => i.cmd === 'FROM');
-    const before = this.instructions.slice(0, firstFrom).find((i) => i.cmd !== 'ARG');
+    const before = this.instructions.slice(0, firstFrom < 0 ? undefined : firstFrom).find((i) => i.cmd !== 'ARG');
     if (before) throw new DockerfileError(`${before.cmd} before the first FROM: only ARG may come first`, before.line);
+    if (firstFrom < 0) throw new DockerfileError('no build stage in current context (a Dockerfile needs a FROM)');
     for (const a of o.buildArgs) {
       const eq = a.indexOf('=');
       if (eq === 0) throw new TsctrError(`invalid build argument "${a}"`);
