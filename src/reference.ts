@@ -21,7 +21,8 @@ export function commandReference(): string {
   const sorted = [...commands].sort((a, b) => (a.paths?.[0] ?? []).join(' ').localeCompare((b.paths?.[0] ?? []).join(' ')));
   for (const c of sorted) {
     const [main, ...aliases] = c.paths ?? [];
-    if (!main) continue;
+    // Commands without usage are plumbing between tsctr processes, not for users.
+    if (!main || !c.usage) continue;
     out.push(`## tsctr ${main.join(' ')}`, '');
     if (aliases.length) out.push(`Also: ${aliases.map((a) => `\`tsctr ${a.join(' ')}\``).join(', ')}`, '');
     const usage = cli.usage(c, { detailed: true }).trim();
