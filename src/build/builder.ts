@@ -334,13 +334,19 @@ export class Builder {
       const u = resolveUser(expandVars(ins.flags.chown, this.vars(stage), this.escape), stageLayers);
       owner = { uid: u.uid, gid: u.gid };
     }
-    const key = this.key(stage, ins.cmd, JSON.stringify(srcs), absDest, JSON.stringify(owner ?? null), sources.checksum);
+    let mode: number | undefined;
+    if (ins.flags.chmod) {
+      if (!/^[0-7]{3,4}$/.test(ins.flags.chmod)) throw new TsctrError(`invalid --chmod=${ins.flags.chmod}: only octal modes are supported`);
+      mode = parseInt(ins.flags.chmod, 8);
+    }
+    const key = this.key(stage, ins.cmd, JSON.stringify(srcs), absDest, JSON.stringify(owner ?? null), String(mode), sources.checksum);
     if (this.useCache(stage, key)) return;
     const spec: CopySpec = {
       tree: sources.tree,
       patterns: sources.patterns,
       dest: absDest,
       owner,
+      mode,
       stageLayers,
       ignore: sources.ignore,
       unpack: ins.cmd === 'ADD',

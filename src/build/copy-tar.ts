@@ -27,6 +27,8 @@ export interface CopySpec {
   /** Absolute path in the container; a trailing '/' names a directory. */
   dest: string;
   owner?: { uid: number; gid: number };
+  /** --chmod: the permission bits of everything copied. */
+  mode?: number;
   /** The stage's layer directories, topmost first (empty for scratch). */
   stageLayers: string[];
   /** .dockerignore text, applied to context sources. */
@@ -121,7 +123,7 @@ export async function* copyTar(spec: CopySpec): AsyncGenerator<Buffer> {
     if (node.st.isDirectory()) {
       const from = rel;
       const rename = (r: string) => (r === from ? '' : join(targetDir, from ? r.slice(from.length + 1) : r));
-      yield* treeEntries(tree, from, { rename, exclude, owner: spec.owner }, links);
+      yield* treeEntries(tree, from, { rename, exclude, owner: spec.owner, mode: spec.mode }, links);
       continue;
     }
     if (spec.unpack && kind === 'dir' && node.st.isFile() && (await isArchive(node.abs))) {
@@ -129,7 +131,7 @@ export async function* copyTar(spec: CopySpec): AsyncGenerator<Buffer> {
       continue;
     }
     const target = destIsDir ? join(targetDir, path.posix.basename(rel)) : destRel;
-    yield* treeEntries(tree, rel, { rename: () => target, owner: spec.owner }, links);
+    yield* treeEntries(tree, rel, { rename: () => target, owner: spec.owner, mode: spec.mode }, links);
   }
   yield END_OF_ARCHIVE;
 }

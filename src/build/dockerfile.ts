@@ -36,6 +36,14 @@ export const KNOWN = new Set([
   'FROM', 'RUN', 'CMD', 'LABEL', 'MAINTAINER', 'EXPOSE', 'ENV', 'ADD', 'COPY', 'ENTRYPOINT', 'VOLUME',
   'USER', 'WORKDIR', 'ARG', 'ONBUILD', 'STOPSIGNAL', 'HEALTHCHECK', 'SHELL',
 ]);
+/** The `--flags` each instruction takes (docker's classic builder, plus COPY/ADD --chmod). */
+const FLAGS: Record<string, string[]> = {
+  FROM: ['platform'],
+  COPY: ['from', 'chown', 'chmod'],
+  ADD: ['chown', 'chmod'],
+  HEALTHCHECK: ['interval', 'timeout', 'start-period', 'start-interval', 'retries'],
+};
+
 /** Instructions whose arguments may be a JSON array. */
 const JSON_FORM = new Set(['RUN', 'CMD', 'ENTRYPOINT', 'SHELL', 'VOLUME', 'COPY', 'ADD']);
 
@@ -104,6 +112,12 @@ function parseInstruction(text: string, line: number): Instruction {
       if (!f) break;
       flags[f[1]!] = f[2] ?? 'true';
       rest = rest.slice(f[0].length);
+    }
+  }
+  for (const f of Object.keys(flags)) {
+    if (!(FLAGS[cmd] ?? []).includes(f)) {
+      const hint = cmd === 'RUN' && (f === 'mount' || f === 'network' || f === 'security') ? ` (RUN --${f} is a BuildKit extension, not supported)` : '';
+      throw new DockerfileError(`Unknown flag: ${f}${hint}`, line);
     }
   }
   const ins: Instruction = { cmd, flags, rest, line, original: `${cmd} ${text.slice(m[1]!.length).trim()}`.trim() };

@@ -164,6 +164,8 @@ export interface TreeTarOptions {
   rename?: (rel: string) => string;
   /** Forced ownership (COPY, ADD). */
   owner?: { uid: number; gid: number };
+  /** Forced permission bits (COPY --chmod); symlinks keep theirs. */
+  mode?: number;
 }
 
 /** One file system object as a tar entry (null for what a tar does not carry: sockets). */
@@ -171,7 +173,7 @@ function describe(node: Node, path: string, links: Map<string, string>, o: TreeT
   const { abs, st } = node;
   const base = {
     path,
-    mode: st.mode & 0o7777,
+    mode: o.mode !== undefined && !st.isSymbolicLink() ? o.mode : st.mode & 0o7777,
     uid: o.owner?.uid ?? st.uid,
     gid: o.owner?.gid ?? st.gid,
     mtime: Math.floor(st.mtimeMs / 1000),

@@ -175,6 +175,7 @@ describe('build', () => {
         'COPY --from=build /etc/passwd /etc/group /etc/',
         'ADD bundle.tgz /opt/bundle/',
         'COPY --chown=app:app src/app.sh /home/app/',
+        'COPY --chmod=700 src/app.sh /private/run.sh',
         'USER app',
         'ENTRYPOINT ["sh", "/usr/local/bin/app.sh"]',
       ].join('\n'),
@@ -187,7 +188,8 @@ describe('build', () => {
     fs.writeFileSync(path.join(ctx, 'Dockerfile'), fs.readFileSync(path.join(ctx, 'Dockerfile'), 'utf8').replace('RUN exit 3', 'RUN true'));
     sb.ok(['build', '-q', '-t', 'multi-app', ctx]);
     assert.equal(sb.ok(['run', '--rm', 'multi-app']), 'built by stage one as 1234\n');
-    const ls = sb.ok(['run', '--rm', '--entrypoint', 'sh', 'multi-app', '-c', 'ls -ln /home/app/app.sh /opt/bundle/app.sh']);
+    const ls = sb.ok(['run', '--rm', '--entrypoint', 'sh', 'multi-app', '-c', 'ls -ln /home/app/app.sh /opt/bundle/app.sh /private/run.sh']);
+    assert.match(ls, /^-rwx------\s+1 0\s+0\s.*\/private\/run.sh$/m);
     assert.match(ls, /1234\s+1234\s+.*\/home\/app\/app.sh/);
     // Unpacked files keep the archive's owners (here: the test user that made it).
     assert.match(ls, new RegExp(`${process.getuid!()}\\s+${process.getgid!()}\\s+.*/opt/bundle/app.sh`));

@@ -64,3 +64,9 @@ test('configuration instructions and --change', () => {
   assert.deepEqual(img.config!.Cmd, ['/bin/sh', '-c', 'run'], 'but not a CMD of the same stage');
   assert.throws(() => applyChanges(img, ['RUN true']), /RUN is not a valid change command/);
 });
+
+test('flags an instruction does not take are errors, BuildKit-only ones say so', () => {
+  assert.throws(() => parseDockerfile('FROM x\nRUN --mount=type=cache,target=/c make\n'), /Dockerfile:2: Unknown flag: mount \(RUN --mount is a BuildKit extension/);
+  assert.throws(() => parseDockerfile('FROM x\nCOPY --link a b\n'), /Unknown flag: link/);
+  assert.deepEqual(parseDockerfile('FROM --platform=linux/amd64 x\nCOPY --chmod=755 a b\n').instructions[1]!.flags, { chmod: '755' });
+});
