@@ -5,6 +5,7 @@ import { TagCommand } from './tag.js';
 import { HistoryCommand } from './history.js';
 import { CommitCommand } from './commit.js';
 import { BuildCommand } from './build.js';
+import { GenerateSystemdCommand } from './generate.js';
 import { InternalLayerCommand } from './internal.js';
 import { InspectCommand } from './inspect.js';
 import { LoginCommand } from './login.js';
@@ -65,6 +66,7 @@ export const commands = [
   HistoryCommand,
   CommitCommand,
   BuildCommand,
+  GenerateSystemdCommand,
   InternalLayerCommand,
   InspectCommand,
   LoginCommand,

@@ -20,6 +20,7 @@ export class RunCommand extends ContainerCreateCommand {
 
   detach = Option.Boolean('-d,--detach', false, { description: 'Run container in background and print container ID' });
   rm = Option.Boolean('--rm', false, { description: 'Automatically remove the container when it exits' });
+  monitorPidFile = Option.String('--monitor-pidfile', { description: "With -d: write the container monitor's pid to this file (for systemd's PIDFile=)" });
 
   async run(): Promise<number> {
     const { ensureImage } = await import('../container/ensure-image.js');
@@ -31,7 +32,7 @@ export class RunCommand extends ContainerCreateCommand {
     const c = await createContainer(opts, image);
     let running = false;
     try {
-      const code = await startContainer(c.id, { attach: !this.detach, interactive: this.interactive });
+      const code = await startContainer(c.id, { attach: !this.detach, interactive: this.interactive, monitorPidFile: this.monitorPidFile });
       running = this.detach;
       if (this.detach) this.out(c.id);
       return code;

@@ -30,6 +30,7 @@ export const verbModules: Record<string, () => Promise<CommandModule>> = {
   history: () => import('./history.js'),
   commit: () => import('./commit.js'),
   build: () => import('./build.js'),
+  generate: () => import('./generate.js'),
   internal: () => import('./internal.js'),
   inspect: () => import('./inspect.js'),
   login: () => import('./login.js'),

@@ -116,6 +116,7 @@ export async function createContainer(o: RunOptions, image: ImageRecord): Promis
     },
     hostConfig,
     storage: await resolveStorageDriver(),
+    createOptions: o,
   };
   if (!record.config.workingDir.startsWith('/')) throw new TsctrError(`the working directory '${record.config.workingDir}' is invalid, it needs to be an absolute path`);
 

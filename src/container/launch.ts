@@ -23,6 +23,8 @@ export interface StartOptions {
   interactive: boolean;
   /** Attached, but the container's stdout is dropped (build -q). */
   quiet?: boolean;
+  /** Detached: where to write the monitor's pid (a systemd unit's PIDFile). */
+  monitorPidFile?: string;
 }
 
 /**
@@ -111,6 +113,7 @@ export async function startContainer(query: string, opts: StartOptions): Promise
     const r = parseSync(line);
     if (!r.ok) throw new TsctrError(r.message, r.code);
     await finishNetwork(c.id, net.afterStart);
+    if (opts.monitorPidFile) atomicWriteFile(opts.monitorPidFile, fs.readFileSync(containerPaths.monitorPid(c.id)), 0o644, false);
     return 0;
   }
 

@@ -93,6 +93,9 @@ function parseFilters(filters: string[]): Pred[] {
       }
       case 'exited':
         return (_c, st) => st.status === 'exited' && st.exitCode === Number(value);
+      case 'restart-policy':
+        if (!['no', 'always', 'on-failure', 'unless-stopped'].includes(value)) throw new TsctrError(`invalid filter 'restart-policy=${value}'`);
+        return (c) => c.hostConfig.restart.name === value;
       default:
         throw new TsctrError(`invalid filter '${key}'`);
     }

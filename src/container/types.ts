@@ -1,5 +1,6 @@
 /** What tsctr remembers about a container (containers.json); live state comes from the monitor's files. */
 import type { StorageDriver } from '../store/storage-driver.js';
+import type { RunOptions } from './options.js';
 
 export interface PortBinding {
   hostIp: string;
@@ -67,6 +68,8 @@ export interface ContainerRecord {
   startedAt?: string;
   /** Host ports as bound at the last start (a requested port 0 resolved to a real one). */
   ports?: PortBinding[];
+  /** The options it was created with (for `generate systemd --new`, `generate kube`). */
+  createOptions?: RunOptions;
   /** True once `stop` was asked for, so a restart policy does not bring it back. */
   stoppedByUser?: boolean;
 }

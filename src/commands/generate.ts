@@ -1,0 +1,41 @@
+import { Option } from 'clipanion';
+import { TsctrCommand } from '../command-base.js';
+
+export class GenerateSystemdCommand extends TsctrCommand {
+  static override paths = [['generate', 'systemd']];
+  static override usage = TsctrCommand.Usage({
+    category: 'Containers',
+    description: 'Generate a systemd user unit that starts, stops and restarts a container',
+    details: `
+      The unit is for \`systemctl --user\`: copy it to ~/.config/systemd/user/, run
+      \`systemctl --user daemon-reload && systemctl --user enable --now container-NAME.service\`, and
+      \`loginctl enable-linger $USER\` so that it starts at boot without a login. With \`--new\` each
+      start creates the container afresh from the options it was created with, and each stop removes it.
+    `,
+    examples: [
+      ['Print the unit for web', '$0 generate systemd web'],
+      ['Write container-web.service, recreating the container at each start', '$0 generate systemd --new --files web'],
+    ],
+  });
+
+  fresh = Option.Boolean('--new', false, { description: 'Create a new container at each start instead of starting the existing one' });
+  files = Option.Boolean('-f,--files', false, { description: 'Write the unit to ./container-NAME.service and print its path' });
+  restartPolicy = Option.String('--restart-policy', { description: "systemd restart policy (default: from the container's, else on-failure)" });
+  time = Option.String('-t,--time', { description: 'Stop timeout in seconds (default: the container\'s)' });
+  container = Option.String({ name: 'CONTAINER' });
+
+  async run(): Promise<void> {
+    const { getContainer, loadContainers } = await import('../container/store.js');
+    const { systemdUnit, unitName } = await import('../generate/systemd.js');
+    const { TsctrError } = await import('../errors.js');
+    if (this.time !== undefined && !/^\d+$/.test(this.time)) throw new TsctrError(`invalid stop timeout ${this.time}`);
+    const c = getContainer(loadContainers(), this.container);
+    const unit = systemdUnit(c, { fresh: this.fresh, restartPolicy: this.restartPolicy, stopTimeout: this.time === undefined ? undefined : Number(this.time) });
+    if (!this.files) return void this.context.stdout.write(unit);
+    const path = await import('node:path');
+    const { atomicWriteFile } = await import('../util/fsutil.js');
+    const file = path.resolve(unitName(c));
+    atomicWriteFile(file, unit, 0o644);
+    this.out(file);
+  }
+}
