@@ -20,6 +20,7 @@ import { storeExtractedLayer } from './layers.js';
 import { canOwnImageFiles } from '../rootless/userns.js';
 import { Progress } from '../util/progress.js';
 import { tmpName } from '../util/fsutil.js';
+import { runPool } from '../util/pool.js';
 import { sha256 } from '../util/digest.js';
 import { log } from '../util/log.js';
 import { parseReference, isFullyQualified, withDomain, formatReference, fullName, familiarString, type ImageReference } from './reference.js';
@@ -273,23 +274,6 @@ async function streamLayer(
     throw new LayerError(`layer ${desc.digest} failed verification: uncompressed digest ${gotDiff} does not match the image's diff_id ${diffId}; nothing was stored`);
   }
   return { size: uncompressed, recorder: reproducible ? recorder : undefined };
-}
-
-async function runPool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed: unknown;
-  const worker = async () => {
-    while (next < items.length && failed === undefined) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (e) {
-        failed ??= e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failed !== undefined) throw failed;
 }
 
 async function commit(
