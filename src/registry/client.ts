@@ -120,7 +120,7 @@ export class RegistryClient {
   /** Throws the registry's own error (its JSON `errors`, when it sent them) unless the status is 2xx. */
   async expectOk(res: Response, what: string): Promise<void> {
     if (res.statusCode >= 200 && res.statusCode < 300) return;
-    const text = await res.body.text().catch(() => '');
+    const text = await readText(res.body);
     let detail = '';
     try {
       const errs = (JSON.parse(text) as { errors?: { code?: string; message?: string }[] }).errors ?? [];
@@ -139,11 +139,13 @@ export class RegistryClient {
    * once more. `target` is a path on the registry or an absolute URL (an upload's Location).
    */
   async request(method: Method, target: string, opts: RequestOptions = {}): Promise<Response> {
+    const sentWith = this.authHeader;
     let res = await this.raw(method, target, opts);
     if (res.statusCode !== 401) return res;
     const challenges = parseWwwAuthenticate(headerValue(res, 'www-authenticate') ?? '');
     await res.body.dump();
-    const fresh = await this.authorize(challenges);
+    // Requests run in parallel (layers): another one may have answered the challenge meanwhile.
+    const fresh = this.authHeader !== sentWith || (await this.authorize(challenges));
     if (!fresh) return res;
     res = await this.raw(method, target, opts);
     return res;
@@ -251,6 +253,24 @@ export class RegistryClient {
     }
     throw new NetworkError(`registry ${host} unreachable: ${describeNetError(lastErr)}`);
   }
+}
+
+/**
+ * A short error body, read by iterating rather than with body.text(): undici's text() throws from a
+ * microtask (uncatchable) when the body has already ended, as a HEAD answer's empty body has.
+ */
+async function readText(body: Response['body'], limit = 64 * 1024): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      if (n < limit) chunks.push(chunk);
+      n += chunk.length;
+    }
+  } catch {
+    // What arrived before the failure is still worth showing.
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Connection-level failures (reset, refused, timeouts) are retried; answers are not. */

@@ -56,10 +56,9 @@ function blobsPath(client: RegistryClient): string {
 /** HEAD: does this repository have the blob? (Other repositories of the registry do not count.) */
 export async function blobExists(client: RegistryClient, digest: string): Promise<boolean> {
   const res = await client.request('HEAD', `${blobsPath(client)}/${digest}`);
+  if (res.statusCode !== 404) await client.expectOk(res, `checking for blob ${digest} in ${client.name}`);
   await res.body.dump();
-  if (res.statusCode === 404) return false;
-  await client.expectOk(res, `checking for blob ${digest} in ${client.name}`);
-  return true;
+  return res.statusCode !== 404;
 }
 
 /**
