@@ -239,7 +239,8 @@ export async function pushImage(source: string, destination: string | undefined,
     await pusher.config(image.id, config, configMounts);
   } finally {
     progress.flush();
-    await rememberCompressed(pusher.compressed);
+    // Even after a failure: what was compressed is a fact about the layers, and saves the retry work.
+    await rememberCompressed(pusher.compressed).catch((e: Error) => log.warn(`could not record compressed layer digests: ${e.message}`));
   }
 
   const { body, mediaType } = manifestFor(
