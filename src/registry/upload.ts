@@ -166,6 +166,13 @@ async function uploadOnce(client: RegistryClient, digest: string, src: BlobSourc
     ? { headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) }, body: slice(src, 0, size, onBytes) }
     : { headers: { 'content-length': '0' } };
   const done = await client.request('PUT', withQuery(location, 'digest', digest), closing);
+  if (done.statusCode === 404) {
+    await done.body.dump();
+    // A PUT retried after a dropped connection finds its session already closed if the first
+    // attempt went through: what matters is whether the blob is there.
+    if (await blobExists(client, digest)) return;
+    throw new RegistryError(`completing the upload of ${what} to ${client.name}: the registry no longer knows the upload session (404)`);
+  }
   await client.expectOk(done, `completing the upload of ${what} to ${client.name}`);
   await done.body.dump();
   const stored = headerValue(done, 'docker-content-digest');
