@@ -13,6 +13,8 @@ export class InvalidReferenceError extends TsctrError {}
 export class NotFoundError extends TsctrError {}
 export class ConflictError extends TsctrError {}
 export class RegistryError extends TsctrError {}
+/** The registry could not be reached, or the connection broke mid-request: worth another try. */
+export class NetworkError extends RegistryError {}
 export class ConfigError extends TsctrError {}
 /** An image layer broke a rule (path traversal, bad digest...): never trusted, never kept. */
 export class LayerError extends TsctrError {}

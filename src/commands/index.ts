@@ -1,4 +1,5 @@
 import { PullCommand } from './pull.js';
+import { PushCommand } from './push.js';
 import { ImagesCommand } from './images.js';
 import { RmiCommand } from './rmi.js';
 import { TagCommand } from './tag.js';
@@ -60,6 +61,7 @@ export const commands = [
   VolumeRmCommand,
   VolumePruneCommand,
   PullCommand,
+  PushCommand,
   ImagesCommand,
   RmiCommand,
   TagCommand,

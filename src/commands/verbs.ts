@@ -24,6 +24,7 @@ export const verbModules: Record<string, () => Promise<CommandModule>> = {
   cp: () => import('./cp.js'),
   volume: () => import('./volume.js'),
   pull: () => import('./pull.js'),
+  push: () => import('./push.js'),
   images: () => import('./images.js'),
   rmi: () => import('./rmi.js'),
   tag: () => import('./tag.js'),

@@ -20,13 +20,14 @@ import { storeExtractedLayer } from './layers.js';
 import { canOwnImageFiles } from '../rootless/userns.js';
 import { Progress } from '../util/progress.js';
 import { tmpName } from '../util/fsutil.js';
+import { runPool } from '../util/pool.js';
 import { sha256 } from '../util/digest.js';
 import { log } from '../util/log.js';
 import { parseReference, isFullyQualified, withDomain, formatReference, fullName, familiarString, type ImageReference } from './reference.js';
 import { hostPlatform, selectPlatform, formatPlatform, type Platform } from './platform.js';
 import { initStore, layerPresent, updateImages, writeBlob, setTag } from './store.js';
 import { collectGarbage } from './gc.js';
-import type { Descriptor, ImageConfig, ImageIndex, ImageManifest, ImageRecord } from './types.js';
+import type { Descriptor, ImageConfig, ImageIndex, ImageManifest, ImageRecord, LayerRecord } from './types.js';
 
 export interface PullOptions {
   platform?: Platform;
@@ -35,6 +36,8 @@ export interface PullOptions {
 }
 
 const PARALLEL_LAYERS = 3;
+
+type LayerInfo = Required<Pick<LayerRecord, 'size' | 'compressedDigest' | 'compressedSize' | 'compressedMediaType'>>;
 
 export async function pullImage(input: string, opts: PullOptions = {}): Promise<ImageRecord> {
   const ref = parseReference(input);
@@ -115,7 +118,7 @@ async function pullFrom(ref: ImageReference, conf: RegistriesConf, platform: Pla
     throw new RegistryError(`image ${formatReference(ref)} is invalid: ${manifest.layers.length} layers but ${diffIds.length} diff_ids`);
   }
 
-  const layerInfo = new Map<string, { size: number; compressedDigest: string; compressedSize: number }>();
+  const layerInfo = new Map<string, LayerInfo>();
   let downloaded = 0;
   for (let attempt = 0; ; attempt++) {
     const jobs = manifest.layers.map((desc, i) => ({ desc, diffId: diffIds[i]! }));
@@ -126,7 +129,7 @@ async function pullFrom(ref: ImageReference, conf: RegistriesConf, platform: Pla
         return;
       }
       const size = await fetchLayer(client, desc, diffId, (status, cur, total) => progress.set(short, status, cur, total));
-      layerInfo.set(diffId, { size, compressedDigest: desc.digest, compressedSize: desc.size });
+      layerInfo.set(diffId, { size, compressedDigest: desc.digest, compressedSize: desc.size, compressedMediaType: desc.mediaType });
       downloaded++;
       progress.set(short, 'Pull complete');
     });
@@ -275,23 +278,6 @@ async function streamLayer(
   return { size: uncompressed, recorder: reproducible ? recorder : undefined };
 }
 
-async function runPool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed: unknown;
-  const worker = async () => {
-    while (next < items.length && failed === undefined) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (e) {
-        failed ??= e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failed !== undefined) throw failed;
-}
-
 async function commit(
   ref: ImageReference,
   top: FetchedManifest,
@@ -299,7 +285,7 @@ async function commit(
   configBuf: Buffer,
   config: ImageConfig,
   diffIds: string[],
-  layerInfo: Map<string, { size: number; compressedDigest: string; compressedSize: number }>,
+  layerInfo: Map<string, LayerInfo>,
 ): Promise<{ image: ImageRecord; isNewTag: boolean } | undefined> {
   writeBlob(top.body, top.digest);
   if (manifestBlob !== top) writeBlob(manifestBlob.body, manifestBlob.digest);

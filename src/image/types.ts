@@ -79,8 +79,18 @@ export interface ImageRecord {
 export interface LayerRecord {
   diffId: string;
   size: number;
+  /** The compressed blob this layer is known as: the one it was pulled as, or else the one pushed. */
   compressedDigest?: string;
   compressedSize?: number;
+  /** Its media type (gzip, zstd...), which says whether push may list it in a gzip manifest. */
+  compressedMediaType?: string;
+  /**
+   * tsctr's own gzip of the layer, when it differs from compressedDigest: what push uploads where
+   * the pulled blob cannot be used, remembered so that the next push can HEAD it without
+   * compressing the layer again.
+   */
+  gzipDigest?: string;
+  gzipSize?: number;
 }
 
 export interface ImagesDoc {

@@ -1,10 +1,12 @@
 /**
  * A client for one repository on one registry endpoint (distribution spec v2): anonymous, Basic and
  * Bearer-token auth (the WWW-Authenticate challenge flow), HTTPS with a plain-HTTP fallback for
- * registries marked insecure, redirects followed (blob storage is often a CDN).
+ * registries marked insecure, redirects followed for reads (blob storage is often a CDN). Uploads
+ * (./upload.ts) go through `request`, which also takes the absolute URLs of upload sessions.
  */
+import type { Readable } from 'node:stream';
 import { Agent, interceptors, request, type Dispatcher } from 'undici';
-import { RegistryError } from '../errors.js';
+import { NetworkError, RegistryError } from '../errors.js';
 import { parseWwwAuthenticate, type Challenge } from './www-authenticate.js';
 import type { Credentials } from './credentials.js';
 import { log } from '../util/log.js';
@@ -29,6 +31,16 @@ function agent(): Dispatcher {
   return dispatcher;
 }
 
+/**
+ * Writes are never redirected: a redirect of a streamed body cannot be replayed, and a registry
+ * that moves an upload says so with a Location header instead.
+ */
+let writeDispatcher: Dispatcher | undefined;
+function writeAgent(): Dispatcher {
+  writeDispatcher ??= new Agent({ connect: { timeout: 15_000 }, headersTimeout: 120_000, bodyTimeout: 120_000 });
+  return writeDispatcher;
+}
+
 interface CachedToken {
   header: string;
   expires: number;
@@ -45,6 +57,20 @@ export interface ClientOptions {
   credentials?: Credentials;
   /** 'pull' or 'pull,push' */
   actions?: string;
+  /** More token scopes, e.g. `repository:other/repo:pull` for a cross-repository mount from it. */
+  scopes?: string[];
+}
+
+export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RequestOptions {
+  headers?: Record<string, string>;
+  /**
+   * A buffer, or a function opening a stream, called for each attempt so that the body can be
+   * sent again after a 401 challenge. A streamed body is never retried after a connection error
+   * (the registry may have taken part of it): the caller restarts the upload instead.
+   */
+  body?: Buffer | (() => Readable);
 }
 
 export interface FetchedManifest {
@@ -65,7 +91,7 @@ export class RegistryClient {
   }
 
   async getManifest(reference: string): Promise<FetchedManifest | undefined> {
-    const res = await this.send('GET', `/v2/${this.opts.repository}/manifests/${reference}`, { accept: MANIFEST_ACCEPT });
+    const res = await this.request('GET', `/v2/${this.opts.repository}/manifests/${reference}`, { headers: { accept: MANIFEST_ACCEPT } });
     if (res.statusCode === 404) {
       await res.body.dump();
       return undefined;
@@ -78,22 +104,23 @@ export class RegistryClient {
 
   /** The blob's body as a stream; the caller verifies the digest while consuming it. */
   async getBlob(digest: string): Promise<Response['body']> {
-    const res = await this.send('GET', `/v2/${this.opts.repository}/blobs/${digest}`, {});
+    const res = await this.request('GET', `/v2/${this.opts.repository}/blobs/${digest}`);
     await this.expectOk(res, `fetching blob ${digest} from ${this.name}`);
     return res.body;
   }
 
   /** GET /v2/ with credentials: how `login` proves they work. */
   async ping(): Promise<void> {
-    const res = await this.send('GET', '/v2/', {});
+    const res = await this.request('GET', '/v2/');
     await res.body.dump();
     if (res.statusCode === 401) throw new RegistryError(`unable to log in to ${this.opts.registry}: invalid username/password`);
     if (res.statusCode >= 400) throw new RegistryError(`${this.opts.registry} answered ${res.statusCode} to /v2/`);
   }
 
-  private async expectOk(res: Response, what: string): Promise<void> {
+  /** Throws the registry's own error (its JSON `errors`, when it sent them) unless the status is 2xx. */
+  async expectOk(res: Response, what: string): Promise<void> {
     if (res.statusCode >= 200 && res.statusCode < 300) return;
-    const text = await res.body.text().catch(() => '');
+    const text = await readText(res.body);
     let detail = '';
     try {
       const errs = (JSON.parse(text) as { errors?: { code?: string; message?: string }[] }).errors ?? [];
@@ -107,15 +134,31 @@ export class RegistryClient {
     throw new RegistryError(`${what}: ${res.statusCode}${detail ? ` ${detail}` : ''}`);
   }
 
-  private async send(method: 'GET' | 'HEAD', path: string, headers: Record<string, string>): Promise<Response> {
-    let res = await this.raw(method, path, headers);
+  /**
+   * One request, authenticated: a 401 is answered (token or Basic credentials) and the request sent
+   * once more. `target` is a path on the registry or an absolute URL (an upload's Location).
+   */
+  async request(method: Method, target: string, opts: RequestOptions = {}): Promise<Response> {
+    const sentWith = this.authHeader;
+    let res = await this.raw(method, target, opts);
     if (res.statusCode !== 401) return res;
     const challenges = parseWwwAuthenticate(headerValue(res, 'www-authenticate') ?? '');
     await res.body.dump();
-    const fresh = await this.authorize(challenges);
+    // Requests run in parallel (layers): another one may have answered the challenge meanwhile.
+    const fresh = this.authHeader !== sentWith || (await this.authorize(challenges));
     if (!fresh) return res;
-    res = await this.raw(method, path, headers);
+    res = await this.raw(method, target, opts);
     return res;
+  }
+
+  /**
+   * An absolute URL for a Location header, which may be relative to the registry (distribution
+   * sends /v2/...) or absolute, possibly on another host (a storage backend).
+   */
+  resolve(location: string): string {
+    if (/^https?:\/\//i.test(location)) return location;
+    const scheme = schemeCache.get(this.opts.registry) ?? (this.opts.insecure ? 'http' : 'https');
+    return new URL(location, `${scheme}://${this.opts.registry}/`).href;
   }
 
   /** Answers a 401 challenge; returns false when there is nothing new to try. */
@@ -139,14 +182,16 @@ export class RegistryClient {
     const realm = ch.params.realm;
     if (!realm) throw new RegistryError(`${this.opts.registry} sent a Bearer challenge without a realm`);
     // A login probe has no repository: ask for a token with no scope, which proves the credentials.
-    const scope = this.opts.repository ? `repository:${this.opts.repository}:${this.opts.actions ?? 'pull'}` : '';
+    const scopes = [...(this.opts.repository ? [`repository:${this.opts.repository}:${this.opts.actions ?? 'pull'}`] : []), ...(this.opts.scopes ?? [])];
+    const scope = scopes.join(' ');
     const key = `${realm}|${ch.params.service ?? ''}|${scope}|${this.opts.credentials?.username ?? ''}`;
     const cached = tokenCache.get(key);
     if (cached && cached.expires > Date.now()) return cached.header;
 
     const url = new URL(realm);
     if (ch.params.service) url.searchParams.set('service', ch.params.service);
-    if (scope) url.searchParams.set('scope', scope);
+    // One parameter per scope, as docker sends them (token servers split on either).
+    for (const sc of scopes) url.searchParams.append('scope', sc);
     const headers: Record<string, string> = {};
     if (this.opts.credentials) {
       const { username, password } = this.opts.credentials;
@@ -174,24 +219,58 @@ export class RegistryClient {
     return header;
   }
 
-  private async raw(method: 'GET' | 'HEAD', path: string, headers: Record<string, string>): Promise<Response> {
+  private async raw(method: Method, target: string, opts: RequestOptions): Promise<Response> {
     const host = this.opts.registry;
-    const all = { 'user-agent': 'tsctr/0.1', ...headers, ...(this.authHeader ? { authorization: this.authHeader } : {}) };
+    const absolute = /^https?:\/\//i.test(target);
+    // Credentials go to the registry only, never to a storage host an upload was sent on to.
+    const ours = !absolute || new URL(target).host === host;
+    const headers = { 'user-agent': 'tsctr/0.1', ...opts.headers, ...(this.authHeader && ours ? { authorization: this.authHeader } : {}) };
+    const dispatcher = method === 'GET' || method === 'HEAD' ? agent() : writeAgent();
+    const { body } = opts;
+    const send = (url: string) => {
+      log.debug(`${method} ${url}`);
+      return request(url, { method, headers, body: typeof body === 'function' ? body() : body, dispatcher });
+    };
+    const attempt = (url: string) => (typeof body === 'function' ? send(url) : withRetries(() => send(url)));
+    if (absolute) {
+      try {
+        return await attempt(target);
+      } catch (e) {
+        throw new NetworkError(`registry ${new URL(target).host} unreachable: ${describeNetError(e)}`);
+      }
+    }
     const known = schemeCache.get(host);
     const schemes: ('https' | 'http')[] = known ? [known] : this.opts.insecure ? ['https', 'http'] : ['https'];
     let lastErr: unknown;
     for (const scheme of schemes) {
       try {
-        log.debug(`${method} ${scheme}://${host}${path}`);
-        const res = await withRetries(() => request(`${scheme}://${host}${path}`, { method, headers: all, dispatcher: agent() }));
+        const res = await attempt(`${scheme}://${host}${target}`);
         schemeCache.set(host, scheme);
         return res;
       } catch (e) {
         lastErr = e;
       }
     }
-    throw new RegistryError(`registry ${host} unreachable: ${describeNetError(lastErr)}`);
+    throw new NetworkError(`registry ${host} unreachable: ${describeNetError(lastErr)}`);
   }
+}
+
+/**
+ * A short error body, read by iterating rather than with body.text(): undici's text() throws from a
+ * microtask (uncatchable) when the body has already ended, as a HEAD answer's empty body has.
+ */
+async function readText(body: Response['body'], limit = 64 * 1024): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      if (n < limit) chunks.push(chunk);
+      n += chunk.length;
+    }
+  } catch {
+    // What arrived before the failure is still worth showing.
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Connection-level failures (reset, refused, timeouts) are retried; answers are not. */
@@ -216,7 +295,7 @@ function describeNetError(e: unknown): string {
   return err?.cause?.message || err?.message || String(e);
 }
 
-function headerValue(res: Response, name: string): string | undefined {
+export function headerValue(res: Response, name: string): string | undefined {
   const v = res.headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
