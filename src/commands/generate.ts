@@ -39,3 +39,35 @@ export class GenerateSystemdCommand extends TsctrCommand {
     this.out(file);
   }
 }
+
+export class GenerateKubeCommand extends TsctrCommand {
+  static override paths = [['generate', 'kube'], ['kube', 'generate']];
+  static override usage = TsctrCommand.Usage({
+    category: 'Containers',
+    description: 'Generate Kubernetes YAML (a Pod, and a Service with --service) from containers',
+    details: `
+      The containers become one Pod: images by their fully qualified names, command, args, environment
+      and working directory where they differ from the image, the user as securityContext ids,
+      published ports as hostPort, bind mounts as hostPath volumes, named volumes as
+      persistentVolumeClaims, limits, labels and the restart policy. \`tsctr play kube\` runs it again.
+    `,
+    examples: [
+      ['YAML for web, with a Service', '$0 generate kube --service web'],
+      ['Into a file', '$0 generate kube -f web.yaml web'],
+    ],
+  });
+
+  service = Option.Boolean('-s,--service', false, { description: 'Also generate a Service for the published ports' });
+  file = Option.String('-f,--filename', { description: 'Write the YAML to this file' });
+  containers = Option.Rest({ required: 1 });
+
+  async run(): Promise<void> {
+    const { getContainer, loadContainers } = await import('../container/store.js');
+    const { kubeYaml } = await import('../kube/generate.js');
+    const doc = loadContainers();
+    const yaml = await kubeYaml(this.containers.map((n) => getContainer(doc, n)), this.service);
+    if (!this.file) return void this.context.stdout.write(yaml);
+    const { atomicWriteFile } = await import('../util/fsutil.js');
+    atomicWriteFile(this.file, yaml, 0o644);
+  }
+}

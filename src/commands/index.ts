@@ -6,7 +6,8 @@ import { TagCommand } from './tag.js';
 import { HistoryCommand } from './history.js';
 import { CommitCommand } from './commit.js';
 import { BuildCommand } from './build.js';
-import { GenerateSystemdCommand } from './generate.js';
+import { GenerateKubeCommand, GenerateSystemdCommand } from './generate.js';
+import { PlayKubeCommand } from './play.js';
 import { InternalLayerCommand } from './internal.js';
 import { InspectCommand } from './inspect.js';
 import { LoginCommand } from './login.js';
@@ -69,6 +70,8 @@ export const commands = [
   CommitCommand,
   BuildCommand,
   GenerateSystemdCommand,
+  GenerateKubeCommand,
+  PlayKubeCommand,
   InternalLayerCommand,
   InspectCommand,
   LoginCommand,

@@ -32,6 +32,7 @@ export const verbModules: Record<string, () => Promise<CommandModule>> = {
   commit: () => import('./commit.js'),
   build: () => import('./build.js'),
   generate: () => import('./generate.js'),
+  play: () => import('./play.js'),
   internal: () => import('./internal.js'),
   inspect: () => import('./inspect.js'),
   login: () => import('./login.js'),

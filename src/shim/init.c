@@ -61,3 +61,19 @@ int cmd_init(int argc, char **argv)
 			return code;
 	}
 }
+
+/* `tsctr-shim pause`: does nothing until told to stop. A pod's infra container runs it (under
+ * init) to hold the network namespace its containers join, whatever they do. */
+int cmd_pause(void)
+{
+	sigset_t stop;
+	sigemptyset(&stop);
+	int sigs[] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP};
+	for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++)
+		sigaddset(&stop, sigs[k]);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
+	int sig;
+	while (sigwait(&stop, &sig) != 0)
+		;
+	return 0;
+}

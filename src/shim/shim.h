@@ -101,6 +101,7 @@ void tty_restore(void);
 int cmd_run(const char *specfile);
 int cmd_exec(const char *specfile);
 int cmd_init(int argc, char **argv);
+int cmd_pause(void);
 
 /* forward.c: published TCP ports (see there) */
 int forward_listen(const struct strlist *publish, char *err, size_t errsz);

@@ -118,8 +118,8 @@ function execArgv(line: string, unitName: string): string[] {
     const ch = line[i]!;
     if (quote) {
       if (ch === quote) quote = undefined;
-      else if (ch === '\\') cur += line[++i];
-      else cur += ch;
+      else if (ch === '\\') cur = `${cur ?? ''}${line[++i] ?? ''}`;
+      else cur = `${cur ?? ''}${ch}`;
     } else if (ch === ' ') {
       if (cur !== undefined) words.push(cur);
       cur = undefined;
