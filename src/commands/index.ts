@@ -23,6 +23,10 @@ import { RenameCommand } from './rename.js';
 import { PortCommand } from './port.js';
 import { TopCommand } from './top.js';
 import { CpCommand } from './cp.js';
+import { ExportCommand } from './export.js';
+import { SaveCommand } from './save.js';
+import { LoadCommand } from './load.js';
+import { ImportCommand } from './import.js';
 import { ContainerCleanupCommand } from './container-cleanup.js';
 import { ContainerPruneCommand } from './container-prune.js';
 import { VolumeCreateCommand, VolumeInspectCommand, VolumeLsCommand, VolumePruneCommand, VolumeRmCommand } from './volume.js';
@@ -48,6 +52,7 @@ export const commands = [
   PortCommand,
   TopCommand,
   CpCommand,
+  ExportCommand,
   ContainerCleanupCommand,
   ContainerPruneCommand,
   VolumeCreateCommand,
@@ -60,6 +65,9 @@ export const commands = [
   RmiCommand,
   TagCommand,
   HistoryCommand,
+  SaveCommand,
+  LoadCommand,
+  ImportCommand,
   InspectCommand,
   LoginCommand,
   LogoutCommand,
