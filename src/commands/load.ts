@@ -19,6 +19,7 @@ export class LoadCommand extends TsctrCommand {
   });
 
   input = Option.String('-i,--input', { description: 'Read from tar archive file, instead of STDIN' });
+  // docker's -q silences progress bars, which tsctr does not draw: accepted, and the result lines stay.
   quiet = Option.Boolean('-q,--quiet', false, { description: 'Suppress the load output' });
 
   async run(): Promise<number | void> {

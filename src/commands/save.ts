@@ -22,7 +22,7 @@ export class SaveCommand extends TsctrCommand {
 
   output = Option.String('-o,--output', { description: 'Write to a file, instead of STDOUT' });
   format = Option.String('--format', { description: 'Archive format: docker-archive (default) or oci-archive' });
-  images = Option.Rest({ required: 1 });
+  images = Option.Rest({ required: 1, name: 'IMAGE' });
 
   async run(): Promise<number | void> {
     const { parseArchiveFormat } = await import('../image/archive-save.js');
