@@ -1,6 +1,6 @@
 import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
-import { canOwnImageFiles, reexecInUserNamespace } from '../rootless/userns.js';
+import { CLEANUP_SIGNALS, canOwnImageFiles, reexecInUserNamespace } from '../rootless/userns.js';
 
 export class SaveCommand extends TsctrCommand {
   static override paths = [['save'], ['image', 'save']];
@@ -29,7 +29,7 @@ export class SaveCommand extends TsctrCommand {
     const format = parseArchiveFormat(this.format);
     if (this.output === undefined) (await import('../util/output.js')).refuseTerminalStdout();
     // Layer files belong to subordinate uids: only root in the user namespace may read them all.
-    if (!canOwnImageFiles()) return reexecInUserNamespace(process.argv.slice(2));
+    if (!canOwnImageFiles()) return reexecInUserNamespace(process.argv.slice(2), CLEANUP_SIGNALS);
     const { saveImages } = await import('../image/archive-save.js');
     await saveImages(this.images, format, this.output);
   }

@@ -43,12 +43,17 @@ export function refuseTerminalStdout(): void {
  * re-executed command) while it is being written; the returned function disarms that.
  */
 export function removeOnSignal(file: string): () => void {
+  // `on`, not `once`: Ctrl-C may arrive twice (from the terminal and passed on by the parent), and
+  // a second one with no listener would kill the process before the file is gone.
+  let stopping = false;
   const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => {
     const h = () => {
+      if (stopping) return;
+      stopping = true;
       fs.rmSync(file, { recursive: true, force: true });
       process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
     };
-    process.once(sig, h);
+    process.on(sig, h);
     return [sig, h] as const;
   });
   return () => {
