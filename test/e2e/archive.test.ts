@@ -5,7 +5,7 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -251,6 +251,24 @@ describe('save, load, export and import', () => {
     }
     assert.ok(names.includes('state'), 'the running container’s file is exported');
     sb.ok(['rm', '-f', 'live']);
+  });
+
+  test('an interrupted save leaves no file, temporary or partial, behind', async () => {
+    sb.ok(['pull', '-q', 'nginx']);
+    // Ctrl-C: SIGINT to the whole process group, the CLI and its child in the user namespace alike.
+    const child = spawn(BIN, ['save', '-o', f('int.tar'), 'nginx'], { env: sb.env, detached: true, stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise((r) => setTimeout(r, 400));
+    try {
+      process.kill(-child.pid!, 'SIGINT');
+    } catch {
+      /* it had finished */
+    }
+    const code = await exited;
+    const left = fs.readdirSync(sb.dir).filter((n) => n.includes('int.tar'));
+    if (code === 0) assert.deepEqual(left, ['int.tar'], 'finished before the signal: the whole file');
+    else assert.deepEqual(left, [], `interrupted (exit ${code}): nothing left`);
+    sb.ok(['rmi', 'nginx']);
   });
 
   test('import and export refuse bad input before doing anything', () => {

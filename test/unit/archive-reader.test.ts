@@ -161,3 +161,21 @@ test('an OCI layout is planned from index.json, every blob checked; bare ref.nam
   const tampered = await open(layout(named('a:1'), manifest.replace('"schemaVersion":2', '"schemaVersion":3')));
   assert.throws(() => planOciArchive(tampered), /manifest sha256:[a-f0-9]{64} failed verification/);
 });
+
+test('docker 25 archives (an OCI layout with a manifest.json) are read through manifest.json, as docker does', async () => {
+  const layer = tarOf(entry({ name: 'f' }, 'x'));
+  const config = JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${hex(layer)}`] } });
+  const arc = await open(
+    tarOf(
+      entry({ name: `blobs/sha256/${hex(layer)}` }, layer),
+      entry({ name: `blobs/sha256/${hex(config)}` }, config),
+      entry({ name: 'index.json' }, '{"schemaVersion":2,"manifests":[]}'),
+      entry({ name: 'manifest.json' }, JSON.stringify([{ Config: `blobs/sha256/${hex(config)}`, RepoTags: ['app:v1'], Layers: [`blobs/sha256/${hex(layer)}`] }])),
+      entry({ name: 'oci-layout' }, '{"imageLayoutVersion":"1.0.0"}'),
+    ),
+  );
+  const [img] = planDockerArchive(arc);
+  assert.deepEqual(img!.tags, ['docker.io/library/app:v1']);
+  assert.equal(img!.id, `sha256:${hex(config)}`);
+  assert.equal(img!.layers[0]!.member.name, `blobs/sha256/${hex(layer)}`);
+});
