@@ -27,11 +27,10 @@ export class ImportCommand extends TsctrCommand {
     // Everything the user can get wrong is checked before the namespace is entered.
     const { TsctrError } = await import('../errors.js');
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(this.source)) throw new TsctrError('importing from a URL is not supported: download the tarball first');
-    const fs = await import('node:fs');
     if (this.source === '-') {
       if ((await import('node:tty')).isatty(0)) throw new TsctrError('requested import from stdin, but stdin is a terminal');
-    } else if (!fs.existsSync(this.source)) {
-      throw new TsctrError(`open ${this.source}: no such file or directory`);
+    } else {
+      (await import('../util/fsutil.js')).checkInputFile(this.source);
     }
     const { normalizeTag } = await import('../image/add.js');
     if (this.repository !== undefined) normalizeTag(this.repository);

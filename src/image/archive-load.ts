@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { ArchiveError } from '../errors.js';
 import { storePaths } from '../paths.js';
 import { decompressed } from '../util/compression.js';
-import { tmpName } from '../util/fsutil.js';
+import { checkInputFile, tmpName } from '../util/fsutil.js';
 import { removeOnSignal } from '../util/output.js';
 import { addImage } from './add.js';
 import { ArchiveReader, type ArchiveMember } from './archive-reader.js';
@@ -100,7 +100,7 @@ export interface LoadOptions {
 export async function loadArchive(opts: LoadOptions): Promise<void> {
   initStore();
   collectGarbage();
-  if (opts.input !== undefined && !fs.existsSync(opts.input)) throw new ArchiveError(`open ${opts.input}: no such file or directory`);
+  if (opts.input !== undefined) checkInputFile(opts.input);
   const file = opts.input ?? (await spoolStdin());
   const stored: string[] = [];
   try {

@@ -88,7 +88,9 @@ export async function writeOutput(file: string | undefined, data: AsyncIterable<
   try {
     fh = await fs.promises.open(tmp, 'wx', 0o666);
   } catch (e) {
-    throw new TsctrError(`cannot create ${file}: ${(e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    throw new TsctrError(`cannot create ${file}: ${why}`);
   }
   const disarm = removeOnSignal(tmp);
   try {

@@ -278,7 +278,9 @@ describe('save, load, export and import', () => {
       [['import', 'https://example.com/rootfs.tar'], /importing from a URL is not supported/],
       [['import', '-c', 'RUN true', f('ex.tar')], /RUN is not a valid change command/],
       [['import', f('ex.tar'), 'Bad:Name'], /invalid reference format/],
+      [['import', sb.dir], /is a directory, not an archive/],
       [['export', '-o', f('none.tar'), 'nosuchcontainer'], /No such container: nosuchcontainer/],
+      [['export', '-o', f('no/such/dir/ex.tar'), 'ex'], /cannot create .*ex\.tar: no such directory/],
     ];
     for (const [args, want] of cases) {
       const r = sb.run(args);
@@ -330,6 +332,7 @@ describe('save, load, export and import', () => {
       [write('random.tar', Buffer.from('this is not a tar archive at all'.repeat(40))), /is not a valid archive/],
       [write('empty-layout.tar', fs.readFileSync(f('ex.tar'))), /neither a docker archive .* nor an OCI archive/],
       [f('nonexistent.tar'), /no such file or directory/],
+      [sb.dir, /is a directory, not an archive/],
     ];
     for (const [file, want] of cases) {
       const r = sb.run(['load', '-i', file]);
