@@ -19,6 +19,8 @@ export class ConfigError extends TsctrError {}
 /** An image layer broke a rule (path traversal, bad digest...): never trusted, never kept. */
 export class LayerError extends TsctrError {}
 export class StoreCorruptError extends TsctrError {}
+/** A save/load archive or an imported tarball that is malformed or fails verification: refused whole. */
+export class ArchiveError extends TsctrError {}
 
 /** Already explained to the user (by a child process, say): exit with the code, print nothing more. */
 export class ReportedError extends TsctrError {

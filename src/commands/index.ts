@@ -29,6 +29,10 @@ import { RenameCommand } from './rename.js';
 import { PortCommand } from './port.js';
 import { TopCommand } from './top.js';
 import { CpCommand } from './cp.js';
+import { ExportCommand } from './export.js';
+import { SaveCommand } from './save.js';
+import { LoadCommand } from './load.js';
+import { ImportCommand } from './import.js';
 import { ContainerCleanupCommand } from './container-cleanup.js';
 import { ContainerPruneCommand } from './container-prune.js';
 import { VolumeCreateCommand, VolumeInspectCommand, VolumeLsCommand, VolumePruneCommand, VolumeRmCommand } from './volume.js';
@@ -54,6 +58,7 @@ export const commands = [
   PortCommand,
   TopCommand,
   CpCommand,
+  ExportCommand,
   ContainerCleanupCommand,
   ContainerPruneCommand,
   VolumeCreateCommand,
@@ -73,6 +78,9 @@ export const commands = [
   GenerateKubeCommand,
   PlayKubeCommand,
   InternalLayerCommand,
+  SaveCommand,
+  LoadCommand,
+  ImportCommand,
   InspectCommand,
   LoginCommand,
   LogoutCommand,

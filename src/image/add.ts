@@ -10,6 +10,11 @@ import type { ImageConfig, ImageRecord } from './types.js';
 
 export interface NewImage {
   config: ImageConfig;
+  /**
+   * The config's bytes as they came (load), when there are any: the image ID is their digest, and
+   * serializing the parsed config again would give other bytes, so another ID.
+   */
+  configBlob?: Buffer;
   /** Uncompressed tar size of each layer (by diffID) not already in the store's index. */
   layerSizes: Map<string, number>;
   tags?: string[];
@@ -31,7 +36,7 @@ export function serializeConfig(config: ImageConfig): Buffer {
 }
 
 export async function addImage(n: NewImage): Promise<ImageRecord> {
-  const configBuf = serializeConfig(n.config);
+  const configBuf = n.configBlob ?? serializeConfig(n.config);
   const id = writeBlob(configBuf);
   const diffIds = n.config.rootfs.diff_ids;
   const tags = (n.tags ?? []).map(normalizeTag);

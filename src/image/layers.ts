@@ -10,10 +10,11 @@ import { LayerError } from '../errors.js';
 import { storePaths } from '../paths.js';
 import { extractLayer } from '../overlay/extract.js';
 import { TarSplitRecorder, reassembleTar, verifiedTar, recordedTarSize } from '../overlay/tar-split.js';
-import { canOwnImageFiles } from '../rootless/userns.js';
+import { canOwnImageFiles, removeTreesAsNamespaceRoot } from '../rootless/userns.js';
+import { withLock } from '../store/lock.js';
 import { atomicWriteFile, tmpName } from '../util/fsutil.js';
 import { log } from '../util/log.js';
-import { initStore, layerPresent } from './store.js';
+import { initStore, layerPresent, loadImages, trashLayers } from './store.js';
 
 export interface ExtractedLayer {
   diffId: string;
@@ -110,4 +111,18 @@ export const RUNTIME_STUBS = new Set(['etc/hostname', 'etc/hosts', 'etc/resolv.c
 export async function layerFromUpper(upper: string): Promise<ExtractedLayer> {
   const { diffTar } = await import('../overlay/dir-tar.js');
   return ingestLayer(diffTar(upper, { exclude: RUNTIME_STUBS }), undefined, 'container changes');
+}
+
+/**
+ * Undoes ingestLayer for an operation that failed half way (a load whose third layer is corrupt):
+ * the layers it stored that no image refers to are deleted, under the store lock so that a layer
+ * an image meanwhile came to use is kept.
+ */
+export async function discardUnindexedLayers(diffIds: string[]): Promise<void> {
+  if (diffIds.length === 0) return;
+  const trash = await withLock(storePaths.lockFile(), () => {
+    const indexed = loadImages().layers;
+    return trashLayers(diffIds.filter((d) => !indexed[d]));
+  });
+  if (trash) removeTreesAsNamespaceRoot([trash]);
 }

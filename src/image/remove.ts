@@ -99,7 +99,8 @@ function removeUnusedBlobs(doc: ImagesDoc, gone: ImageRecord): void {
   }
   const candidates = [gone.id, gone.manifestDigest, ...gone.repoDigests.map((d) => d.slice(d.indexOf('@') + 1))];
   for (const digest of candidates) {
-    if (!used.has(digest)) fs.rmSync(storePaths.blob(digest), { force: true });
+    // An image made here (load, import) has no manifest: its manifestDigest is '', which names no blob.
+    if (digest && !used.has(digest)) fs.rmSync(storePaths.blob(digest), { force: true });
   }
 }
 

@@ -64,10 +64,18 @@ function unshareArgv(): string[] {
 }
 
 /**
- * Re-run this very command inside the user namespace, with the same stdio, and return its exit
- * code. Signals from the terminal reach both processes (same process group), so Ctrl-C works.
+ * Signals a parent that writes files through its child passes on instead of dying of them, so
+ * that the child (which would otherwise be killed with it, see bindLifetimeToParent) can remove
+ * what it has half written.
  */
-export function reexecInUserNamespace(args: string[]): Promise<number> {
+export const CLEANUP_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+
+/**
+ * Re-run this very command inside the user namespace, with the same stdio, and return its exit
+ * code. Signals from the terminal reach both processes (same process group), so Ctrl-C works;
+ * those in `forward` are also passed on, and this process waits for the child instead of dying.
+ */
+export function reexecInUserNamespace(args: string[], forward: NodeJS.Signals[] = ['SIGTERM']): Promise<number> {
   // `args` is this process's own command line, global options included.
   const argv = [...unshareArgv(), ...selfExecutable(), ...args];
   return new Promise((resolve, reject) => {
@@ -75,11 +83,11 @@ export function reexecInUserNamespace(args: string[]): Promise<number> {
       stdio: 'inherit',
       env: { ...process.env, [MARK]: '1', TSCTR_PARENT_PID: String(process.pid) },
     });
-    const forward = (sig: NodeJS.Signals) => child.kill(sig);
-    process.on('SIGTERM', forward);
+    const pass = (sig: NodeJS.Signals) => child.kill(sig);
+    for (const sig of forward) process.on(sig, pass);
     child.on('error', reject);
     child.on('exit', (code, signal) => {
-      process.off('SIGTERM', forward);
+      for (const sig of forward) process.off(sig, pass);
       resolve(code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0));
     });
   });

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import { TsctrError } from '../errors.js';
 
 /** Private by default: one user's state is nobody else's business. */
 export function ensureDir(dir: string, mode = 0o700): void {
@@ -59,4 +60,15 @@ export function pidAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** An archive or tarball to read: docker's words for a missing one; a directory is none either. */
+export function checkInputFile(file: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    throw new TsctrError(`open ${file}: no such file or directory`);
+  }
+  if (st.isDirectory()) throw new TsctrError(`${file} is a directory, not an archive`);
 }

@@ -1,0 +1,43 @@
+import { Option } from 'clipanion';
+import { TsctrCommand } from '../command-base.js';
+import { CLEANUP_SIGNALS, canOwnImageFiles, reexecInUserNamespace } from '../rootless/userns.js';
+
+export class ImportCommand extends TsctrCommand {
+  static override paths = [['import'], ['image', 'import']];
+  static override usage = TsctrCommand.Usage({
+    category: 'Images',
+    description: 'Import the contents from a tarball to create a filesystem image',
+    details: `
+      The tarball (plain, gzip or zstd; \`-\` reads STDIN) becomes the image's one layer. \`--change\`
+      applies Dockerfile instructions to its config: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL,
+      USER, VOLUME, WORKDIR. Prints the new image's ID.
+    `,
+    examples: [
+      ['From a file, tagged', '$0 import rootfs.tar myimage:v1'],
+      ['From an export, with a command', `$0 export web | $0 import -c 'CMD ["sh"]' - web-flat`],
+    ],
+  });
+
+  changes = Option.Array('-c,--change', [], { description: 'Apply Dockerfile instruction to the created image' });
+  message = Option.String('-m,--message', { description: 'Set commit message for imported image' });
+  source = Option.String({ name: 'file|-' });
+  repository = Option.String({ name: 'REPOSITORY[:TAG]', required: false });
+
+  async run(): Promise<number | void> {
+    // Everything the user can get wrong is checked before the namespace is entered.
+    const { TsctrError } = await import('../errors.js');
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(this.source)) throw new TsctrError('importing from a URL is not supported: download the tarball first');
+    if (this.source === '-') {
+      if ((await import('node:tty')).isatty(0)) throw new TsctrError('requested import from stdin, but stdin is a terminal');
+    } else {
+      (await import('../util/fsutil.js')).checkInputFile(this.source);
+    }
+    const { normalizeTag } = await import('../image/add.js');
+    if (this.repository !== undefined) normalizeTag(this.repository);
+    (await import('../image/changes.js')).applyChanges({}, this.changes);
+    if (!canOwnImageFiles()) return reexecInUserNamespace(process.argv.slice(2), CLEANUP_SIGNALS);
+    const { importTarball } = await import('../image/import.js');
+    const image = await importTarball({ source: this.source, tag: this.repository, changes: this.changes, message: this.message });
+    this.out(image.id);
+  }
+}
