@@ -19,8 +19,8 @@ import { readJson, writeJson } from '../store/json-store.js';
 import { withLock } from '../store/lock.js';
 import { runInUserNamespace } from '../rootless/userns.js';
 import { hostPlatform } from '../image/platform.js';
-import { addImage } from '../image/add.js';
-import { getImage, initStore, layerPresent, loadImages, readImageConfig } from '../image/store.js';
+import { addImage, normalizeTag } from '../image/add.js';
+import { getImage, initStore, layerPresent, loadImages, readImageConfig, setTag, updateImages } from '../image/store.js';
 import type { ImageConfig, ImageRecord } from '../image/types.js';
 import type { ExtractedLayer } from '../image/layers.js';
 import { DockerfileError, parseDockerfile, splitWords, type Instruction } from './dockerfile.js';
@@ -167,7 +167,13 @@ export class Builder {
     }
     const unused = [...this.buildArgs.keys()].filter((k) => !this.usedArgs.has(k) && !PREDEFINED_ARGS.includes(k));
     if (unused.length) process.stderr.write(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`);
-    const image = await addImage({ config: readImageConfig(getImage(loadImages(), final.imageId!)), layerSizes: new Map(), tags: this.o.tags });
+    // The last step's image is the result: tagged, and no longer a hidden build step.
+    const image = await updateImages((doc) => {
+      const img = getImage(doc, final.imageId!);
+      delete img.intermediate;
+      for (const t of this.o.tags) setTag(doc, img, normalizeTag(t));
+      return img;
+    });
     this.print(`Successfully built ${short(image.id)}`);
     for (const t of this.o.tags) this.print(`Successfully tagged ${t}`);
     return image;
