@@ -252,6 +252,12 @@ const whiteoutEntry = (rel: string, like: fs.Stats): WriteEntry => ({ path: rel,
 export async function* diffTar(upper: string, opts: { exclude?: Set<string> } = {}): AsyncGenerator<Buffer> {
   const tree = new DirTree(upper);
   const links = new Map<string, string>();
+  // A directory that is in the upper layer only because excluded files were put in it (the
+  // runtime's mount points in /etc) was copied up unchanged: it is no change of the container's.
+  const onlyExcluded = (rel: string): boolean => {
+    const names = tree.list(rel);
+    return names.length > 0 && names.every((n) => opts.exclude?.has(join(rel, n))) && !isOpaque(tree.get(rel)!.abs, names);
+  };
   async function* walk(dirRel: string): AsyncGenerator<Buffer> {
     const names = tree.list(dirRel);
     if (dirRel && isOpaque(tree.get(dirRel)!.abs, names)) yield entryHeader(whiteoutEntry(`${dirRel}/${OPAQUE}`, tree.get(dirRel)!.st));
@@ -264,6 +270,7 @@ export async function* diffTar(upper: string, opts: { exclude?: Set<string> } = 
         yield entryHeader(whiteoutEntry(join(dirRel, WHITEOUT + name), node.st));
         continue;
       }
+      if (node.st.isDirectory() && onlyExcluded(rel)) continue;
       const e = describe(node, rel, links, {});
       if (!e) continue;
       yield* emit(node.abs, e);

@@ -116,8 +116,13 @@ describe('build', () => {
     assert.deepEqual(cfg.Labels, { 'org.example.name': 'demo app' });
     assert.equal(cfg.StopSignal, 'SIGQUIT');
     assert.equal(cfg.WorkingDir, '/app');
-    // One layer per COPY and RUN, on busybox's.
+    // One layer per COPY and RUN, on busybox's; the RUN's holds exactly what it changed.
     assert.equal(layerCount('demo:1'), layerCount('busybox') + 3);
+    const archive = path.join(sb.dir, 'demo.tar');
+    sb.ok(['save', '-o', archive, 'demo:1']);
+    const runLayer = inspectJson<{ RootFS: { Layers: string[] } }>(sb, 'demo:1').RootFS.Layers.at(-1)!.slice(7);
+    const listing = spawnSync('sh', ['-c', `tar -xOf ${archive} ${runLayer}/layer.tar | tar -t`], { encoding: 'utf8' });
+    assert.deepEqual(listing.stdout.trim().split('\n').sort(), ['app/', 'app/greet', 'bin/', 'bin/.wh.vi']);
     // The steps' images are hidden from `images`, shown by `images -a`.
     assert.doesNotMatch(sb.ok(['images']), /<none>/);
     assert.match(sb.ok(['images', '-a']), /<none>/);
@@ -196,6 +201,26 @@ describe('build', () => {
     // --target stops at a stage.
     sb.ok(['build', '-q', '--target', 'build', '-t', 'multi-build', ctx]);
     assert.equal(sb.ok(['run', '--rm', 'multi-build', 'ls', '/out']), 'app.sh\n');
+  });
+
+  test('a multi-stage C build: gcc in the first stage, only the static binary in a scratch image', () => {
+    sb.ok(['pull', '-q', 'gcc']);
+    const ctx = context('cbuild', {
+      'hello.c': '#include <stdio.h>\nint main(void) { printf("hello from C\\n"); return 0; }\n',
+      Dockerfile: [
+        'FROM gcc AS build',
+        'WORKDIR /src',
+        'COPY hello.c .',
+        'RUN gcc -O2 -static -o /hello hello.c && strip /hello',
+        '',
+        'FROM scratch',
+        'COPY --from=build /hello /hello',
+        'CMD ["/hello"]',
+      ].join('\n'),
+    });
+    sb.ok(['build', '-q', '-t', 'hello-c', ctx]);
+    assert.equal(sb.ok(['run', '--rm', 'hello-c']), 'hello from C\n');
+    assert.equal(layerCount('hello-c'), 1, 'the binary alone');
   });
 
   test('a static site on nginx serves its page through a published port', async () => {
