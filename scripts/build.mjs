@@ -102,6 +102,39 @@ const koffiPlugin = (probe = false) => ({
   },
 });
 
+/**
+ * Two startup costs of clipanion that tsctr does not need, taken out of its source as it is
+ * bundled: its default context opens stdin (loading net or tty, ~2 ms) when the module loads, and
+ * its color detection loads tty. tsctr's commands never read context.stdin (stdin stays reachable,
+ * lazily, as a non-enumerable property) and tsctr decides colors itself (enableColors).
+ */
+const CLIPANION_PATCHES = [
+  [/[\\/]clipanion[\\/]lib[\\/]advanced[\\/]Cli\.js$/, [
+    ['    stdin: process.stdin,\n', ''],
+    ['function noopCaptureActivator(fn) {', "Object.defineProperty(Cli.defaultContext, 'stdin', { get: () => process.stdin, enumerable: false });\nfunction noopCaptureActivator(fn) {"],
+  ]],
+  [/[\\/]clipanion[\\/]lib[\\/]platform[\\/]node\.js$/, [
+    ["var tty = require('tty');\n", ''],
+    ["var tty__default = /*#__PURE__*/_interopDefaultLegacy(tty);\n", ''],
+    ["    if (tty__default['default'] && `getColorDepth` in tty__default['default'].WriteStream.prototype)\n        return tty__default['default'].WriteStream.prototype.getColorDepth();\n", ''],
+  ]],
+];
+const clipanionPlugin = {
+  name: 'clipanion-lazy-stdio',
+  setup(b) {
+    for (const [filter, edits] of CLIPANION_PATCHES) {
+      b.onLoad({ filter }, async (a) => {
+        let src = await fs.promises.readFile(a.path, 'utf8');
+        for (const [from, to] of edits) {
+          if (!src.includes(from)) throw new BuildError(`clipanion changed: ${path.relative(root, a.path)} no longer contains ${JSON.stringify(from.slice(0, 60))}; update CLIPANION_PATCHES`);
+          src = src.replace(from, to);
+        }
+        return { contents: src, loader: 'js' };
+      });
+    }
+  },
+};
+
 /** Probe build only: every node_modules file reports its package when its code runs. */
 const probePlugin = {
   name: 'probe',
@@ -157,7 +190,7 @@ async function main() {
 
     // 2. bundle
     const bundleFile = path.join(outdir, 'tsctr.cjs');
-    const { outputFiles, metafile } = await bundle(bundleFile, [koffiPlugin()]);
+    const { outputFiles, metafile } = await bundle(bundleFile, [koffiPlugin(), clipanionPlugin]);
     writeAtomic(bundleFile, outputFiles[0].contents);
     const output = Object.values(metafile.outputs)[0];
     const foreign = output.imports.filter((i) => i.external && !isBuiltin(i.path)).map((i) => i.path);

@@ -2,13 +2,13 @@
  * containers.json: the list of containers and their configuration. Shares the image store's lock, so
  * that `rmi` and `run` agree on which images are in use.
  */
-import crypto from 'node:crypto';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { containerPaths, storePaths } from '../paths.js';
 import { readJson, writeJson, SCHEMA_VERSION } from '../store/json-store.js';
 import { withLock } from '../store/lock.js';
 import { initStore } from '../image/store.js';
 import type { ContainerRecord, ContainersDoc } from './types.js';
+import { nodeCrypto as crypto } from '../util/digest.js';
 
 const emptyDoc = (): ContainersDoc => ({ schemaVersion: SCHEMA_VERSION, containers: {} });
 
@@ -27,7 +27,7 @@ export async function updateContainers<T>(fn: (doc: ContainersDoc) => T): Promis
 }
 
 export function newContainerId(): string {
-  return crypto.randomBytes(32).toString('hex');
+  return crypto().randomBytes(32).toString('hex');
 }
 
 /** docker's lookup order: full ID, exact name, then a unique ID prefix. */

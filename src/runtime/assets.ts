@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import crypto from 'node:crypto';
+import { nodeCrypto as crypto } from '../util/digest.js';
 
 export function isSea(): boolean {
   const sea = process.getBuiltinModule?.('node:sea') as { isSea?: () => boolean } | undefined;
@@ -21,7 +21,7 @@ function cacheDir(): string {
 export function extractAsset(name: string, mode: number): string {
   const sea = process.getBuiltinModule('node:sea') as { getRawAsset: (k: string) => ArrayBuffer };
   const data = Buffer.from(sea.getRawAsset(name));
-  const hash = crypto.createHash('sha256').update(data).digest('hex').slice(0, 16);
+  const hash = crypto().createHash('sha256').update(data).digest('hex').slice(0, 16);
   const dir = cacheDir();
   const file = path.join(dir, `${hash}-${name}`);
   if (!fs.existsSync(file)) {
