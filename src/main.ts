@@ -5,6 +5,7 @@
  */
 import { globals } from './paths.js';
 import { VERSION } from './version.js';
+import { fastParse } from './fast-argv.js';
 
 const GLOBAL_WITH_VALUE = new Set(['--root', '--runroot', '--storage-driver', '--log-level']);
 
@@ -48,6 +49,17 @@ async function commandsFor(verb: string | undefined): Promise<CommandClass[]> {
   return (await import('./commands/index.js')).commands as CommandClass[];
 }
 
+/** The command of a plain command line, parsed without building clipanion's parser (fast-argv.ts). */
+function plainCommand(classes: CommandClass[], argv: string[]): import('clipanion').Command | undefined {
+  let best: { Cls: CommandClass; path: string[] } | undefined;
+  for (const Cls of classes) {
+    for (const path of Cls.paths ?? []) {
+      if (path.length > (best?.path.length ?? 0) && path.every((p, i) => argv[i] === p)) best = { Cls, path };
+    }
+  }
+  return best ? fastParse(best.Cls, best.path, argv.slice(best.path.length)) : undefined;
+}
+
 async function main(): Promise<number> {
   if (process.env.TSCTR_USERNS === '1') await (await import('./rootless/userns.js')).bindLifetimeToParent();
   let argv: string[];
@@ -66,7 +78,7 @@ async function main(): Promise<number> {
   for (const c of matching) cli.register(c);
   let command;
   try {
-    command = cli.process(argv.length === 0 ? ['--help'] : argv);
+    command = plainCommand(matching, argv) ?? cli.process(argv.length === 0 ? ['--help'] : argv);
   } catch (e) {
     // Unknown flags and verbs are the user's mistake: docker's 125 and a pointer to help.
     const msg = (e as Error).message.split('\n').find((l) => l.trim()) ?? String(e);

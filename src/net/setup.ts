@@ -7,8 +7,6 @@
  * `container:NAME` need no helper at all.
  */
 import fs from 'node:fs';
-import net from 'node:net';
-import dgram from 'node:dgram';
 import { TsctrError } from '../errors.js';
 import { findTool } from '../rootless/userns.js';
 import type { ContainerRecord, PortBinding } from '../container/types.js';
@@ -27,36 +25,18 @@ function unprivilegedPortStart(): number {
 async function probePort(b: PortBinding): Promise<number> {
   const host = b.hostIp || '0.0.0.0';
   const what = `${host}:${b.hostPort}/${b.protocol}`;
-  try {
-    if (b.protocol === 'udp') {
-      const sock = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
-      await new Promise<void>((resolve, reject) => {
-        sock.once('error', reject);
-        sock.bind(b.hostPort, host, () => resolve());
-      });
-      const port = sock.address().port;
-      sock.close();
-      return port;
-    }
-    const server = net.createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port: b.hostPort, host, exclusive: true }, () => resolve());
-    });
-    const port = (server.address() as net.AddressInfo).port;
-    await new Promise((r) => server.close(r));
-    return port;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new TsctrError(`failed to bind port ${what}: listen ${b.protocol} ${host}:${b.hostPort}: bind: address already in use`);
-    if (code === 'EACCES' && b.hostPort < unprivilegedPortStart()) {
-      throw new TsctrError(
-        `failed to bind port ${what}: ports below ${unprivilegedPortStart()} are privileged; as root run 'sysctl net.ipv4.ip_unprivileged_port_start=${b.hostPort}' (persist it in /etc/sysctl.d/) or publish a higher port`,
-      );
-    }
-    if (code === 'EADDRNOTAVAIL') throw new TsctrError(`failed to bind port ${what}: ${host} is not an address of this host`);
-    throw new TsctrError(`failed to bind port ${what}: ${(e as Error).message}`);
+  const { probeBind } = await import('../rootless/syscalls.js');
+  const r = probeBind(b.protocol, host, b.hostPort);
+  if ('port' in r) return r.port;
+  if (r.errno === 98) throw new TsctrError(`failed to bind port ${what}: listen ${b.protocol} ${host}:${b.hostPort}: bind: address already in use`);
+  if (r.errno === 13 && b.hostPort < unprivilegedPortStart()) {
+    throw new TsctrError(
+      `failed to bind port ${what}: ports below ${unprivilegedPortStart()} are privileged; as root run 'sysctl net.ipv4.ip_unprivileged_port_start=${b.hostPort}' (persist it in /etc/sysctl.d/) or publish a higher port`,
+    );
   }
+  if (r.errno === 99) throw new TsctrError(`failed to bind port ${what}: ${host} is not an address of this host`);
+  const { getSystemErrorName } = process.getBuiltinModule('node:util') as typeof import('node:util');
+  throw new TsctrError(`failed to bind port ${what}: ${getSystemErrorName(-r.errno)}`);
 }
 
 /** Concrete host ports (a requested 0 becomes a free port), checked to be bindable. */
@@ -83,7 +63,7 @@ export interface NetworkPlan {
 /** One request to slirp4netns' API socket (JSON in, JSON out, one connection per request). */
 function slirpRequest(socket: string, req: object): Promise<{ return?: unknown; error?: { desc?: string } }> {
   return new Promise((resolve, reject) => {
-    const conn = net.createConnection(socket);
+    const conn = (process.getBuiltinModule('node:net') as typeof import('node:net')).createConnection(socket);
     let data = '';
     conn.on('connect', () => conn.end(JSON.stringify(req)));
     conn.on('data', (d) => (data += d));

@@ -12,6 +12,12 @@ interface Libc {
   lgetxattr: Fn;
   llistxattr: Fn;
   prctl: Fn;
+  socket: Fn;
+  setsockopt: Fn;
+  bind: Fn;
+  listen: Fn;
+  getsockname: Fn;
+  close: Fn;
   errno: () => number;
 }
 
@@ -28,6 +34,12 @@ function load(): Libc {
     lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
     lgetxattr: lib.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
     llistxattr: lib.func('intptr_t llistxattr(const char *path, _Out_ void *list, size_t size)'),
+    socket: lib.func('int socket(int domain, int type, int protocol)'),
+    setsockopt: lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)'),
+    bind: lib.func('int bind(int fd, const void *addr, uint32_t len)'),
+    listen: lib.func('int listen(int fd, int backlog)'),
+    getsockname: lib.func('int getsockname(int fd, _Inout_ void *addr, _Inout_ uint32_t *len)'),
+    close: lib.func('int close(int fd)'),
     prctl: lib.func('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)'),
     errno: () => koffi.decode(errnoLoc(), 'int') as number,
   };
@@ -89,6 +101,60 @@ export function llistxattr(path: string): string[] {
     if (lib.errno() !== 34 /* ERANGE */ || size > 1 << 20) return [];
     size *= 4;
   }
+}
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+const SOCK_STREAM = 1;
+const SOCK_DGRAM = 2;
+const SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1;
+const SO_REUSEADDR = 2;
+
+/**
+ * Binds (and for TCP listens on) host:port the way the monitor will, then lets go: the port
+ * actually bound (for port 0, the one the kernel chose), or the errno that says why not.
+ * Synchronous and without node:net, whose listen() goes through the DNS module (~5 ms).
+ */
+export function probeBind(proto: 'tcp' | 'udp', host: string, port: number): { port: number } | { errno: number } {
+  const lib = load();
+  const v6 = host.includes(':');
+  const addr = Buffer.alloc(v6 ? 28 : 16);
+  addr.writeUInt16LE(v6 ? AF_INET6 : AF_INET, 0);
+  addr.writeUInt16BE(port, 2);
+  if (v6) {
+    const { isIPv6 } = process.getBuiltinModule('node:net') as typeof import('node:net');
+    if (!isIPv6(host)) return { errno: 99 };
+    ipv6Bytes(host).copy(addr, 8);
+  } else {
+    const parts = host.split('.').map(Number);
+    if (parts.length !== 4 || parts.some((p) => !(p >= 0 && p <= 255))) return { errno: 99 };
+    Buffer.from(parts).copy(addr, 4);
+  }
+  const fd = lib.socket(v6 ? AF_INET6 : AF_INET, (proto === 'tcp' ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+  if (fd < 0) return { errno: lib.errno() };
+  try {
+    const one = Buffer.alloc(4);
+    one.writeInt32LE(1);
+    if (proto === 'tcp') lib.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, one, 4);
+    if (lib.bind(fd, addr, addr.length) < 0 || (proto === 'tcp' && lib.listen(fd, 1) < 0)) return { errno: lib.errno() };
+    const len = [addr.length];
+    if (lib.getsockname(fd, addr, len) < 0) return { errno: lib.errno() };
+    return { port: addr.readUInt16BE(2) };
+  } finally {
+    lib.close(fd);
+  }
+}
+
+function ipv6Bytes(host: string): Buffer {
+  const [head = '', tail = ''] = host.split('::');
+  const groups = (s: string) => (s ? s.split(':') : []);
+  const h = groups(head);
+  const t = groups(tail);
+  const all = host.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
+  const b = Buffer.alloc(16);
+  all.forEach((g, i) => b.writeUInt16BE(parseInt(g, 16) || 0, i * 2));
+  return b;
 }
 
 const PR_SET_PDEATHSIG = 1;
