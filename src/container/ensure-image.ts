@@ -2,7 +2,6 @@
  * --pull missing|always|never for run/create. Pulling happens in a child `tsctr pull` (it must run
  * inside the user namespace), with its progress on stderr so that stdout stays the container's.
  */
-import { spawn } from 'node:child_process';
 import { ReportedError, TsctrError } from '../errors.js';
 import { selfCommand } from '../rootless/userns.js';
 import { parseReference, familiarString } from '../image/reference.js';
@@ -20,6 +19,7 @@ export async function ensureImage(name: string, policy: string, platform?: strin
   if (!have) process.stderr.write(`Unable to find image '${familiarString(ref)}' locally\n`);
   const [cmd, ...args] = selfCommand();
   const argv = [...args, 'pull', ...(platform ? ['--platform', platform] : []), name];
+  const { spawn } = await import('node:child_process');
   const code = await new Promise<number>((resolve, reject) => {
     const child = spawn(cmd!, argv, { stdio: ['ignore', process.stderr, process.stderr] });
     child.on('error', reject);

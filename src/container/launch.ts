@@ -4,7 +4,6 @@
  * as soon as the shim reports the process running; attached, it waits for the container's exit code.
  */
 import fs from 'node:fs';
-import { spawn } from 'node:child_process';
 import { ReportedError, TsctrError } from '../errors.js';
 import { containerPaths, runRoot } from '../paths.js';
 import { getImage, loadImages } from '../image/store.js';
@@ -98,25 +97,24 @@ export async function startContainer(query: string, opts: StartOptions): Promise
     rec.stoppedByUser = false;
   });
 
-  const child = spawn(shimPath(), ['run', containerPaths.spec(c.id)], {
-    detached: !opts.attach,
-    stdio: opts.attach ? [opts.quiet ? 'ignore' : 'inherit', opts.quiet ? 'ignore' : 'inherit', 'inherit', 'pipe'] : ['ignore', 'ignore', 'ignore', 'pipe'],
-  });
-  const sync = child.stdio[3] as NodeJS.ReadableStream;
-  let line = '';
-  sync.on('data', (d: Buffer) => (line += d.toString()));
-  const synced = new Promise<void>((resolve) => sync.on('end', resolve));
-
   if (!opts.attach) {
     // The shim forks the monitor off and exits once the container has started (or failed to).
-    await Promise.all([synced, new Promise((resolve) => child.on('exit', resolve))]);
-    const r = parseSync(line);
+    const { spawnAndReadFd3 } = await import('../rootless/syscalls.js');
+    const r = parseSync(spawnAndReadFd3(shimPath(), ['run', containerPaths.spec(c.id)], process.env).output);
     if (!r.ok) throw new TsctrError(r.message, r.code);
     await finishNetwork(c.id, net.afterStart);
     if (opts.monitorPidFile) atomicWriteFile(opts.monitorPidFile, fs.readFileSync(containerPaths.monitorPid(c.id)), 0o644, false);
     return 0;
   }
 
+  const { spawn } = await import('node:child_process');
+  const child = spawn(shimPath(), ['run', containerPaths.spec(c.id)], {
+    stdio: [opts.quiet ? 'ignore' : 'inherit', opts.quiet ? 'ignore' : 'inherit', 'inherit', 'pipe'],
+  });
+  const sync = child.stdio[3] as NodeJS.ReadableStream;
+  let line = '';
+  sync.on('data', (d: Buffer) => (line += d.toString()));
+  const synced = new Promise<void>((resolve) => sync.on('end', resolve));
   // Attached: the shim forwards signals to the container; the CLI just waits for it.
   const ignore = () => undefined;
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.on(s, ignore);

@@ -4,7 +4,6 @@
  * started through util-linux `unshare --map-auto --map-root-user`, which maps 0 → the user and
  * 1.. → the /etc/subuid range via the setuid newuidmap/newgidmap, as podman does.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { TsctrError } from '../errors.js';
@@ -13,6 +12,8 @@ import { isSea } from '../runtime/assets.js';
 import { globals } from '../paths.js';
 
 const MARK = 'TSCTR_USERNS';
+/** Loaded when a child is started: `run -d` never loads it (launch.ts spawns the shim itself). */
+const childProcess = () => process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
 
 /** True when this process may chown to image uids: real root, or already inside our namespace. */
 export function canOwnImageFiles(): boolean {
@@ -79,7 +80,7 @@ export function reexecInUserNamespace(args: string[], forward: NodeJS.Signals[] 
   // `args` is this process's own command line, global options included.
   const argv = [...unshareArgv(), ...selfExecutable(), ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), {
+    const child = childProcess().spawn(argv[0]!, argv.slice(1), {
       stdio: 'inherit',
       env: { ...process.env, [MARK]: '1', TSCTR_PARENT_PID: String(process.pid) },
     });
@@ -100,7 +101,7 @@ export function reexecInUserNamespace(args: string[], forward: NodeJS.Signals[] 
 export function runInUserNamespace(args: string[]): Promise<string> {
   const argv = canOwnImageFiles() ? [...selfCommand(), ...args] : [...unshareArgv(), ...selfCommand(), ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), {
+    const child = childProcess().spawn(argv[0]!, argv.slice(1), {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, [MARK]: '1', TSCTR_PARENT_PID: String(process.pid) },
     });
@@ -135,7 +136,7 @@ export function removeTreesAsNamespaceRoot(paths: string[]): void {
   });
   if (paths.length === 0) return;
   const argv = canOwnImageFiles() ? ['rm', '-rf', '--', ...paths] : [...unshareArgv(), 'rm', '-rf', '--', ...paths];
-  const r = spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = childProcess().spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   if (r.status !== 0) {
     throw new TsctrError(`removing ${paths.join(' ')} failed: ${r.stderr?.toString().trim() || `exit ${r.status}`}`);
   }
