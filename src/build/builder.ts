@@ -139,7 +139,8 @@ export class Builder {
       const next = list.findIndex((i, n) => n > at && i.cmd === 'FROM');
       list = next < 0 ? list : list.slice(0, next);
     }
-    this.total = list.filter((i) => i.cmd !== 'ARG' || this.stages.length > 0 || list.indexOf(i) > list.findIndex((x) => x.cmd === 'FROM')).length;
+    // ARGs before the first FROM are not steps (they only feed FROM lines).
+    this.total = list.length - list.findIndex((i) => i.cmd === 'FROM');
     let stage: Stage | undefined;
     for (const ins of list) {
       if (!stage && ins.cmd === 'ARG') {
@@ -157,11 +158,10 @@ export class Builder {
       }
       this.print(` ---> ${short(stage!.imageId ?? 'sha256:<scratch>')}`);
     }
-    let final = stage!;
+    const final = stage!;
     if (!final.imageId || this.o.labels.length) {
       // A stage with no steps of its own (FROM scratch alone), or labels from the command line.
       const labels = Object.fromEntries(this.o.labels.map((l) => [l.split('=')[0]!, l.slice(l.indexOf('=') + 1)]));
-      final = { ...final, config: structuredClone(final.config) };
       final.config.config = { ...final.config.config, Labels: { ...(final.config.config?.Labels ?? {}), ...labels } };
       await this.commitStep(final, undefined, undefined);
     }

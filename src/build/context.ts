@@ -9,31 +9,10 @@ import crypto from 'node:crypto';
 import { TsctrError } from '../errors.js';
 import type { Tree } from '../overlay/dir-tar.js';
 import { DirTree } from '../overlay/dir-tar.js';
-import { IgnoreMatcher } from './dockerignore.js';
+import { IgnoreMatcher, globSource } from './dockerignore.js';
 import type { SourceTree } from './copy-tar.js';
 
 const GLOB = /[*?[]/;
-
-function componentRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const ch = glob[i]!;
-    if (ch === '*') re += '.*';
-    else if (ch === '?') re += '.';
-    else if (ch === '[') {
-      const end = glob.indexOf(']', i + 1);
-      if (end < 0) re += '\\[';
-      else {
-        let cls = glob.slice(i + 1, end);
-        if (cls.startsWith('!')) cls = `^${cls.slice(1)}`;
-        re += `[${cls.replace(/\\/g, '\\\\')}]`;
-        i = end;
-      }
-    } else if (ch === '\\' && i + 1 < glob.length) re += `\\${glob[++i]}`;
-    else re += ch.replace(/[.+^${}()|\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
 
 /** The tree paths a source pattern selects ('' is the tree's root); none is an error. */
 export function expandSource(tree: Tree, pattern: string, ignore?: IgnoreMatcher): string[] {
@@ -52,7 +31,7 @@ export function expandSource(tree: Tree, pattern: string, ignore?: IgnoreMatcher
         if (tree.get(rel)) next.push(rel);
         continue;
       }
-      const re = componentRegExp(part);
+      const re = new RegExp(`^${globSource(part)}$`);
       for (const name of tree.list(dir)) if (re.test(name)) next.push(dir ? `${dir}/${name}` : name);
     }
     current = next;

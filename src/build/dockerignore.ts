@@ -13,7 +13,8 @@ interface Pattern {
   dirs: string;
 }
 
-function globToRegExp(glob: string): RegExp {
+/** A Go filepath.Match pattern (plus `**` across directories) as a regular expression source. */
+export function globSource(glob: string): string {
   let re = '';
   for (let i = 0; i < glob.length; i++) {
     const ch = glob[i]!;
@@ -39,9 +40,11 @@ function globToRegExp(glob: string): RegExp {
     } else if (ch === '\\' && i + 1 < glob.length) re += `\\${glob[++i]}`;
     else re += ch.replace(/[.+^${}()|\]\\]/g, '\\$&');
   }
-  // A match of a directory covers what is inside it.
-  return new RegExp(`^${re}(?:/.*)?$`);
+  return re;
 }
+
+// A match of a directory covers what is inside it.
+const globToRegExp = (glob: string) => new RegExp(`^${globSource(glob)}(?:/.*)?$`);
 
 export class IgnoreMatcher {
   private readonly patterns: Pattern[];

@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import net from 'node:net';
-import { Sandbox, inspectJson } from '../support/harness.js';
+import { Sandbox, freePort, inspectJson } from '../support/harness.js';
 
 const sb = new Sandbox('build');
 
@@ -26,14 +25,6 @@ function layerCount(image: string): number {
   return inspectJson<{ RootFS: { Layers: string[] } }>(sb, image).RootFS.Layers.length;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 before(() => {
   sb.ok(['pull', '-q', 'busybox']);
@@ -229,7 +220,8 @@ describe('build', () => {
       Dockerfile: 'FROM nginx\nCOPY site/ /var/www/html/\n',
       'site/index.html': '<h1>built with tsctr</h1>\n',
     });
-    sb.ok(['build', '-q', '-t', 'site', ctx]);
+    sb.ok(['build', '-q', '--label', 'org.example.site=yes', '-t', 'site', ctx]);
+    assert.equal(sb.ok(['inspect', '-f', '{{index .Config.Labels "org.example.site"}}', 'site']), 'yes\n');
     const port = await freePort();
     sb.ok(['run', '-d', '--name', 'site', '-p', `${port}:80`, 'site']);
     let body = '';

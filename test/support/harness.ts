@@ -6,6 +6,7 @@ import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
 
 export const REPO = path.resolve(import.meta.dirname, '..', '..');
 export const BIN = process.env.TSCTR_BIN || path.join(REPO, 'dist', 'tsctr');
@@ -123,4 +124,14 @@ export function subordinateStart(kind: 'uid' | 'gid'): number {
 export function inspectJson<T = Record<string, unknown>>(sb: Sandbox, name: string): T {
   const arr = JSON.parse(sb.ok(['inspect', name])) as T[];
   return arr[0]!;
+}
+
+/** A TCP port nothing listens on now (on 127.0.0.1), for publishing in a test. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
 }
