@@ -6,7 +6,8 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Sandbox, inspectJson, subordinateStart, AUTH_REGISTRY, AUTH_USER, AUTH_PASS, TOKEN_REGISTRY, TOKEN_SERVER } from '../support/harness.js';
+import { spawnSync } from 'node:child_process';
+import { BIN, Sandbox, inspectJson, subordinateStart, AUTH_REGISTRY, AUTH_USER, AUTH_PASS, TOKEN_REGISTRY, TOKEN_SERVER } from '../support/harness.js';
 
 interface ImageInspect {
   Id: string;
@@ -225,5 +226,41 @@ describe('registry authentication', () => {
     assert.equal(wrong.code, 125);
     assert.match(wrong.stderr, /invalid username\/password/);
     assert.match(sb.ok(['login', '-u', AUTH_USER, '-p', AUTH_PASS, TOKEN_REGISTRY]), /Login Succeeded/);
+  });
+});
+
+describe('layer compression and progress output', () => {
+  const sb = new Sandbox('compress');
+  after(() => sb.cleanup());
+  const repo = `${process.env.REGISTRY || '127.0.0.1:5000'}/zstdtest-${process.pid}/busybox`;
+
+  test('zstd-compressed layers are pulled, verified and run', () => {
+    // skopeo recompresses the fixture into a zstd OCI image in the real registry.
+    const copy = spawnSync('skopeo', ['--insecure-policy', 'copy', '-q', '--src-tls-verify=false', '--dest-tls-verify=false', '--format', 'oci',
+      '--dest-compress-format', 'zstd', `docker://${process.env.REGISTRY || '127.0.0.1:5000'}/library/busybox:latest`, `docker://${repo}:zstd`], { encoding: 'utf8', env: { ...process.env, HOME: sb.dir } });
+    assert.equal(copy.status, 0, copy.stderr);
+    const raw = spawnSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${repo}:zstd`], { encoding: 'utf8', env: { ...process.env, HOME: sb.dir } });
+    assert.match(raw.stdout, /application\/vnd\.oci\.image\.layer\.v1\.tar\+zstd/);
+    sb.ok(['pull', '-q', `${repo}:zstd`]);
+    assert.equal(sb.ok(['run', '--rm', `${repo}:zstd`, 'echo', 'zstd ok']), 'zstd ok\n');
+    // The same content as the gzip original: same diffIDs, so the store holds the layer once.
+    sb.ok(['pull', '-q', 'busybox']);
+    const layers = (ref: string) => inspectJson<ImageInspect>(sb, ref).RootFS.Layers;
+    assert.deepEqual(layers(`${repo}:zstd`), layers('busybox'));
+  });
+
+  test('on a terminal, pull draws a progress line per layer in place; elsewhere plain lines', () => {
+    // script(1) gives the pull a pseudo-terminal as stdout.
+    const env = Object.entries(sb.env).map(([k, v]) => `${k}=${v}`);
+    const tty = spawnSync('script', ['-qec', ['env', '-i', ...env, BIN, 'pull', 'nginx'].map((a) => `'${a}'`).join(' '), '/dev/null'], { encoding: 'utf8' });
+    assert.equal(tty.status, 0, tty.stdout);
+    assert.match(tty.stdout, /\x1b\[\d+A/, 'cursor moved up to redraw');
+    assert.match(tty.stdout, /\x1b\[2K[0-9a-f]{12}: Downloading\s+\[=*>? *\]\s+\S+\/\S+/, 'a download bar');
+    assert.match(tty.stdout, /[0-9a-f]{12}: Pull complete/);
+    assert.match(tty.stdout, /Status: Downloaded newer image for nginx:latest/);
+    sb.ok(['rmi', 'nginx']);
+    const plain = sb.ok(['pull', 'nginx']);
+    assert.doesNotMatch(plain, /\x1b\[/, 'no escape sequences when not a terminal');
+    assert.match(plain, /^[0-9a-f]{12}: Pull complete$/m);
   });
 });
