@@ -51,18 +51,6 @@ function parseSync(line: string): ShimResult {
   return { ok: false, code: 125, message: `container monitor failed to start${line ? `: ${line.trim()}` : ''}`, pid: 0 };
 }
 
-/** Port forwards that can only be set up once the container runs; if they fail, so does the start. */
-async function finishNetwork(id: string, afterStart?: () => Promise<void>): Promise<void> {
-  if (!afterStart) return;
-  try {
-    await afterStart();
-  } catch (e) {
-    const { stopContainer } = await import('./ops.js');
-    await stopContainer(id, 0).catch(() => undefined);
-    throw e;
-  }
-}
-
 export async function startContainer(query: string, opts: StartOptions): Promise<number> {
   const c = getContainer(loadContainers(), query);
   if (liveState(c).status === 'running') {
@@ -102,7 +90,6 @@ export async function startContainer(query: string, opts: StartOptions): Promise
     const { spawnAndReadFd3 } = await import('../rootless/syscalls.js');
     const r = parseSync(spawnAndReadFd3(shimPath(), ['run', containerPaths.spec(c.id)], process.env).output);
     if (!r.ok) throw new TsctrError(r.message, r.code);
-    await finishNetwork(c.id, net.afterStart);
     if (opts.monitorPidFile) atomicWriteFile(opts.monitorPidFile, fs.readFileSync(containerPaths.monitorPid(c.id)), 0o644, false);
     return 0;
   }
@@ -119,7 +106,6 @@ export async function startContainer(query: string, opts: StartOptions): Promise
   const ignore = () => undefined;
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.on(s, ignore);
   await synced;
-  if (parseSync(line).ok) await finishNetwork(c.id, net.afterStart);
   const code = await new Promise<number>((resolve) => child.on('exit', (code, sig) => resolve(code ?? (sig ? 128 + 9 : 125))));
   await synced;
   // A start that failed was already explained by the shim on stderr.

@@ -56,26 +56,6 @@ function pastaPortArgs(ports: PortBinding[], proto: 'tcp' | 'udp'): string[] {
 export interface NetworkPlan {
   spec: Spec;
   ports: PortBinding[];
-  /** Work left once the container runs (slirp4netns port forwards go through its API socket). */
-  afterStart?: () => Promise<void>;
-}
-
-/** One request to slirp4netns' API socket (JSON in, JSON out, one connection per request). */
-function slirpRequest(socket: string, req: object): Promise<{ return?: unknown; error?: { desc?: string } }> {
-  return new Promise((resolve, reject) => {
-    const conn = (process.getBuiltinModule('node:net') as typeof import('node:net')).createConnection(socket);
-    let data = '';
-    conn.on('connect', () => conn.end(JSON.stringify(req)));
-    conn.on('data', (d) => (data += d));
-    conn.on('end', () => {
-      try {
-        resolve(JSON.parse(data));
-      } catch {
-        reject(new TsctrError(`slirp4netns answered ${JSON.stringify(data)}`));
-      }
-    });
-    conn.on('error', (e) => reject(new TsctrError(`slirp4netns API ${socket}: ${e.message}`)));
-  });
 }
 
 /** Unix socket paths are limited to 108 bytes: keep it short, under the run root. */
@@ -106,24 +86,19 @@ export async function planNetwork(c: ContainerRecord, runningPid: (name: string)
     if (!slirp) throw new TsctrError(`slirp4netns not found: install the 'slirp4netns' package (Debian/Ubuntu: apt-get install slirp4netns), or use --network pasta`);
     const ports = await resolvePorts(c.hostConfig.portBindings);
     // TCP goes through the shim's splice forwarder; slirp4netns' own (much slower) forwarding is
-    // left for UDP, added through its API socket once it runs.
+    // left for UDP.
     const publish = ports.filter((p) => p.protocol === 'tcp').map((p): [string, string] => ['publish', `${p.hostIp || '0.0.0.0'} ${p.hostPort} ${p.containerPort}`]);
     const udp = ports.filter((p) => p.protocol === 'udp');
     const sock = slirpSocket(runRootDir, c.id);
-    if (udp.length) fs.rmSync(sock, { force: true }); // left by a previous run that was killed
-    // The monitor starts it once the namespaces exist and waits for its ready byte on fd 3.
+    // The monitor starts it once the namespaces exist and waits for its ready byte on fd 3, then
+    // asks it for the UDP forwards (at every start, restarts included).
     const argv = [slirp, '--configure', '--mtu=65520', '--disable-host-loopback', '--enable-sandbox', '--enable-seccomp',
       ...(udp.length ? ['--api-socket', sock] : []), '--ready-fd=3', '--userns-path=/proc/{pid}/ns/user', '{pid}', 'tap0'];
-    const afterStart = async () => {
-      for (const p of udp) {
-        const r = await slirpRequest(sock, {
-          execute: 'add_hostfwd',
-          arguments: { proto: p.protocol, host_addr: p.hostIp || '0.0.0.0', host_port: p.hostPort, guest_port: p.containerPort },
-        });
-        if (r.error) throw new TsctrError(`publishing ${p.hostPort}/${p.protocol}: ${r.error.desc ?? JSON.stringify(r.error)}`);
-      }
+    const udpSpec = udp.map((p): [string, string] => ['udp', `${p.hostIp || '0.0.0.0'} ${p.hostPort} ${p.containerPort}`]);
+    return {
+      spec: [['network', 'none'], ...publish, ...udpSpec, ...(udp.length ? [['slirp-api', sock] as [string, string]] : []), ...argv.map((a): [string, string] => ['helper', a])],
+      ports,
     };
-    return { spec: [['network', 'none'], ...publish, ...argv.map((a): [string, string] => ['helper', a])], ports, afterStart: udp.length ? afterStart : undefined };
   }
   throw new TsctrError(`network mode ${mode} is not supported: use pasta, slirp4netns, none, host or container:NAME`);
 }

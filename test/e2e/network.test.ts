@@ -9,7 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { Sandbox } from '../support/harness.js';
+import { REPO, Sandbox } from '../support/harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -158,6 +158,39 @@ describe('published ports (acceptance scenario)', () => {
     assert.equal(again.toString(), 'again');
     sb.ok(['rm', '-f', id]);
     assert.equal(await settledHelpers(before), before, 'slirp4netns and tsctr-ports end with the container');
+  });
+
+  // slirp4netns forwards UDP itself; with host loopback disabled (the default, for safety) its
+  // replies to clients on 127.0.0.1 are dropped, so the client here uses the host's own address.
+  test('UDP ports are forwarded (slirp4netns), also after the monitor restarts the container', async (t) => {
+    const host = hostAddress();
+    if (!host) return t.skip('this host has no non-loopback IPv4 address');
+    const dir = path.join(sb.dir, 'udp');
+    fs.mkdirSync(dir);
+    const cc = spawnSync('gcc', ['-static', '-O2', '-o', path.join(dir, 'udp-echo'), path.join(REPO, 'test/support/udp-echo.c')], { encoding: 'utf8' });
+    assert.equal(cc.status, 0, `gcc -static failed (scripts/setup-host.sh installs gcc and libc6-dev): ${cc.stderr}`);
+    const id = sb.ok(['run', '-d', '--restart', 'always', '-p', '18097:9001/udp', '-v', `${dir}:/probe:ro`, 'busybox', '/probe/udp-echo', '9001']).trim();
+    assert.match(sb.ok(['port', id]), /^9001\/udp -> 0\.0\.0\.0:18097$/m);
+    const dgram = await import('node:dgram');
+    const ask = async (text: string): Promise<string> => {
+      const sock = dgram.createSocket('udp4');
+      try {
+        for (let i = 0; i < 50; i++) {
+          const reply = new Promise<string>((resolve) => sock.once('message', (m) => resolve(m.toString())));
+          sock.send(text, 18097, host);
+          const got = await Promise.race([reply, sleep(100).then(() => '')]);
+          if (got) return got;
+        }
+        return '';
+      } finally {
+        sock.close();
+      }
+    };
+    assert.equal(await ask('ping'), 'ping');
+    sb.ok(['kill', id]);
+    for (let i = 0; i < 100 && sb.ok(['inspect', '-f', '{{.RestartCount}}', id]).trim() === '0'; i++) await sleep(50);
+    assert.equal(await ask('again'), 'again', 'the forward was set up again for the restarted container');
+    sb.ok(['rm', '-f', id]);
   });
 
   test('--network pasta publishes ports itself and maps the gateway to the host loopback; its helper ends with the container', async () => {
