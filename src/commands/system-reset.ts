@@ -43,8 +43,8 @@ export class SystemResetCommand extends TsctrCommand {
 
     const fs = await import('node:fs');
     const path = await import('node:path');
-    const { slirpSocket } = await import('../net/setup.js');
-    for (const id of ids) fs.rmSync(slirpSocket(run, id), { force: true });
+    // API sockets of slirp4netns that older versions asked for (s-<id>.sock).
+    for (const id of ids) fs.rmSync(path.join(run, `s-${id.slice(0, 12)}.sock`), { force: true });
     const runDirs = ids.map((id) => path.join(run, 'containers', id));
     const targets = [data, ...runDirs].filter((p) => fs.existsSync(p));
     if (targets.length) {

@@ -5,10 +5,10 @@
  */
 import fs from 'node:fs';
 import { TsctrError } from '../errors.js';
-import { containerPaths, runRoot, storePaths } from '../paths.js';
+import { containerPaths, storePaths } from '../paths.js';
 import { getImage, loadImages, readImageConfig } from '../image/store.js';
 import { ensureDir } from '../util/fsutil.js';
-import { resolvePorts, slirpSocket } from '../net/setup.js';
+import { resolvePorts } from '../net/setup.js';
 import { log } from '../util/log.js';
 import { assertNameFree, newContainerId, updateContainers, validName } from './store.js';
 import { randomName } from './names.js';
@@ -136,5 +136,5 @@ export async function createContainer(o: RunOptions, image: ImageRecord): Promis
 }
 
 export function removeContainerDirs(id: string): string[] {
-  return [containerPaths.dir(id), containerPaths.run(id), slirpSocket(runRoot(), id)].filter((d) => fs.existsSync(d));
+  return [containerPaths.dir(id), containerPaths.run(id)].filter((d) => fs.existsSync(d));
 }

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { ReportedError, TsctrError } from '../errors.js';
-import { containerPaths, runRoot } from '../paths.js';
+import { containerPaths } from '../paths.js';
 import { getImage, loadImages } from '../image/store.js';
 import { selfCommand } from '../rootless/userns.js';
 import { shimPath } from '../runtime/shim-path.js';
@@ -69,7 +69,7 @@ export async function startContainer(query: string, opts: StartOptions): Promise
     const st = liveState(other);
     if (st.status !== 'running') throw new TsctrError(`cannot join the network of container ${name}: it is not running`);
     return st.pid;
-  }, runRoot());
+  });
   const spec: Spec = [
     ...buildRunSpec(c, image, net.spec),
     ['attach', opts.attach ? '1' : '0'],

@@ -58,12 +58,7 @@ export interface NetworkPlan {
   ports: PortBinding[];
 }
 
-/** Unix socket paths are limited to 108 bytes: keep it short, under the run root. */
-export function slirpSocket(runRoot: string, id: string): string {
-  return `${runRoot}/s-${id.slice(0, 12)}.sock`;
-}
-
-export async function planNetwork(c: ContainerRecord, runningPid: (name: string) => number, runRootDir: string): Promise<NetworkPlan> {
+export async function planNetwork(c: ContainerRecord, runningPid: (name: string) => number): Promise<NetworkPlan> {
   const mode = networkMode(c.hostConfig.network);
   if (mode === 'none') return { spec: [['network', 'none']], ports: [] };
   if (mode === 'host') return { spec: [['network', 'host']], ports: [] };
@@ -85,20 +80,13 @@ export async function planNetwork(c: ContainerRecord, runningPid: (name: string)
     const slirp = findTool('slirp4netns');
     if (!slirp) throw new TsctrError(`slirp4netns not found: install the 'slirp4netns' package (Debian/Ubuntu: apt-get install slirp4netns), or use --network pasta`);
     const ports = await resolvePorts(c.hostConfig.portBindings);
-    // TCP goes through the shim's splice forwarder; slirp4netns' own (much slower) forwarding is
-    // left for UDP.
-    const publish = ports.filter((p) => p.protocol === 'tcp').map((p): [string, string] => ['publish', `${p.hostIp || '0.0.0.0'} ${p.hostPort} ${p.containerPort}`]);
-    const udp = ports.filter((p) => p.protocol === 'udp');
-    const sock = slirpSocket(runRootDir, c.id);
-    // The monitor starts it once the namespaces exist and waits for its ready byte on fd 3, then
-    // asks it for the UDP forwards (at every start, restarts included).
+    // Ports go through the shim's own forwarder (splice for TCP), not slirp4netns' much slower
+    // hostfwd, which also drops UDP replies to loopback clients while host loopback is disabled.
+    const publish = ports.map((p): [string, string] => ['publish', `${p.hostIp || '0.0.0.0'} ${p.hostPort} ${p.containerPort} ${p.protocol}`]);
+    // The monitor starts it once the namespaces exist and waits for its ready byte on fd 3.
     const argv = [slirp, '--configure', '--mtu=65520', '--disable-host-loopback', '--enable-sandbox', '--enable-seccomp',
-      ...(udp.length ? ['--api-socket', sock] : []), '--ready-fd=3', '--userns-path=/proc/{pid}/ns/user', '{pid}', 'tap0'];
-    const udpSpec = udp.map((p): [string, string] => ['udp', `${p.hostIp || '0.0.0.0'} ${p.hostPort} ${p.containerPort}`]);
-    return {
-      spec: [['network', 'none'], ...publish, ...udpSpec, ...(udp.length ? [['slirp-api', sock] as [string, string]] : []), ...argv.map((a): [string, string] => ['helper', a])],
-      ports,
-    };
+      '--ready-fd=3', '--userns-path=/proc/{pid}/ns/user', '{pid}', 'tap0'];
+    return { spec: [['network', 'none'], ...publish, ...argv.map((a): [string, string] => ['helper', a])], ports };
   }
   throw new TsctrError(`network mode ${mode} is not supported: use pasta, slirp4netns, none, host or container:NAME`);
 }

@@ -1,6 +1,7 @@
 /*
- * Published TCP ports for user-mode stacks that would otherwise forward them in userspace slowly
- * (slirp4netns' own hostfwd copies every byte through its TCP/IP emulation).
+ * Published ports for user-mode stacks that would otherwise forward them in userspace slowly
+ * (slirp4netns' own hostfwd copies every byte through its TCP/IP emulation, and with host loopback
+ * disabled it drops UDP replies to clients on the host's loopback).
  *
  * The monitor binds the listening sockets in the host's network namespace before the first start
  * (so a busy port fails the start, and the ports stay bound across restarts). The setup child,
@@ -10,6 +11,9 @@
  * outside the container's pid namespace (invisible and unkillable from inside), holds no
  * capabilities, and dies with the monitor (PDEATHSIG) or when the monitor ends its helpers.
  * Like rootlessport, the container sees connections coming from 127.0.0.1.
+ *
+ * UDP: each client address gets its own socket connected to 127.0.0.1:PORT inside, so replies find
+ * their way back; a client idle for UDP_IDLE_SECONDS is forgotten, as conntrack would.
  */
 #include "shim.h"
 
@@ -27,26 +31,31 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_PUBLISH 64
 #define PIPE_BYTES (1 << 20)
+#define MAX_UDP_PEERS 1024
+#define UDP_IDLE_SECONDS 120
 
 static struct listener {
 	int fd;
 	int port; /* container port */
+	int udp;
 } g_listen[MAX_PUBLISH];
 static int g_nlisten;
 
 int forward_listen(const struct strlist *publish, char *err, size_t errsz)
 {
 	for (int i = 0; i < publish->n; i++) {
-		char ip[64];
+		char ip[64], proto[8] = "tcp";
 		int hport, cport;
-		if (g_nlisten == MAX_PUBLISH ||
-		    sscanf(publish->v[i], "%63s %d %d", ip, &hport, &cport) != 3 || hport <= 0 ||
-		    hport > 65535 || cport <= 0 || cport > 65535) {
-			snprintf(err, errsz, "bad publish entry \"%s\": want \"HOSTIP HOSTPORT PORT\"", publish->v[i]);
+		int fields = sscanf(publish->v[i], "%63s %d %d %7s", ip, &hport, &cport, proto);
+		int udp = strcmp(proto, "udp") == 0;
+		if (g_nlisten == MAX_PUBLISH || fields < 3 || hport <= 0 || hport > 65535 || cport <= 0 ||
+		    cport > 65535 || (!udp && strcmp(proto, "tcp") != 0)) {
+			snprintf(err, errsz, "bad publish entry \"%s\": want \"HOSTIP HOSTPORT PORT [tcp|udp]\"", publish->v[i]);
 			return -1;
 		}
 		struct sockaddr_storage ss;
@@ -66,28 +75,31 @@ int forward_listen(const struct strlist *publish, char *err, size_t errsz)
 			snprintf(err, errsz, "bad publish address \"%s\"", ip);
 			return -1;
 		}
-		int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+		int fd = socket(ss.ss_family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
 		if (fd < 0) {
 			snprintf(err, errsz, "socket for port %d: %s", hport, errstr(errno));
 			return -1;
 		}
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (!udp)
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 		if (ss.ss_family == AF_INET6)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-		if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 512) < 0) {
+		if (bind(fd, (struct sockaddr *)&ss, len) < 0 || (!udp && listen(fd, 512) < 0)) {
 			/* The wording docker uses, which the CLI's own probe also prints. */
-			snprintf(err, errsz, "failed to bind port %s:%d/tcp: listen tcp %s:%d: bind: %s", ip, hport,
-				 ip, hport, errstr(errno));
+			snprintf(err, errsz, "failed to bind port %s:%d/%s: listen %s %s:%d: bind: %s", ip, hport, proto,
+				 proto, ip, hport, errstr(errno));
 			close(fd);
 			return -1;
 		}
 		g_listen[g_nlisten].fd = fd;
+		g_listen[g_nlisten].udp = udp;
 		g_listen[g_nlisten++].port = cport;
 	}
 	return 0;
 }
 
-/* epoll data of a connection's end (a listener's is its own entry in g_listen, told apart by address). */
+/* epoll data of a connection's end (a listener's or a UDP peer's is its own entry in g_listen or
+ * g_peers, told apart by address). */
 struct end {
 	struct conn *c;
 	int side;
@@ -249,6 +261,99 @@ static void on_ready(struct end *e, unsigned events)
 	rearm(c);
 }
 
+/* A UDP client of a published port, and its socket to the container's port. */
+static struct udp_peer {
+	int fd; /* -1: free */
+	const struct listener *l;
+	struct sockaddr_storage addr;
+	socklen_t len;
+	time_t last;
+} g_peers[MAX_UDP_PEERS];
+
+static void peer_close(struct udp_peer *p)
+{
+	epoll_ctl(g_ep, EPOLL_CTL_DEL, p->fd, NULL);
+	close(p->fd);
+	p->fd = -1;
+}
+
+/* The peer for this client, made if new; the least recently used one gives way when all are taken. */
+static struct udp_peer *peer_for(const struct listener *l, const struct sockaddr_storage *a, socklen_t len)
+{
+	struct udp_peer *free_slot = NULL, *oldest = NULL;
+	for (int i = 0; i < MAX_UDP_PEERS; i++) {
+		struct udp_peer *p = &g_peers[i];
+		if (p->fd < 0) {
+			if (!free_slot)
+				free_slot = p;
+			continue;
+		}
+		if (p->l == l && p->len == len && memcmp(&p->addr, a, len) == 0)
+			return p;
+		if (!oldest || p->last < oldest->last)
+			oldest = p;
+	}
+	struct udp_peer *p = free_slot;
+	if (!p) {
+		peer_close(oldest);
+		p = oldest;
+	}
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)l->port)};
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&to, sizeof to) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	struct epoll_event e = {.events = EPOLLIN, .data.ptr = p};
+	epoll_ctl(g_ep, EPOLL_CTL_ADD, fd, &e);
+	p->fd = fd;
+	p->l = l;
+	memcpy(&p->addr, a, len);
+	p->len = len;
+	return p;
+}
+
+static char g_dgram[65536];
+
+/* Datagrams from host clients go to the container, one recv and one send each. */
+static void on_udp_listener(const struct listener *l)
+{
+	for (int k = 0; k < 64; k++) {
+		struct sockaddr_storage a;
+		socklen_t len = sizeof a;
+		ssize_t n = recvfrom(l->fd, g_dgram, sizeof g_dgram, 0, (struct sockaddr *)&a, &len);
+		if (n < 0)
+			return;
+		struct udp_peer *p = peer_for(l, &a, len);
+		if (!p)
+			continue;
+		p->last = time(NULL);
+		send(p->fd, g_dgram, (size_t)n, 0);
+	}
+}
+
+/* And the container's answers go back to the client, from the published port. */
+static void on_udp_peer(struct udp_peer *p)
+{
+	for (int k = 0; k < 64; k++) {
+		ssize_t n = recv(p->fd, g_dgram, sizeof g_dgram, 0);
+		if (n < 0)
+			return;
+		p->last = time(NULL);
+		sendto(p->l->fd, g_dgram, (size_t)n, 0, (struct sockaddr *)&p->addr, p->len);
+	}
+}
+
+static void expire_peers(void)
+{
+	time_t now = time(NULL);
+	for (int i = 0; i < MAX_UDP_PEERS; i++)
+		if (g_peers[i].fd >= 0 && now - g_peers[i].last > UDP_IDLE_SECONDS)
+			peer_close(&g_peers[i]);
+}
+
 static void __attribute__((noreturn)) forward_loop(pid_t monitor)
 {
 	/* Nothing of the container's privileges is needed to move bytes. */
@@ -282,16 +387,27 @@ static void __attribute__((noreturn)) forward_loop(pid_t monitor)
 		struct epoll_event e = {.events = EPOLLIN, .data.ptr = &g_listen[i]};
 		epoll_ctl(g_ep, EPOLL_CTL_ADD, g_listen[i].fd, &e);
 	}
+	for (int i = 0; i < MAX_UDP_PEERS; i++)
+		g_peers[i].fd = -1;
 	struct epoll_event evs[64];
 	for (;;) {
-		int n = epoll_wait(g_ep, evs, 64, -1);
+		int n = epoll_wait(g_ep, evs, 64, UDP_IDLE_SECONDS * 1000 / 4);
 		for (int i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
-			if (p >= (void *)g_listen && p < (void *)(g_listen + g_nlisten))
-				on_accept(p);
-			else
+			if (p >= (void *)g_listen && p < (void *)(g_listen + g_nlisten)) {
+				const struct listener *l = p;
+				if (l->udp)
+					on_udp_listener(l);
+				else
+					on_accept(l);
+			} else if (p >= (void *)g_peers && p < (void *)(g_peers + MAX_UDP_PEERS)) {
+				if (((struct udp_peer *)p)->fd >= 0)
+					on_udp_peer(p);
+			} else {
 				on_ready(p, evs[i].events);
+			}
 		}
+		expire_peers();
 		while (g_dead) {
 			struct conn *c = g_dead;
 			g_dead = c->next_dead;

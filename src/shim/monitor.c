@@ -14,7 +14,6 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -212,55 +211,6 @@ static int start_helper(const struct strlist *argv, pid_t init, char *err, size_
 	return -1;
 }
 
-/*
- * UDP ports go through slirp4netns' own forwarding, asked for on its API socket (one JSON
- * request per connection) each time the helper starts, so they survive restarts of the container.
- * `udp` entries are "HOSTIP HOSTPORT PORT". The socket appears as slirp4netns sets up: retried briefly.
- */
-static int slirp_add_udp(const struct spec *s, char *err, size_t errsz)
-{
-	for (int i = 0; i < s->udp.n; i++) {
-		char ip[64];
-		int hport, cport;
-		if (sscanf(s->udp.v[i], "%63s %d %d", ip, &hport, &cport) != 3) {
-			snprintf(err, errsz, "bad udp entry \"%s\"", s->udp.v[i]);
-			return -1;
-		}
-		struct sockaddr_un sa = {.sun_family = AF_UNIX};
-		snprintf(sa.sun_path, sizeof sa.sun_path, "%s", s->slirp_api ? s->slirp_api : "");
-		int fd = -1;
-		for (int tries = 0; tries < 200; tries++) {
-			fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-			if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
-				break;
-			if (fd >= 0)
-				close(fd);
-			fd = -1;
-			usleep(1000);
-		}
-		if (fd < 0) {
-			snprintf(err, errsz, "publishing %d/udp: slirp4netns API socket %s: %s", hport, sa.sun_path, errstr(errno));
-			return -1;
-		}
-		char req[256], resp[512];
-		int n = snprintf(req, sizeof req,
-				 "{\"execute\": \"add_hostfwd\", \"arguments\": {\"proto\": \"udp\", \"host_addr\": \"%s\", \"host_port\": %d, \"guest_port\": %d}}",
-				 ip, hport, cport);
-		ssize_t got = 0, k;
-		if (write_all(fd, req, (size_t)n) == 0)
-			shutdown(fd, SHUT_WR);
-		while (got < (ssize_t)sizeof resp - 1 && (k = read(fd, resp + got, sizeof resp - 1 - (size_t)got)) > 0)
-			got += k;
-		close(fd);
-		resp[got > 0 ? got : 0] = 0;
-		if (got <= 0 || strstr(resp, "\"error\"")) {
-			snprintf(err, errsz, "publishing %s:%d/udp: slirp4netns: %s", ip, hport, got > 0 ? resp : "no answer");
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static void closefd(int *fd)
 {
 	if (*fd >= 0)
@@ -330,11 +280,8 @@ static int start_container(const struct spec *s, struct ctr *c)
 			c->init = init;
 			c->fuse = fuse;
 			got_p = 1;
-			if (s->slirp_api)
-				unlink(s->slirp_api); /* the last run's helper left it behind */
 			if ((s->prestart.n && run_hook(&s->prestart, c->init, c->msg, sizeof c->msg) < 0) ||
-			    (s->helper.n && start_helper(&s->helper, c->init, c->msg, sizeof c->msg) < 0) ||
-			    (s->udp.n && slirp_add_udp(s, c->msg, sizeof c->msg) < 0)) {
+			    (s->helper.n && start_helper(&s->helper, c->init, c->msg, sizeof c->msg) < 0)) {
 				code = EX_SETUP;
 				break;
 			}

@@ -27,8 +27,8 @@ struct spec {
 	const char *id, *rootfs, *upper, *work, *storage, *hostname, *network, *userns, *cwd;
 	const char *uid, *gid, *groups, *log, *pid_file, *exit_file, *restart, *restart_count_file;
 	const char *monitor_pid_file, *pid, *readonly, *nnp, *tty, *stdin_, *attach, *detach, *init;
-	const char *seccomp, *slirp_api;
-	struct strlist lower, uidmap, gidmap, mounts, env, argv, caps, rlimits, exit_command, prestart, helper, publish, udp;
+	const char *seccomp;
+	struct strlist lower, uidmap, gidmap, mounts, env, argv, caps, rlimits, exit_command, prestart, helper, publish;
 };
 
 /* spec.c */
