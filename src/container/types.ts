@@ -7,6 +7,8 @@ export interface PortBinding {
   hostPort: number;
   containerPort: number;
   protocol: 'tcp' | 'udp';
+  /** The IPv6 twin of a binding to every address (`-p 8080:80` binds 0.0.0.0 and ::, as docker). */
+  ipv6Twin?: boolean;
 }
 
 export interface MountSpec {

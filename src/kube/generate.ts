@@ -66,7 +66,7 @@ function containerSpec(c: ContainerRecord, volumes: Volumes): Obj {
   }
   if (c.hostConfig.readOnly) security.readOnlyRootFilesystem = true;
   if (Object.keys(security).length) spec.securityContext = security;
-  const bindings = c.ports?.length ? c.ports : c.hostConfig.portBindings;
+  const bindings = (c.ports?.length ? c.ports : c.hostConfig.portBindings).filter((b) => !b.ipv6Twin);
   if (bindings.length) {
     spec.ports = bindings.map((b) => ({
       containerPort: b.containerPort,

@@ -39,6 +39,42 @@ async function probePort(b: PortBinding): Promise<number> {
   throw new TsctrError(`failed to bind port ${what}: ${getSystemErrorName(-r.errno)}`);
 }
 
+/** Whether this host has IPv6 at all (the kernel lists no addresses when it is disabled). */
+function hostHasIPv6(): boolean {
+  try {
+    return fs.readFileSync('/proc/net/if_inet6', 'utf8').trim() !== '';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Bindings to every address (no host IP) get an IPv6 twin on `::`, on the same port, as docker
+ * binds both. A random port is chosen again until both families have it free.
+ */
+async function withIPv6(ports: PortBinding[], requested: PortBinding[]): Promise<PortBinding[]> {
+  if (!hostHasIPv6() || !ports.some((p) => !p.hostIp)) return ports;
+  const { probeBind } = await import('../rootless/syscalls.js');
+  const out: PortBinding[] = [];
+  for (let [i, p] of ports.entries()) {
+    if (p.hostIp) {
+      out.push(p);
+      continue;
+    }
+    for (let tries = 0; ; tries++) {
+      const r = probeBind(p.protocol, '::', p.hostPort);
+      if ('port' in r) break;
+      if (r.errno !== 98 || requested[i]!.hostPort !== 0 || tries >= 20) {
+        if (r.errno === 98) throw new TsctrError(`failed to bind port [::]:${p.hostPort}/${p.protocol}: listen ${p.protocol} [::]:${p.hostPort}: bind: address already in use`);
+        return ports; // no usable IPv6 after all: IPv4 only, as before
+      }
+      p = { ...p, hostPort: await probePort({ ...p, hostPort: 0 }) };
+    }
+    out.push(p, { ...p, hostIp: '::', ipv6Twin: true });
+  }
+  return out;
+}
+
 /** Concrete host ports (a requested 0 becomes a free port), checked to be bindable. */
 export async function resolvePorts(bindings: PortBinding[]): Promise<PortBinding[]> {
   const out: PortBinding[] = [];
@@ -79,7 +115,7 @@ export async function planNetwork(c: ContainerRecord, runningPid: (name: string)
   if (mode === 'slirp4netns') {
     const slirp = findTool('slirp4netns');
     if (!slirp) throw new TsctrError(`slirp4netns not found: install the 'slirp4netns' package (Debian/Ubuntu: apt-get install slirp4netns), or use --network pasta`);
-    const ports = await resolvePorts(c.hostConfig.portBindings);
+    const ports = await withIPv6(await resolvePorts(c.hostConfig.portBindings), c.hostConfig.portBindings);
     // Ports go through the shim's own forwarder (splice for TCP), not slirp4netns' much slower
     // hostfwd, which also drops UDP replies to loopback clients while host loopback is disabled.
     const publish = ports.map((p): [string, string] => ['publish', `${p.hostIp || '0.0.0.0'} ${p.hostPort} ${p.containerPort} ${p.protocol}`]);

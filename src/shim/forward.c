@@ -34,7 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_PUBLISH 64
+#define MAX_PUBLISH 512
 #define PIPE_BYTES (1 << 20)
 #define MAX_UDP_PEERS 1024
 #define UDP_IDLE_SECONDS 120

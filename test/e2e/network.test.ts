@@ -66,6 +66,15 @@ function hostAddress(): string | undefined {
   return Object.values(os.networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
 }
 
+/** Does this host have IPv6 addresses (then `-p 8080:80` binds :: too)? */
+const HOST_IPV6 = (() => {
+  try {
+    return fs.readFileSync('/proc/net/if_inet6', 'utf8').trim() !== '';
+  } catch {
+    return false;
+  }
+})();
+
 describe('published ports (acceptance scenario)', () => {
   const sb = new Sandbox('net');
   after(() => {
@@ -83,8 +92,15 @@ describe('published ports (acceptance scenario)', () => {
     assert.match(page, /Welcome to nginx/);
     const ps = sb.ok(['ps']);
     assert.match(ps, new RegExp(`^${id.slice(0, 12)}\\s+nginx\\s+.*Up .*0\\.0\\.0\\.0:8080->80/tcp`, 'm'));
-    assert.equal(sb.ok(['port', id]).trim(), '80/tcp -> 0.0.0.0:8080');
-    assert.equal(sb.ok(['inspect', '-f', '{{json .NetworkSettings.Ports}}', id]).trim(), '{"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"8080"}]}');
+    // As docker: a port published on every address is bound for IPv6 too, where the host has it.
+    if (HOST_IPV6) {
+      assert.equal(sb.ok(['port', id]).trim(), '80/tcp -> 0.0.0.0:8080\n80/tcp -> [::]:8080');
+      assert.equal(sb.ok(['inspect', '-f', '{{json .NetworkSettings.Ports}}', id]).trim(), '{"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"8080"},{"HostIp":"::","HostPort":"8080"}]}');
+      assert.match(await get('http://[::1]:8080/'), /Welcome to nginx/);
+    } else {
+      assert.equal(sb.ok(['port', id]).trim(), '80/tcp -> 0.0.0.0:8080');
+      assert.equal(sb.ok(['inspect', '-f', '{{json .NetworkSettings.Ports}}', id]).trim(), '{"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"8080"}]}');
+    }
     await sleep(200);
     assert.match(sb.ok(['logs', id]), /"GET \/ HTTP\/1\.1" 200/);
     const t0 = Date.now();
@@ -215,8 +231,9 @@ describe('published ports (acceptance scenario)', () => {
   test('-P publishes every exposed port; container:NAME shares a network namespace', async () => {
     const id = sb.ok(['run', '-d', '--name', 'web', '-P', 'nginx']).trim();
     const line = sb.ok(['port', id]).trim();
-    const m = /^80\/tcp -> 0\.0\.0\.0:(\d+)$/.exec(line);
+    const m = /^80\/tcp -> 0\.0\.0\.0:(\d+)$/m.exec(line);
     assert.ok(m, line);
+    if (HOST_IPV6) assert.match(line, new RegExp(`^80/tcp -> \\[::\\]:${m[1]}$`, 'm'), 'the same random port on IPv6');
     assert.match(await get(`http://127.0.0.1:${m[1]}/`), /Welcome to nginx/);
     const sidecar = await sb.runAsync(['run', '--rm', '--network', 'container:web', 'busybox', 'wget', '-qO-', 'http://127.0.0.1/']);
     assert.equal(sidecar.code, 0, sidecar.stderr);
