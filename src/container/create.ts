@@ -13,6 +13,7 @@ import { log } from '../util/log.js';
 import { assertNameFree, newContainerId, updateContainers, validName } from './store.js';
 import { randomName } from './names.js';
 import { ensureVolume, randomVolumeName } from './volumes.js';
+import { compactOptions } from './run-args.js';
 import { resolveUser } from './user.js';
 import { parseSecurityOpts } from './security.js';
 import { resolveStorageDriver } from '../store/storage-driver.js';
@@ -116,7 +117,7 @@ export async function createContainer(o: RunOptions, image: ImageRecord): Promis
     },
     hostConfig,
     storage: await resolveStorageDriver(),
-    createOptions: o,
+    createOptions: compactOptions(o),
   };
   if (!record.config.workingDir.startsWith('/')) throw new TsctrError(`the working directory '${record.config.workingDir}' is invalid, it needs to be an absolute path`);
 

@@ -5,9 +5,16 @@
  */
 import type { RunOptions } from './options.js';
 
-export function runArgsOf(o: RunOptions): string[] {
+/** The options as a record keeps them: without the unset, false and empty ones (ps reads every record). */
+export function compactOptions(o: RunOptions): Partial<RunOptions> {
+  return Object.fromEntries(
+    Object.entries(o).filter(([k, v]) => k === 'image' || k === 'command' || !(v === undefined || v === false || (Array.isArray(v) && v.length === 0))),
+  ) as Partial<RunOptions>;
+}
+
+export function runArgsOf(o: Partial<RunOptions>): string[] {
   const a: string[] = [];
-  const many = (flag: string, values: string[]) => values.forEach((v) => a.push(flag, v));
+  const many = (flag: string, values: string[] = []) => values.forEach((v) => a.push(flag, v));
   const one = (flag: string, value: string | number | undefined) => value !== undefined && value !== '' && a.push(flag, String(value));
   one('--hostname', o.hostname);
   many('-e', o.env);
@@ -34,5 +41,5 @@ export function runArgsOf(o: RunOptions): string[] {
   many('--cap-add', o.capAdd);
   many('--cap-drop', o.capDrop);
   many('--security-opt', o.securityOpt);
-  return [...a, o.image, ...o.command];
+  return [...a, o.image ?? '', ...(o.command ?? [])];
 }

@@ -23,6 +23,8 @@ function readInt(file: string, exists = statOf(file) !== undefined): number {
 export const EXIT_UNKNOWN = 255;
 
 export function liveState(c: ContainerRecord): LiveState {
+  // Never started: nothing to look at (ps meets many such containers).
+  if (!c.startedAt) return { status: 'created', pid: 0, monitorPid: 0, restarts: 0, startedAt: '', exitCode: 0, finishedAt: '' };
   // No run directory (never started, or started before a reboot): nothing in it to read.
   const started = statOf(containerPaths.run(c.id)) !== undefined;
   const pidStat = started ? statOf(containerPaths.pid(c.id)) : undefined;

@@ -71,7 +71,7 @@ export interface ContainerRecord {
   /** Host ports as bound at the last start (a requested port 0 resolved to a real one). */
   ports?: PortBinding[];
   /** The options it was created with (for `generate systemd --new`, `generate kube`). */
-  createOptions?: RunOptions;
+  createOptions?: Partial<RunOptions>;
   /** True once `stop` was asked for, so a restart policy does not bring it back. */
   stoppedByUser?: boolean;
 }
