@@ -33,7 +33,11 @@ uid=$(id -u "$TSCTR_TEST_USER")
 home=$(getent passwd "$TSCTR_TEST_USER" | cut -d: -f6)
 runtime=/run/user/$uid
 cd "$src"
-[ $# -gt 0 ] || set -- test/unit/*.test.ts test/e2e/*.test.ts
+if [ $# -eq 0 ]; then
+  # Two real users: this one runs as root and switches between them itself.
+  TSCTR_BIN="$src/dist/tsctr" bash test/cross-user.sh
+  set -- test/unit/*.test.ts test/e2e/*.test.ts
+fi
 # A clean environment, as a login would give: nothing of root's leaks into the tests.
 exec runuser -u "$TSCTR_TEST_USER" -- env -i \
   HOME="$home" USER="$TSCTR_TEST_USER" LOGNAME="$TSCTR_TEST_USER" \
