@@ -188,7 +188,10 @@ async function main() {
     const shim = path.join(outdir, 'tsctr-shim');
     run('make', ['-s', '-C', path.join(root, 'src/shim'), `OUT=${shim}`], { stdio: ['ignore', 'inherit', 'inherit'] });
 
-    // 2. bundle
+    // 2. bundle, knowing the embedded assets' hashes: a start-up then finds its extracted copies
+    // by name, without hashing 2 MB of assets first (src/runtime/assets.ts).
+    const assetHashes = { 'tsctr-shim': sha256(shim).slice(0, 16), 'koffi.node': sha256(koffiNode).slice(0, 16) };
+    esbuildOptions.define.__TSCTR_ASSET_HASHES__ = JSON.stringify(assetHashes);
     const bundleFile = path.join(outdir, 'tsctr.cjs');
     const { outputFiles, metafile } = await bundle(bundleFile, [koffiPlugin(), clipanionPlugin]);
     writeAtomic(bundleFile, outputFiles[0].contents);

@@ -18,11 +18,17 @@ function cacheDir(): string {
   return path.join(base, 'tsctr');
 }
 
+/** Set by the build (scripts/build.mjs): the assets' content hashes, so none is hashed at run time. */
+declare const __TSCTR_ASSET_HASHES__: Record<string, string> | undefined;
+const knownHashes = typeof __TSCTR_ASSET_HASHES__ === 'undefined' ? {} : __TSCTR_ASSET_HASHES__;
+
 export function extractAsset(name: string, mode: number): string {
   const sea = process.getBuiltinModule('node:sea') as { getRawAsset: (k: string) => ArrayBuffer };
-  const data = Buffer.from(sea.getRawAsset(name));
-  const hash = crypto().createHash('sha256').update(data).digest('hex').slice(0, 16);
   const dir = cacheDir();
+  const known = knownHashes[name];
+  if (known && fs.existsSync(path.join(dir, `${known}-${name}`))) return path.join(dir, `${known}-${name}`);
+  const data = Buffer.from(sea.getRawAsset(name));
+  const hash = known ?? crypto().createHash('sha256').update(data).digest('hex').slice(0, 16);
   const file = path.join(dir, `${hash}-${name}`);
   if (!fs.existsSync(file)) {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
