@@ -45,6 +45,7 @@ static struct listener {
 	int udp;
 } g_listen[MAX_PUBLISH];
 static int g_nlisten;
+static int g_udp; /* any UDP listener at all */
 
 int forward_listen(const struct strlist *publish, char *err, size_t errsz)
 {
@@ -93,6 +94,7 @@ int forward_listen(const struct strlist *publish, char *err, size_t errsz)
 		}
 		g_listen[g_nlisten].fd = fd;
 		g_listen[g_nlisten].udp = udp;
+		g_udp |= udp;
 		g_listen[g_nlisten++].port = cport;
 	}
 	return 0;
@@ -262,8 +264,10 @@ static void on_ready(struct end *e, unsigned events)
 }
 
 /* A UDP client of a published port, and its socket to the container's port. */
+/* In .bss and used only for UDP: untouched pages cost no memory when nothing is UDP. */
 static struct udp_peer {
-	int fd; /* -1: free */
+	int used;
+	int fd;
 	const struct listener *l;
 	struct sockaddr_storage addr;
 	socklen_t len;
@@ -274,7 +278,7 @@ static void peer_close(struct udp_peer *p)
 {
 	epoll_ctl(g_ep, EPOLL_CTL_DEL, p->fd, NULL);
 	close(p->fd);
-	p->fd = -1;
+	p->used = 0;
 }
 
 /* The peer for this client, made if new; the least recently used one gives way when all are taken. */
@@ -283,7 +287,7 @@ static struct udp_peer *peer_for(const struct listener *l, const struct sockaddr
 	struct udp_peer *free_slot = NULL, *oldest = NULL;
 	for (int i = 0; i < MAX_UDP_PEERS; i++) {
 		struct udp_peer *p = &g_peers[i];
-		if (p->fd < 0) {
+		if (!p->used) {
 			if (!free_slot)
 				free_slot = p;
 			continue;
@@ -308,6 +312,7 @@ static struct udp_peer *peer_for(const struct listener *l, const struct sockaddr
 	}
 	struct epoll_event e = {.events = EPOLLIN, .data.ptr = p};
 	epoll_ctl(g_ep, EPOLL_CTL_ADD, fd, &e);
+	p->used = 1;
 	p->fd = fd;
 	p->l = l;
 	memcpy(&p->addr, a, len);
@@ -348,9 +353,11 @@ static void on_udp_peer(struct udp_peer *p)
 
 static void expire_peers(void)
 {
+	if (!g_udp)
+		return;
 	time_t now = time(NULL);
 	for (int i = 0; i < MAX_UDP_PEERS; i++)
-		if (g_peers[i].fd >= 0 && now - g_peers[i].last > UDP_IDLE_SECONDS)
+		if (g_peers[i].used && now - g_peers[i].last > UDP_IDLE_SECONDS)
 			peer_close(&g_peers[i]);
 }
 
@@ -387,8 +394,6 @@ static void __attribute__((noreturn)) forward_loop(pid_t monitor)
 		struct epoll_event e = {.events = EPOLLIN, .data.ptr = &g_listen[i]};
 		epoll_ctl(g_ep, EPOLL_CTL_ADD, g_listen[i].fd, &e);
 	}
-	for (int i = 0; i < MAX_UDP_PEERS; i++)
-		g_peers[i].fd = -1;
 	struct epoll_event evs[64];
 	for (;;) {
 		int n = epoll_wait(g_ep, evs, 64, UDP_IDLE_SECONDS * 1000 / 4);
@@ -401,7 +406,7 @@ static void __attribute__((noreturn)) forward_loop(pid_t monitor)
 				else
 					on_accept(l);
 			} else if (p >= (void *)g_peers && p < (void *)(g_peers + MAX_UDP_PEERS)) {
-				if (((struct udp_peer *)p)->fd >= 0)
+				if (((struct udp_peer *)p)->used)
 					on_udp_peer(p);
 			} else {
 				on_ready(p, evs[i].events);
