@@ -28,6 +28,7 @@ export abstract class ContainerCreateCommand extends TsctrCommand {
   interactive = Option.Boolean('-i,--interactive', false, { description: 'Keep STDIN open even if not attached' });
   network = Option.String('--network,--net', { description: 'Network mode: slirp4netns (default), pasta (keeps client addresses), none, host, container:NAME' });
   publish = Option.Array('-p,--publish', [], { description: "Publish a container's port(s) to the host" });
+  pod = Option.String('--pod', { description: "Run container in an existing pod (its network; ports are the pod's)" });
   publishAll = Option.Boolean('-P,--publish-all', false, { description: 'Publish all exposed ports to random ports' });
   platform = Option.String('--platform', { description: 'Set platform if the image is multi-platform' });
   capAdd = Option.Array('--cap-add', [], { description: 'Add Linux capabilities' });
@@ -65,6 +66,7 @@ export abstract class ContainerCreateCommand extends TsctrCommand {
       detach,
       rm,
       network: this.network,
+      pod: this.pod,
       publish: this.publish,
       publishAll: this.publishAll,
       platform: this.platform,

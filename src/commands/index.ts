@@ -8,6 +8,7 @@ import { CommitCommand } from './commit.js';
 import { BuildCommand } from './build.js';
 import { GenerateKubeCommand, GenerateSystemdCommand } from './generate.js';
 import { PlayKubeCommand } from './play.js';
+import { PodCreateCommand, PodPsCommand, PodRmCommand, PodStartCommand, PodStopCommand } from './pod.js';
 import { InternalLayerCommand } from './internal.js';
 import { InspectCommand } from './inspect.js';
 import { LoginCommand } from './login.js';
@@ -77,6 +78,11 @@ export const commands = [
   GenerateSystemdCommand,
   GenerateKubeCommand,
   PlayKubeCommand,
+  PodCreateCommand,
+  PodPsCommand,
+  PodRmCommand,
+  PodStartCommand,
+  PodStopCommand,
   InternalLayerCommand,
   SaveCommand,
   LoadCommand,

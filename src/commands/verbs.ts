@@ -34,6 +34,7 @@ export const verbModules: Record<string, () => Promise<CommandModule>> = {
   build: () => import('./build.js'),
   generate: () => import('./generate.js'),
   play: () => import('./play.js'),
+  pod: () => import('./pod.js'),
   internal: () => import('./internal.js'),
   save: () => import('./save.js'),
   load: () => import('./load.js'),

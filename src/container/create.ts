@@ -44,6 +44,7 @@ export async function createContainer(o: RunOptions, image: ImageRecord): Promis
   if (o.name !== undefined && !validName(o.name)) {
     throw new TsctrError(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
   }
+  if (o.pod) await (await import('../kube/pod.js')).joinPod(o, o.pod);
   if (o.detach && o.rm && o.restart && o.restart !== 'no') {
     throw new TsctrError('Conflicting options: --restart and --rm');
   }

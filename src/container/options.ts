@@ -34,6 +34,8 @@ export interface RunOptions {
   detach: boolean;
   rm: boolean;
   network?: string;
+  /** Join this pod (its network, its label). */
+  pod?: string;
   publish: string[];
   publishAll: boolean;
   platform?: string;

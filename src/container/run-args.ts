@@ -34,7 +34,9 @@ export function runArgsOf(o: Partial<RunOptions>): string[] {
   one('--stop-signal', o.stopSignal);
   one('--stop-timeout', o.stopTimeout);
   many('--label', o.labels);
-  one('--network', o.network);
+  // A pod's member gets its network and label from --pod.
+  if (o.pod) one('--pod', o.pod);
+  else one('--network', o.network);
   many('-p', o.publish);
   if (o.publishAll) a.push('-P');
   one('--platform', o.platform);

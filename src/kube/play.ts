@@ -1,8 +1,6 @@
 /**
  * `play kube`: the Pods of a Kubernetes YAML (also a Deployment's pod template) run here,
- * rootless. A pod is an infra container holding the network namespace — tsctr-shim's `pause`,
- * shown read-only in the first container's image, with every hostPort published on it — and the
- * pod's containers joined to it (`--network container:`), so they reach each other on localhost.
+ * rootless, as local pods (pod.ts) with every hostPort published on the infra container.
  * Containers are named POD-NAME and labelled with their pod, which is how `--down` finds them.
  * What has no local meaning gets a warning, never silence.
  */
@@ -10,11 +8,10 @@ import fs from 'node:fs';
 import { TsctrError } from '../errors.js';
 import { log } from '../util/log.js';
 import type { RunOptions } from '../container/options.js';
+import { POD_LABEL, createPod, infraName, podInfra, removePod, runOptions } from './pod.js';
 import type { ContainerRecord } from '../container/types.js';
 
 type Obj = Record<string, unknown>;
-export const POD_LABEL = 'io.tsctr.pod';
-const INFRA_LABEL = 'io.tsctr.pod.infra';
 
 const KNOWN_CONTAINER_KEYS = new Set(['name', 'image', 'command', 'args', 'env', 'workingDir', 'ports', 'volumeMounts', 'resources', 'securityContext', 'imagePullPolicy', 'stdin', 'tty', 'terminationMessagePath', 'terminationMessagePolicy']);
 const KNOWN_POD_KEYS = new Set(['containers', 'initContainers', 'volumes', 'restartPolicy', 'hostname', 'securityContext', 'terminationGracePeriodSeconds', 'dnsPolicy', 'enableServiceLinks']);
@@ -69,13 +66,6 @@ function unsupported(where: string, o: Obj, known: Set<string>): void {
   for (const k of Object.keys(o)) if (!known.has(k)) log.warn(`${where}: ${k} is not supported; ignored`);
 }
 
-function baseOptions(image: string): RunOptions {
-  return {
-    image, command: [], env: [], envFile: [], volumes: [], tmpfs: [], readOnly: false, init: false, ulimits: [], labels: [],
-    pull: 'missing', tty: false, interactive: false, detach: true, rm: false, publish: [], publishAll: false, capAdd: [], capDrop: [], securityOpt: [],
-  };
-}
-
 /** A pod volume as a `-v` source: a host path, a claim's volume, or a volume private to the pod. */
 function volumeSource(pod: string, vol: Obj): { source: string } | { tmpfs: true } {
   const name = String(vol.name);
@@ -98,7 +88,7 @@ function containerOptions(pod: PodSource, c: Obj, restart: string, infra: string
   const where = `pod ${pod.name} container ${String(c.name)}`;
   unsupported(where, c, KNOWN_CONTAINER_KEYS);
   if (!c.image) throw new TsctrError(`${where}: no image`);
-  const o = baseOptions(String(c.image));
+  const o = runOptions(String(c.image));
   o.name = `${pod.name}-${String(c.name)}`;
   o.network = `container:${infra}`;
   o.labels = [`${POD_LABEL}=${pod.name}`];
@@ -160,68 +150,50 @@ async function runOne(o: RunOptions, attach = false): Promise<ContainerRecord> {
   const { createContainer } = await import('../container/create.js');
   const { startContainer } = await import('../container/launch.js');
   const c = await createContainer(o, await ensureImage(o.image, o.pull));
-  const code = await startContainer(c.id, { attach, interactive: false });
-  if (attach && code !== 0) throw new TsctrError(`init container ${o.name} exited with code ${code}`);
+  if (!attach) {
+    await startContainer(c.id, { attach, interactive: false });
+    return c;
+  }
+  // An init container: run to completion, then gone (as `run --rm` does).
+  const { removeContainer } = await import('../container/ops.js');
+  const code = await startContainer(c.id, { attach, interactive: false }).finally(() => removeContainer(c.id, true, true).catch(() => undefined));
+  if (code !== 0) throw new TsctrError(`init container ${o.name} exited with code ${code}`);
   return c;
 }
 
 export async function playPod(pod: PodSource): Promise<PlayedPod> {
-  const { loadContainers } = await import('../container/store.js');
-  if (Object.values(loadContainers().containers).some((c) => c.config.labels[POD_LABEL] === pod.name)) {
-    throw new TsctrError(`pod ${pod.name} already exists: remove it first with play kube --down`);
-  }
+  if (await podInfra(pod.name)) throw new TsctrError(`pod ${pod.name} already exists: remove it first with play kube --down`);
   unsupported(`pod ${pod.name}`, pod.spec, KNOWN_POD_KEYS);
   const containers = list(pod.spec.containers);
   if (containers.length === 0) throw new TsctrError(`pod ${pod.name} has no containers`);
   const restart = RESTART[String(pod.spec.restartPolicy ?? 'Always')];
   if (!restart) throw new TsctrError(`pod ${pod.name}: invalid restartPolicy ${String(pod.spec.restartPolicy)}`);
-  const { shimPath } = await import('../runtime/shim-path.js');
 
   // Every check on the containers runs before anything starts.
-  const infraName = `${pod.name}-infra`;
-  const opts = containers.map((c) => containerOptions(pod, c, restart, infraName));
-  const inits = list(pod.spec.initContainers).map((c) => ({ ...containerOptions(pod, c, 'no', infraName), detach: false }));
-  const infra = baseOptions(String(containers[0]!.image));
-  infra.name = infraName;
-  infra.labels = [`${POD_LABEL}=${pod.name}`, `${INFRA_LABEL}=true`];
-  infra.hostname = pod.spec.hostname ? String(pod.spec.hostname) : pod.name;
-  infra.volumes = [`${shimPath()}:/.tsctr-pause:ro`];
-  infra.entrypoint = '/.tsctr-pause';
-  infra.command = ['pause'];
-  infra.init = false;
-  infra.stopSignal = 'SIGTERM';
-  infra.restart = restart === 'always' ? 'always' : 'no';
-  for (const c of containers) {
-    for (const p of list(c.ports)) {
-      if (!p.hostPort) continue;
-      const proto = String(p.protocol ?? 'TCP').toLowerCase();
-      infra.publish.push(`${p.hostIP ? `${String(p.hostIP)}:` : ''}${Number(p.hostPort)}:${Number(p.containerPort)}/${proto}`);
-    }
-  }
+  const infra = infraName(pod.name);
+  const opts = containers.map((c) => containerOptions(pod, c, restart, infra));
+  const inits = list(pod.spec.initContainers).map((c) => ({ ...containerOptions(pod, c, 'no', infra), detach: false, rm: true }));
+  const publish = containers.flatMap((c) =>
+    list(c.ports)
+      .filter((p) => p.hostPort)
+      .map((p) => `${p.hostIP ? `${String(p.hostIP)}:` : ''}${Number(p.hostPort)}:${Number(p.containerPort)}/${String(p.protocol ?? 'TCP').toLowerCase()}`),
+  );
+  const inf = await createPod(pod.name, { publish, hostname: pod.spec.hostname ? String(pod.spec.hostname) : undefined, labels: [], restart: restart === 'always' ? 'always' : 'no' });
   const started: string[] = [];
   try {
-    const inf = await runOne(infra);
-    started.push(inf.id);
-    for (const o of inits) {
-      o.rm = true;
-      await runOne(o, true);
-    }
+    for (const o of inits) await runOne(o, true);
     for (const o of opts) started.push((await runOne(o)).id);
-    return { name: pod.name, infra: inf.id, containers: started.slice(1) };
+    return { name: pod.name, infra: inf.id, containers: started };
   } catch (e) {
     // All or nothing: what this started goes again.
-    const { removeContainer } = await import('../container/ops.js');
-    for (const id of started.reverse()) await removeContainer(id, true, true).catch(() => undefined);
+    await removePod(pod.name, true).catch(() => undefined);
     throw e;
   }
 }
 
-/** `--down`: the pods' containers stopped and removed, infra last. */
+/** `--down`: the pod's containers stopped and removed, infra last. */
 export async function downPod(name: string): Promise<boolean> {
-  const { loadContainers } = await import('../container/store.js');
-  const { removeContainer } = await import('../container/ops.js');
-  const members = Object.values(loadContainers().containers).filter((c) => c.config.labels[POD_LABEL] === name);
-  members.sort((a, b) => Number(a.config.labels[INFRA_LABEL] === 'true') - Number(b.config.labels[INFRA_LABEL] === 'true'));
-  for (const c of members) await removeContainer(c.id, true, true);
-  return members.length > 0;
+  if (!(await podInfra(name))) return false;
+  await removePod(name, true);
+  return true;
 }

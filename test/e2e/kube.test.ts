@@ -151,6 +151,32 @@ spec:
     assert.equal(sb.ok(['ps', '-aq']), '');
   });
 
+  test('pods: pod create publishes, run --pod joins its network, pod ps/stop/start/rm', async () => {
+    const port = await freePort();
+    const podId = sb.ok(['pod', 'create', '--name', 'pp', '-p', `${port}:80`]).trim();
+    assert.match(podId, /^[0-9a-f]{64}$/);
+    sb.ok(['run', '-d', '--pod', 'pp', '--name', 'pp-web', 'nginx']);
+    assert.match(await fetchPage(port), /Welcome to nginx/);
+    // Another member reaches it on localhost.
+    assert.match(sb.ok(['run', '--rm', '--pod', 'pp', 'busybox', 'wget', '-qO-', 'http://127.0.0.1/']), /Welcome to nginx/);
+    assert.match(sb.ok(['pod', 'ps']), new RegExp(`^${podId.slice(0, 12)}\\s+pp\\s+Running\\s+.*\\s2$`, 'm'));
+    const ports = sb.run(['run', '-d', '--pod', 'pp', '-p', '9999:80', 'busybox', 'true']);
+    assert.equal(ports.code, 125);
+    assert.match(ports.stderr, /published ports belong to the pod/);
+    assert.match(sb.run(['run', '--pod', 'nosuch', 'busybox', 'true']).stderr, /no such pod: nosuch/);
+    const busy = sb.run(['pod', 'rm', 'pp']);
+    assert.equal(busy.code, 125);
+    assert.match(busy.stderr, /pod pp has running containers \(pp-web\)/);
+    sb.ok(['pod', 'stop', '-t', '2', 'pp']);
+    assert.match(sb.ok(['pod', 'ps']), /\spp\s+Exited\s/);
+    assert.equal(await fetchPage(port, 1), '');
+    sb.ok(['pod', 'start', 'pp']);
+    assert.match(await fetchPage(port), /Welcome to nginx/);
+    sb.ok(['pod', 'rm', '-f', 'pp']);
+    assert.equal(sb.ok(['ps', '-aq']), '');
+    assert.equal(sb.ok(['pod', 'ps', '-q']), '');
+  });
+
   test('bad input is refused before anything starts', () => {
     const cases: [string, RegExp][] = [
       ['kind: Pod\nmetadata: {name: x}\nspec: {containers: [{name: a, image: busybox}]}\n  bad: [', /invalid YAML/],

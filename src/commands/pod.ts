@@ -1,0 +1,125 @@
+import { Option } from 'clipanion';
+import { TsctrCommand, forEachItem } from '../command-base.js';
+
+export class PodCreateCommand extends TsctrCommand {
+  static override paths = [['pod', 'create']];
+  static override usage = TsctrCommand.Usage({
+    category: 'Pods',
+    description: 'Create a pod: a network namespace (held by an infra container) that containers join with --pod',
+    details: `
+      The pod's containers share localhost and the pod's published ports. Its infra container,
+      POD-infra, runs tsctr-shim's pause in an empty local image (localhost/tsctr-pause), made on first use.
+    `,
+    examples: [['A pod serving on 8080, and a web server in it', '$0 pod create --name web -p 8080:80 && $0 run -d --pod web nginx']],
+  });
+
+  name = Option.String('--name', { description: 'Assign a name to the pod' });
+  publish = Option.Array('-p,--publish', [], { description: "Publish a port of the pod's network to the host" });
+  hostname = Option.String('--hostname', { description: "The pod's host name (default: its name)" });
+  label = Option.Array('-l,--label', [], { description: 'Set metadata on the pod' });
+
+  async run(): Promise<void> {
+    const { createPod } = await import('../kube/pod.js');
+    const { randomName } = await import('../container/names.js');
+    const { loadContainers } = await import('../container/store.js');
+    const name = this.name ?? randomName((n) => Object.values(loadContainers().containers).some((c) => c.name === `${n}-infra`));
+    const infra = await createPod(name, { publish: this.publish, hostname: this.hostname, labels: this.label });
+    this.out(infra.id);
+  }
+}
+
+export class PodPsCommand extends TsctrCommand {
+  static override paths = [['pod', 'ps'], ['pod', 'ls'], ['pod', 'list']];
+  static override usage = TsctrCommand.Usage({ category: 'Pods', description: 'List pods', examples: [['All pods', '$0 pod ps']] });
+
+  quiet = Option.Boolean('-q,--quiet', false, { description: 'Only show pod IDs' });
+  noTrunc = Option.Boolean('--no-trunc', false, { description: "Don't truncate pod IDs" });
+  format = Option.String('--format', { description: 'Format output using a Go template, or "json"' });
+
+  async run(): Promise<void> {
+    const { loadContainers } = await import('../container/store.js');
+    const { liveState } = await import('../container/state.js');
+    const { POD_LABEL, INFRA_LABEL } = await import('../kube/pod.js');
+    const { humanDuration } = await import('../util/units.js');
+    const all = Object.values(loadContainers().containers);
+    const id = (s: string) => (this.noTrunc ? s : s.slice(0, 12));
+    const rows = all
+      .filter((c) => c.config.labels[INFRA_LABEL] === 'true')
+      .sort((a, b) => (a.created < b.created ? 1 : -1))
+      .map((infra) => {
+        const pod = infra.config.labels[POD_LABEL]!;
+        const members = all.filter((c) => c.config.labels[POD_LABEL] === pod);
+        const states = members.map((c) => liveState(c).status);
+        const status = states.includes('running') ? 'Running' : states.every((s) => s === 'created') ? 'Created' : 'Exited';
+        return {
+          ID: id(infra.id),
+          Name: pod,
+          Status: status,
+          Created: `${humanDuration(Date.now() - Date.parse(infra.created))} ago`,
+          InfraID: id(infra.id),
+          NumberOfContainers: String(members.length),
+        };
+      });
+    if (this.quiet) return void this.context.stdout.write(rows.map((r) => `${r.ID}\n`).join(''));
+    const { formatRows } = await import('../util/template.js');
+    const def = 'table {{.ID}}\t{{.Name}}\t{{.Status}}\t{{.Created}}\t{{.InfraID}}\t{{.NumberOfContainers}}';
+    const headers = { ID: 'POD ID', Name: 'NAME', Status: 'STATUS', Created: 'CREATED', InfraID: 'INFRA ID', NumberOfContainers: '# OF CONTAINERS' };
+    this.context.stdout.write(formatRows(this.format === 'json' ? '{{json .}}' : (this.format ?? def), rows, headers, def));
+  }
+}
+
+export class PodRmCommand extends TsctrCommand {
+  static override paths = [['pod', 'rm']];
+  static override usage = TsctrCommand.Usage({ category: 'Pods', description: 'Remove pods and their containers', examples: [['Stop and remove web', '$0 pod rm -f web']] });
+
+  force = Option.Boolean('-f,--force', false, { description: 'Remove running containers too' });
+  pods = Option.Rest({ required: 1 });
+
+  async run(): Promise<number> {
+    const { removePod } = await import('../kube/pod.js');
+    return forEachItem(this.pods, this.context.stderr, async (name) => {
+      const infra = await removePod(name, this.force);
+      this.out(infra.id);
+    });
+  }
+}
+
+export class PodStartCommand extends TsctrCommand {
+  static override paths = [['pod', 'start']];
+  static override usage = TsctrCommand.Usage({ category: 'Pods', description: 'Start pods: the infra container, then the others', examples: [['Start web', '$0 pod start web']] });
+
+  pods = Option.Rest({ required: 1 });
+
+  async run(): Promise<number> {
+    const { podInfra, podMembers } = await import('../kube/pod.js');
+    const { startContainer } = await import('../container/launch.js');
+    const { NotFoundError } = await import('../errors.js');
+    return forEachItem(this.pods, this.context.stderr, async (name) => {
+      const infra = await podInfra(name);
+      if (!infra) throw new NotFoundError(`no such pod: ${name}`);
+      for (const c of [infra, ...(await podMembers(name))]) await startContainer(c.id, { attach: false, interactive: false });
+      this.out(infra.id);
+    });
+  }
+}
+
+export class PodStopCommand extends TsctrCommand {
+  static override paths = [['pod', 'stop']];
+  static override usage = TsctrCommand.Usage({ category: 'Pods', description: 'Stop pods: their containers, then the infra container', examples: [['Stop web', '$0 pod stop web']] });
+
+  time = Option.String('-t,--time', { description: 'Seconds to wait for each container to stop before killing it' });
+  pods = Option.Rest({ required: 1 });
+
+  async run(): Promise<number> {
+    const { podInfra, podMembers } = await import('../kube/pod.js');
+    const { stopContainer } = await import('../container/ops.js');
+    const { NotFoundError } = await import('../errors.js');
+    return forEachItem(this.pods, this.context.stderr, async (name) => {
+      const infra = await podInfra(name);
+      if (!infra) throw new NotFoundError(`no such pod: ${name}`);
+      const t = this.time === undefined ? undefined : Number(this.time);
+      for (const c of [...(await podMembers(name)), infra]) await stopContainer(c.id, t);
+      this.out(infra.id);
+    });
+  }
+}

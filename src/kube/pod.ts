@@ -1,0 +1,120 @@
+/**
+ * Pods, the local form of Kubernetes' idea (podman's `pod` commands): an infra container that
+ * holds a network namespace — tsctr-shim's `pause` in an empty image, with the pod's published
+ * ports — and containers joined to it (`--network container:POD-infra`), so they share localhost.
+ * A pod is its infra container, named POD-infra; members carry the pod's name in a label.
+ */
+import { ConflictError, NotFoundError, TsctrError } from '../errors.js';
+import { hostPlatform } from '../image/platform.js';
+import type { RunOptions } from '../container/options.js';
+import type { ContainerRecord } from '../container/types.js';
+import type { ImageRecord } from '../image/types.js';
+
+export const POD_LABEL = 'io.tsctr.pod';
+export const INFRA_LABEL = 'io.tsctr.pod.infra';
+const PAUSE_IMAGE = 'localhost/tsctr-pause:latest';
+const POD_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+export const infraName = (pod: string) => `${pod}-infra`;
+
+export function runOptions(image: string): RunOptions {
+  return {
+    image, command: [], env: [], envFile: [], volumes: [], tmpfs: [], readOnly: false, init: false, ulimits: [], labels: [],
+    pull: 'missing', tty: false, interactive: false, detach: true, rm: false, publish: [], publishAll: false, capAdd: [], capDrop: [], securityOpt: [],
+  };
+}
+
+/** The pause image: one empty layer, made here once (no registry needed). */
+async function pauseImage(): Promise<ImageRecord> {
+  const { findImage, loadImages } = await import('../image/store.js');
+  const have = findImage(loadImages(), PAUSE_IMAGE);
+  if (have) return have;
+  const { ingestLayer } = await import('../image/layers.js');
+  const { END_OF_ARCHIVE } = await import('../overlay/tar-writer.js');
+  const { addImage } = await import('../image/add.js');
+  const layer = await ingestLayer((async function* () { yield END_OF_ARCHIVE; })(), undefined, 'pause layer');
+  const p = hostPlatform();
+  return addImage({
+    config: {
+      architecture: p.architecture,
+      os: p.os,
+      config: { Entrypoint: ['/.tsctr-pause'], Cmd: ['pause'], StopSignal: 'SIGTERM' },
+      rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+      history: [{ created_by: 'tsctr: pod infra image (tsctr-shim pause is mounted at /.tsctr-pause)' }],
+    },
+    layerSizes: new Map([[layer.diffId, layer.size]]),
+    tags: [PAUSE_IMAGE],
+  });
+}
+
+export async function podInfra(pod: string): Promise<ContainerRecord | undefined> {
+  const { loadContainers } = await import('../container/store.js');
+  return Object.values(loadContainers().containers).find((c) => c.config.labels[POD_LABEL] === pod && c.config.labels[INFRA_LABEL] === 'true');
+}
+
+export async function podMembers(pod: string): Promise<ContainerRecord[]> {
+  const { loadContainers } = await import('../container/store.js');
+  return Object.values(loadContainers().containers).filter((c) => c.config.labels[POD_LABEL] === pod && c.config.labels[INFRA_LABEL] !== 'true');
+}
+
+export interface PodOptions {
+  publish: string[];
+  hostname?: string;
+  labels: string[];
+  restart?: string;
+}
+
+/** Creates the pod's infra container and starts it; returns it. */
+export async function createPod(name: string, o: PodOptions): Promise<ContainerRecord> {
+  if (!POD_NAME.test(name)) throw new TsctrError(`invalid pod name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  if (await podInfra(name)) throw new ConflictError(`pod ${name} already exists`);
+  const { shimPath } = await import('../runtime/shim-path.js');
+  const { createContainer } = await import('../container/create.js');
+  const { startContainer } = await import('../container/launch.js');
+  const image = await pauseImage();
+  const infra = runOptions(image.id);
+  infra.name = infraName(name);
+  infra.labels = [...o.labels, `${POD_LABEL}=${name}`, `${INFRA_LABEL}=true`];
+  infra.hostname = o.hostname ?? name;
+  infra.volumes = [`${shimPath()}:/.tsctr-pause:ro`];
+  infra.publish = o.publish;
+  infra.restart = o.restart;
+  const c = await createContainer(infra, image);
+  try {
+    await startContainer(c.id, { attach: false, interactive: false });
+  } catch (e) {
+    const { removeContainer } = await import('../container/ops.js');
+    await removeContainer(c.id, true, true).catch(() => undefined);
+    throw e;
+  }
+  return c;
+}
+
+/** What `run --pod NAME` changes in a container's options: the pod's network, its label. */
+export async function joinPod(o: RunOptions, pod: string): Promise<void> {
+  const infra = await podInfra(pod);
+  if (!infra) throw new NotFoundError(`no such pod: ${pod}`);
+  if (o.publish.length || o.publishAll) throw new TsctrError('published ports belong to the pod: give them to pod create, not to the container');
+  if (o.network && o.network !== `container:${infra.name}`) throw new TsctrError(`a container of pod ${pod} uses the pod's network; --network ${o.network} conflicts`);
+  const { liveState } = await import('../container/state.js');
+  if (liveState(infra).status !== 'running') {
+    const { startContainer } = await import('../container/launch.js');
+    await startContainer(infra.id, { attach: false, interactive: false });
+  }
+  o.network = `container:${infra.name}`;
+  o.labels = [...o.labels, `${POD_LABEL}=${pod}`];
+}
+
+/** Removes a pod: its containers first (running ones only with force), then its infra. */
+export async function removePod(pod: string, force: boolean): Promise<ContainerRecord> {
+  const infra = await podInfra(pod);
+  if (!infra) throw new NotFoundError(`no such pod: ${pod}`);
+  const { liveState } = await import('../container/state.js');
+  const { removeContainer } = await import('../container/ops.js');
+  const members = await podMembers(pod);
+  const running = members.filter((m) => liveState(m).status === 'running');
+  if (running.length && !force) throw new ConflictError(`pod ${pod} has running containers (${running.map((m) => m.name).join(', ')}): stop them or use -f`);
+  for (const m of members) await removeContainer(m.id, true, true);
+  await removeContainer(infra.id, true, true);
+  return infra;
+}
