@@ -45,7 +45,6 @@ export interface BuildOptions {
 
 interface Stage {
   name?: string;
-  index: number;
   /** The image so far (undefined only for `FROM scratch` before its first step). */
   imageId?: string;
   config: ImageConfig;
@@ -205,7 +204,7 @@ export class Builder {
     const base = words[0]!;
     const name = words[2]?.toLowerCase();
     if (name && this.stages.some((s) => s.name === name)) throw new TsctrError(`duplicate name ${name}`);
-    const stage: Stage = { name, index: this.stages.length, config: scratchConfig(), args: new Map(), cmdSet: false };
+    const stage: Stage = { name, config: scratchConfig(), args: new Map(), cmdSet: false };
     const earlier = this.stages.find((s) => s.name === base.toLowerCase());
     if (earlier) {
       stage.imageId = earlier.imageId;
