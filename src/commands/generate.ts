@@ -64,8 +64,16 @@ export class GenerateKubeCommand extends TsctrCommand {
   async run(): Promise<void> {
     const { getContainer, loadContainers } = await import('../container/store.js');
     const { kubeYaml } = await import('../kube/generate.js');
+    const { findContainer } = await import('../container/store.js');
+    const { podInfra, podMembers } = await import('../kube/pod.js');
     const doc = loadContainers();
-    const yaml = await kubeYaml(this.containers.map((n) => getContainer(doc, n)), this.service);
+    // A name may also be a pod's (made with pod create): then its containers.
+    const picked = [];
+    for (const n of this.containers) {
+      const infra = findContainer(doc, n) ? undefined : await podInfra(n);
+      picked.push(...(infra ? [infra, ...(await podMembers(n))] : [getContainer(doc, n)]));
+    }
+    const yaml = await kubeYaml(picked, this.service);
     if (!this.file) return void this.context.stdout.write(yaml);
     const { atomicWriteFile } = await import('../util/fsutil.js');
     atomicWriteFile(this.file, yaml, 0o644);

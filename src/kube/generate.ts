@@ -11,7 +11,9 @@ import { getImage, loadImages, readImageConfig } from '../image/store.js';
 import { formatReference, parseReference } from '../image/reference.js';
 import { layersTopFirst } from '../container/create.js';
 import { resolveUser } from '../container/user.js';
-import type { ContainerRecord } from '../container/types.js';
+import type { ContainerRecord, PortBinding } from '../container/types.js';
+import { findContainer, loadContainers } from '../container/store.js';
+import { INFRA_LABEL, POD_LABEL } from './pod.js';
 import { VERSION } from '../version.js';
 
 type Obj = Record<string, unknown>;
@@ -67,14 +69,7 @@ function containerSpec(c: ContainerRecord, volumes: Volumes): Obj {
   if (c.hostConfig.readOnly) security.readOnlyRootFilesystem = true;
   if (Object.keys(security).length) spec.securityContext = security;
   const bindings = (c.ports?.length ? c.ports : c.hostConfig.portBindings).filter((b) => !b.ipv6Twin);
-  if (bindings.length) {
-    spec.ports = bindings.map((b) => ({
-      containerPort: b.containerPort,
-      ...(b.hostPort ? { hostPort: b.hostPort } : {}),
-      ...(b.hostIp && b.hostIp !== '0.0.0.0' ? { hostIP: b.hostIp } : {}),
-      protocol: b.protocol.toUpperCase(),
-    }));
-  }
+  if (bindings.length) spec.ports = bindings.map(portSpec);
   const limits: Obj = {};
   if (c.hostConfig.memory) limits.memory = String(c.hostConfig.memory);
   if (c.hostConfig.nanoCpus) limits.cpu = `${Math.round(c.hostConfig.nanoCpus / 1e6)}m`;
@@ -105,6 +100,15 @@ function containerSpec(c: ContainerRecord, volumes: Volumes): Obj {
   return spec;
 }
 
+function portSpec(b: PortBinding): Obj {
+  return {
+    containerPort: b.containerPort,
+    ...(b.hostPort ? { hostPort: b.hostPort } : {}),
+    ...(b.hostIp && b.hostIp !== '0.0.0.0' ? { hostIP: b.hostIp } : {}),
+    protocol: b.protocol.toUpperCase(),
+  };
+}
+
 const RESTART: Record<string, string> = { always: 'Always', 'unless-stopped': 'Always', 'on-failure': 'OnFailure', no: 'Never' };
 
 export interface KubeDocs {
@@ -112,11 +116,26 @@ export interface KubeDocs {
   service?: Obj;
 }
 
+/** The pod infra container a container joined with `--pod`, if any (its ports are the pod's). */
+function podInfraOf(c: ContainerRecord): ContainerRecord | undefined {
+  const net = c.hostConfig.network;
+  if (!net.startsWith('container:') || !c.config.labels[POD_LABEL]) return undefined;
+  const infra = findContainer(loadContainers(), net.slice('container:'.length));
+  return infra?.config.labels[INFRA_LABEL] === 'true' ? infra : undefined;
+}
+
 export function kubeObjects(containers: ContainerRecord[], withService: boolean): KubeDocs {
   if (containers.length === 0) throw new TsctrError('generate kube needs at least one container');
-  const podName = dnsLabel(`${containers[0]!.name}-pod`);
+  // A local pod (or its infra container) becomes that pod: its name, its ports on its first container.
+  const infra = containers.find((c) => c.config.labels[INFRA_LABEL] === 'true') ?? containers.map(podInfraOf).find(Boolean);
+  const members = containers.filter((c) => c.config.labels[INFRA_LABEL] !== 'true');
+  if (infra && members.length === 0) throw new TsctrError(`pod ${infra.config.labels[POD_LABEL]} has no containers to describe`);
+  if (infra) containers = members;
+  const podName = dnsLabel(infra ? infra.config.labels[POD_LABEL]! : `${containers[0]!.name}-pod`);
   const volumes: Volumes = new Map();
   const specs = containers.map((c) => containerSpec(c, volumes));
+  const infraPorts = infra ? (infra.ports ?? infra.hostConfig.portBindings).filter((b) => !b.ipv6Twin) : [];
+  if (infraPorts.length) specs[0]!.ports = infraPorts.map(portSpec);
   const names = new Set<string>();
   for (const s of specs) {
     let n = s.name as string;
@@ -128,6 +147,7 @@ export function kubeObjects(containers: ContainerRecord[], withService: boolean)
   const annotations: Record<string, string> = {};
   for (const c of containers) {
     for (const [k, v] of Object.entries(c.config.labels)) {
+      if (k.startsWith('io.tsctr.')) continue; // tsctr's own bookkeeping (pod membership)
       if (LABEL_KEY.test(k) && LABEL_VALUE.test(v)) labels[k] = v;
       else annotations[k] = v;
     }

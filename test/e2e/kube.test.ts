@@ -164,6 +164,12 @@ spec:
     assert.equal(ports.code, 125);
     assert.match(ports.stderr, /published ports belong to the pod/);
     assert.match(sb.run(['run', '--pod', 'nosuch', 'busybox', 'true']).stderr, /no such pod: nosuch/);
+    // generate kube of the pod: one Pod of its containers, with the pod's ports.
+    const [podDoc] = docsOf(sb.ok(['generate', 'kube', 'pp']));
+    new Pod(podDoc as never).validate();
+    assert.equal(podDoc!.metadata.name, 'pp');
+    assert.deepEqual(podDoc!.metadata.labels, { app: 'pp' });
+    assert.deepEqual((podDoc!.spec.containers as Obj[]).map((c) => [c.name, c.ports]), [['pp-web', [{ containerPort: 80, hostPort: port, protocol: 'TCP' }]]]);
     const busy = sb.run(['pod', 'rm', 'pp']);
     assert.equal(busy.code, 125);
     assert.match(busy.stderr, /pod pp has running containers \(pp-web\)/);
