@@ -37,29 +37,8 @@ export class PodPsCommand extends TsctrCommand {
   format = Option.String('--format', { description: 'Format output using a Go template, or "json"' });
 
   async run(): Promise<void> {
-    const { loadContainers } = await import('../container/store.js');
-    const { liveState } = await import('../container/state.js');
-    const { POD_LABEL, INFRA_LABEL } = await import('../kube/pod.js');
-    const { humanDuration } = await import('../util/units.js');
-    const all = Object.values(loadContainers().containers);
-    const id = (s: string) => (this.noTrunc ? s : s.slice(0, 12));
-    const rows = all
-      .filter((c) => c.config.labels[INFRA_LABEL] === 'true')
-      .sort((a, b) => (a.created < b.created ? 1 : -1))
-      .map((infra) => {
-        const pod = infra.config.labels[POD_LABEL]!;
-        const members = all.filter((c) => c.config.labels[POD_LABEL] === pod);
-        const states = members.map((c) => liveState(c).status);
-        const status = states.includes('running') ? 'Running' : states.every((s) => s === 'created') ? 'Created' : 'Exited';
-        return {
-          ID: id(infra.id),
-          Name: pod,
-          Status: status,
-          Created: `${humanDuration(Date.now() - Date.parse(infra.created))} ago`,
-          InfraID: id(infra.id),
-          NumberOfContainers: String(members.length),
-        };
-      });
+    const { listPods } = await import('../kube/pod.js');
+    const rows = await listPods(this.noTrunc);
     if (this.quiet) return void this.context.stdout.write(rows.map((r) => `${r.ID}\n`).join(''));
     const { formatRows } = await import('../util/template.js');
     const def = 'table {{.ID}}\t{{.Name}}\t{{.Status}}\t{{.Created}}\t{{.InfraID}}\t{{.NumberOfContainers}}';
@@ -91,15 +70,8 @@ export class PodStartCommand extends TsctrCommand {
   pods = Option.Rest({ required: 1 });
 
   async run(): Promise<number> {
-    const { podInfra, podMembers } = await import('../kube/pod.js');
-    const { startContainer } = await import('../container/launch.js');
-    const { NotFoundError } = await import('../errors.js');
-    return forEachItem(this.pods, this.context.stderr, async (name) => {
-      const infra = await podInfra(name);
-      if (!infra) throw new NotFoundError(`no such pod: ${name}`);
-      for (const c of [infra, ...(await podMembers(name))]) await startContainer(c.id, { attach: false, interactive: false });
-      this.out(infra.id);
-    });
+    const { startPod } = await import('../kube/pod.js');
+    return forEachItem(this.pods, this.context.stderr, async (name) => this.out((await startPod(name)).id));
   }
 }
 
@@ -111,15 +83,8 @@ export class PodStopCommand extends TsctrCommand {
   pods = Option.Rest({ required: 1 });
 
   async run(): Promise<number> {
-    const { podInfra, podMembers } = await import('../kube/pod.js');
-    const { stopContainer } = await import('../container/ops.js');
-    const { NotFoundError } = await import('../errors.js');
-    return forEachItem(this.pods, this.context.stderr, async (name) => {
-      const infra = await podInfra(name);
-      if (!infra) throw new NotFoundError(`no such pod: ${name}`);
-      const t = this.time === undefined ? undefined : Number(this.time);
-      for (const c of [...(await podMembers(name)), infra]) await stopContainer(c.id, t);
-      this.out(infra.id);
-    });
+    const { stopPod } = await import('../kube/pod.js');
+    const t = this.time === undefined ? undefined : Number(this.time);
+    return forEachItem(this.pods, this.context.stderr, async (name) => this.out((await stopPod(name, t)).id));
   }
 }

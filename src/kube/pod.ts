@@ -92,8 +92,7 @@ export async function createPod(name: string, o: PodOptions): Promise<ContainerR
 
 /** What `run --pod NAME` changes in a container's options: the pod's network, its label. */
 export async function joinPod(o: RunOptions, pod: string): Promise<void> {
-  const infra = await podInfra(pod);
-  if (!infra) throw new NotFoundError(`no such pod: ${pod}`);
+  const infra = await requirePod(pod);
   if (o.publish.length || o.publishAll) throw new TsctrError('published ports belong to the pod: give them to pod create, not to the container');
   if (o.network && o.network !== `container:${infra.name}`) throw new TsctrError(`a container of pod ${pod} uses the pod's network; --network ${o.network} conflicts`);
   const { liveState } = await import('../container/state.js');
@@ -107,8 +106,7 @@ export async function joinPod(o: RunOptions, pod: string): Promise<void> {
 
 /** Removes a pod: its containers first (running ones only with force), then its infra. */
 export async function removePod(pod: string, force: boolean): Promise<ContainerRecord> {
-  const infra = await podInfra(pod);
-  if (!infra) throw new NotFoundError(`no such pod: ${pod}`);
+  const infra = await requirePod(pod);
   const { liveState } = await import('../container/state.js');
   const { removeContainer } = await import('../container/ops.js');
   const members = await podMembers(pod);
@@ -117,4 +115,53 @@ export async function removePod(pod: string, force: boolean): Promise<ContainerR
   for (const m of members) await removeContainer(m.id, true, true);
   await removeContainer(infra.id, true, true);
   return infra;
+}
+
+async function requirePod(pod: string): Promise<ContainerRecord> {
+  const infra = await podInfra(pod);
+  if (!infra) throw new NotFoundError(`no such pod: ${pod}`);
+  return infra;
+}
+
+/** Starts the infra container, then the pod's containers; returns the infra container. */
+export async function startPod(pod: string): Promise<ContainerRecord> {
+  const infra = await requirePod(pod);
+  const { startContainer } = await import('../container/launch.js');
+  for (const c of [infra, ...(await podMembers(pod))]) await startContainer(c.id, { attach: false, interactive: false });
+  return infra;
+}
+
+/** Stops the pod's containers, then the infra container; returns the infra container. */
+export async function stopPod(pod: string, timeoutSec?: number): Promise<ContainerRecord> {
+  const infra = await requirePod(pod);
+  const { stopContainer } = await import('../container/ops.js');
+  for (const c of [...(await podMembers(pod)), infra]) await stopContainer(c.id, timeoutSec);
+  return infra;
+}
+
+export interface PodRow {
+  ID: string;
+  Name: string;
+  Status: string;
+  Created: string;
+  InfraID: string;
+  NumberOfContainers: string;
+}
+
+/** `pod ps`: newest first, a pod Running while any of its containers runs (infra included). */
+export async function listPods(noTrunc: boolean): Promise<PodRow[]> {
+  const { loadContainers } = await import('../container/store.js');
+  const { liveState } = await import('../container/state.js');
+  const { humanDuration } = await import('../util/units.js');
+  const all = Object.values(loadContainers().containers);
+  const id = (s: string) => (noTrunc ? s : s.slice(0, 12));
+  return all
+    .filter((c) => c.config.labels[INFRA_LABEL] === 'true')
+    .sort((a, b) => (a.created < b.created ? 1 : -1))
+    .map((infra) => {
+      const pod = infra.config.labels[POD_LABEL]!;
+      const states = all.filter((c) => c.config.labels[POD_LABEL] === pod).map((c) => liveState(c).status);
+      const status = states.includes('running') ? 'Running' : states.every((s) => s === 'created') ? 'Created' : 'Exited';
+      return { ID: id(infra.id), Name: pod, Status: status, Created: `${humanDuration(Date.now() - Date.parse(infra.created))} ago`, InfraID: id(infra.id), NumberOfContainers: String(states.length) };
+    });
 }
