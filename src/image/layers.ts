@@ -85,7 +85,7 @@ function tarRecord(diffId: string): Buffer {
     return fs.readFileSync(storePaths.tarSplit(diffId));
   } catch {
     throw new LayerError(
-      `layer ${diffId.slice(7, 19)} cannot be exported: it was stored without a tar record (by an older tsctr, or it rewrites its own files); remove the image and pull it again`,
+      `layer ${diffId.slice(7, 19)} cannot be rebuilt as a tar: the store has no record of it (it was pulled by an older tsctr: remove the image and pull it again; or the layer rewrites its own files, which tsctr cannot reproduce)`,
     );
   }
 }
