@@ -52,10 +52,15 @@ function echo(port: number, data: Buffer): Promise<Buffer> {
  */
 async function settledHelpers(want?: number): Promise<number> {
   let last = helperProcesses().length;
-  for (let i = 0; i < 100; i++) {
+  // Without a target: the same count for half a second (a helper killed by an earlier test may
+  // take that long to go on a loaded machine).
+  let stable = 0;
+  for (let i = 0; i < 200; i++) {
     await sleep(50);
     const n = helperProcesses().length;
-    if (want === undefined ? n === last : n === want) return n;
+    if (want !== undefined && n === want) return n;
+    stable = n === last ? stable + 1 : 0;
+    if (want === undefined && stable >= 10) return n;
     last = n;
   }
   return last;
