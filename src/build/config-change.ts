@@ -31,9 +31,10 @@ export function envLookup(env: string[] | undefined): (name: string) => string |
 }
 
 function exposedPort(p: string): string {
-  const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(p);
-  if (!m) throw new TsctrError(`invalid containerPort: ${p}`);
-  return `${m[1]}/${(m[3] ?? 'tcp').toLowerCase()}`;
+  const m = /^(\d{1,5})(?:-(\d{1,5}))?(?:\/(tcp|udp|sctp))?$/i.exec(p);
+  const valid = (n: string | undefined) => n === undefined || (Number(n) >= 1 && Number(n) <= 65535);
+  if (!m || !valid(m[1]) || !valid(m[2])) throw new TsctrError(`invalid port in EXPOSE: ${p}`);
+  return `${Number(m[1])}/${(m[3] ?? 'tcp').toLowerCase()}`;
 }
 
 function healthcheck(ins: Instruction): ContainerConfig['Healthcheck'] {
@@ -140,12 +141,21 @@ export function applyConfigInstruction(
   throw new TsctrError(`${ins.cmd} cannot be applied as a configuration change`);
 }
 
-/** `--change 'CMD ["sh"]'` values (commit, import): Dockerfile lines limited to configuration instructions. */
-export function applyChanges(image: ImageConfig, changes: string[]): void {
+/** What `--change` may carry (docker's list, STOPSIGNAL too; ONBUILD is refused: nothing here runs triggers). */
+const CHANGES = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'LABEL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR'];
+
+/**
+ * `--change 'CMD ["sh"]'` values (commit, import): Dockerfile lines with the instructions that only
+ * configure, applied as a build would. Returns a copy; `base` is left alone.
+ */
+export function applyChanges(base: ContainerConfig, changes: string[]): ContainerConfig {
+  const image: ImageConfig = { architecture: '', os: '', rootfs: { type: 'layers', diff_ids: [] }, config: structuredClone(base) };
   for (const change of changes) {
-    for (const ins of parseDockerfile(change).instructions) {
-      if (!CONFIG_ONLY.has(ins.cmd) || ins.cmd === 'MAINTAINER') throw new TsctrError(`${ins.cmd} is not a valid change command`);
-      applyConfigInstruction(image, ins, envLookup(image.config?.Env));
-    }
+    const [ins, ...more] = parseDockerfile(change).instructions;
+    if (!ins || more.length) throw new TsctrError(`invalid change "${change}": expected one Dockerfile instruction such as CMD ["sh"]`);
+    if (!CHANGES.includes(ins.cmd)) throw new TsctrError(`${ins.cmd} is not a valid change command (use ${CHANGES.join(', ')})`);
+    if (!ins.rest.trim()) throw new TsctrError(`${ins.cmd} needs an argument`);
+    applyConfigInstruction(image, ins, envLookup(image.config?.Env));
   }
+  return image.config!;
 }

@@ -157,7 +157,7 @@ export function splitWords(text: string, escape = '\\'): string[] {
     else if (ch === escape && i + 1 < text.length) cur += text[++i];
     else cur += ch;
   }
-  if (quote) throw new TsctrError(`unmatched ${quote} quote in: ${text}`);
+  if (quote) throw new TsctrError(`unterminated quote in "${text}"`);
   if (inWord) words.push(cur);
   return words;
 }
@@ -177,7 +177,7 @@ export function keyValues(text: string, escape = '\\', legacy = true): [string, 
   }
   return words.map((w) => {
     const eq = w.indexOf('=');
-    if (eq <= 0) throw new TsctrError(`syntax error - can't find = in "${w}". Must be of the form: name=value`);
+    if (eq <= 0) throw new TsctrError(`names must be followed by =value: "${w}"`);
     return [w.slice(0, eq), w.slice(eq + 1)];
   });
 }

@@ -34,7 +34,7 @@ export class CommitCommand extends TsctrCommand {
     getContainer(loadContainers(), this.container);
     if (this.change.length) {
       const { applyChanges } = await import('../build/config-change.js');
-      applyChanges({ architecture: '', os: '', rootfs: { type: 'layers', diff_ids: [] } }, this.change);
+      applyChanges({}, this.change);
     }
     if (!canOwnImageFiles()) return reexecInUserNamespace(process.argv.slice(2));
     const { commitContainer } = await import('../image/commit.js');

@@ -46,6 +46,6 @@ export async function commitContainer(query: string, tag: string | undefined, o:
   };
   if (o.author) config.author = o.author;
   if (config.config && config.config.StopSignal === undefined) delete config.config.StopSignal;
-  applyChanges(config, o.changes);
+  config.config = applyChanges(config.config ?? {}, o.changes);
   return addImage({ config, layerSizes: new Map([[layer.diffId, layer.size]]), tags: tag ? [tag] : [], parent: base.id });
 }
