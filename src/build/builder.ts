@@ -296,11 +296,12 @@ export class Builder {
     const { removeContainer } = await import('../container/ops.js');
     const { containerPaths } = await import('../paths.js');
     const cfg = stage.config.config ?? {};
+    const { defaultRunOptions } = await import('../container/options.js');
     const c = await createContainer(
       {
-        image: stage.imageId, command: argv, entrypoint: '', env: argEnv, envFile: [], workdir: cfg.WorkingDir || '/', user: cfg.User || undefined,
-        volumes: [], tmpfs: [], readOnly: false, init: false, ulimits: [], labels: [], pull: 'never', tty: false, interactive: false,
-        detach: false, rm: true, network: this.o.network, publish: [], publishAll: false, capAdd: [], capDrop: [], securityOpt: [],
+        ...defaultRunOptions(stage.imageId),
+        command: argv, entrypoint: '', env: argEnv, workdir: cfg.WorkingDir || '/', user: cfg.User || undefined,
+        pull: 'never', detach: false, rm: true, network: this.o.network,
       },
       getImage(loadImages(), stage.imageId),
     );

@@ -44,6 +44,14 @@ export interface RunOptions {
   securityOpt: string[];
 }
 
+/** `run -d IMAGE` with nothing else given: the base that programs (pods, play kube, build) fill in. */
+export function defaultRunOptions(image: string): RunOptions {
+  return {
+    image, command: [], env: [], envFile: [], volumes: [], tmpfs: [], readOnly: false, init: false, ulimits: [], labels: [],
+    pull: 'missing', tty: false, interactive: false, detach: true, rm: false, publish: [], publishAll: false, capAdd: [], capDrop: [], securityOpt: [],
+  };
+}
+
 /** `-e K=V`, `-e K` (taken from our environment, skipped if unset) and --env-file lines. */
 export function parseEnv(env: string[], envFiles: string[]): string[] {
   const out: string[] = [];

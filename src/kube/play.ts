@@ -7,8 +7,8 @@
 import fs from 'node:fs';
 import { TsctrError } from '../errors.js';
 import { log } from '../util/log.js';
-import type { RunOptions } from '../container/options.js';
-import { POD_LABEL, createPod, infraName, podInfra, removePod, runOptions } from './pod.js';
+import { defaultRunOptions, type RunOptions } from '../container/options.js';
+import { POD_LABEL, createPod, infraName, podInfra, removePod } from './pod.js';
 import type { ContainerRecord } from '../container/types.js';
 
 type Obj = Record<string, unknown>;
@@ -88,7 +88,7 @@ function containerOptions(pod: PodSource, c: Obj, restart: string, infra: string
   const where = `pod ${pod.name} container ${String(c.name)}`;
   unsupported(where, c, KNOWN_CONTAINER_KEYS);
   if (!c.image) throw new TsctrError(`${where}: no image`);
-  const o = runOptions(String(c.image));
+  const o = defaultRunOptions(String(c.image));
   o.name = `${pod.name}-${String(c.name)}`;
   o.network = `container:${infra}`;
   o.labels = [`${POD_LABEL}=${pod.name}`];

@@ -6,7 +6,7 @@
  */
 import { ConflictError, NotFoundError, TsctrError } from '../errors.js';
 import { hostPlatform } from '../image/platform.js';
-import type { RunOptions } from '../container/options.js';
+import { defaultRunOptions, type RunOptions } from '../container/options.js';
 import type { ContainerRecord } from '../container/types.js';
 import type { ImageRecord } from '../image/types.js';
 
@@ -16,13 +16,6 @@ const PAUSE_IMAGE = 'localhost/tsctr-pause:latest';
 const POD_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 export const infraName = (pod: string) => `${pod}-infra`;
-
-export function runOptions(image: string): RunOptions {
-  return {
-    image, command: [], env: [], envFile: [], volumes: [], tmpfs: [], readOnly: false, init: false, ulimits: [], labels: [],
-    pull: 'missing', tty: false, interactive: false, detach: true, rm: false, publish: [], publishAll: false, capAdd: [], capDrop: [], securityOpt: [],
-  };
-}
 
 /** The pause image: one empty layer, made here once (no registry needed). */
 async function pauseImage(): Promise<ImageRecord> {
@@ -72,7 +65,7 @@ export async function createPod(name: string, o: PodOptions): Promise<ContainerR
   const { createContainer } = await import('../container/create.js');
   const { startContainer } = await import('../container/launch.js');
   const image = await pauseImage();
-  const infra = runOptions(image.id);
+  const infra = defaultRunOptions(image.id);
   infra.name = infraName(name);
   infra.labels = [...o.labels, `${POD_LABEL}=${name}`, `${INFRA_LABEL}=true`];
   infra.hostname = o.hostname ?? name;
