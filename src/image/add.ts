@@ -31,7 +31,7 @@ export function normalizeTag(tag: string): string {
   return formatReference(ref);
 }
 
-export function serializeConfig(config: ImageConfig): Buffer {
+function serializeConfig(config: ImageConfig): Buffer {
   return Buffer.from(JSON.stringify(config));
 }
 

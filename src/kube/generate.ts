@@ -22,7 +22,7 @@ type Obj = Record<string, unknown>;
 type Volumes = Map<string, Obj>;
 
 /** A DNS-1123 label, as Kubernetes wants names: lower case, digits and '-', at most 63. */
-export function dnsLabel(name: string): string {
+function dnsLabel(name: string): string {
   const s = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
   return s || 'container';
 }
@@ -111,7 +111,7 @@ function portSpec(b: PortBinding): Obj {
 
 const RESTART: Record<string, string> = { always: 'Always', 'unless-stopped': 'Always', 'on-failure': 'OnFailure', no: 'Never' };
 
-export interface KubeDocs {
+interface KubeDocs {
   pod: Obj;
   service?: Obj;
 }
@@ -124,7 +124,7 @@ function podInfraOf(c: ContainerRecord): ContainerRecord | undefined {
   return infra?.config.labels[INFRA_LABEL] === 'true' ? infra : undefined;
 }
 
-export function kubeObjects(containers: ContainerRecord[], withService: boolean): KubeDocs {
+function kubeObjects(containers: ContainerRecord[], withService: boolean): KubeDocs {
   if (containers.length === 0) throw new TsctrError('generate kube needs at least one container');
   // A local pod (or its infra container) becomes that pod: its name, its ports on its first container.
   const infra = containers.find((c) => c.config.labels[INFRA_LABEL] === 'true') ?? containers.map(podInfraOf).find(Boolean);
