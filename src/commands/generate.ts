@@ -31,7 +31,7 @@ export class GenerateSystemdCommand extends TsctrCommand {
     if (this.time !== undefined && !/^\d+$/.test(this.time)) throw new TsctrError(`invalid stop timeout ${this.time}`);
     const c = getContainer(loadContainers(), this.container);
     const unit = systemdUnit(c, { fresh: this.fresh, restartPolicy: this.restartPolicy, stopTimeout: this.time === undefined ? undefined : Number(this.time) });
-    if (!this.files) return void this.context.stdout.write(unit);
+    if (!this.files) return void this.write(unit);
     const path = await import('node:path');
     const { atomicWriteFile } = await import('../util/fsutil.js');
     const file = path.resolve(unitName(c));
@@ -74,7 +74,7 @@ export class GenerateKubeCommand extends TsctrCommand {
       picked.push(...(infra ? [infra, ...(await podMembers(n))] : [getContainer(doc, n)]));
     }
     const yaml = await kubeYaml(picked, this.service);
-    if (!this.file) return void this.context.stdout.write(yaml);
+    if (!this.file) return void this.write(yaml);
     const { atomicWriteFile } = await import('../util/fsutil.js');
     atomicWriteFile(this.file, yaml, 0o644);
   }

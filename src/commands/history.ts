@@ -20,11 +20,11 @@ export class HistoryCommand extends TsctrCommand {
     const { formatRows } = await import('../util/template.js');
     const rows = imageHistory(getImage(loadImages(), this.image), this.noTrunc);
     if (this.quiet) {
-      this.context.stdout.write(rows.map((r) => `${r.ID}\n`).join(''));
+      this.write(rows.map((r) => `${r.ID}\n`).join(''));
       return;
     }
     const def = 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
     const headers = { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' };
-    this.context.stdout.write(formatRows(this.format ?? def, rows, headers, def));
+    this.write(formatRows(this.format ?? def, rows, headers, def));
   }
 }

@@ -27,13 +27,13 @@ export class ImagesCommand extends TsctrCommand {
     const { formatRows } = await import('../util/template.js');
     const rows = listImages({ all: this.all, digests: this.digests, noTrunc: this.noTrunc, filters: this.filter, reference: this.reference });
     if (this.quiet) {
-      this.context.stdout.write([...new Set(rows.map((r) => r.ID))].map((id) => `${id}\n`).join(''));
+      this.write([...new Set(rows.map((r) => r.ID))].map((id) => `${id}\n`).join(''));
       return;
     }
     const def = this.digests
       ? 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
       : 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
     const format = this.format === 'json' ? '{{json .}}' : this.format;
-    this.context.stdout.write(formatRows(format ?? def, rows, IMAGE_HEADERS, def));
+    this.write(formatRows(format ?? def, rows, IMAGE_HEADERS, def));
   }
 }

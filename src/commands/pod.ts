@@ -39,11 +39,11 @@ export class PodPsCommand extends TsctrCommand {
   async run(): Promise<void> {
     const { listPods } = await import('../kube/pod.js');
     const rows = await listPods(this.noTrunc);
-    if (this.quiet) return void this.context.stdout.write(rows.map((r) => `${r.ID}\n`).join(''));
+    if (this.quiet) return void this.write(rows.map((r) => `${r.ID}\n`).join(''));
     const { formatRows } = await import('../util/template.js');
     const def = 'table {{.ID}}\t{{.Name}}\t{{.Status}}\t{{.Created}}\t{{.InfraID}}\t{{.NumberOfContainers}}';
     const headers = { ID: 'POD ID', Name: 'NAME', Status: 'STATUS', Created: 'CREATED', InfraID: 'INFRA ID', NumberOfContainers: '# OF CONTAINERS' };
-    this.context.stdout.write(formatRows(this.format === 'json' ? '{{json .}}' : (this.format ?? def), rows, headers, def));
+    this.write(formatRows(this.format === 'json' ? '{{json .}}' : (this.format ?? def), rows, headers, def));
   }
 }
 

@@ -29,12 +29,12 @@ export class PsCommand extends TsctrCommand {
     if (last !== undefined && !Number.isInteger(last)) throw new TsctrError(`invalid argument "${this.last}" for "-n, --last" flag`);
     const rows = listContainers({ all: this.all, last, noTrunc: this.noTrunc, filters: this.filter });
     if (this.quiet) {
-      this.context.stdout.write(rows.map((r) => `${r.ID}\n`).join(''));
+      this.write(rows.map((r) => `${r.ID}\n`).join(''));
       return;
     }
     const { formatRows } = await import('../util/template.js');
     const def = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
     const format = this.format === 'json' ? '{{json .}}' : this.format;
-    this.context.stdout.write(formatRows(format ?? def, rows, PS_HEADERS, def));
+    this.write(formatRows(format ?? def, rows, PS_HEADERS, def));
   }
 }

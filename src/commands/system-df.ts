@@ -68,7 +68,7 @@ export class SystemDfCommand extends TsctrCommand {
       return;
     }
     if (!this.verbose) {
-      this.context.stdout.write(renderTable([['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], ...rows.map((r) => [r.type, String(r.total), String(r.active), humanSize(r.size), reclaimText(humanSize, r)])]));
+      this.write(renderTable([['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], ...rows.map((r) => [r.type, String(r.total), String(r.active), humanSize(r.size), reclaimText(humanSize, r)])]));
       return;
     }
 
@@ -101,7 +101,7 @@ export class SystemDfCommand extends TsctrCommand {
       ctrLines.push([x.c.id.slice(0, 12), x.c.config.image, JSON.stringify(cmd.length > 20 ? `${cmd.slice(0, 19)}…` : cmd), String(nvol), humanSize(x.size), ago(x.c.created), x.running ? 'Up' : 'Exited', x.c.name]);
     }
     const volLines = [['VOLUME NAME', 'LINKS', 'SIZE'], ...vols.map((v) => [v.name, String(v.links), humanSize(v.size)])];
-    this.context.stdout.write(
+    this.write(
       `Images space usage:\n\n${renderTable(imageLines)}\nContainers space usage:\n\n${renderTable(ctrLines)}\nLocal Volumes space usage:\n\n${renderTable(volLines)}`,
     );
   }

@@ -27,7 +27,7 @@ export class TopCommand extends TsctrCommand {
     if (st.status !== 'running') throw new ConflictError(`container ${c.id.slice(0, 12)} is not running`);
     const pids = containerProcesses(st.pid);
     const r = spawnSync('ps', [...(this.psArgs.length ? this.psArgs : ['-f']), '-p', pids.join(',')], { encoding: 'utf8' });
-    this.context.stdout.write(r.stdout);
+    this.write(r.stdout);
     if (r.status !== 0 && r.stderr) this.context.stderr.write(r.stderr);
     return r.status === 0 || r.stdout ? 0 : 125;
   }

@@ -24,11 +24,11 @@ export class VolumeLsCommand extends TsctrCommand {
   async run(): Promise<void> {
     const { volumeNames, inspectVolume } = await import('../container/volumes.js');
     const names = volumeNames();
-    if (this.quiet) return void this.context.stdout.write(names.map((n) => `${n}\n`).join(''));
+    if (this.quiet) return void this.write(names.map((n) => `${n}\n`).join(''));
     const { formatRows } = await import('../util/template.js');
     const def = 'table {{.Driver}}\t{{.Name}}';
     const format = this.format === 'json' ? '{{json .}}' : (this.format ?? def);
-    this.context.stdout.write(formatRows(format, names.map(inspectVolume), { Driver: 'DRIVER', Name: 'VOLUME NAME', Mountpoint: 'MOUNTPOINT' }, def));
+    this.write(formatRows(format, names.map(inspectVolume), { Driver: 'DRIVER', Name: 'VOLUME NAME', Mountpoint: 'MOUNTPOINT' }, def));
   }
 }
 

@@ -1,6 +1,6 @@
 /** exec: a new process joining a running container's namespaces, through tsctr-shim exec. */
 import { spawn } from 'node:child_process';
-import { nodeCrypto as crypto } from '../util/digest.js';
+import { randomHex } from '../util/random.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConflictError, TsctrError } from '../errors.js';
@@ -50,7 +50,7 @@ export async function execInContainer(query: string, o: ExecOptions): Promise<nu
     ['attach', o.detach ? '0' : '1'],
     ['detach', o.detach ? '1' : '0'],
   ];
-  const file = path.join(containerPaths.run(c.id), `exec-${crypto().randomBytes(6).toString('hex')}`);
+  const file = path.join(containerPaths.run(c.id), `exec-${randomHex(6)}`);
   atomicWriteFile(file, encodeSpec(spec));
   try {
     const child = spawn(shimPath(), ['exec', file], {

@@ -77,22 +77,33 @@ export async function startContainer(query: string, opts: StartOptions): Promise
     ...exitCommand(c, opts.attach),
   ];
   atomicWriteFile(containerPaths.spec(c.id), encodeSpec(spec), 0o600, false);
-  await updateContainers((doc) => {
-    const rec = doc.containers[c.id];
-    if (!rec) throw new TsctrError(`No such container: ${query}`);
-    rec.startedAt = new Date().toISOString();
-    rec.ports = net.ports;
-    rec.stoppedByUser = false;
-  });
+  const recordStart = () =>
+    updateContainers((doc) => {
+      const rec = doc.containers[c.id];
+      if (!rec) throw new TsctrError(`No such container: ${query}`);
+      rec.startedAt = new Date().toISOString();
+      rec.ports = net.ports;
+      rec.stoppedByUser = false;
+    });
 
   if (!opts.attach) {
-    // The shim forks the monitor off and exits once the container has started (or failed to).
-    const { spawnAndReadFd3 } = await import('../rootless/syscalls.js');
-    const r = parseSync(spawnAndReadFd3(shimPath(), ['run', containerPaths.spec(c.id)], process.env).output);
+    // The shim forks the monitor off and exits once the container has started (or failed to);
+    // the record is updated while it works.
+    const { spawnWithFd3 } = await import('../rootless/syscalls.js');
+    const shim = spawnWithFd3(shimPath(), ['run', containerPaths.spec(c.id)], process.env);
+    const failed = await recordStart().then(() => undefined, (e: unknown) => ({ e }));
+    const r = parseSync(shim.wait().output);
+    if (failed) {
+      // Removed meanwhile: what started must not outlive its record.
+      if (r.ok) process.kill(r.pid, 'SIGKILL');
+      throw failed.e;
+    }
     if (!r.ok) throw new TsctrError(r.message, r.code);
     if (opts.monitorPidFile) atomicWriteFile(opts.monitorPidFile, fs.readFileSync(containerPaths.monitorPid(c.id)), 0o644, false);
     return 0;
   }
+
+  await recordStart();
 
   const { spawn } = await import('node:child_process');
   const child = spawn(shimPath(), ['run', containerPaths.spec(c.id)], {

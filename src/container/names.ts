@@ -1,5 +1,5 @@
 /** docker-style adjective_surname names for containers started without --name. */
-import { nodeCrypto as crypto } from '../util/digest.js';
+import { randomInt } from '../util/random.js';
 
 const LEFT = [
   'admiring', 'adoring', 'affectionate', 'agitated', 'amazing', 'angry', 'awesome', 'blissful', 'bold', 'boring',
@@ -29,9 +29,9 @@ const RIGHT = [
 
 export function randomName(taken: (name: string) => boolean): string {
   for (let i = 0; ; i++) {
-    const a = LEFT[crypto().randomInt(LEFT.length)]!;
-    const b = RIGHT[crypto().randomInt(RIGHT.length)]!;
-    const name = i < 10 ? `${a}_${b}` : `${a}_${b}${crypto().randomInt(10)}`;
+    const a = LEFT[randomInt(LEFT.length)]!;
+    const b = RIGHT[randomInt(RIGHT.length)]!;
+    const name = i < 10 ? `${a}_${b}` : `${a}_${b}${randomInt(10)}`;
     if (!taken(name)) return name;
   }
 }

@@ -8,7 +8,7 @@ import { readJson, writeJson, SCHEMA_VERSION } from '../store/json-store.js';
 import { withLock } from '../store/lock.js';
 import { initStore } from '../image/store.js';
 import type { ContainerRecord, ContainersDoc } from './types.js';
-import { nodeCrypto as crypto } from '../util/digest.js';
+import { randomHex } from '../util/random.js';
 
 const emptyDoc = (): ContainersDoc => ({ schemaVersion: SCHEMA_VERSION, containers: {} });
 
@@ -27,7 +27,7 @@ export async function updateContainers<T>(fn: (doc: ContainersDoc) => T): Promis
 }
 
 export function newContainerId(): string {
-  return crypto().randomBytes(32).toString('hex');
+  return randomHex(32);
 }
 
 /** docker's lookup order: full ID, exact name, then a unique ID prefix. */

@@ -2,7 +2,7 @@
  * Named volumes: directories under <data>/volumes/<name>/_data, owned by the user (= root in the
  * container). Anonymous volumes (`-v /path`) get a random name and go with `rm -v`.
  */
-import { nodeCrypto as crypto } from '../util/digest.js';
+import { randomHex } from '../util/random.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConflictError, NotFoundError, TsctrError } from '../errors.js';
@@ -25,7 +25,7 @@ export interface VolumeInfo {
 }
 
 export function randomVolumeName(): string {
-  return crypto().randomBytes(32).toString('hex');
+  return randomHex(32);
 }
 
 export function ensureVolume(name: string): string {

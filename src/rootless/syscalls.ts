@@ -3,6 +3,7 @@
  * Loaded lazily: commands that only read state never pay for the FFI.
  */
 import { loadKoffi } from '../runtime/sea.js';
+import { parseIPv6 } from '../net/ipv6.js';
 
 type Fn = (...args: unknown[]) => number;
 interface Libc {
@@ -141,9 +142,9 @@ export function probeBind(proto: 'tcp' | 'udp', host: string, port: number): { p
   addr.writeUInt16LE(v6 ? AF_INET6 : AF_INET, 0);
   addr.writeUInt16BE(port, 2);
   if (v6) {
-    const { isIPv6 } = process.getBuiltinModule('node:net') as typeof import('node:net');
-    if (!isIPv6(host)) return { errno: 99 };
-    ipv6Bytes(host).copy(addr, 8);
+    const bytes = parseIPv6(host);
+    if (!bytes) return { errno: 99 };
+    bytes.copy(addr, 8);
   } else {
     const parts = host.split('.').map(Number);
     if (parts.length !== 4 || parts.some((p) => !(p >= 0 && p <= 255))) return { errno: 99 };
@@ -164,27 +165,16 @@ export function probeBind(proto: 'tcp' | 'udp', host: string, port: number): { p
   }
 }
 
-function ipv6Bytes(host: string): Buffer {
-  const [head = '', tail = ''] = host.split('::');
-  const groups = (s: string) => (s ? s.split(':') : []);
-  const h = groups(head);
-  const t = groups(tail);
-  const all = host.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
-  const b = Buffer.alloc(16);
-  all.forEach((g, i) => b.writeUInt16BE(parseInt(g, 16) || 0, i * 2));
-  return b;
-}
-
 const O_CLOEXEC = 0o2000000;
 const POSIX_SPAWN_SETSID = 0x80;
 
 /**
- * Runs `path` in its own session with stdin/stdout/stderr on /dev/null and a pipe as fd 3, waits
- * until it closes that pipe and exits, and returns what it wrote there and its exit status. For
+ * Starts `path` in its own session with stdin/stdout/stderr on /dev/null and a pipe as fd 3; wait()
+ * waits until it closes that pipe and exits, and returns what it wrote there and its exit status. For
  * the detached start of a container: glibc's posix_spawn (a vfork) costs a fraction of Node's
  * child_process, and this needs neither its module nor its stdio sockets.
  */
-export function spawnAndReadFd3(path: string, argv: string[], env: NodeJS.ProcessEnv): { output: string; status: number } {
+export function spawnWithFd3(path: string, argv: string[], env: NodeJS.ProcessEnv): { wait(): { output: string; status: number } } {
   const fs = process.getBuiltinModule('node:fs') as typeof import('node:fs');
   const lib = load();
   const fds = [0, 0];
@@ -212,6 +202,12 @@ export function spawnAndReadFd3(path: string, argv: string[], env: NodeJS.Proces
     fs.closeSync(devnull);
     fs.closeSync(wr);
   }
+  return { wait: () => readFd3(rd, pid) };
+}
+
+function readFd3(rd: number, pid: number): { output: string; status: number } {
+  const fs = process.getBuiltinModule('node:fs') as typeof import('node:fs');
+  const lib = load();
   const chunks: Buffer[] = [];
   const buf = Buffer.alloc(4096);
   try {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TsctrError } from '../errors.js';
-import { nodeCrypto as crypto } from './digest.js';
+import { randomHex } from './random.js';
 
 /** Private by default: one user's state is nobody else's business. */
 export function ensureDir(dir: string, mode = 0o700): void {
@@ -9,7 +9,7 @@ export function ensureDir(dir: string, mode = 0o700): void {
 }
 
 export function tmpName(dir: string, prefix: string): string {
-  return path.join(dir, `${prefix}.${process.pid}.${crypto().randomBytes(4).toString('hex')}`);
+  return path.join(dir, `${prefix}.${process.pid}.${randomHex(4)}`);
 }
 
 /**

@@ -1,0 +1,85 @@
+/**
+ * The single executable's entry point: it compiles and runs the bundle (the SEA asset 'tsctr.cjs').
+ *
+ * Why not make the bundle the SEA's main script: Node's SEA code cache is made at build time, by
+ * compiling without running, so it holds the top-level code only. Every function a command calls
+ * was compiled again on every run: about 6 ms of a `run` or a `ps`. Here the bundle is compiled with
+ * a V8 code cache kept beside the extracted assets in the user's cache directory, and the first run
+ * of each command keeps a cache of its own (starting from the build's top-level one) with what it
+ * compiled: later runs of that command find their functions compiled.
+ * V8 checks a cache against the source and its own version and flags, and rejects one that does not
+ * match; the file's name carries the bundle's hash, so a new build never reads an old build's cache.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import vm from 'node:vm';
+
+/** Set by scripts/build.mjs: the first 16 hex digits of the bundle's sha256, and the function
+ * wrapper around it (the build's top-level cache is made for exactly that text). */
+declare const __TSCTR_BUNDLE_ID__: string;
+declare const __TSCTR_WRAP__: [string, string];
+
+const GLOBAL_WITH_VALUE = new Set(['--root', '--runroot', '--storage-driver', '--log-level']);
+
+/** The command a command line runs ("ps", "image ls"): each has a cache of its own. */
+function commandKey(argv: string[]): string {
+  const words: string[] = [];
+  for (let i = 0; i < argv.length && words.length < 2; i++) {
+    const a = argv[i]!;
+    if (GLOBAL_WITH_VALUE.has(a)) i++;
+    else if (!a.startsWith('-')) words.push(a);
+    else if (words.length) break;
+  }
+  return (words.join('-') || argv[0] || 'help').replace(/[^a-zA-Z0-9-]/g, '_').slice(0, 40);
+}
+
+/** Beside the extracted assets (assets.ts). */
+function cacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME || path.join(process.env.HOME || os.homedir(), '.cache');
+  return path.join(base, 'tsctr', `${__TSCTR_BUNDLE_ID__}-code-cache`);
+}
+
+function readFile(file: string): Buffer | undefined {
+  try {
+    return fs.readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Written once per command, atomically; a failure only means compiling again next time. */
+function writeCache(file: string, data: Buffer): void {
+  const dir = path.dirname(file);
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(tmp, data, { mode: 0o600 });
+    fs.renameSync(tmp, file);
+    // The caches of other builds are of no use any more.
+    const parent = path.dirname(dir);
+    for (const f of fs.readdirSync(parent)) {
+      if (f.endsWith('-code-cache') && f !== path.basename(dir)) fs.rmSync(path.join(parent, f), { recursive: true, force: true });
+    }
+  } catch {
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      // nothing was written
+    }
+  }
+}
+
+const sea = require('node:sea') as { getRawAsset(key: string): ArrayBuffer };
+// The bundle is ASCII (the build checks): latin1 makes V8's compact one-byte string, without decoding.
+const source = Buffer.from(sea.getRawAsset('tsctr.cjs')).toString('latin1');
+const file = path.join(cacheDir(), commandKey(process.argv.slice(2)));
+const own = readFile(file);
+const script = new vm.Script(__TSCTR_WRAP__[0] + source + __TSCTR_WRAP__[1], {
+  filename: 'dist/tsctr.cjs',
+  // A command's first run starts from the build's cache of the top-level code.
+  cachedData: own ?? Buffer.from(sea.getRawAsset('tsctr.cjs.cache')),
+});
+if (!own || script.cachedDataRejected) process.once('exit', () => writeCache(file, script.createCachedData()));
+const bundleModule = { exports: {} };
+(script.runInThisContext() as (...args: unknown[]) => void)(bundleModule.exports, require, bundleModule, __filename, __dirname);

@@ -1,0 +1,30 @@
+/**
+ * Output to fd 1 without process.stdout: creating that stream loads Node's stream machinery (and
+ * for a pipe, as in `id=$(tsctr run -d ...)`, node:net), a few milliseconds of a short command.
+ * Blocking writes in order; a descriptor someone made non-blocking falls back to the stream.
+ */
+import fs from 'node:fs';
+
+export function writeStdout(text: string): void {
+  let buf = Buffer.from(text);
+  while (buf.length) {
+    let n: number;
+    try {
+      n = fs.writeSync(1, buf);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      process.stdout.write(buf);
+      return;
+    }
+    buf = buf.subarray(n);
+  }
+}
+
+/** isatty without node:tty (which loads node:net): what the descriptor is open on. */
+export function isTerminal(fd: number): boolean {
+  try {
+    return /^\/dev\/(pts\/\d+|tty\w*|console)$/.test(fs.readlinkSync(`/proc/self/fd/${fd}`));
+  } catch {
+    return false;
+  }
+}
