@@ -29,6 +29,20 @@ if ! runuser -u "$TSCTR_TEST_USER" -- test -r "$here/package.json" -a -x "$here/
   chmod -R a+rX "$src"
 fi
 
+# A cgroup v2 subtree delegated to the test user, as systemd delegates user@UID.service: the tests
+# run in its leaf "session"; tsctr puts containers with limits beside it (tsctr/<id>). This host's
+# cgroup v2 may have no controllers (v1/v2 hybrid): then the containers get cgroups that limit
+# nothing, and the limits are reported as ignored, each by name.
+cg=$(findmnt -n -t cgroup2 -o TARGET | head -1)
+if [ -n "$cg" ]; then
+  delegated="$cg/$TSCTR_TEST_USER.slice"
+  mkdir -p "$delegated/session"
+  for c in $(cat "$cg/cgroup.controllers"); do echo "+$c" > "$cg/cgroup.subtree_control" 2>/dev/null || true; done
+  chown "$TSCTR_TEST_USER:" "$delegated" "$delegated"/cgroup.{procs,subtree_control,threads}
+  chown -R "$TSCTR_TEST_USER:" "$delegated/session"
+  echo $$ > "$delegated/session/cgroup.procs"
+fi
+
 uid=$(id -u "$TSCTR_TEST_USER")
 home=$(getent passwd "$TSCTR_TEST_USER" | cut -d: -f6)
 runtime=/run/user/$uid

@@ -51,6 +51,22 @@ check "another user cannot remove it" as "$other" "$bin" --root "$store" --runro
 check "another user cannot signal its monitor" as "$other" kill -TERM "$monitor"
 check "another user cannot read its log" as "$other" cat "$store/containers/"*/ctr.log
 check "another user cannot enter the runtime dir" as "$other" ls "$run"
+# The cgroup scripts/test.sh delegates to the owner is the owner's alone.
+cgmount=$(findmnt -n -t cgroup2 -o TARGET | head -1)
+mine=$cgmount$(awk -F: '$1 == "0" {print $3}' /proc/self/cgroup)
+if [ -n "$cgmount" ] && [ "$(stat -c %U "$mine/cgroup.procs")" = "$owner" ]; then
+  check "another user cannot move a process into the owner's delegated cgroup" as "$other" sh -c "echo \$\$ > '$mine/cgroup.procs'"
+fi
+# Outside a delegated cgroup, limits are one clear warning and the container runs anyway.
+if [ -n "$cgmount" ]; then
+  out=$( (echo "$BASHPID" > "$cgmount/cgroup.procs" && as "$owner" "$bin" run --rm --pids-limit 10 busybox true) 2>&1) && rc=0 || rc=$?
+  if [ "$rc" = 0 ] && grep -q "^WARNING: --pids-limit ignored: .* the container runs without these limits" <<<"$out"; then
+    echo "ok - without delegation --pids-limit is one warning and the container runs"
+  else
+    echo "not ok - without delegation --pids-limit is one warning and the container runs (exit $rc: $out)"
+    fails=$((fails + 1))
+  fi
+fi
 if as "$owner" "$bin" ps --filter "name=^$name\$" --format '{{.Status}}' | grep -q '^Up '; then
   echo "ok - the container still runs"
 else

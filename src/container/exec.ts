@@ -14,6 +14,7 @@ import { encodeSpec, processSecurity, type Spec } from './spec.js';
 import { liveState } from './state.js';
 import { getContainer, loadContainers } from './store.js';
 import { resolveUser } from './user.js';
+import { containerCgroup } from '../rootless/cgroups.js';
 
 export interface ExecOptions {
   command: string[];
@@ -50,6 +51,8 @@ export async function execInContainer(query: string, o: ExecOptions): Promise<nu
     ['attach', o.detach ? '0' : '1'],
     ['detach', o.detach ? '1' : '0'],
   ];
+  const cgroup = containerCgroup(c.id, c.hostConfig);
+  if (cgroup) spec.push(['cgroup', cgroup]);
   const file = path.join(containerPaths.run(c.id), `exec-${randomHex(6)}`);
   atomicWriteFile(file, encodeSpec(spec));
   try {

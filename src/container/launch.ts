@@ -13,9 +13,10 @@ import { ensureDir, atomicWriteFile } from '../util/fsutil.js';
 import { buildRunSpec, encodeSpec, type Spec } from './spec.js';
 import { liveState } from './state.js';
 import { getContainer, loadContainers, updateContainers } from './store.js';
-import { warnUnenforcedLimits } from '../rootless/cgroups.js';
+import { prepareCgroup, removeCgroup } from '../rootless/cgroups.js';
 import { planNetwork } from '../net/setup.js';
 import type { ContainerRecord } from './types.js';
+import type { ImageRecord } from '../image/types.js';
 
 export interface StartOptions {
   attach: boolean;
@@ -58,8 +59,17 @@ export async function startContainer(query: string, opts: StartOptions): Promise
     return 0;
   }
   const image = getImage(loadImages(), c.imageId);
-  warnUnenforcedLimits(c.hostConfig);
+  const cgroup = prepareCgroup(c.id, c.hostConfig);
+  try {
+    return await launch(query, c, image, cgroup, opts);
+  } catch (e) {
+    // Never started: its cgroup goes (the monitor removes it after a container's last exit).
+    if (cgroup) removeCgroup(cgroup);
+    throw e;
+  }
+}
 
+async function launch(query: string, c: ContainerRecord, image: ImageRecord, cgroup: string | undefined, opts: StartOptions): Promise<number> {
   ensureDir(containerPaths.run(c.id));
   ensureDir(containerPaths.rootfs(c.id));
   for (const f of [containerPaths.pid(c.id), containerPaths.exit(c.id), containerPaths.monitorPid(c.id)]) fs.rmSync(f, { force: true });
@@ -72,6 +82,7 @@ export async function startContainer(query: string, opts: StartOptions): Promise
   });
   const spec: Spec = [
     ...buildRunSpec(c, image, net.spec),
+    ...(cgroup ? [['cgroup', cgroup] as [string, string]] : []),
     ['attach', opts.attach ? '1' : '0'],
     ['stdin', opts.interactive ? '1' : '0'],
     ...exitCommand(c, opts.attach),

@@ -2,6 +2,7 @@
 import os from 'node:os';
 import { ConflictError, TsctrError } from '../errors.js';
 import { removeTreesAsNamespaceRoot } from '../rootless/userns.js';
+import { containerCgroup, removeCgroup } from '../rootless/cgroups.js';
 import { pidAlive } from '../util/fsutil.js';
 import { liveState, monitorAlive } from './state.js';
 import { getContainer, loadContainers, updateContainers } from './store.js';
@@ -71,6 +72,9 @@ export async function removeContainer(query: string, force: boolean, volumes = f
   }
   // Files first, then the record: an interrupted rm leaves a record that a second rm finishes.
   removeTreesAsNamespaceRoot(removeContainerDirs(c.id));
+  // Normally its monitor removed it; not if the monitor was killed.
+  const cgroup = containerCgroup(c.id, c.hostConfig);
+  if (cgroup) removeCgroup(cgroup);
   await updateContainers((doc) => {
     delete doc.containers[c.id];
   });

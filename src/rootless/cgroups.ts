@@ -1,46 +1,170 @@
 /**
- * Resource limits need a cgroup v2 subtree delegated to the user (systemd does that for user
- * sessions). Without one, a rootless engine cannot enforce --memory/--cpus/--pids-limit: say so once,
- * plainly, and run the container anyway.
+ * Resource limits (--memory, --cpus, --pids-limit) need a cgroup v2 subtree delegated to the user,
+ * as systemd gives every user session (user@UID.service) or an administrator gives by chown. tsctr
+ * finds the topmost cgroup above its own that the user may manage, keeps its containers' cgroups in
+ * `<that>/tsctr/<id>`, and the shim moves the container's init there before the program starts.
+ * Without delegation a rootless engine cannot enforce limits: it says so once, plainly, and runs
+ * the container anyway; the same for each controller the delegation lacks.
  */
 import fs from 'node:fs';
-import { log } from '../util/log.js';
+import path from 'node:path';
+import { TsctrError } from '../errors.js';
 import type { HostConfig } from '../container/types.js';
 
 export interface CgroupInfo {
   version: 1 | 2 | 'hybrid';
   delegated: boolean;
+  /** Controllers usable below the delegated cgroup. */
   controllers: string[];
+  /** The delegated cgroup, even one without controllers. */
+  root?: string;
+}
+
+/** Where the cgroup v2 hierarchy is mounted: /sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid host. */
+function cgroup2Mount(): string | undefined {
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const [left, right] = line.split(' - ');
+    if (right?.startsWith('cgroup2 ')) return left!.split(' ')[4]!.replace(/\\040/g, ' ');
+  }
+  return undefined;
+}
+
+function readWords(file: string): string[] {
+  try {
+    return fs.readFileSync(file, 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+const writable = (file: string) => {
+  try {
+    fs.accessSync(file, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The topmost cgroup, from ours upwards, whose processes this user may move: the delegation.
+ * Moving a process needs write access to cgroup.procs of the common ancestor of where it is and
+ * where it goes, so the container's cgroup must be below it.
+ */
+function delegatedRoot(): string | undefined {
+  const mount = cgroup2Mount();
+  if (!mount) return undefined;
+  const own = fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::'))?.slice(3);
+  if (!own) return undefined;
+  let dir = path.join(mount, own);
+  if (!writable(path.join(dir, 'cgroup.procs'))) return undefined;
+  while (dir !== mount && writable(path.join(path.dirname(dir), 'cgroup.procs'))) dir = path.dirname(dir);
+  return dir;
 }
 
 export function cgroupInfo(): CgroupInfo {
   const unified = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
   const hybrid = !unified && fs.existsSync('/sys/fs/cgroup/unified/cgroup.controllers');
   const version = unified ? 2 : hybrid ? 'hybrid' : 1;
-  let delegated = false;
-  let controllers: string[] = [];
-  if (unified) {
-    const rel = fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::'))?.slice(3) ?? '/';
-    const dir = `/sys/fs/cgroup${rel}`;
-    try {
-      fs.accessSync(dir, fs.constants.W_OK);
-      controllers = fs.readFileSync(`${dir}/cgroup.controllers`, 'utf8').trim().split(/\s+/).filter(Boolean);
-      delegated = controllers.includes('memory') || controllers.includes('pids');
-    } catch {
-      delegated = false;
-    }
-  }
-  return { version, delegated, controllers };
+  const root = version === 1 ? undefined : delegatedRoot();
+  const controllers = root ? readWords(path.join(root, 'cgroup.controllers')) : [];
+  return { version, delegated: controllers.length > 0, controllers, root };
 }
 
-export function warnUnenforcedLimits(h: HostConfig): void {
-  const asked = [h.memory && '--memory', h.nanoCpus && '--cpus', h.pidsLimit && '--pids-limit'].filter(Boolean);
-  if (asked.length === 0) return;
-  const info = cgroupInfo();
-  if (info.delegated) {
-    log.warn(`${asked.join(', ')} not applied: cgroup v2 delegation is present but tsctr does not manage cgroups yet`);
-    return;
+/** What each limit needs, and the files that carry it (docker's cgroup v2 mapping). */
+export function limitFiles(h: HostConfig): { flag: string; controller: string; files: [string, string][] }[] {
+  const out = [];
+  if (h.memory) {
+    // docker's default --memory-swap is twice --memory: as much swap again.
+    out.push({ flag: '--memory', controller: 'memory', files: [['memory.max', String(h.memory)], ['memory.swap.max', String(h.memory)]] as [string, string][] });
   }
-  const why = info.version === 2 ? 'no cgroup v2 controllers are delegated to this user' : `this host uses cgroup ${info.version === 'hybrid' ? 'v1/v2 hybrid' : 'v1'} without delegation to users`;
-  process.stderr.write(`WARNING: ${asked.join(', ')} ignored: ${why}; the container runs without these limits (see 'tsctr info')\n`);
+  if (h.nanoCpus) {
+    const period = 100000;
+    out.push({ flag: '--cpus', controller: 'cpu', files: [['cpu.max', `${Math.max(1000, Math.round((h.nanoCpus / 1e9) * period))} ${period}`]] as [string, string][] });
+  }
+  if (h.pidsLimit) out.push({ flag: '--pids-limit', controller: 'pids', files: [['pids.max', h.pidsLimit < 0 ? 'max' : String(h.pidsLimit)]] as [string, string][] });
+  return out;
+}
+
+/** Enables controllers for the children of dir, as far as dir has them (a cgroup with processes refuses: EBUSY). */
+function enableControllers(dir: string, wanted: string[]): void {
+  const on = new Set(readWords(path.join(dir, 'cgroup.subtree_control')));
+  const available = new Set(readWords(path.join(dir, 'cgroup.controllers')));
+  const add = wanted.filter((c) => available.has(c) && !on.has(c));
+  if (add.length === 0) return;
+  try {
+    fs.writeFileSync(path.join(dir, 'cgroup.subtree_control'), add.map((c) => `+${c}`).join(' '));
+  } catch {
+    // what could not be enabled shows up as unavailable below
+  }
+}
+
+/**
+ * Prepares the container's cgroup with its limits and returns its path for the shim, or undefined
+ * when no limit was asked or there is no delegation (then with one warning). Limits whose
+ * controller the delegation lacks are warned about, the others apply.
+ */
+export function prepareCgroup(id: string, h: HostConfig): string | undefined {
+  const limits = limitFiles(h);
+  if (limits.length === 0) return undefined;
+  const info = cgroupInfo();
+  const root = info.root;
+  if (!root) {
+    const why =
+      info.version === 2
+        ? 'no cgroup v2 controllers are delegated to this user'
+        : `this host uses cgroup ${info.version === 'hybrid' ? 'v1/v2 hybrid' : 'v1'} without delegation to users`;
+    process.stderr.write(`WARNING: ${limits.map((l) => l.flag).join(', ')} ignored: ${why}; the container runs without these limits (see 'tsctr info')\n`);
+    return undefined;
+  }
+  const parent = path.join(root, 'tsctr');
+  const dir = path.join(parent, id);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new TsctrError(`cannot create the container's cgroup ${dir}: ${(e as Error).message}`);
+  }
+  const wanted = limits.map((l) => l.controller);
+  enableControllers(root, wanted);
+  enableControllers(parent, wanted);
+  const usable = new Set(readWords(path.join(parent, 'cgroup.subtree_control')));
+  const missing = limits.filter((l) => !usable.has(l.controller));
+  if (missing.length) {
+    process.stderr.write(
+      `WARNING: ${missing.map((l) => l.flag).join(', ')} ignored: the ${missing.map((l) => l.controller).join(', ')} controller${missing.length > 1 ? 's are' : ' is'} not delegated to this user (delegated: ${info.controllers.join(' ') || 'none'})\n`,
+    );
+  }
+  const applied = limits.filter((l) => usable.has(l.controller));
+  // The container has its cgroup even when no controller is there to limit it.
+  for (const l of applied) {
+    for (const [file, value] of l.files) {
+      try {
+        fs.writeFileSync(path.join(dir, file), value);
+      } catch (e) {
+        // Swap accounting may be off (no swap, or swapaccount=0): the memory limit alone still holds.
+        if (file === 'memory.swap.max' && (e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        removeCgroup(dir);
+        throw new TsctrError(`cannot set ${l.flag} (${file} = ${value}): ${(e as Error).message}`);
+      }
+    }
+  }
+  return dir;
+}
+
+/** The container's cgroup, once its processes are gone; an rmdir, which only works on an empty one. */
+export function removeCgroup(dir: string): void {
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    // busy (still running) or already gone
+  }
+}
+
+export const hasLimits = (h: HostConfig): boolean => Boolean(h.memory || h.nanoCpus || h.pidsLimit);
+
+/** Where a container's cgroup is when it has one (exec joins it; rm removes a leftover). */
+export function containerCgroup(id: string, h: HostConfig): string | undefined {
+  const root = hasLimits(h) ? delegatedRoot() : undefined;
+  const dir = root && path.join(root, 'tsctr', id);
+  return dir && fs.existsSync(dir) ? dir : undefined;
 }

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <stdio.h>
@@ -35,10 +36,24 @@ static int same_ns(int fd, const char *self)
 	return fstat(fd, &a) == 0 && stat(self, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+/* The container's cgroup.procs, opened by the setup process before it left the host's namespaces:
+ * the kernel checks a migration against the opener's credentials and cgroup namespace. */
+static int g_cgroup_procs = -1;
+
 static void container_init(const struct spec *s, const int stdio[3])
 {
 	int master = -1, slave = -1;
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); /* die with a monitor that dies during setup */
+	if (g_cgroup_procs >= 0) {
+		/* Only the container's processes count against its limits: init joins, before anything
+		 * else, so every process it starts is in; fuse-overlayfs, started earlier, is not. */
+		if (write(g_cgroup_procs, "0", 1) < 0)
+			failsys(EX_SETUP, "join the container's cgroup %s", s->cgroup);
+		close(g_cgroup_procs);
+		/* Its own cgroup namespace, rooted there: the container sees itself at "/". */
+		if (unshare(CLONE_NEWCGROUP) < 0)
+			failsys(EX_SETUP, "unshare cgroup namespace");
+	}
 	setup_mounts(s, &master, &slave);
 	if (master >= 0) {
 		if (msg_send(g_errfd, "T", master) < 0)
@@ -72,6 +87,12 @@ void container_setup_child(const struct spec *s, int sock, const int stdio[3])
 {
 	g_errfd = sock;
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (s->cgroup) {
+		char procs[PATH_MAX];
+		snprintf(procs, sizeof procs, "%s/cgroup.procs", s->cgroup);
+		if ((g_cgroup_procs = open(procs, O_WRONLY | O_CLOEXEC)) < 0)
+			failsys(EX_SETUP, "open %s", procs);
+	}
 
 	const char *net = s->network ? s->network : "none";
 	int newnet = strcmp(net, "none") == 0, netfd = -1, userfd = -1, in_userns = 0;

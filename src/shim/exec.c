@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,19 @@ int cmd_exec(const char *specfile)
 	int tty = spec_flag(s.tty) && !detach, want_stdin = spec_flag(s.stdin_) && !detach;
 	if (!s.pid || atoi(s.pid) <= 0 || s.argv.n == 0)
 		return exec_error(attach, EX_SETUP, "exec spec needs a pid and a command");
+
+	/* Into the container's cgroup first, from the host's cgroup namespace: its limits hold for
+	 * what exec starts too, as in docker. */
+	if (s.cgroup) {
+		char procs[PATH_MAX];
+		snprintf(procs, sizeof procs, "%s/cgroup.procs", s.cgroup);
+		int fd = open(procs, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0", 1) < 0) {
+			snprintf(err, sizeof err, "join the container's cgroup %s: %s", s.cgroup, errstr(errno));
+			return exec_error(attach, EX_SETUP, err);
+		}
+		close(fd);
+	}
 
 	/* Open them all before joining any: after setns(mnt) /proc is the container's. */
 	int fds[sizeof namespaces / sizeof namespaces[0]];

@@ -577,6 +577,10 @@ int cmd_run(const char *specfile)
 		}
 	}
 	tty_restore();
+	/* Empty now that the container's processes are gone (exec'ed ones included: they die with
+	 * the pid namespace); a restart policy kept it until here. */
+	if (s.cgroup && rmdir(s.cgroup) < 0 && errno != ENOENT)
+		warnx("remove cgroup %s: %s", s.cgroup, errstr(errno));
 	run_exit_command(&s);
 	return code;
 }

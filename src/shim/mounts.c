@@ -548,6 +548,12 @@ void setup_mounts(const struct spec *s, int *master, int *slave)
 		mnt("/sys", t, NULL, MS_BIND | MS_REC, NULL, "/sys");
 		restrict_mount(t, MS_RDONLY, 1, "/sys");
 	}
+	/* With a cgroup of its own, the container reads its limits where programs look for them
+	 * (memory.max, cpu.max, pids.max), read-only, from its cgroup namespace's root. */
+	if (s->cgroup) {
+		cpath("/sys/fs/cgroup", RESOLVE_NOCREATE, t);
+		mnt("cgroup2", t, "cgroup2", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, "/sys/fs/cgroup");
+	}
 
 	if (spec_flag(s->tty))
 		open_pty(master, slave);

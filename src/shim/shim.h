@@ -27,7 +27,7 @@ struct spec {
 	const char *id, *rootfs, *upper, *work, *storage, *hostname, *network, *userns, *cwd;
 	const char *uid, *gid, *groups, *log, *pid_file, *exit_file, *restart, *restart_count_file;
 	const char *monitor_pid_file, *pid, *readonly, *nnp, *tty, *stdin_, *attach, *detach, *init;
-	const char *seccomp;
+	const char *seccomp, *cgroup;
 	struct strlist lower, uidmap, gidmap, mounts, env, argv, caps, rlimits, exit_command, prestart, helper, publish;
 };
 

@@ -25,7 +25,7 @@ static const struct {
 	{"restart-count-file", S(restart_count_file)}, {"monitor-pid-file", S(monitor_pid_file)},
 	{"pid", S(pid)}, {"readonly", S(readonly)}, {"no-new-privs", S(nnp)}, {"tty", S(tty)},
 	{"stdin", S(stdin_)}, {"attach", S(attach)}, {"detach", S(detach)}, {"init", S(init)},
-	{"seccomp", S(seccomp)},
+	{"seccomp", S(seccomp)}, {"cgroup", S(cgroup)},
 	{"lower", L(lower)}, {"uidmap", L(uidmap)}, {"gidmap", L(gidmap)}, {"mount", L(mounts)},
 	{"env", L(env)}, {"arg", L(argv)}, {"cap", L(caps)}, {"rlimit", L(rlimits)},
 	{"exit-command", L(exit_command)}, {"prestart", L(prestart)},

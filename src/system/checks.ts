@@ -208,7 +208,7 @@ function cgroupCheck(): Check {
     return { name, ok: false, severity: 'warning', detail: `cannot read cgroup information: ${(e as Error).message}` };
   }
   const v = info.version === 'hybrid' ? 'v1/v2 hybrid' : `v${info.version}`;
-  if (info.version === 2 && info.delegated) return { name, ok: true, severity: 'warning', detail: `${v}, delegated controllers: ${info.controllers.join(' ')}` };
+  if (info.delegated) return { name, ok: true, severity: 'warning', detail: `${v}, delegated controllers: ${info.controllers.join(' ')}` };
   if (info.version === 2) {
     return {
       name,

@@ -29,3 +29,35 @@ test('dist/tsctr runs from an empty directory with env -i (no node, no PATH), FF
   assert.equal(help.status, 0);
   assert.match(help.stdout, /\$ tsctr run -d -p 8080:80 nginx/);
 });
+
+test("each command's first run leaves a V8 code cache that later runs use; a damaged one is replaced, not trusted", () => {
+  const home = fs.mkdtempSync(path.join(dir, 'home-'));
+  const run = (...args: string[]) => spawnSync('env', ['-i', `HOME=${home}`, BIN, ...args], { cwd: dir, encoding: 'utf8' });
+  const caches = () => {
+    const base = path.join(home, '.cache', 'tsctr');
+    const d = fs.readdirSync(base).find((f) => f.endsWith('-code-cache'));
+    return d ? path.join(base, d) : undefined;
+  };
+  assert.equal(run('ps', '-a').status, 0);
+  const d = caches();
+  assert.ok(d, 'a code cache directory');
+  assert.equal(fs.statSync(d).mode & 0o077, 0, 'private');
+  const ps = path.join(d, 'ps');
+  const first = fs.statSync(ps);
+  assert.ok(first.size > 100_000, `a cache with the compiled functions (${first.size} bytes)`);
+  // Accepted by the second run: not rewritten.
+  const second = run('ps', '-a');
+  assert.equal(second.status, 0);
+  assert.match(second.stdout, /^CONTAINER ID +IMAGE/);
+  assert.equal(fs.statSync(ps).mtimeMs, first.mtimeMs);
+  // Garbage in its place: V8 rejects it, the command still works, and a good cache replaces it.
+  fs.writeFileSync(ps, Buffer.alloc(first.size, 0x41));
+  const third = run('ps', '-a');
+  assert.equal(third.status, 0, third.stderr);
+  assert.equal(third.stdout, second.stdout);
+  assert.equal(third.stderr, '');
+  assert.notEqual(fs.readFileSync(ps)[0], 0x41);
+  // Another command has its own.
+  assert.equal(run('images').status, 0);
+  assert.ok(fs.existsSync(path.join(d, 'images')));
+});

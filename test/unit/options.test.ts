@@ -106,3 +106,17 @@ test('--security-opt: docker\'s forms, the last seccomp option wins, unsupported
     assert.throws(() => parseSecurityOpts([bad]), /--security-opt/, bad);
   }
 });
+
+test('resource limits become cgroup v2 files as docker writes them', async () => {
+  const { limitFiles } = await import('../../src/rootless/cgroups.js');
+  const { parseResources } = await import('../../src/container/options.js');
+  const files = (o: { memory?: string; cpus?: string; pidsLimit?: string }) =>
+    Object.fromEntries(limitFiles({ ...parseResources(o) } as never).flatMap((l) => l.files));
+  assert.deepEqual(files({ memory: '64m' }), { 'memory.max': '67108864', 'memory.swap.max': '67108864' });
+  assert.deepEqual(files({ cpus: '0.5' }), { 'cpu.max': '50000 100000' });
+  assert.deepEqual(files({ cpus: '2' }), { 'cpu.max': '200000 100000' });
+  assert.deepEqual(files({ pidsLimit: '100' }), { 'pids.max': '100' });
+  assert.deepEqual(files({ pidsLimit: '-1' }), { 'pids.max': 'max' });
+  assert.deepEqual(files({}), {});
+  assert.deepEqual(limitFiles({ ...parseResources({ memory: '1g', pidsLimit: '5' }) } as never).map((l) => [l.flag, l.controller]), [['--memory', 'memory'], ['--pids-limit', 'pids']]);
+});
