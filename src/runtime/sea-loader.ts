@@ -21,11 +21,13 @@ declare const __TSCTR_BUNDLE_ID__: string;
 declare const __TSCTR_WRAP__: [string, string];
 
 const GLOBAL_WITH_VALUE = new Set(['--root', '--runroot', '--storage-driver', '--log-level']);
+/** Verbs whose second word is the command (`image ls`); for the others it is an argument. */
+const GROUPS = new Set(['container', 'image', 'system', 'volume', 'pod', 'generate', 'play', 'internal', 'network', 'kube']);
 
-/** The command a command line runs ("ps", "image ls"): each has a cache of its own. */
+/** The command a command line runs ("ps", "image-ls"): each has a cache of its own. */
 function commandKey(argv: string[]): string {
   const words: string[] = [];
-  for (let i = 0; i < argv.length && words.length < 2; i++) {
+  for (let i = 0; i < argv.length && words.length < (GROUPS.has(words[0] ?? '') ? 2 : 1); i++) {
     const a = argv[i]!;
     if (GLOBAL_WITH_VALUE.has(a)) i++;
     else if (!a.startsWith('-')) words.push(a);

@@ -2,6 +2,7 @@
  * Output to fd 1 without process.stdout: creating that stream loads Node's stream machinery (and
  * for a pipe, as in `id=$(tsctr run -d ...)`, node:net), a few milliseconds of a short command.
  * Blocking writes in order; a descriptor someone made non-blocking falls back to the stream.
+ * Output nobody reads any more (EPIPE) is dropped, as the commands have nothing else to say.
  */
 import fs from 'node:fs';
 
@@ -12,7 +13,10 @@ export function writeStdout(text: string): void {
     try {
       n = fs.writeSync(1, buf);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      // The reader went away (`tsctr ps | head -1`): the rest has no one to read it.
+      if (code === 'EPIPE') return;
+      if (code !== 'EAGAIN') throw e;
       process.stdout.write(buf);
       return;
     }
