@@ -6,8 +6,8 @@
 import { globals } from './paths.js';
 import { VERSION } from './version.js';
 import { fastParse } from './fast-argv.js';
+import { GLOBAL_WITH_VALUE } from './global-options.js';
 
-const GLOBAL_WITH_VALUE = new Set(['--root', '--runroot', '--storage-driver', '--log-level']);
 
 /** Global options may come before the verb (`tsctr --root DIR images`), as with docker and podman. */
 async function takeGlobals(argv: string[]): Promise<string[]> {

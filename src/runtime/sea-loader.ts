@@ -14,13 +14,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
+import { GLOBAL_WITH_VALUE } from '../global-options.js';
 
 /** Set by scripts/build.mjs: the first 16 hex digits of the bundle's sha256, and the function
  * wrapper around it (the build's top-level cache is made for exactly that text). */
 declare const __TSCTR_BUNDLE_ID__: string;
 declare const __TSCTR_WRAP__: [string, string];
 
-const GLOBAL_WITH_VALUE = new Set(['--root', '--runroot', '--storage-driver', '--log-level']);
 /** Verbs whose second word is the command (`image ls`); for the others it is an argument. */
 const GROUPS = new Set(['container', 'image', 'system', 'volume', 'pod', 'generate', 'play', 'internal', 'network', 'kube']);
 
