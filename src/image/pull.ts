@@ -187,15 +187,22 @@ async function readSmallBlob(client: RegistryClient, desc: Descriptor): Promise<
   return buf;
 }
 
+/**
+ * Room between the stages: decompression (on libuv's threads) keeps going while extraction waits
+ * in the kernel creating files, instead of both taking turns; bigger chunks mean fewer stream hops.
+ */
+const STAGE_BUFFER = { highWaterMark: 8 << 20, chunkSize: 256 << 10 };
+
 function decompressorFor(mediaType: string): Transform | undefined {
-  if (/gzip$/.test(mediaType)) return zlib.createGunzip();
-  if (/zstd$/.test(mediaType)) return zlib.createZstdDecompress();
+  if (/gzip$/.test(mediaType)) return zlib.createGunzip(STAGE_BUFFER);
+  if (/zstd$/.test(mediaType)) return zlib.createZstdDecompress(STAGE_BUFFER);
   if (/tar$/.test(mediaType)) return undefined;
   throw new LayerError(`unsupported layer media type "${mediaType}"`);
 }
 
 function hashTap(hash: crypto.Hash, onBytes?: (n: number) => void): Transform {
   return new Transform({
+    highWaterMark: STAGE_BUFFER.highWaterMark,
     transform(chunk: Buffer, _enc, cb) {
       hash.update(chunk);
       onBytes?.(chunk.length);

@@ -66,6 +66,16 @@ class Extractor {
   private readonly referenced = new Set<string>();
   /** Directories (relative paths; '' is the root) known to be real directories, not links. */
   private readonly knownDirs = new Set<string>(['']);
+  /**
+   * Everything this extraction has made (dest starts empty): a path not in here does not exist, so
+   * the usual case, a new name, costs no lstat (and no ENOENT error object). Missing a path here
+   * could only make a later O_EXCL create fail, never write through what is there.
+   */
+  private readonly made = new Set<string>();
+  /** The permission bits the process umask takes away: where it takes none, open() sets the final mode. */
+  private readonly umask = processUmask();
+  /** Root in the user namespace: new files are 0:0 already (no set-group-id directory above), so chown to 0:0 is skipped. */
+  private readonly ownerIsRoot: boolean;
   /** Mode and mtime of directory entries, applied at the end: children change mtimes, and a read-only mode would stop them. */
   private readonly dirMeta = new Map<string, DirMeta>();
   private readonly warned = new Set<string>();
@@ -74,7 +84,9 @@ class Extractor {
   constructor(
     private readonly root: string,
     private readonly opts: ExtractOptions,
-  ) {}
+  ) {
+    this.ownerIsRoot = process.getuid?.() === 0 && process.getgid?.() === 0 && (fs.statSync(root).mode & 0o2000) === 0;
+  }
 
   private warnOnce(key: string, msg: string): void {
     if (this.warned.has(key)) return;
@@ -98,15 +110,18 @@ class Extractor {
       if (this.knownDirs.has(rel)) continue;
       const abs = this.abs(rel);
       let st: fs.Stats | undefined;
-      try {
-        st = fs.lstatSync(abs);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      if (this.made.has(rel)) {
+        try {
+          st = fs.lstatSync(abs);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        }
       }
       if (!st) {
         if (!create) throw new LayerError(`layer entry "${entryName}" refers to "${rel}", which the layer does not contain`);
         fs.mkdirSync(abs, { mode: 0o755 });
-        fs.chmodSync(abs, 0o755); // whatever the umask
+        if (this.umask & 0o755) fs.chmodSync(abs, 0o755); // whatever the umask
+        this.made.add(rel);
       } else if (st.isSymbolicLink()) {
         throw new LayerError(`layer entry "${entryName}" goes through the symlink "${rel}"`);
       } else if (!st.isDirectory()) {
@@ -121,9 +136,11 @@ class Extractor {
   private forget(rel: string): void {
     this.knownDirs.delete(rel);
     this.dirMeta.delete(rel);
+    this.made.delete(rel);
     const prefix = rel ? `${rel}/` : '';
     for (const d of this.knownDirs) if (d.startsWith(prefix)) this.knownDirs.delete(d);
     for (const d of this.dirMeta.keys()) if (d.startsWith(prefix)) this.dirMeta.delete(d);
+    for (const d of this.made) if (d.startsWith(prefix)) this.made.delete(d);
   }
 
   /**
@@ -131,6 +148,10 @@ class Extractor {
    * a directory when keepDir. Returns whether a directory was kept.
    */
   private clear(rel: string, abs: string, keepDir: boolean): boolean {
+    if (!this.made.has(rel)) {
+      this.made.add(rel); // the caller makes it now
+      return false;
+    }
     let st: fs.Stats;
     try {
       st = fs.lstatSync(abs);
@@ -146,6 +167,7 @@ class Extractor {
       this.forget(rel);
       // rmSync does not follow symlinks inside the tree.
       fs.rmSync(abs, { recursive: true, force: true });
+      this.made.add(rel); // the caller makes it again
     } else {
       fs.unlinkSync(abs);
     }
@@ -153,7 +175,7 @@ class Extractor {
   }
 
   private owner(abs: string, e: TarEntry, fd?: number): void {
-    if (!this.opts.chown) return;
+    if (!this.opts.chown || (e.uid === 0 && e.gid === 0 && this.ownerIsRoot)) return;
     try {
       if (fd !== undefined) fs.fchownSync(fd, e.uid, e.gid);
       else fs.lchownSync(abs, e.uid, e.gid);
@@ -191,7 +213,11 @@ class Extractor {
   }
 
   private async file(abs: string, e: TarEntry): Promise<void> {
-    const fd = fs.openSync(abs, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+    // The final mode at once where nothing comes between: no set-id bits (chown would clear
+    // them), no xattrs (user.* may need write access), nothing the umask would take away.
+    const direct = (e.mode & 0o7000) === 0 && (e.mode & this.umask & 0o777) === 0 && Object.keys(e.xattrs).length === 0;
+    const fd = fs.openSync(abs, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, direct ? e.mode & 0o777 : 0o600);
+    let end = 0;
     try {
       const segments = e.sparse?.map ?? [{ offset: 0, size: e.size }];
       const total = e.sparse?.realSize ?? e.size;
@@ -208,7 +234,7 @@ class Extractor {
           }
           if (segLeft === 0) throw new LayerError(`layer file "${e.path}" has more data than its sparse map`);
           const n = Math.min(segLeft, chunk.length - off);
-          writeSparse(fd, chunk.subarray(off, off + n), pos);
+          end = Math.max(end, writeSparse(fd, chunk.subarray(off, off + n), pos));
           pos += n;
           off += n;
           segLeft -= n;
@@ -216,12 +242,12 @@ class Extractor {
         }
       }
       // Unwritten ranges (skipped zero blocks, sparse holes, the tail) become holes.
-      fs.ftruncateSync(fd, total);
+      if (end !== total) fs.ftruncateSync(fd, total);
       this.owner(abs, e, fd);
       // After chown (which drops file capabilities) and before chmod (user.* needs write access).
       this.xattrs(abs, e);
       // After chown, which clears setuid/setgid.
-      fs.fchmodSync(fd, e.mode);
+      if (!direct) fs.fchmodSync(fd, e.mode);
       fs.futimesSync(fd, e.mtime, e.mtime);
     } finally {
       fs.closeSync(fd);
@@ -353,6 +379,12 @@ class Extractor {
   }
 }
 
+/** The process umask, read without setting it (process.umask() with no argument is deprecated for that reason). */
+function processUmask(): number {
+  const m = /^Umask:\s*([0-7]+)/m.exec(fs.readFileSync('/proc/self/status', 'latin1'));
+  return m ? parseInt(m[1]!, 8) : 0o022;
+}
+
 function depth(rel: string): number {
   if (!rel) return 0;
   let n = 1;
@@ -368,23 +400,32 @@ function writeAll(fd: number, buf: Buffer, pos: number): void {
 /**
  * Writes buf at pos, skipping all-zero pieces between 4 KiB file boundaries: the file is truncated
  * to its size at the end, so what was skipped reads back as zeros, and whole zero blocks stay holes.
- * Non-zero runs go out in one write each.
+ * Non-zero runs go out in one write each. Returns the file offset after the last byte written
+ * (0 when nothing was).
  */
-function writeSparse(fd: number, buf: Buffer, pos: number): void {
+function writeSparse(fd: number, buf: Buffer, pos: number): number {
   let runStart = -1;
+  let lastEnd = 0;
   let i = 0;
   while (i < buf.length) {
     const end = Math.min(buf.length, i + BLOCK - ((pos + i) % BLOCK));
     const zero = ZERO.compare(buf, i, end, 0, end - i) === 0;
     if (zero) {
-      if (runStart >= 0) writeAll(fd, buf.subarray(runStart, i), pos + runStart);
+      if (runStart >= 0) {
+        writeAll(fd, buf.subarray(runStart, i), pos + runStart);
+        lastEnd = pos + i;
+      }
       runStart = -1;
     } else if (runStart < 0) {
       runStart = i;
     }
     i = end;
   }
-  if (runStart >= 0) writeAll(fd, buf.subarray(runStart), pos + runStart);
+  if (runStart >= 0) {
+    writeAll(fd, buf.subarray(runStart), pos + runStart);
+    lastEnd = pos + buf.length;
+  }
+  return lastEnd;
 }
 
 /**
