@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LayerError, errorMessage } from '../errors.js';
 import { lsetxattr, mkfifo, mknodWhiteout, SyscallError } from '../rootless/syscalls.js';
+import { FileWriter } from './file-writer.js';
 import { readTar, type TarEntry, type TarRecorder } from './tar-reader.js';
 
 export interface ExtractOptions {
@@ -43,6 +44,9 @@ const FORGED_OVERLAY_XATTR = /^(user\.overlay\.|trusted\.overlay\.|user\.fuseove
 const BLOCK = 4096;
 const ZERO = Buffer.alloc(BLOCK);
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
+/** Files written in the main thread before the worker is worth starting (a build step's layer has a handful). */
+const PARALLEL_AFTER = 64;
+const PARALLEL_MAX_SIZE = 1 << 20;
 
 /**
  * The path's components under the layer root. Leading '/' and './' are dropped (an absolute name
@@ -76,6 +80,9 @@ class Extractor {
   private readonly umask = processUmask();
   /** Root in the user namespace: new files are 0:0 already (no set-group-id directory above), so chown to 0:0 is skipped. */
   private readonly ownerIsRoot: boolean;
+  /** Small plain files go to a worker thread once a layer has shown it has many (file-writer.ts). */
+  private readonly writer = new FileWriter();
+  private files = 0;
   /** Mode and mtime of directory entries, applied at the end: children change mtimes, and a read-only mode would stop them. */
   private readonly dirMeta = new Map<string, DirMeta>();
   private readonly warned = new Set<string>();
@@ -111,6 +118,7 @@ class Extractor {
       const abs = this.abs(rel);
       let st: fs.Stats | undefined;
       if (this.made.has(rel)) {
+        this.writer.drain();
         try {
           st = fs.lstatSync(abs);
         } catch (e) {
@@ -152,6 +160,7 @@ class Extractor {
       this.made.add(rel); // the caller makes it now
       return false;
     }
+    this.writer.drain(); // what is there may still be on its way
     let st: fs.Stats;
     try {
       st = fs.lstatSync(abs);
@@ -174,8 +183,12 @@ class Extractor {
     return false;
   }
 
+  private needsOwner(e: TarEntry): boolean {
+    return this.opts.chown && !(e.uid === 0 && e.gid === 0 && this.ownerIsRoot);
+  }
+
   private owner(abs: string, e: TarEntry, fd?: number): void {
-    if (!this.opts.chown || (e.uid === 0 && e.gid === 0 && this.ownerIsRoot)) return;
+    if (!this.needsOwner(e)) return;
     try {
       if (fd !== undefined) fs.fchownSync(fd, e.uid, e.gid);
       else fs.lchownSync(abs, e.uid, e.gid);
@@ -216,6 +229,18 @@ class Extractor {
     // The final mode at once where nothing comes between: no set-id bits (chown would clear
     // them), no xattrs (user.* may need write access), nothing the umask would take away.
     const direct = (e.mode & 0o7000) === 0 && (e.mode & this.umask & 0o777) === 0 && Object.keys(e.xattrs).length === 0;
+    if (direct && ++this.files > PARALLEL_AFTER && !e.sparse && e.size <= PARALLEL_MAX_SIZE && !this.needsOwner(e)) {
+      const data = new Uint8Array(e.size);
+      let off = 0;
+      for await (const chunk of e.body) {
+        if (off + chunk.length > e.size) throw new LayerError(`layer file "${e.path}" has more data than its size`);
+        data.set(chunk, off);
+        off += chunk.length;
+      }
+      this.stats.bytes += off;
+      this.writer.write({ path: abs, name: e.path, data: off === e.size ? data : data.subarray(0, off), mode: e.mode & 0o777, mtime: e.mtime });
+      return;
+    }
     const fd = fs.openSync(abs, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, direct ? e.mode & 0o777 : 0o600);
     let end = 0;
     try {
@@ -325,6 +350,7 @@ class Extractor {
         const linkParts = safeComponents(e.linkname, 'hard link target');
         if (linkParts.length === 0) throw new LayerError(`layer hard link "${e.path}" points at the layer root`);
         const source = path.join(this.directory(linkParts.slice(0, -1), e.path, false), linkParts.at(-1)!);
+        this.writer.drain();
         let st: fs.Stats;
         try {
           st = fs.lstatSync(source);
@@ -362,7 +388,13 @@ class Extractor {
     }
   }
 
+  abort(): void {
+    this.writer.abort();
+  }
+
   finish(): void {
+    this.writer.drain();
+    this.writer.close();
     if (this.aufsLinks) {
       this.forget(AUFS_LINK_DIR);
       fs.rmSync(this.abs(AUFS_LINK_DIR), { recursive: true, force: true });
@@ -435,20 +467,26 @@ function writeSparse(fd: number, buf: Buffer, pos: number): number {
  */
 export async function extractLayer(stream: AsyncIterable<Buffer>, dest: string, opts: ExtractOptions, recorder?: TarRecorder): Promise<ExtractStats> {
   const x = new Extractor(dest, opts);
-  for await (const e of readTar(stream, recorder)) {
-    x.stats.entries++;
+  try {
+    for await (const e of readTar(stream, recorder)) {
+      x.stats.entries++;
+      try {
+        await x.entry(e);
+      } catch (err) {
+        if (err instanceof LayerError) throw err;
+        throw new LayerError(`extracting layer entry "${e.path}": ${errorMessage(err)}`);
+      }
+    }
     try {
-      await x.entry(e);
+      x.finish();
     } catch (err) {
       if (err instanceof LayerError) throw err;
-      throw new LayerError(`extracting layer entry "${e.path}": ${errorMessage(err)}`);
+      throw new LayerError(`extracting layer: ${errorMessage(err)}`);
     }
-  }
-  try {
-    x.finish();
   } catch (err) {
-    if (err instanceof LayerError) throw err;
-    throw new LayerError(`extracting layer: ${errorMessage(err)}`);
+    // The caller deletes dest next: nothing may still be writing into it.
+    x.abort();
+    throw err;
   }
   return x.stats;
 }

@@ -23,6 +23,9 @@ const dir = (name: string, h: Partial<RawHeader> = {}) => raw({ name, type: '5',
 const symlink = (name: string, target: string) => raw({ name, type: '2', linkname: target, mode: 0o777 });
 const hardlink = (name: string, target: string) => raw({ name, type: '1', linkname: target });
 const layer = tarOf;
+/** Enough small files first that the extractor hands the rest to its worker thread. */
+const PADDING = 80;
+const padding = () => Array.from({ length: PADDING }, (_, i) => file(`pad/${i}`, `p${i}`.repeat(i), { mtime: i * 1000 }));
 
 
 // ---- a scratch area: under /var/tmp, where user xattrs work (tmpfs /tmp may lack them) ----
@@ -358,6 +361,41 @@ describe('extractLayer', () => {
     assert.equal(fs.readlinkSync(path.join(d, 'e')), 'b');
   });
 
+  test('past the first 64 files a worker thread writes them: contents, modes, mtimes, and later entries still win', async () => {
+    const s = scene();
+    await s.extract(
+      layer(
+        ...padding(),
+        file('a', 'first', { mode: 0o640 }),
+        file('a', 'second', { mode: 0o604, mtime: 1234 }),
+        file('b/child', 'c'),
+        file('b', 'b is a file now'),
+        file('x', 'x'),
+        hardlink('xl', 'x'),
+        file('y', 'y'),
+        file('.wh.y'),
+        file('z', 'z'),
+        symlink('z', 'a'),
+        file('big', Buffer.alloc(3 << 20, 7)),
+        dir('ro/', { mode: 0o555 }),
+        file('ro/inside', 'in', { mode: 0o400 }),
+      ),
+    );
+    const d = s.dest;
+    for (let i = 0; i < PADDING; i++) assert.equal(fs.readFileSync(path.join(d, `pad/${i}`), 'utf8'), `p${i}`.repeat(i));
+    assert.equal(fs.lstatSync(path.join(d, 'pad/7')).mtimeMs, 7_000_000);
+    assert.equal(fs.readFileSync(path.join(d, 'a'), 'utf8'), 'second');
+    assert.equal(fs.lstatSync(path.join(d, 'a')).mode & 0o7777, 0o604);
+    assert.equal(fs.lstatSync(path.join(d, 'a')).mtimeMs, 1_234_000);
+    assert.equal(fs.readFileSync(path.join(d, 'b'), 'utf8'), 'b is a file now');
+    assert.equal(fs.lstatSync(path.join(d, 'xl')).ino, fs.lstatSync(path.join(d, 'x')).ino);
+    assert.ok(fs.lstatSync(path.join(d, 'y')).isCharacterDevice());
+    assert.equal(fs.readlinkSync(path.join(d, 'z')), 'a');
+    assert.equal(fs.statSync(path.join(d, 'big')).size, 3 << 20);
+    assert.equal(fs.lstatSync(path.join(d, 'ro/inside')).mode & 0o7777, 0o400);
+    assert.equal(fs.lstatSync(path.join(d, 'ro')).mode & 0o7777, 0o555);
+  });
+
   test('read-only directories still get their children; modes and mtimes are applied last', async () => {
     const s = scene();
     await s.extract(
@@ -530,6 +568,19 @@ describe('extractLayer: malicious layers', () => {
 
   test('a file through a non-directory is refused', async () => {
     await malicious([file('f', 'x'), file('f/g', 'y')], /not a directory/);
+  });
+
+  test('the same with the files before written by the worker thread', async () => {
+    await malicious([...padding(), file('f', 'x'), file('f/g', 'y')], /not a directory/);
+    await malicious([...padding(), symlink('f', '../../outside/secret'), file('f', 'mine', { mode: 0o600 })], undefined, (s) => {
+      assert.equal(fs.readFileSync(path.join(s.outside, 'secret'), 'utf8'), 'top secret');
+      assert.equal(fs.readFileSync(path.join(s.dest, 'f'), 'utf8'), 'mine');
+    });
+    // A refused layer stops the worker before the caller deletes what was extracted.
+    const s = await malicious([...padding(), file('../escape', 'x')], /escapes/);
+    fs.rmSync(s.dest, { recursive: true });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.ok(!exists(s.dest));
   });
 
   test('extended attributes cannot be set through a symlink', async (t) => {
