@@ -130,6 +130,8 @@ const CLIPANION_PATCHES = [
     ["var tty = require('tty');\n", ''],
     ["var tty__default = /*#__PURE__*/_interopDefaultLegacy(tty);\n", ''],
     ["    if (tty__default['default'] && `getColorDepth` in tty__default['default'].WriteStream.prototype)\n        return tty__default['default'].WriteStream.prototype.getColorDepth();\n", ''],
+    // It would create process.stdout to ask isTTY; tsctr passes enableColors, so this is unused.
+    ['    if (typeof process.stdout !== `undefined` && process.stdout.isTTY)\n        return 8;\n', ''],
   ]],
 ];
 const clipanionPlugin = {

@@ -7,6 +7,7 @@ import { globals } from './paths.js';
 import { VERSION } from './version.js';
 import { fastParse } from './fast-argv.js';
 import { GLOBAL_WITH_VALUE } from './global-options.js';
+import { isTerminal, writeStdout } from './util/stdout.js';
 
 
 /** Global options may come before the verb (`tsctr --root DIR images`), as with docker and podman. */
@@ -69,11 +70,11 @@ async function main(): Promise<number> {
     return (await import('./command-base.js')).reportError(e, process.stderr);
   }
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
-    process.stdout.write(`tsctr version ${VERSION}\n`);
+    writeStdout(`tsctr version ${VERSION}\n`);
     return 0;
   }
   const [{ Builtins, Cli }, matching] = await Promise.all([import('clipanion'), commandsFor(argv[0])]);
-  const cli = new Cli({ binaryName: 'tsctr', binaryLabel: 'tsctr — rootless, daemonless containers', binaryVersion: VERSION, enableColors: Boolean(process.stdout.isTTY) });
+  const cli = new Cli({ binaryName: 'tsctr', binaryLabel: 'tsctr — rootless, daemonless containers', binaryVersion: VERSION, enableColors: isTerminal(1) });
   cli.register(Builtins.HelpCommand);
   for (const c of matching) cli.register(c);
   let command;
