@@ -297,17 +297,18 @@ export class Builder {
     const { containerPaths } = await import('../paths.js');
     const cfg = stage.config.config ?? {};
     const { defaultRunOptions } = await import('../container/options.js');
+    const image = getImage(loadImages(), stage.imageId);
     const c = await createContainer(
       {
         ...defaultRunOptions(stage.imageId),
         command: argv, entrypoint: '', env: argEnv, workdir: cfg.WorkingDir || '/', user: cfg.User || undefined,
         pull: 'never', detach: false, rm: true, network: this.o.network,
       },
-      getImage(loadImages(), stage.imageId),
+      image,
     );
     try {
       this.print(` ---> Running in ${c.id.slice(0, 12)}`);
-      const code = await startContainer(c.id, { attach: true, interactive: false, quiet: this.o.quiet });
+      const code = await startContainer(c.id, { attach: true, interactive: false, quiet: this.o.quiet, created: { record: c, image } });
       if (code !== 0) {
         throw new DockerfileError(`The command '${ins.json ? JSON.stringify(ins.json) : argv.join(' ')}' returned a non-zero code: ${code}`, ins.line);
       }

@@ -32,7 +32,7 @@ export class RunCommand extends ContainerCreateCommand {
     const c = await createContainer(opts, image);
     let running = false;
     try {
-      const code = await startContainer(c.id, { attach: !this.detach, interactive: this.interactive, monitorPidFile: this.monitorPidFile });
+      const code = await startContainer(c.id, { attach: !this.detach, interactive: this.interactive, monitorPidFile: this.monitorPidFile, created: { record: c, image } });
       running = this.detach;
       if (this.detach) this.out(c.id);
       return code;

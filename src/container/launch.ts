@@ -25,6 +25,8 @@ export interface StartOptions {
   quiet?: boolean;
   /** Detached: where to write the monitor's pid (a systemd unit's PIDFile). */
   monitorPidFile?: string;
+  /** The container just created and its image (run): not read back from the stores. */
+  created?: { record: ContainerRecord; image: ImageRecord };
 }
 
 /**
@@ -53,12 +55,12 @@ function parseSync(line: string): ShimResult {
 }
 
 export async function startContainer(query: string, opts: StartOptions): Promise<number> {
-  const c = getContainer(loadContainers(), query);
-  if (liveState(c).status === 'running') {
+  const c = opts.created?.record ?? getContainer(loadContainers(), query);
+  if (!opts.created && liveState(c).status === 'running') {
     if (opts.attach) throw new TsctrError(`container ${c.name} is already running`);
     return 0;
   }
-  const image = getImage(loadImages(), c.imageId);
+  const image = opts.created?.image ?? getImage(loadImages(), c.imageId);
   const cgroup = prepareCgroup(c.id, c.hostConfig);
   try {
     return await launch(query, c, image, cgroup, opts);

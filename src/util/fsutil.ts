@@ -1,15 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TsctrError } from '../errors.js';
-import { randomHex } from './random.js';
 
 /** Private by default: one user's state is nobody else's business. */
 export function ensureDir(dir: string, mode = 0o700): void {
   fs.mkdirSync(dir, { recursive: true, mode });
 }
 
+/**
+ * A name for a file or directory about to be created exclusively ('wx', mkdir): the pid keeps
+ * processes apart, the random part a process's own names and what a dead process with the same
+ * pid left. Not a secret (the store is private), so Math.random: no syscall on a hot path.
+ */
 export function tmpName(dir: string, prefix: string): string {
-  return path.join(dir, `${prefix}.${process.pid}.${randomHex(4)}`);
+  return path.join(dir, `${prefix}.${process.pid}.${Math.random().toString(36).slice(2, 10)}`);
 }
 
 /**
