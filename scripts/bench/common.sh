@@ -8,7 +8,7 @@ if [ "$(id -u)" -eq 0 ]; then
   source "$here/scripts/fixtures/env.sh"
   exec runuser -u "$TSCTR_TEST_USER" -- env -i HOME="$(getent passwd "$TSCTR_TEST_USER" | cut -d: -f6)" USER="$TSCTR_TEST_USER" \
     XDG_RUNTIME_DIR="/run/user/$(id -u "$TSCTR_TEST_USER")" PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
-    TSCTR_BIN="${TSCTR_BIN:-}" TSCTR_NETWORK="${TSCTR_NETWORK:-}" RUNS="${RUNS:-}" WRK_SECONDS="${WRK_SECONDS:-}" "$0" "$@"
+    TSCTR_BIN="${TSCTR_BIN:-}" TSCTR_NETWORK="${TSCTR_NETWORK:-}" RUNS="${RUNS:-}" WRK_SECONDS="${WRK_SECONDS:-}" BULK_RUNS="${BULK_RUNS:-}" "$0" "$@"
 fi
 tsctr=${TSCTR_BIN:-$here/dist/tsctr}
 [ -x "$tsctr" ] || { echo "build first: npm run build" >&2; exit 1; }
