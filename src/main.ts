@@ -9,7 +9,6 @@ import { fastParse } from './fast-argv.js';
 import { GLOBAL_WITH_VALUE } from './global-options.js';
 import { isTerminal, writeStdout } from './util/stdout.js';
 
-
 /** Global options may come before the verb (`tsctr --root DIR images`), as with docker and podman. */
 async function takeGlobals(argv: string[]): Promise<string[]> {
   let i = 0;

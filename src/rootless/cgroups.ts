@@ -71,18 +71,24 @@ export function cgroupInfo(): CgroupInfo {
   return { version, delegated: controllers.length > 0, controllers, root };
 }
 
+interface Limit {
+  flag: string;
+  controller: string;
+  files: [string, string][];
+}
+
 /** What each limit needs, and the files that carry it (docker's cgroup v2 mapping). */
-export function limitFiles(h: HostConfig): { flag: string; controller: string; files: [string, string][] }[] {
-  const out = [];
+export function limitFiles(h: HostConfig): Limit[] {
+  const out: Limit[] = [];
   if (h.memory) {
     // docker's default --memory-swap is twice --memory: as much swap again.
-    out.push({ flag: '--memory', controller: 'memory', files: [['memory.max', String(h.memory)], ['memory.swap.max', String(h.memory)]] as [string, string][] });
+    out.push({ flag: '--memory', controller: 'memory', files: [['memory.max', String(h.memory)], ['memory.swap.max', String(h.memory)]] });
   }
   if (h.nanoCpus) {
     const period = 100000;
-    out.push({ flag: '--cpus', controller: 'cpu', files: [['cpu.max', `${Math.max(1000, Math.round((h.nanoCpus / 1e9) * period))} ${period}`]] as [string, string][] });
+    out.push({ flag: '--cpus', controller: 'cpu', files: [['cpu.max', `${Math.max(1000, Math.round((h.nanoCpus / 1e9) * period))} ${period}`]] });
   }
-  if (h.pidsLimit) out.push({ flag: '--pids-limit', controller: 'pids', files: [['pids.max', h.pidsLimit < 0 ? 'max' : String(h.pidsLimit)]] as [string, string][] });
+  if (h.pidsLimit) out.push({ flag: '--pids-limit', controller: 'pids', files: [['pids.max', h.pidsLimit < 0 ? 'max' : String(h.pidsLimit)]] });
   return out;
 }
 
@@ -160,11 +166,9 @@ export function removeCgroup(dir: string): void {
   }
 }
 
-export const hasLimits = (h: HostConfig): boolean => Boolean(h.memory || h.nanoCpus || h.pidsLimit);
-
 /** Where a container's cgroup is when it has one (exec joins it; rm removes a leftover). */
 export function containerCgroup(id: string, h: HostConfig): string | undefined {
-  const root = hasLimits(h) ? delegatedRoot() : undefined;
+  const root = limitFiles(h).length > 0 ? delegatedRoot() : undefined;
   const dir = root && path.join(root, 'tsctr', id);
   return dir && fs.existsSync(dir) ? dir : undefined;
 }
