@@ -86,6 +86,8 @@ export const containerPaths = {
   rootfs: (id: string) => `${runRoot()}/containers/${id}/rootfs`,
   pid: (id: string) => `${runRoot()}/containers/${id}/pid`,
   monitorPid: (id: string) => `${runRoot()}/containers/${id}/monitor.pid`,
+  /** The monitor's helpers (slirp4netns, tsctr-ports, ...), `PID STARTTIME` a line. */
+  helpers: (id: string) => `${runRoot()}/containers/${id}/helpers`,
   restarts: (id: string) => `${runRoot()}/containers/${id}/restarts`,
 };
 

@@ -10,6 +10,7 @@ import { getImage, loadImages } from '../image/store.js';
 import { selfCommand } from '../rootless/userns.js';
 import { shimPath } from '../runtime/shim-path.js';
 import { ensureDir, atomicWriteFile } from '../util/fsutil.js';
+import { readPidFile } from '../util/proc.js';
 import { buildRunSpec, encodeSpec, type Spec } from './spec.js';
 import { liveState } from './state.js';
 import { getContainer, loadContainers, updateContainers } from './store.js';
@@ -74,7 +75,7 @@ export async function startContainer(query: string, opts: StartOptions): Promise
 async function launch(query: string, c: ContainerRecord, image: ImageRecord, cgroup: string | undefined, opts: StartOptions): Promise<number> {
   ensureDir(containerPaths.run(c.id));
   ensureDir(containerPaths.rootfs(c.id));
-  for (const f of [containerPaths.pid(c.id), containerPaths.exit(c.id), containerPaths.monitorPid(c.id)]) fs.rmSync(f, { force: true });
+  for (const f of [containerPaths.pid(c.id), containerPaths.exit(c.id), containerPaths.monitorPid(c.id), containerPaths.helpers(c.id)]) fs.rmSync(f, { force: true });
 
   const net = await planNetwork(c, (name) => {
     const other = getContainer(loadContainers(), name);
@@ -112,7 +113,8 @@ async function launch(query: string, c: ContainerRecord, image: ImageRecord, cgr
       throw failed.e;
     }
     if (!r.ok) throw new TsctrError(r.message, r.code);
-    if (opts.monitorPidFile) atomicWriteFile(opts.monitorPidFile, fs.readFileSync(containerPaths.monitorPid(c.id)), 0o644, false);
+    // systemd's PIDFile= takes the pid alone, not the start time beside it.
+    if (opts.monitorPidFile) atomicWriteFile(opts.monitorPidFile, `${readPidFile(containerPaths.monitorPid(c.id))?.pid ?? ''}\n`, 0o644, false);
     return 0;
   }
 

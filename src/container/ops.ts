@@ -3,8 +3,8 @@ import os from 'node:os';
 import { ConflictError, TsctrError } from '../errors.js';
 import { removeTreesAsNamespaceRoot } from '../rootless/userns.js';
 import { containerCgroup, removeCgroup } from '../rootless/cgroups.js';
-import { pidAlive } from '../util/fsutil.js';
-import { liveState, monitorAlive } from './state.js';
+import { isAlive, signalProcess } from '../util/proc.js';
+import { killOrphanedHelpers, liveState, monitorAlive } from './state.js';
 import { getContainer, loadContainers, updateContainers } from './store.js';
 import { removeContainerDirs } from './create.js';
 import type { ContainerRecord } from './types.js';
@@ -34,7 +34,8 @@ export async function killContainer(query: string, signal: string): Promise<Cont
   const c = getContainer(loadContainers(), query);
   const st = liveState(c);
   if (st.status !== 'running') throw new ConflictError(`Cannot kill container: ${query}: Container ${c.id.slice(0, 12)} is not running`);
-  process.kill(st.pid, signalNumber(signal));
+  // Gone since liveState looked: then it is no longer running, and no stranger is signalled.
+  if (!signalProcess(st.init, signalNumber(signal))) throw new ConflictError(`Cannot kill container: ${query}: Container ${c.id.slice(0, 12)} is not running`);
   return c;
 }
 
@@ -46,17 +47,19 @@ export async function stopContainer(query: string, timeoutSec?: number): Promise
   });
   // Tell the monitor first, so that its restart policy does not bring the container back.
   const st = liveState(c);
-  if (st.monitorPid && monitorAlive(c)) process.kill(st.monitorPid, 'SIGTERM');
-  if (st.status !== 'running') return c;
-  const timeout = timeoutSec ?? c.config.stopTimeout;
-  try {
-    process.kill(st.pid, signalNumber(c.config.stopSignal));
-  } catch {
-    /* already gone */
+  signalProcess(st.monitor, 'SIGTERM');
+  if (st.status !== 'running') {
+    killOrphanedHelpers(c);
+    return c;
   }
-  if (timeout < 0 ? await waitStopped(c, 2 ** 31) : await waitStopped(c, timeout * 1000)) return c;
-  if (pidAlive(st.pid)) process.kill(st.pid, 'SIGKILL');
-  if (!(await waitStopped(c, 10_000))) throw new TsctrError(`container ${query} did not stop after SIGKILL`);
+  const timeout = timeoutSec ?? c.config.stopTimeout;
+  signalProcess(st.init, signalNumber(c.config.stopSignal));
+  const stopped = timeout < 0 ? await waitStopped(c, 2 ** 31) : await waitStopped(c, timeout * 1000);
+  if (!stopped) {
+    if (isAlive(st.init)) signalProcess(st.init, 'SIGKILL');
+    if (!(await waitStopped(c, 10_000))) throw new TsctrError(`container ${query} did not stop after SIGKILL`);
+  }
+  killOrphanedHelpers(c);
   return c;
 }
 
@@ -70,6 +73,7 @@ export async function removeContainer(query: string, force: boolean, volumes = f
     }
     await stopContainer(c.id, 0);
   }
+  killOrphanedHelpers(c);
   // Files first, then the record: an interrupted rm leaves a record that a second rm finishes.
   removeTreesAsNamespaceRoot(removeContainerDirs(c.id));
   // Normally its monitor removed it; not if the monitor was killed.

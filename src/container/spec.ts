@@ -124,6 +124,7 @@ export function buildRunSpec(c: ContainerRecord, image: ImageRecord, network: Sp
     ['log', containerPaths.log(c.id)],
     ['pid-file', containerPaths.pid(c.id)],
     ['monitor-pid-file', containerPaths.monitorPid(c.id)],
+    ['helpers-file', containerPaths.helpers(c.id)],
     ['exit-file', containerPaths.exit(c.id)],
     ['restart-count-file', containerPaths.restarts(c.id)],
     ['init', c.hostConfig.init ? '1' : '0'],

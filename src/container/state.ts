@@ -6,7 +6,8 @@
  */
 import fs from 'node:fs';
 import { containerPaths } from '../paths.js';
-import { pidAlive, readFileIfExists } from '../util/fsutil.js';
+import { readFileIfExists } from '../util/fsutil.js';
+import { isAlive, parsePidLine, readPidFile, signalProcess } from '../util/proc.js';
 import type { ContainerRecord, LiveState } from './types.js';
 
 // `ps` asks this of every container: missing files are the common case, and are found with stat
@@ -29,14 +30,14 @@ export function liveState(c: ContainerRecord): LiveState {
   const started = statOf(containerPaths.run(c.id)) !== undefined;
   const pidStat = started ? statOf(containerPaths.pid(c.id)) : undefined;
   const exitStat = statOf(containerPaths.exit(c.id));
-  const pid = pidStat ? readInt(containerPaths.pid(c.id), true) : 0;
-  const monitorPid = started ? readInt(containerPaths.monitorPid(c.id)) : 0;
+  const init = pidStat ? readPidFile(containerPaths.pid(c.id)) : undefined;
+  const monitor = started ? readPidFile(containerPaths.monitorPid(c.id)) : undefined;
   const pidTime = pidStat?.mtime.toISOString();
   const exitTime = exitStat?.mtime.toISOString();
-  const base = { pid: 0, monitorPid, restarts: started ? readInt(containerPaths.restarts(c.id)) : 0, startedAt: pidTime ?? c.startedAt ?? '', exitCode: 0, finishedAt: '' };
+  const base = { pid: 0, monitorPid: monitor?.pid ?? 0, monitor, restarts: started ? readInt(containerPaths.restarts(c.id)) : 0, startedAt: pidTime ?? c.startedAt ?? '', exitCode: 0, finishedAt: '' };
 
   // Under a restart policy the previous run's exit file stays while the new run's pid is newer.
-  if (pid > 0 && pidAlive(pid) && (!exitTime || (pidTime ?? '') >= exitTime)) return { ...base, status: 'running', pid };
+  if (isAlive(init) && (!exitTime || (pidTime ?? '') >= exitTime)) return { ...base, status: 'running', pid: init.pid, init };
   const exitRaw = exitStat ? readFileIfExists(containerPaths.exit(c.id))?.toString('utf8').trim() : undefined;
   if (exitRaw) {
     const [code, finishedAt] = exitRaw.split(/\s+/);
@@ -48,6 +49,16 @@ export function liveState(c: ContainerRecord): LiveState {
 
 /** Is the monitor (and so possibly the container, or a restart loop) still alive? */
 export function monitorAlive(c: ContainerRecord): boolean {
-  const pid = readInt(containerPaths.monitorPid(c.id));
-  return pid > 0 && pidAlive(pid);
+  return isAlive(readPidFile(containerPaths.monitorPid(c.id)));
+}
+
+/**
+ * Ends what a killed monitor left beside its container (slirp4netns, tsctr-ports, pasta,
+ * fuse-overlayfs): each by the identity the monitor recorded, so that no stranger that reused a
+ * pid is hit. A live monitor ends them itself.
+ */
+export function killOrphanedHelpers(c: ContainerRecord): void {
+  if (monitorAlive(c)) return;
+  const raw = readFileIfExists(containerPaths.helpers(c.id))?.toString('latin1') ?? '';
+  for (const line of raw.split('\n')) signalProcess(parsePidLine(line), 'SIGKILL');
 }

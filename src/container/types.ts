@@ -81,12 +81,17 @@ export interface ContainersDoc {
   containers: Record<string, ContainerRecord>;
 }
 
+import type { ProcessId } from '../util/proc.js';
+
 export type Status = 'created' | 'running' | 'exited';
 
 export interface LiveState {
   status: Status;
   pid: number;
   monitorPid: number;
+  /** The init and the monitor as their pid files name them (pid and start time), to signal only them. */
+  init?: ProcessId;
+  monitor?: ProcessId;
   exitCode: number;
   startedAt: string;
   finishedAt: string;

@@ -58,10 +58,11 @@ static void report_error(int code, const char *msg)
 	report_line(line);
 }
 
+/* With the start time: a pid alone may name another process once this one is gone. */
 static void write_pidfile(const char *path, pid_t pid)
 {
-	char buf[24];
-	int n = snprintf(buf, sizeof buf, "%d\n", (int)pid);
+	char buf[48];
+	int n = pid_line(buf, sizeof buf, pid);
 	if (path && write_file_atomic(path, buf, (size_t)n) < 0)
 		warnx("write %s: %s", path, errstr(errno));
 }
@@ -89,15 +90,15 @@ done:
  * slirp4netns) are orphans adopted by us as subreaper. They would outlive the container —
  * they hold its network namespace open — so once the container is gone, end them all.
  */
-static void stop_children(void)
+static int list_children(pid_t *kids, int max)
 {
-	pid_t self = getpid(), kids[256];
+	pid_t self = getpid();
 	int n = 0;
 	DIR *d = opendir("/proc");
 	if (!d)
-		return;
+		return 0;
 	struct dirent *e;
-	while ((e = readdir(d)) && n < 256) {
+	while ((e = readdir(d)) && n < max) {
 		char path[300], buf[512];
 		if (e->d_name[0] < '0' || e->d_name[0] > '9')
 			continue;
@@ -116,6 +117,13 @@ static void stop_children(void)
 			kids[n++] = (pid_t)atoi(e->d_name);
 	}
 	closedir(d);
+	return n;
+}
+
+static void stop_children(void)
+{
+	pid_t kids[256];
+	int n = list_children(kids, 256);
 	/* Network helpers keep no state worth a graceful exit (fuse-overlayfs was stopped gently
 	 * before). Killed, they are not waited for: the kernel takes 15-30 ms to tear down a helper's
 	 * tap device, which would add to every container's exit; whoever adopts them reaps them. */
@@ -164,6 +172,26 @@ static char *with_pid(char *arg, const char *pid)
 }
 
 /*
+ * Every process of ours beside the container (slirp4netns, tsctr-ports, pasta and fuse-overlayfs,
+ * both adopted as subreaper), by pid and start time: if this monitor is SIGKILLed, `rm -f` ends
+ * exactly these, and no stranger that got one of their pids later.
+ */
+static void write_helpers_file(const struct spec *s, const struct ctr *c)
+{
+	if (!s->helpers_file)
+		return;
+	pid_t kids[64];
+	int n = list_children(kids, 64);
+	char buf[64 * 48];
+	size_t len = 0;
+	for (int i = 0; i < n; i++)
+		if (kids[i] != c->init && kids[i] != c->setup)
+			len += (size_t)pid_line(buf + len, sizeof buf - len, kids[i]);
+	if (write_file_atomic(s->helpers_file, buf, len) < 0)
+		warnx("write %s: %s", s->helpers_file, errstr(errno));
+}
+
+/*
  * A helper that stays for the container's life (slirp4netns): started directly, with "{pid}" in
  * its arguments replaced by the container init's host pid; it reports readiness by writing a byte
  * to its fd 3. Exiting before that fails the start. It is ended like any child, by stop_children.
@@ -175,7 +203,7 @@ static int start_helper(const struct strlist *argv, pid_t init, char *err, size_
 		snprintf(err, errsz, "pipe for %s: %s", argv->v[0], errstr(errno));
 		return -1;
 	}
-	pid_t pid = fork();
+	pid_t self = getpid(), pid = fork();
 	if (pid < 0) {
 		snprintf(err, errsz, "fork %s: %s", argv->v[0], errstr(errno));
 		close(ready[0]);
@@ -189,6 +217,10 @@ static int start_helper(const struct strlist *argv, pid_t init, char *err, size_
 		for (; n < argv->n && n < 63; n++)
 			args[n] = with_pid(argv->v[n], spid);
 		args[n] = NULL;
+		/* Dies with the monitor, even a SIGKILLed one (kept across execve). */
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (getppid() != self)
+			_exit(127);
 		child_reset_signals();
 		devnull_stdio(0); /* slirp4netns chats on stdout and stderr */
 		if (dup2(ready[1], 3) < 0)
@@ -532,6 +564,7 @@ int cmd_run(const char *specfile)
 			code = rc;
 		} else {
 			write_pidfile(s.pid_file, c.init);
+			write_helpers_file(&s, &c);
 			if (first) {
 				char line[32];
 				snprintf(line, sizeof line, "ok %d\n", (int)c.init);

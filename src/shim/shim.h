@@ -27,7 +27,7 @@ struct spec {
 	const char *id, *rootfs, *upper, *work, *storage, *hostname, *network, *userns, *cwd;
 	const char *uid, *gid, *groups, *log, *pid_file, *exit_file, *restart, *restart_count_file;
 	const char *monitor_pid_file, *pid, *readonly, *nnp, *tty, *stdin_, *attach, *detach, *init;
-	const char *seccomp, *cgroup;
+	const char *seccomp, *cgroup, *helpers_file, *log_max_size, *log_max_file;
 	struct strlist lower, uidmap, gidmap, mounts, env, argv, caps, rlimits, exit_command, prestart, helper, publish;
 };
 
@@ -56,6 +56,8 @@ pid_t spawn_capture(char *const argv[], int *outfd);
 int wait_capture(pid_t pid, int outfd, char *out, size_t outsz);
 int mkdir_p(const char *path, mode_t mode);
 int exit_code_of(int status);
+unsigned long long proc_starttime(pid_t pid); /* field 22 of /proc/PID/stat; 0 if gone */
+int pid_line(char *buf, size_t sz, pid_t pid); /* "PID STARTTIME\n": a pid and which process it was */
 
 /* ns.c */
 int map_ids(pid_t pid, const struct spec *s, char *err, size_t errsz);

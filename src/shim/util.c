@@ -357,3 +357,31 @@ int exit_code_of(int status)
 		return 128 + WTERMSIG(status);
 	return 255;
 }
+
+unsigned long long proc_starttime(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* The command name may hold spaces and parentheses: count fields after the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	unsigned long long start = 0;
+	/* fields 3..21 skipped, 22 is the start time in clock ticks since boot */
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &start) != 1)
+		return 0;
+	return start;
+}
+
+int pid_line(char *buf, size_t sz, pid_t pid)
+{
+	return snprintf(buf, sz, "%d %llu\n", (int)pid, proc_starttime(pid));
+}
