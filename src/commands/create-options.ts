@@ -33,6 +33,7 @@ export abstract class ContainerCreateCommand extends TsctrCommand {
   platform = Option.String('--platform', { description: 'Set platform if the image is multi-platform' });
   capAdd = Option.Array('--cap-add', [], { description: 'Add Linux capabilities' });
   capDrop = Option.Array('--cap-drop', [], { description: 'Drop Linux capabilities' });
+  logOpt = Option.Array('--log-opt', [], { description: 'Log driver options: max-size=10m (rotate at this size), max-file=3 (files kept)' });
   securityOpt = Option.Array('--security-opt', [], { description: 'Security options: seccomp=unconfined (no seccomp filter), no-new-privileges (always on)' });
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy({ name: 'COMMAND' });
@@ -73,6 +74,7 @@ export abstract class ContainerCreateCommand extends TsctrCommand {
       capAdd: this.capAdd,
       capDrop: this.capDrop,
       securityOpt: this.securityOpt,
+      logOpt: this.logOpt,
     };
   }
 }

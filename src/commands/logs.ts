@@ -1,5 +1,6 @@
 import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
+import type { LogRecord } from '../container/logs.js';
 
 export class LogsCommand extends TsctrCommand {
   static override paths = [['logs'], ['container', 'logs']];
@@ -31,17 +32,26 @@ export class LogsCommand extends TsctrCommand {
     const since = this.since ? parseSince(this.since, now) : undefined;
     const until = this.until ? parseSince(this.until, now) : undefined;
     const c = getContainer(loadContainers(), this.container);
-    const write = (r: { stream: string; text: string; time: string }) =>
-      (r.stream === 'stderr' ? this.context.stderr : this.context.stdout).write(formatRecord(r as never, this.timestamps));
-    let { records, offset } = readLogRecords(c);
-    selectRecords(records, { tail, since, until }).forEach(write);
+    const { writeFd } = await import('../util/stdout.js');
+    // Runs of one stream in one write each; a reader that went away (`logs | head`) ends nothing but the output.
+    const print = (rs: LogRecord[]) => {
+      for (let i = 0; i < rs.length; ) {
+        let j = i;
+        let text = '';
+        while (j < rs.length && rs[j]!.stream === rs[i]!.stream) text += formatRecord(rs[j++]!, this.timestamps);
+        writeFd(rs[i]!.stream === 'stderr' ? 2 : 1, text);
+        i = j;
+      }
+    };
+    let { records, cursor } = readLogRecords(c);
+    print(selectRecords(records, { tail, since, until }));
     if (!this.follow) return;
     // Follow until the container is gone or stopped, then print what it wrote last.
     for (;;) {
       await new Promise((r) => setTimeout(r, 100));
       const running = liveState(c).status === 'running';
-      ({ records, offset } = readLogRecords(c, offset));
-      records.filter((r) => until === undefined || Date.parse(r.time) <= until).forEach(write);
+      ({ records, cursor } = readLogRecords(c, cursor));
+      print(records.filter((r) => until === undefined || Date.parse(r.time) <= until));
       if (!running || !loadContainers().containers[c.id]) return;
     }
   }

@@ -16,6 +16,7 @@ import { ensureVolume, randomVolumeName } from './volumes.js';
 import { compactOptions } from './run-args.js';
 import { resolveUser } from './user.js';
 import { parseSecurityOpts } from './security.js';
+import { parseLogOpts } from './log-config.js';
 import { resolveStorageDriver } from '../store/storage-driver.js';
 import {
   effectiveCaps, mergeEnv, parseEnv, parseLabels, parseNetwork, parsePorts, parseResources, parseRestart,
@@ -75,6 +76,7 @@ export async function createContainer(o: RunOptions, image: ImageRecord): Promis
     capAdd: o.capAdd,
     capDrop: o.capDrop,
     securityOpt: parseSecurityOpts(o.securityOpt),
+    ...(o.logOpt?.length ? { logConfig: parseLogOpts(o.logOpt) } : {}),
     privileged: false,
   };
   effectiveCaps(o.capAdd, o.capDrop); // validates the names now rather than at start

@@ -61,6 +61,7 @@ export function inspectContainer(c: ContainerRecord): Record<string, unknown> {
       CapAdd: c.hostConfig.capAdd,
       CapDrop: c.hostConfig.capDrop,
       SecurityOpt: c.hostConfig.securityOpt?.length ? c.hostConfig.securityOpt : null,
+      LogConfig: { Type: 'k8s-file', Config: c.hostConfig.logConfig?.config ?? {} },
       Tmpfs: Object.fromEntries(c.hostConfig.mounts.filter((m) => m.type === 'tmpfs').map((m) => [m.destination, m.options ?? ''])),
     },
     GraphDriver: { Name: c.storage, Data: { UpperDir: containerPaths.upper(c.id), WorkDir: containerPaths.work(c.id), MergedDir: containerPaths.rootfs(c.id) } },

@@ -1,6 +1,8 @@
 /**
- * Reading the k8s-file log the monitor writes: `<RFC3339Nano> <stream> <F|P> <text>`, where P marks
- * a piece of a line that continues in the next record.
+ * Reading the log the monitor writes (src/shim/log.c): `<time> <stream> <F|P> <text>` records,
+ * where P marks a piece of a line that continues in the next record, `=` as the time repeats the
+ * previous record's, and the stream is `o`/`e` (`stdout`/`stderr` in logs written before the
+ * compact form). Rotated files (`ctr.log.1` is the newest of them) are read oldest first.
  */
 import fs from 'node:fs';
 import { containerPaths } from '../paths.js';
@@ -12,15 +14,84 @@ export interface LogRecord {
   text: string; // with its newline when the record ends a line
 }
 
-export function parseLogLine(line: string): LogRecord | undefined {
+const STREAMS: Record<string, 'stdout' | 'stderr'> = { o: 'stdout', e: 'stderr', stdout: 'stdout', stderr: 'stderr' };
+
+/** One record; `previousTime` is what `=` stands for. */
+export function parseLogLine(line: string, previousTime = ''): LogRecord | undefined {
   const a = line.indexOf(' ');
   const b = line.indexOf(' ', a + 1);
   const c = line.indexOf(' ', b + 1);
   if (a < 0 || b < 0 || c < 0) return undefined;
-  const stream = line.slice(a + 1, b);
-  if (stream !== 'stdout' && stream !== 'stderr') return undefined;
+  const stream = STREAMS[line.slice(a + 1, b)];
+  if (!stream) return undefined;
+  const time = line.slice(0, a);
   const full = line.slice(b + 1, c) === 'F';
-  return { time: line.slice(0, a), stream, text: line.slice(c + 1) + (full ? '\n' : '') };
+  return { time: time === '=' ? previousTime : time, stream, text: line.slice(c + 1) + (full ? '\n' : '') };
+}
+
+/** Where a follower is: which file (by inode), how far in, and the last record's time. */
+export interface LogCursor {
+  ino: number;
+  offset: number;
+  time: string;
+}
+
+function readFile(file: string, from: number, time: string): { records: LogRecord[]; cursor: LogCursor } | undefined {
+  let buf: Buffer;
+  let ino: number;
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const st = fs.fstatSync(fd);
+      ino = st.ino;
+      buf = Buffer.alloc(Math.max(0, st.size - from));
+      fs.readSync(fd, buf, 0, buf.length, from);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  // Only complete lines; a line being written stays for the next read.
+  const end = buf.lastIndexOf(0x0a) + 1;
+  const records: LogRecord[] = [];
+  for (const line of buf.subarray(0, end).toString('utf8').split('\n')) {
+    const r = line ? parseLogLine(line, time) : undefined;
+    if (r) records.push(r);
+    if (r) time = r.time;
+  }
+  return { records, cursor: { ino, offset: from + end, time } };
+}
+
+const inoOf = (file: string) => fs.statSync(file, { throwIfNoEntry: false })?.ino;
+
+/**
+ * Every record there is (no cursor), or what came after the cursor: across a rotation the rest
+ * of the file it was in (now `ctr.log.1`), then the new file from its start.
+ */
+export function readLogRecords(c: ContainerRecord, cursor?: LogCursor): { records: LogRecord[]; cursor: LogCursor } {
+  const file = containerPaths.log(c.id);
+  let records: LogRecord[] = [];
+  let time = cursor?.time ?? '';
+  if (!cursor) {
+    let n = 0;
+    while (inoOf(`${file}.${n + 1}`) !== undefined) n++;
+    for (let k = n; k >= 1; k--) {
+      const r = readFile(`${file}.${k}`, 0, time);
+      if (r) (records = records.concat(r.records)), (time = r.cursor.time);
+    }
+  } else if (inoOf(file) !== cursor.ino) {
+    if (inoOf(`${file}.1`) === cursor.ino) {
+      const r = readFile(`${file}.1`, cursor.offset, time);
+      if (r) (records = records.concat(r.records)), (time = r.cursor.time);
+    }
+    cursor = undefined;
+  } else if ((fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0) < cursor.offset) {
+    cursor = undefined; // truncated (max-file 1): it starts again
+  }
+  const r = readFile(file, cursor?.offset ?? 0, time);
+  if (!r) return { records, cursor: cursor ?? { ino: 0, offset: 0, time } };
+  return { records: records.length ? records.concat(r.records) : r.records, cursor: r.cursor };
 }
 
 export interface LogOptions {
@@ -28,32 +99,6 @@ export interface LogOptions {
   since?: number; // epoch ms
   until?: number;
   timestamps?: boolean;
-}
-
-export function readLogRecords(c: ContainerRecord, from = 0): { records: LogRecord[]; offset: number } {
-  let buf: Buffer;
-  try {
-    const fd = fs.openSync(containerPaths.log(c.id), 'r');
-    try {
-      const size = fs.fstatSync(fd).size;
-      buf = Buffer.alloc(Math.max(0, size - from));
-      fs.readSync(fd, buf, 0, buf.length, from);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return { records: [], offset: from };
-  }
-  // Only complete lines; a line being written stays for the next read.
-  const end = buf.lastIndexOf(0x0a) + 1;
-  const records = buf
-    .subarray(0, end)
-    .toString('utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map(parseLogLine)
-    .filter((r): r is LogRecord => r !== undefined);
-  return { records, offset: from + end };
 }
 
 /** Applies --since/--until/--tail (tail counts whole lines, as docker does). */

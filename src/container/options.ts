@@ -42,6 +42,7 @@ export interface RunOptions {
   capAdd: string[];
   capDrop: string[];
   securityOpt: string[];
+  logOpt?: string[];
 }
 
 /** `run -d IMAGE` with nothing else given: the base that programs (pods, play kube, build) fill in. */

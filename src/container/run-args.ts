@@ -43,5 +43,6 @@ export function runArgsOf(o: Partial<RunOptions>): string[] {
   many('--cap-add', o.capAdd);
   many('--cap-drop', o.capDrop);
   many('--security-opt', o.securityOpt);
+  many('--log-opt', o.logOpt ?? []);
   return [...a, o.image ?? '', ...(o.command ?? [])];
 }

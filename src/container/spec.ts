@@ -13,6 +13,7 @@ import { layersTopFirst } from './create.js';
 import { resolveUser } from './user.js';
 import { ensureVolume } from './volumes.js';
 import { seccompMode } from './security.js';
+import { logLimits } from './log-config.js';
 import type { ContainerRecord, HostConfig } from './types.js';
 import type { ImageRecord } from '../image/types.js';
 
@@ -122,6 +123,7 @@ export function buildRunSpec(c: ContainerRecord, image: ImageRecord, network: Sp
     ...c.hostConfig.ulimits.map((u): [string, string] => ['rlimit', `${u.name} ${u.soft} ${u.hard}`]),
     ['tty', c.config.tty ? '1' : '0'],
     ['log', containerPaths.log(c.id)],
+    ...logSpec(c),
     ['pid-file', containerPaths.pid(c.id)],
     ['monitor-pid-file', containerPaths.monitorPid(c.id)],
     ['helpers-file', containerPaths.helpers(c.id)],
@@ -131,6 +133,15 @@ export function buildRunSpec(c: ContainerRecord, image: ImageRecord, network: Sp
     ['restart', restartValue(c)],
   ];
   return spec;
+}
+
+/** The monitor rotates the log at these limits (0: unbounded). */
+function logSpec(c: ContainerRecord): Spec {
+  const { maxSize, maxFile } = logLimits(c.hostConfig.logConfig);
+  return [
+    ['log-max-size', String(maxSize)],
+    ['log-max-file', String(maxFile)],
+  ];
 }
 
 function restartValue(c: ContainerRecord): string {

@@ -54,6 +54,8 @@ export interface HostConfig {
   /** --security-opt as given (absent in records made before it existed). */
   securityOpt?: string[];
   privileged: boolean;
+  /** --log-opt (absent in records made before it existed: the default cap). */
+  logConfig?: LogConfig;
 }
 
 export interface ContainerRecord {
@@ -82,6 +84,7 @@ export interface ContainersDoc {
 }
 
 import type { ProcessId } from '../util/proc.js';
+import type { LogConfig } from './log-config.js';
 
 export type Status = 'created' | 'running' | 'exited';
 

@@ -185,7 +185,7 @@ int cmd_exec(const char *specfile)
 		tty_raw(0);
 	struct relay r = {
 		.out = tty ? master : pout[0], .err = perr[0], .in = -1, .src = -1, .attach = 1,
-		.logfd = -1, .tty = tty, .forward = !tty, .sigfd = sigfd, .pid = pid,
+		.log = NULL, .tty = tty, .forward = !tty, .sigfd = sigfd, .pid = pid,
 	};
 	if (want_stdin) {
 		r.in = tty ? dup(master) : pin[1];

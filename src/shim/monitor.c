@@ -531,9 +531,8 @@ int cmd_run(const char *specfile)
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	if (s.monitor_pid_file)
 		write_pidfile(s.monitor_pid_file, getpid());
-	int logfd = -1;
-	if (s.log && (logfd = open(s.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0) {
-		snprintf(err, sizeof err, "open log %s: %s", s.log, errstr(errno));
+	struct logfile log;
+	if (log_open(&log, &s, err, sizeof err) < 0) {
 		report_error(EX_SETUP, err);
 		return EX_SETUP;
 	}
@@ -572,7 +571,7 @@ int cmd_run(const char *specfile)
 			}
 			struct relay r = {
 				.out = tty ? c.master : c.out, .err = c.err, .in = -1, .src = -1,
-				.attach = g_attach, .logfd = logfd, .tty = tty, .forward = g_attach && !tty,
+				.attach = g_attach, .log = &log, .tty = tty, .forward = g_attach && !tty,
 				.sigfd = sigfd, .pid = c.init, .other = &c.fuse,
 			};
 			if (want_stdin) {

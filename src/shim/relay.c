@@ -52,34 +52,6 @@ void relay_signals(sigset_t *set)
 		sigaddset(set, sigs[i]);
 }
 
-/* One log line per output line: "TIME STREAM F text"; a chunk's unterminated tail is "P". */
-static void log_chunk(int fd, const char *stream, const char *buf, size_t n)
-{
-	char ts[48], full[80], part[80];
-	fmt_rfc3339nano(ts);
-	int lf = snprintf(full, sizeof full, "%s %s F ", ts, stream);
-	int lp = snprintf(part, sizeof part, "%s %s P ", ts, stream);
-	struct iovec iov[3 * 32];
-	int k = 0;
-	const char *p = buf, *end = buf + n;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *e = nl ? nl : end;
-		iov[k].iov_base = nl ? full : part;
-		iov[k++].iov_len = (size_t)(nl ? lf : lp);
-		iov[k].iov_base = (void *)p;
-		iov[k++].iov_len = (size_t)(e - p);
-		iov[k].iov_base = "\n";
-		iov[k++].iov_len = 1;
-		p = nl ? nl + 1 : end;
-		if (k == sizeof iov / sizeof iov[0] || p >= end) {
-			if (writev(fd, iov, k) < 0 && errno != EINTR)
-				return; /* a full disk must not take the container down */
-			k = 0;
-		}
-	}
-}
-
 static void pump(struct relay *r, int *fd, const char *stream, int *dst)
 {
 	char buf[8192];
@@ -91,8 +63,8 @@ static void pump(struct relay *r, int *fd, const char *stream, int *dst)
 		*fd = -1;
 		return;
 	}
-	if (r->logfd >= 0)
-		log_chunk(r->logfd, stream, buf, (size_t)n);
+	if (r->log)
+		log_chunk(r->log, stream, buf, (size_t)n);
 	if (*dst >= 0 && write_all(*dst, buf, (size_t)n) < 0)
 		*dst = -1; /* our reader went away: keep logging */
 }

@@ -78,13 +78,23 @@ int resolve_in_root(const char *root, const char *path, int create, char *out, s
 #define RESOLVE_MKDIR 1
 #define RESOLVE_MKFILE 2
 
+/* log.c: the container's log (compact k8s-file records, rotated as docker's json-file) */
+struct logfile {
+	int fd; /* -1: no log */
+	const char *path;
+	long long max_size, size; /* max_size 0: unbounded */
+	int max_files;
+};
+int log_open(struct logfile *l, const struct spec *s, char *err, size_t errsz);
+void log_chunk(struct logfile *l, const char *stream, const char *buf, size_t n);
+
 /* relay.c: copies container I/O, logs it, waits for the process */
 struct relay {
 	int out, err;   /* container output read ends; with a tty out is the master, err -1 */
 	int in;         /* container stdin write end (pipe or master), -1 if none */
 	int src;        /* our stdin to copy into `in`, -1 if not copying */
 	int attach;     /* also copy output to our fds 1/2 */
-	int logfd;      /* k8s-file log, -1 if none */
+	struct logfile *log; /* the container's log, or NULL */
 	int tty;        /* out is a pty master: follow SIGWINCH */
 	int forward;    /* forward INT/TERM/HUP/QUIT/USR1/USR2 to pid */
 	int sigfd;

@@ -7,17 +7,22 @@
 import fs from 'node:fs';
 
 export function writeStdout(text: string): void {
+  writeFd(1, text);
+}
+
+/** The same for fd 2 as well (`logs` gives the container's stderr on its own). */
+export function writeFd(fd: 1 | 2, text: string): void {
   let buf = Buffer.from(text);
   while (buf.length) {
     let n: number;
     try {
-      n = fs.writeSync(1, buf);
+      n = fs.writeSync(fd, buf);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       // The reader went away (`tsctr ps | head -1`): the rest has no one to read it.
       if (code === 'EPIPE') return;
       if (code !== 'EAGAIN') throw e;
-      process.stdout.write(buf);
+      (fd === 1 ? process.stdout : process.stderr).write(buf);
       return;
     }
     buf = buf.subarray(n);

@@ -93,4 +93,69 @@ describe('monitor hardening', () => {
     for (let i = 0; i < 100 && processesOf(helpers).length; i++) await sleep(20);
     assert.deepEqual(processesOf(helpers), [], 'no helper of the container is left');
   });
+
+  const logFiles = (name: string) => {
+    const dir = path.join(sb.root, 'containers', sb.ok(['inspect', '--format', '{{.Id}}', name]).trim());
+    return fs.readdirSync(dir).filter((f) => /^ctr\.log(\.\d+)?$/.test(f)).sort().map((f) => ({ name: f, size: fs.statSync(path.join(dir, f)).size }));
+  };
+
+  test('short lines cost a few bytes each on disk, not 21x; logs shows exactly what was written', () => {
+    sb.ok(['run', '-d', '--name', 'short', 'busybox', 'sh', '-c', 'yes | head -n 200000; echo end >&2']);
+    sb.ok(['wait', 'short']);
+    const size = logFiles('short').reduce((n, f) => n + f.size, 0);
+    // 400 kB of output ("y\n" each); k8s-file records took 43 bytes per line (8.6 MB).
+    assert.ok(size < 5 * 400_000, `log is ${size} bytes for 400000 bytes of output`);
+    const r = sb.run(['logs', 'short']);
+    assert.ok(r.stdout === 'y\n'.repeat(200_000), `logs gave ${r.stdout.length} bytes: ${r.stderr.slice(0, 200)}`);
+    assert.equal(r.stderr, 'end\n');
+    assert.match(sb.ok(['logs', '-t', '--tail', '1', 'short']), /^\d{4}-\d\d-\d\dT[\d:.]+Z y\n$/);
+    sb.ok(['rm', 'short']);
+  });
+
+  test('--log-opt max-size/max-file rotate as docker json-file; logs reads across the files, -f follows a rotation', async () => {
+    sb.ok(['run', '-d', '--name', 'rot', '--log-opt', 'max-size=100k', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c', 'seq 1 100000']);
+    sb.ok(['wait', 'rot']);
+    const files = logFiles('rot');
+    assert.deepEqual(files.map((f) => f.name), ['ctr.log', 'ctr.log.1', 'ctr.log.2']);
+    for (const f of files) assert.ok(f.size <= 100 * 1024, `${f.name}: ${f.size}`);
+    const lines = sb.ok(['logs', 'rot']).trim().split('\n');
+    assert.equal(lines.at(-1), '100000');
+    // What is kept is the newest output, in order, without a gap.
+    const tail = lines.slice(1).map(Number);
+    tail.forEach((n, i) => i && assert.equal(n, tail[i - 1]! + 1));
+    assert.deepEqual(JSON.parse(sb.ok(['inspect', '--format', '{{json .HostConfig.LogConfig}}', 'rot'])), { Type: 'k8s-file', Config: { 'max-size': '100k', 'max-file': '3' } });
+
+    sb.ok(['run', '-d', '--name', 'follow', '--log-opt', 'max-size=8k', '--log-opt', 'max-file=2', 'busybox', 'sh', '-c', 'i=0; while [ $i -lt 2000 ]; do echo line$i; i=$((i+1)); usleep 500; done']);
+    const followed = (await sb.runAsync(['logs', '-f', 'follow'])).stdout.trim().split('\n');
+    assert.ok(logFiles('follow').length === 2, 'it rotated while followed');
+    assert.equal(followed.length, 2000, 'logs -f lost nothing across the rotations');
+    followed.forEach((l, i) => assert.equal(l, `line${i}`));
+    sb.ok(['rm', 'rot', 'follow']);
+  });
+
+  test('without --log-opt the log is capped (3 files of 10 MiB)', () => {
+    sb.ok(['run', '-d', '--name', 'big', 'busybox', 'sh', '-c', 'yes 0123456789012345678901234567890123456789012345678901234567890123456789 | head -c 40000000']);
+    sb.ok(['wait', 'big']);
+    const files = logFiles('big');
+    assert.deepEqual(files.map((f) => f.name), ['ctr.log', 'ctr.log.1', 'ctr.log.2']);
+    assert.ok(files.reduce((n, f) => n + f.size, 0) <= 30 * 1024 * 1024);
+    sb.ok(['rm', 'big']);
+  });
+
+  test('bad --log-opt: one Error line, 125, nothing created', () => {
+    const before = sb.ok(['ps', '-aq']);
+    for (const [opt, msg] of [
+      [['max-file=2'], /^Error: max-file cannot be set without max-size$/],
+      [['bogus=1'], /^Error: unknown log opt 'bogus'/],
+      [['max-size=xx'], /^Error: invalid log opt max-size=xx/],
+      [['max-size=1m', 'max-file=0'], /^Error: invalid log opt max-file=0/],
+      [['max-size'], /^Error: invalid log opt 'max-size'/],
+    ] as const) {
+      const r = sb.run(['run', ...opt.flatMap((o) => ['--log-opt', o]), 'busybox', 'true']);
+      assert.equal(r.code, 125, opt.join(' '));
+      assert.match(r.stderr.trim(), msg);
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+    }
+    assert.equal(sb.ok(['ps', '-aq']), before);
+  });
 });

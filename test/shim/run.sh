@@ -155,9 +155,9 @@ eq "exit code propagates" "$RC" 7
 eq "stdout on fd 1" "$OUT" $'to-out\npartial'
 eq "stderr on fd 2" "$ERR" "to-err"
 LOG=$(cat "$D/log")
-match "log stdout F line" "$LOG" '(^|'$'\n'')[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z stdout F to-out'
+match "log o F line" "$LOG" '(^|'$'\n'')[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z o F to-out'
 match "log stderr F line" "$LOG" 'Z stderr F to-err'
-match "log partial line is P" "$LOG" 'Z stdout P partial'
+match "log partial line is P" "$LOG" 'Z o P partial'
 eq "exit file" "$(cut -d' ' -f1 "$D/exit")" 7
 match "exit file time" "$(cat "$D/exit")" '^7 [0-9-]{10}T[0-9:]{8}\.[0-9]{9}Z$'
 
@@ -400,7 +400,7 @@ args sh -c 'echo run; exit 1'
 t0=$EPOCHREALTIME
 run_fg
 t1=$EPOCHREALTIME
-eq "on-failure:2 runs 3 times" "$(grep -c 'stdout F run' "$D/log")" 3
+eq "on-failure:2 runs 3 times" "$(grep -c 'o F run' "$D/log")" 3
 eq "restart count file" "$(cat "$D/restarts")" 2
 eq "exit code after restarts" "$RC" 1
 ok "back-off 100ms+200ms" awk "BEGIN { d = $t1 - $t0; exit !(d > 0.3 && d < 3) }"
