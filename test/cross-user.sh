@@ -57,13 +57,15 @@ mine=$cgmount$(awk -F: '$1 == "0" {print $3}' /proc/self/cgroup)
 if [ -n "$cgmount" ] && [ "$(stat -c %U "$mine/cgroup.procs")" = "$owner" ]; then
   check "another user cannot move a process into the owner's delegated cgroup" as "$other" sh -c "echo \$\$ > '$mine/cgroup.procs'"
 fi
-# Outside a delegated cgroup, limits are one clear warning and the container runs anyway.
+# Outside a delegated cgroup, limits are one clear warning and the container runs anyway;
+# --pids-limit still holds for each uid of the container (RLIMIT_NPROC in its user namespace).
 if [ -n "$cgmount" ]; then
-  out=$( (echo "$BASHPID" > "$cgmount/cgroup.procs" && as "$owner" "$bin" run --rm --pids-limit 10 busybox true) 2>&1) && rc=0 || rc=$?
-  if [ "$rc" = 0 ] && grep -q "^WARNING: --pids-limit ignored: .* the container runs without these limits" <<<"$out"; then
-    echo "ok - without delegation --pids-limit is one warning and the container runs"
+  out=$( (echo "$BASHPID" > "$cgmount/cgroup.procs" && as "$owner" "$bin" run --rm --memory 64m --pids-limit 10 busybox sh -c 'ulimit -u') 2>&1) && rc=0 || rc=$?
+  if [ "$rc" = 0 ] && grep -q "^WARNING: --memory ignored: .* the container runs without these limits" <<<"$out" &&
+    grep -q "^WARNING: --pids-limit applies to each user of the container separately" <<<"$out" && grep -qx 10 <<<"$out"; then
+    echo "ok - without delegation --memory is one warning, --pids-limit holds per uid, and the container runs"
   else
-    echo "not ok - without delegation --pids-limit is one warning and the container runs (exit $rc: $out)"
+    echo "not ok - without delegation --memory is one warning, --pids-limit holds per uid, and the container runs (exit $rc: $out)"
     fails=$((fails + 1))
   fi
 fi

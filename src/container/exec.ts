@@ -10,7 +10,7 @@ import { shimPath } from '../runtime/shim-path.js';
 import { atomicWriteFile } from '../util/fsutil.js';
 import { layersTopFirst } from './create.js';
 import { mergeEnv, parseEnv } from './options.js';
-import { encodeSpec, processSecurity, type Spec } from './spec.js';
+import { encodeSpec, processLimits, processSecurity, type Spec } from './spec.js';
 import { liveState } from './state.js';
 import { getContainer, loadContainers } from './store.js';
 import { resolveUser } from './user.js';
@@ -46,6 +46,7 @@ export async function execInContainer(query: string, o: ExecOptions): Promise<nu
     ...env.map((e): [string, string] => ['env', e]),
     ...o.command.map((a): [string, string] => ['arg', a]),
     ...processSecurity(c.hostConfig),
+    ...processLimits(c.hostConfig),
     ['tty', o.tty ? '1' : '0'],
     ['stdin', o.interactive ? '1' : '0'],
     ['attach', o.detach ? '0' : '1'],

@@ -87,6 +87,27 @@ function mountEntries(c: ContainerRecord): Spec {
 }
 
 /** Capabilities, no_new_privs and the seccomp filter: the same for the container's process and for exec. */
+/**
+ * The container's --ulimit values, and --pids-limit as RLIMIT_NPROC too. Since Linux 5.14 that
+ * counts the processes of one uid in the container's own user namespace (not the user's other
+ * processes), so it holds where no pids controller is delegated; under a delegated one the
+ * cgroup's limit on the whole container is the tighter of the two.
+ */
+export function processLimits(hc: HostConfig): Spec {
+  const limits = [...hc.ulimits];
+  if (hc.pidsLimit > 0 && !limits.some((u) => u.name === 'RLIMIT_NPROC')) {
+    const n = Math.min(hc.pidsLimit, hardProcessLimit());
+    limits.push({ name: 'RLIMIT_NPROC', soft: n, hard: n });
+  }
+  return limits.map((u): [string, string] => ['rlimit', `${u.name} ${u.soft} ${u.hard}`]);
+}
+
+/** Our own hard RLIMIT_NPROC: a user namespace cannot raise it. */
+function hardProcessLimit(): number {
+  const line = /^Max processes\s+\S+\s+(\S+)/m.exec(fs.readFileSync('/proc/self/limits', 'latin1'))?.[1];
+  return line && line !== 'unlimited' ? Number(line) : Infinity;
+}
+
 export function processSecurity(hc: HostConfig): Spec {
   return [
     ...effectiveCaps(hc.capAdd, hc.capDrop).map((cap): [string, string] => ['cap', cap]),
@@ -120,7 +141,7 @@ export function buildRunSpec(c: ContainerRecord, image: ImageRecord, network: Sp
     ...[...env, `HOSTNAME=${c.config.hostname}`, ...(c.config.tty ? ['TERM=xterm'] : [])].map((e): [string, string] => ['env', e]),
     ...[c.path, ...c.args].map((a): [string, string] => ['arg', a]),
     ...processSecurity(c.hostConfig),
-    ...c.hostConfig.ulimits.map((u): [string, string] => ['rlimit', `${u.name} ${u.soft} ${u.hard}`]),
+    ...processLimits(c.hostConfig),
     ['tty', c.config.tty ? '1' : '0'],
     ['log', containerPaths.log(c.id)],
     ...logSpec(c),

@@ -120,7 +120,7 @@ export function prepareCgroup(id: string, h: HostConfig): string | undefined {
       info.version === 2
         ? 'no cgroup v2 controllers are delegated to this user'
         : `this host uses cgroup ${info.version === 'hybrid' ? 'v1/v2 hybrid' : 'v1'} without delegation to users`;
-    process.stderr.write(`WARNING: ${limits.map((l) => l.flag).join(', ')} ignored: ${why}; the container runs without these limits (see 'tsctr info')\n`);
+    warnIgnored(limits, why, "; the container runs without these limits (see 'tsctr info')");
     return undefined;
   }
   const parent = path.join(root, 'tsctr');
@@ -136,9 +136,8 @@ export function prepareCgroup(id: string, h: HostConfig): string | undefined {
   const usable = new Set(readWords(path.join(parent, 'cgroup.subtree_control')));
   const missing = limits.filter((l) => !usable.has(l.controller));
   if (missing.length) {
-    process.stderr.write(
-      `WARNING: ${missing.map((l) => l.flag).join(', ')} ignored: the ${missing.map((l) => l.controller).join(', ')} controller${missing.length > 1 ? 's are' : ' is'} not delegated to this user (delegated: ${info.controllers.join(' ') || 'none'})\n`,
-    );
+    const controllers = missing.map((l) => l.controller);
+    warnIgnored(missing, `the ${controllers.join(', ')} controller${missing.length > 1 ? 's are' : ' is'} not delegated to this user (delegated: ${info.controllers.join(' ') || 'none'})`, '');
   }
   const applied = limits.filter((l) => usable.has(l.controller));
   // The container has its cgroup even when no controller is there to limit it.
@@ -155,6 +154,18 @@ export function prepareCgroup(id: string, h: HostConfig): string | undefined {
     }
   }
   return dir;
+}
+
+/**
+ * Says which limits the kernel will not enforce. --pids-limit still holds per uid of the
+ * container, as RLIMIT_NPROC (container/spec.ts), which the warning says instead of "ignored".
+ */
+function warnIgnored(limits: Limit[], why: string, tail: string): void {
+  const ignored = limits.filter((l) => l.controller !== 'pids');
+  if (ignored.length) process.stderr.write(`WARNING: ${ignored.map((l) => l.flag).join(', ')} ignored: ${why}${tail}\n`);
+  if (ignored.length < limits.length) {
+    process.stderr.write(`WARNING: --pids-limit applies to each user of the container separately (RLIMIT_NPROC in its user namespace), not to the container as a whole: ${why}\n`);
+  }
 }
 
 /** The container's cgroup, once its processes are gone; an rmdir, which only works on an empty one. */

@@ -275,7 +275,8 @@ describe('containers', () => {
       if (usable.includes(controller)) {
         assert.equal(sb.ok(['exec', 'limited', 'cat', `/sys/fs/cgroup/${file}`]).trim(), value, file);
       } else {
-        assert.match(r.stderr, new RegExp(`WARNING: [^\\n]*${flag}[^\\n]* ignored: the [^\\n]*${controller}[^\\n]* not delegated`), r.stderr);
+        const how = flag === '--pids-limit' ? 'applies to each user of the container separately' : 'ignored';
+        assert.match(r.stderr, new RegExp(`WARNING: [^\\n]*${flag}[^\\n]* ${how}[^\\n]*: the [^\\n]*${controller}[^\\n]* not delegated`), r.stderr);
       }
     }
     // Inside: its cgroup is the root of its own cgroup namespace, shown read-only at /sys/fs/cgroup;

@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { Sandbox, inspectJson } from '../support/harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const spawnSleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 function alive(pid: number): boolean {
   try {
@@ -157,5 +158,25 @@ describe('monitor hardening', () => {
       assert.equal(r.stderr.trim().split('\n').length, 1);
     }
     assert.equal(sb.ok(['ps', '-aq']), before);
+  });
+
+  test('--pids-limit holds without a pids controller: a fork loop stops at the limit (RLIMIT_NPROC per uid in the container\'s user namespace), exec too', () => {
+    // Forks until refused, then counts the container's processes with shell builtins only.
+    // (A shell whose fork fails exits: the loop runs in a subshell of its own.)
+    const script = '(for i in $(seq 1 60); do sleep 30 & done) 2>/dev/null; n=0; for p in /proc/[0-9]*; do n=$((n+1)); done; echo $n';
+    const r = sb.run(['run', '-d', '--name', 'bomb', '--pids-limit', '20', 'busybox', 'sh', '-c', `${script}; exec sleep 1000`]);
+    assert.equal(r.code, 0, r.stderr);
+    let count = 0;
+    for (let i = 0; i < 100 && !count; i++) {
+      count = Number(sb.ok(['logs', 'bomb']).trim());
+      if (!count) spawnSleep(50);
+    }
+    assert.ok(count <= 20, `${count} processes ran under --pids-limit 20`);
+    // Counted in the container's user namespace only: the user's own processes did not use it up.
+    assert.ok(count >= 15, `only ${count} processes could start`);
+    assert.equal(sb.ok(['exec', 'bomb', 'sh', '-c', 'ulimit -u']).trim(), '20');
+    const usable = /applies to each user of the container separately/.test(r.stderr) || !/pids/.test(r.stderr);
+    assert.ok(usable, `never silent: ${r.stderr}`);
+    sb.ok(['rm', '-f', 'bomb']);
   });
 });
