@@ -6,7 +6,10 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
-if [ "$(id -u)" -ne 0 ]; then exec sudo -E "$0" "$@"; fi
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "$0: run it as root (sudo is not installed)" >&2; exit 1; }
+  exec sudo -E "$0" "$@"
+fi
 
 bash scripts/setup-host.sh
 bash scripts/fixtures/registry.sh start

@@ -7,6 +7,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 
 if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "$0: run it as root (sudo is not installed)" >&2; exit 1; }
   exec sudo -E "$0" "$@"
 fi
 

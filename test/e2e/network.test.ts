@@ -9,7 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { REPO, Sandbox } from '../support/harness.js';
+import { REPO, Sandbox, freePort } from '../support/harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -87,24 +87,26 @@ describe('published ports (acceptance scenario)', () => {
     sb.cleanup();
   });
 
-  test('run -d -p 8080:80 nginx serves, ps/port/inspect show it, logs have the request, stop uses SIGQUIT, rm + rmi leave nothing', async () => {
+  test('run -d -p PORT:80 nginx serves, ps/port/inspect show it, logs have the request, stop uses SIGQUIT, rm + rmi leave nothing', async () => {
     const helpersBefore = await settledHelpers();
-    const r = sb.run(['run', '-d', '-p', '8080:80', 'nginx']);
+    // Any free port: the demo's nginx may hold the usual one (scripts/demo.sh leaves it running).
+    const port = await freePort();
+    const r = sb.run(['run', '-d', '-p', `${port}:80`, 'nginx']);
     assert.equal(r.code, 0, r.stderr);
     const id = r.stdout.trim();
     assert.match(id, /^[a-f0-9]{64}$/);
-    const page = await get('http://127.0.0.1:8080/');
+    const page = await get(`http://127.0.0.1:${port}/`);
     assert.match(page, /Welcome to nginx/);
     const ps = sb.ok(['ps']);
-    assert.match(ps, new RegExp(`^${id.slice(0, 12)}\\s+nginx\\s+.*Up .*0\\.0\\.0\\.0:8080->80/tcp`, 'm'));
+    assert.match(ps, new RegExp(`^${id.slice(0, 12)}\\s+nginx\\s+.*Up .*0\\.0\\.0\\.0:${port}->80/tcp`, 'm'));
     // As docker: a port published on every address is bound for IPv6 too, where the host has it.
     if (HOST_IPV6) {
-      assert.equal(sb.ok(['port', id]).trim(), '80/tcp -> 0.0.0.0:8080\n80/tcp -> [::]:8080');
-      assert.equal(sb.ok(['inspect', '-f', '{{json .NetworkSettings.Ports}}', id]).trim(), '{"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"8080"},{"HostIp":"::","HostPort":"8080"}]}');
-      assert.match(await get('http://[::1]:8080/'), /Welcome to nginx/);
+      assert.equal(sb.ok(['port', id]).trim(), `80/tcp -> 0.0.0.0:${port}\n80/tcp -> [::]:${port}`);
+      assert.equal(sb.ok(['inspect', '-f', '{{json .NetworkSettings.Ports}}', id]).trim(), `{"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"${port}"},{"HostIp":"::","HostPort":"${port}"}]}`);
+      assert.match(await get(`http://[::1]:${port}/`), /Welcome to nginx/);
     } else {
-      assert.equal(sb.ok(['port', id]).trim(), '80/tcp -> 0.0.0.0:8080');
-      assert.equal(sb.ok(['inspect', '-f', '{{json .NetworkSettings.Ports}}', id]).trim(), '{"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"8080"}]}');
+      assert.equal(sb.ok(['port', id]).trim(), `80/tcp -> 0.0.0.0:${port}`);
+      assert.equal(sb.ok(['inspect', '-f', '{{json .NetworkSettings.Ports}}', id]).trim(), `{"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"${port}"}]}`);
     }
     await sleep(200);
     assert.match(sb.ok(['logs', id]), /"GET \/ HTTP\/1\.1" 200/);
@@ -112,7 +114,7 @@ describe('published ports (acceptance scenario)', () => {
     sb.ok(['stop', id]);
     assert.ok(Date.now() - t0 < 5000, 'nginx quit on SIGQUIT without waiting for the SIGKILL timeout');
     assert.equal(sb.ok(['inspect', '-f', '{{.State.ExitCode}}', id]).trim(), '0');
-    await assert.rejects(get('http://127.0.0.1:8080/', 500));
+    await assert.rejects(get(`http://127.0.0.1:${port}/`, 500));
     sb.ok(['rm', id]);
     sb.ok(['rmi', 'nginx']);
     assert.deepEqual(fs.readdirSync(path.join(sb.root, 'layers')), []);
