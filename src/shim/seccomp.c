@@ -7,8 +7,11 @@
  * friends are allowed only with CAP_SYS_ADMIN, reboot only with CAP_SYS_BOOT, and so on. The
  * program is built by hand (no libseccomp: the shim must stay static and small).
  *
- * clone3 stays allowed (docker answers ENOSYS to make libc fall back to clone, whose flags a
- * filter can see): its flags are in memory, so it is the one way around the clone flag check.
+ * clone3 keeps its flags in memory, out of a filter's sight: it would be the way around the clone
+ * flag check (clone3(CLONE_NEWUSER) gives a nested user namespace with every capability). As in
+ * docker it fails with ENOSYS without CAP_SYS_ADMIN, so libcs fall back to clone, which the filter
+ * can inspect. io_uring is denied (its operations bypass seccomp altogether), and so are AF_VSOCK
+ * sockets (on a VM they reach the hypervisor host's services).
  */
 #include "shim.h"
 
@@ -63,6 +66,7 @@ static const struct {
 	{SYS_open_by_handle_at, C_DAC_READ_SEARCH}, {SYS_name_to_handle_at, C_SYS_ADMIN | C_DAC_READ_SEARCH},
 	{SYS_kcmp, C_SYS_PTRACE}, {SYS_pidfd_getfd, C_SYS_PTRACE},
 	{SYS_fanotify_init, C_SYS_ADMIN}, {SYS_quotactl, C_SYS_ADMIN}, {SYS_quotactl_fd, C_SYS_ADMIN},
+	{SYS_io_uring_setup, NEVER}, {SYS_io_uring_enter, NEVER}, {SYS_io_uring_register, NEVER},
 	/* namespaces and mounts */
 	{SYS_mount, C_SYS_ADMIN}, {SYS_umount2, C_SYS_ADMIN}, {SYS_pivot_root, C_SYS_ADMIN},
 	{SYS_unshare, C_SYS_ADMIN}, {SYS_setns, C_SYS_ADMIN},
@@ -72,6 +76,7 @@ static const struct {
 	{SYS_setdomainname, C_SYS_ADMIN}, {SYS_chroot, C_SYS_CHROOT},
 };
 
+#define AF_VSOCK_ 40
 #define CLONE_NS_FLAGS 0x7E020000U /* CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET */
 /* personality(2) values docker allows: PER_LINUX, UNAME26, PER_LINUX32 and UNAME26 with it, query. */
 static const uint32_t personalities[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffff};
@@ -115,12 +120,19 @@ static void build(struct prog *p, uint64_t caps)
 	}
 	/* Each argument check below ends in a return, so A still holds nr wherever we fall through. */
 	if (!(caps & C_SYS_ADMIN)) {
+		emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, SYS_clone3);
+		RET(p, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA));
 		emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 4, SYS_clone);
 		LOAD_ARG0(p);
 		emit(p, BPF_JMP | BPF_JSET | BPF_K, 0, 1, CLONE_NS_FLAGS);
 		RET(p, DENY);
 		RET(p, SECCOMP_RET_ALLOW);
 	}
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 4, SYS_socket);
+	LOAD_ARG0(p);
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, AF_VSOCK_);
+	RET(p, DENY);
+	RET(p, SECCOMP_RET_ALLOW);
 	unsigned char np = sizeof personalities / sizeof personalities[0];
 	emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, (unsigned char)(np + 3), SYS_personality);
 	LOAD_ARG0(p);

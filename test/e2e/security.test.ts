@@ -18,6 +18,7 @@ describe('security', () => {
     const cc = spawnSync('gcc', ['-static', '-O2', '-o', path.join(probeDir, 'syscall-probe'), path.join(REPO, 'test/support/syscall-probe.c')], { encoding: 'utf8' });
     assert.equal(cc.status, 0, `gcc -static failed (scripts/setup-host.sh installs gcc and libc6-dev): ${cc.stderr}`);
     sb.ok(['pull', '-q', 'busybox']);
+    sb.ok(['run', '-d', '--name', 'confined-probe', ...probe('busybox', 'sleep', '1000')]);
   });
   after(() => {
     sb.run(['rm', '-f', ...sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean)]);
@@ -58,6 +59,18 @@ describe('security', () => {
     assert.equal(sb.ok(['exec', 'confined', 'sh', '-c', 'grep ^Seccomp: /proc/self/status; /probe/syscall-probe keyctl fork']), 'Seccomp:\t2\nkeyctl=EPERM\nfork=OK\n');
     assert.equal(sb.ok(['exec', 'free', 'sh', '-c', 'grep ^Seccomp: /proc/self/status; /probe/syscall-probe keyctl']), 'Seccomp:\t0\nkeyctl=OK\n');
     sb.ok(['rm', '-f', 'confined', 'free']);
+  });
+
+  test('clone3 fails with ENOSYS (libc falls back to clone, which the filter sees), io_uring and AF_VSOCK sockets are denied; unconfined, none of them is', () => {
+    const probes = ['clone3-newuser', 'io_uring_setup', 'socket-vsock', 'socket-inet'];
+    const out = sb.ok(['run', '--rm', ...probe('busybox', '/probe/syscall-probe', ...probes)]);
+    assert.equal(out, 'clone3-newuser=ENOSYS\nio_uring_setup=EPERM\nsocket-vsock=EPERM\nsocket-inet=OK\n');
+    // The attack the gap allowed: a user namespace of one's own, with every capability in it.
+    assert.equal(sb.ok(['exec', 'confined-probe', '/probe/syscall-probe', 'clone3-newuser']), 'clone3-newuser=ENOSYS\n');
+    const free = sb.ok(['run', '--rm', '--security-opt', 'seccomp=unconfined', ...probe('busybox', '/probe/syscall-probe', ...probes)]);
+    for (const p of probes) assert.doesNotMatch(free, new RegExp(`^${p}=(EPERM|ENOSYS)$`, 'm'), free);
+    // As in docker, CAP_SYS_ADMIN opens clone3 along with clone's namespace flags.
+    assert.equal(sb.ok(['run', '--rm', '--cap-add', 'SYS_ADMIN', ...probe('busybox', '/probe/syscall-probe', 'clone3-newuser')]), 'clone3-newuser=OK\n');
   });
 
   test('unsupported or malformed --security-opt: one Error line, 125, nothing created', () => {

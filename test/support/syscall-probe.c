@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,6 +46,35 @@ static long probe(const char *name)
 		return unshare(CLONE_NEWUSER);
 	if (!strcmp(name, "clone-newuser"))
 		return clone_flags(CLONE_NEWUSER);
+	if (!strcmp(name, "clone3-newuser")) {
+		/* struct clone_args: flags first, exit_signal at offset 32; 64 bytes is CLONE_ARGS_SIZE_VER0. */
+		unsigned long long args[8] = {CLONE_NEWUSER, 0, 0, 0, SIGCHLD, 0, 0, 0};
+		long r = syscall(SYS_clone3, args, sizeof args);
+		if (r == 0)
+			syscall(SYS_exit, 0);
+		if (r > 0)
+			waitpid((pid_t)r, NULL, 0);
+		return r;
+	}
+	if (!strcmp(name, "io_uring_setup")) {
+		char params[120] = {0}; /* struct io_uring_params */
+		long r = syscall(SYS_io_uring_setup, 1, params);
+		if (r >= 0)
+			close((int)r);
+		return r;
+	}
+	if (!strcmp(name, "socket-vsock")) {
+		long r = syscall(SYS_socket, 40 /* AF_VSOCK */, SOCK_STREAM, 0);
+		if (r >= 0)
+			close((int)r);
+		return r;
+	}
+	if (!strcmp(name, "socket-inet")) {
+		long r = syscall(SYS_socket, 2 /* AF_INET */, SOCK_STREAM, 0);
+		if (r >= 0)
+			close((int)r);
+		return r;
+	}
 	if (!strcmp(name, "fork"))
 		return clone_flags(0) > 0 ? 0 : -1;
 	if (!strcmp(name, "mount-tmpfs"))
