@@ -224,6 +224,7 @@ async function main() {
     // by name, without hashing 2 MB of assets first (src/runtime/assets.ts).
     const assetHashes = { 'tsctr-shim': sha256(shim).slice(0, 16), 'koffi.node': sha256(koffiNode).slice(0, 16) };
     esbuildOptions.define.__TSCTR_ASSET_HASHES__ = JSON.stringify(assetHashes);
+    esbuildOptions.define.__TSCTR_ASSET_SIZES__ = JSON.stringify({ 'tsctr-shim': fs.statSync(shim).size, 'koffi.node': fs.statSync(koffiNode).size });
     const bundleFile = path.join(outdir, 'tsctr.cjs');
     const { code, metafile } = await bundle(bundleFile, [koffiPlugin(), clipanionPlugin]);
     writeAtomic(bundleFile, code);

@@ -24,7 +24,7 @@ function dlopen(file: string): Koffi {
 
 export function loadKoffi(): Koffi {
   if (koffi) return koffi;
-  if (isSea()) return (koffi = dlopen(extractAsset('koffi.node', 0o700)));
+  if (isSea()) return (koffi = dlopen(extractAsset('koffi.node', 0o500)));
   const beside = fileURLToPath(new URL('koffi.node', import.meta.url));
   if (fs.existsSync(beside)) return (koffi = dlopen(beside));
   // Fetched here rather than imported at the top: in a SEA, loading node:module costs ~2 ms.

@@ -10,7 +10,7 @@ let cached: string | undefined;
 export function shimPath(): string {
   if (cached) return cached;
   if (process.env.TSCTR_SHIM) return (cached = process.env.TSCTR_SHIM);
-  if (isSea()) return (cached = extractAsset('tsctr-shim', 0o755));
+  if (isSea()) return (cached = extractAsset('tsctr-shim', 0o555));
   const here = path.dirname(fileURLToPath(import.meta.url));
   const candidates = [path.join(here, 'tsctr-shim'), path.resolve(here, '..', '..', 'dist', 'tsctr-shim')];
   const found = candidates.find((c) => fs.existsSync(c));

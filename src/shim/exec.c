@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -48,6 +49,10 @@ int cmd_exec(const char *specfile)
 {
 	struct spec s;
 	char err[MSG_MAX];
+	/* Before joining anything: the process forked into the container's pid namespace must not be
+	 * open to the container (its /proc files, memory, environment and our descriptors) until it
+	 * has exec'ed the user's program, which makes it dumpable again. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	ensure_stdio();
 	syscall(SYS_close_range, 4U, ~0U, 0U);
 	if (fcntl(3, F_SETFD, FD_CLOEXEC) == 0)

@@ -1,8 +1,56 @@
 /* tsctr-shim: see README.md. */
 #include "shim.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x10U
+#endif
+#define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+extern char **environ;
+int g_self_fd = -1; /* opened by `run` (monitor.c) once it has closed what it inherited */
+
+/*
+ * The container's root is the user's own uid: a shim run from a file the user owns would offer
+ * the container that file (through /proc/PID/exe of `exec`'s process, or of an --init), and its
+ * code would run on the host at the next start. So, as runc does since CVE-2019-5736, `run` and
+ * `exec` re-execute themselves from a sealed in-memory copy that nobody can write.
+ */
+static int run_sealed(char **argv)
+{
+	int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -1;
+	if (fcntl(self, F_GET_SEALS) == SEALS) {
+		close(self);
+		return 0;
+	}
+	struct stat st;
+	int mfd = memfd_create("tsctr-shim", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+	if (mfd < 0 && errno == EINVAL) /* kernels before 6.3 know no MFD_EXEC */
+		mfd = memfd_create("tsctr-shim", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mfd < 0 || fstat(self, &st) < 0)
+		return -1;
+	for (off_t done = 0; done < st.st_size;) {
+		ssize_t n = sendfile(mfd, self, &done, (size_t)(st.st_size - done));
+		if (n <= 0)
+			return -1;
+	}
+	close(self);
+	if (fcntl(mfd, F_ADD_SEALS, SEALS) < 0)
+		return -1;
+	syscall(SYS_execveat, mfd, "", argv, environ, AT_EMPTY_PATH);
+	return -1;
+}
 
 #define VERSION "0.1.0"
 
@@ -30,6 +78,12 @@ int main(int argc, char **argv)
 	}
 	if (argc != 3)
 		return usage();
+	if (run_sealed(argv) < 0) {
+		char msg[160];
+		int n = snprintf(msg, sizeof msg, "Error: tsctr-shim: run from a sealed copy of itself: %s\n", errstr(errno));
+		write_all(2, msg, (size_t)n);
+		return EX_SETUP;
+	}
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argv[2]);
 	if (strcmp(argv[1], "exec") == 0)

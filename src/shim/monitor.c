@@ -502,6 +502,8 @@ int cmd_run(const char *specfile)
 	syscall(SYS_close_range, 4U, ~0U, 0U);
 	if (fcntl(3, F_SETFD, FD_CLOEXEC) == 0)
 		g_sync = 3;
+	/* Our sealed copy (main.c): what the container's --init is exec'ed from. */
+	g_self_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 
 	if (spec_load(specfile, &s, err, sizeof err) < 0) {
 		g_attach = 1;

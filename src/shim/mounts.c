@@ -558,21 +558,6 @@ void setup_mounts(const struct spec *s, int *master, int *slave)
 	if (spec_flag(s->tty))
 		open_pty(master, slave);
 
-	if (spec_flag(s->init)) {
-		/* The init is this very binary, shown read-only inside the container. */
-		/* By path: /proc/self/exe itself belongs to the host's mount namespace, and binding
-		 * from another namespace is EINVAL. */
-		char exe[PATH_MAX];
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-		if (n < 0)
-			failsys(EX_SETUP, "readlink /proc/self/exe");
-		exe[n] = 0;
-		cpath("/dev/.tsctr-init", RESOLVE_MKFILE, t);
-		if (mount(exe, t, NULL, MS_BIND, NULL) < 0)
-			failsys(EX_SETUP, "bind %s on /dev/.tsctr-init", exe);
-		restrict_mount(t, MS_RDONLY, 0, "/dev/.tsctr-init");
-	}
-
 	for (int i = 0; i < s->mounts.n; i++)
 		spec_mount(s->mounts.v[i]);
 	mask_paths();

@@ -109,6 +109,9 @@ void copy_winsize(int from, int to);
 int tty_raw(int fd);
 void tty_restore(void);
 
+/* main.c: our own executable, a sealed memfd (the container's --init is exec'ed from it) */
+extern int g_self_fd;
+
 /* entry points */
 int cmd_run(const char *specfile);
 int cmd_exec(const char *specfile);
