@@ -2,8 +2,10 @@
  * Where tsctr keeps things. Persistent data follows XDG_DATA_HOME; volatile state lives under
  * XDG_RUNTIME_DIR (a tmpfs emptied at boot), so a reboot is detectable by its absence.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { TsctrError } from './errors.js';
 
 export interface GlobalOptions {
   root?: string;
@@ -25,27 +27,53 @@ function memo(compute: () => string, key: () => string | undefined): () => strin
   return () => {
     const k = key();
     if (k !== lastKey) {
+      value = compute(); // may throw: then nothing is remembered
       lastKey = k;
-      value = compute();
     }
     return value;
   };
 }
 
+/**
+ * A directory of ours, checked once per process before anything is read from or written to it:
+ * another user's directory (made in a shared place before us, as /tmp/tsctr-run-UID could be)
+ * would feed us their pid files and take ours. `create`: made now, 0700, where a name in a shared
+ * directory must be claimed before someone else does.
+ */
+function ownDir(dir: string, what: string, opts: { create?: boolean; followLink?: boolean } = {}): string {
+  let st = fs.lstatSync(dir, { throwIfNoEntry: false });
+  if (!st && opts.create) {
+    try {
+      fs.mkdirSync(dir, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new TsctrError(`${what} ${dir}: ${(e as Error).message}`);
+    }
+    st = fs.lstatSync(dir);
+  }
+  if (!st) return dir;
+  if (st.isSymbolicLink() && opts.followLink) st = fs.statSync(dir, { throwIfNoEntry: false }) ?? st;
+  if (!st.isDirectory()) throw new TsctrError(`${what} ${dir} is not a directory`);
+  const uid = process.getuid?.() ?? 0;
+  if (st.uid !== uid) throw new TsctrError(`${what} ${dir} is not owned by the current user (uid ${st.uid}, not ${uid}): refusing to use it`);
+  if (st.mode & 0o077) fs.chmodSync(dir, 0o700); // ours: private again
+  return dir;
+}
+
 export const dataRoot = memo(() => {
-  if (globals.root) return path.resolve(globals.root);
-  if (process.env.TSCTR_ROOT) return path.resolve(process.env.TSCTR_ROOT);
+  if (globals.root) return ownDir(path.resolve(globals.root), '--root', { followLink: true });
+  if (process.env.TSCTR_ROOT) return ownDir(path.resolve(process.env.TSCTR_ROOT), 'the data root', { followLink: true });
   const base = process.env.XDG_DATA_HOME || path.join(home(), '.local', 'share');
-  return path.join(base, 'tsctr');
+  return ownDir(path.join(base, 'tsctr'), 'the data root', { followLink: true });
 }, () => globals.root);
 
 export const runRoot = memo(() => {
-  if (globals.runroot) return path.resolve(globals.runroot);
-  if (process.env.TSCTR_RUNROOT) return path.resolve(process.env.TSCTR_RUNROOT);
+  if (globals.runroot) return ownDir(path.resolve(globals.runroot), '--runroot');
+  if (process.env.TSCTR_RUNROOT) return ownDir(path.resolve(process.env.TSCTR_RUNROOT), 'the run root');
   const xdg = process.env.XDG_RUNTIME_DIR;
-  if (xdg) return path.join(xdg, 'tsctr');
-  // No runtime dir (su/sudo sessions): a per-user dir in /tmp, which is also cleared at boot on most systems.
-  return path.join(os.tmpdir(), `tsctr-run-${process.getuid?.() ?? 0}`);
+  if (xdg) return ownDir(path.join(xdg, 'tsctr'), 'the run root');
+  // No runtime dir (su/sudo sessions): a per-user dir in /tmp, which is also cleared at boot on
+  // most systems; claimed (mkdir 0700) before anything else, and never followed as a symlink.
+  return ownDir(path.join(os.tmpdir(), `tsctr-run-${process.getuid?.() ?? 0}`), 'the run root', { create: true });
 }, () => globals.runroot);
 
 export function configHome(): string {
