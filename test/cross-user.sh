@@ -82,18 +82,20 @@ trap_dir=/tmp/tsctr-run-$ouid
 rm -rf "$trap_dir"
 as "$other" sleep 300 &
 decoy=$!
+disown "$decoy"
 sleep 0.2
 decoy_sleep=$(pgrep -u "$other" -n -x sleep || echo "$decoy")
-as "$other" sh -c "mkdir -m 0777 '$trap_dir' && mkdir -p '$trap_dir/containers' && chmod -R 0777 '$trap_dir'"
+cid=$(as "$owner" "$bin" inspect -f '{{.Id}}' "$name")
+as "$other" sh -c "mkdir -m 0777 '$trap_dir' && mkdir -p '$trap_dir/containers/$cid' && echo $decoy_sleep > '$trap_dir/containers/$cid/pid' && chmod -R 0777 '$trap_dir'"
 no_xdg() { runuser -u "$owner" -- env -i HOME="$ohome" USER="$owner" PATH=/usr/local/bin:/usr/bin:/bin "$@"; }
-out=$(no_xdg "$bin" ps -a 2>&1) && rc=0 || rc=$?
+out=$(no_xdg "$bin" kill "$name" 2>&1) && rc=0 || rc=$?
 if [ "$rc" = 125 ] && grep -q "^Error: the run root $trap_dir is not owned by the current user" <<<"$out" && kill -0 "$decoy_sleep" 2>/dev/null; then
   echo "ok - a run root another user made in /tmp is refused with a clear error"
 else
   echo "not ok - a run root another user made in /tmp is refused with a clear error (exit $rc: $out)"
   fails=$((fails + 1))
 fi
-{ kill "$decoy" "$decoy_sleep"; wait "$decoy"; } 2>/dev/null || true
+kill "$decoy" "$decoy_sleep" 2>/dev/null || true
 rm -rf "$trap_dir"
 stat -c '%a %n' "$store" "$run" | while read -r mode path; do
   [ "$mode" = 700 ] && echo "ok - $path is 0700" || { echo "not ok - $path is $mode, not 0700"; exit 1; }
