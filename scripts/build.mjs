@@ -78,6 +78,38 @@ function writeAtomic(file, data, mode = 0o644) {
   fs.renameSync(tmp, file);
 }
 
+/**
+ * Node 22 reads `--env-file` from anywhere in a single executable's argv before any JS runs
+ * (nodejs/node#54232): `tsctr run --env-file x busybox` would load x into tsctr itself, or exit 9.
+ * The argument scan compares with four adjacent string literals, and (for the `--env-file=`
+ * prefixes) with the first 8 bytes as `movabs` immediates; both are made unmatchable in our copy
+ * of the binary (a 0xff byte no one types). The option table elsewhere keeps its own
+ * `--env-file`, so node's option code is unchanged; the build fails if the pattern moves, and a
+ * test runs the result with `--env-file` arguments.
+ */
+function unhookEnvFile(file) {
+  const names = ['--env-file-if-exists=', '--env-file=', '--env-file-if-exists', '--env-file'];
+  const literals = Buffer.from(names.join('\0') + '\0', 'latin1');
+  const data = fs.readFileSync(file);
+  const at = data.indexOf(literals);
+  if (at < 0 || data.indexOf(literals, at + 1) >= 0) {
+    throw new BuildError("node's --env-file argument scan literals not found exactly once: check nodejs/node#54232 for this Node version");
+  }
+  const patched = Buffer.from(names.map((n) => n.replace('--env-file', '--env-fil\xff')).join('\0') + '\0', 'latin1');
+  patched.copy(data, at);
+  // movabs r64, imm64 (REX.W 0x48/0x49, opcode 0xb8+r) whose immediate is "--env-fi".
+  const prefix = Buffer.from('--env-fi', 'latin1');
+  let immediates = 0;
+  for (let i = data.indexOf(prefix); i >= 0; i = data.indexOf(prefix, i + 1)) {
+    if ((data[i - 2] === 0x48 || data[i - 2] === 0x49) && data[i - 1] >= 0xb8 && data[i - 1] <= 0xbf) {
+      data[i + 7] = 0xff;
+      immediates++;
+    }
+  }
+  if (immediates === 0) throw new BuildError("node's --env-file prefix comparison not found: check nodejs/node#54232 for this Node version");
+  fs.writeFileSync(file, data);
+}
+
 function pkgDir(name) {
   return path.dirname(require.resolve(`${name}/package.json`));
 }
@@ -328,6 +360,7 @@ fs.writeFileSync(out, s.createCachedData());`,
           throw new BuildError(`${e.message}\n(strip is in binutils, which the C shim's toolchain brings; or build with --no-strip)`);
         }
       }
+      unhookEnvFile(tmpExe);
       const postject = path.join(pkgDir('postject'), 'dist', 'cli.js');
       // A child process: LIEF prints harmless "Can't find string offset for section name '.note.100'" lines.
       run(process.execPath, [postject, tmpExe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE]);

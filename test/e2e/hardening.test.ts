@@ -36,4 +36,17 @@ describe('hardening', () => {
     assert.equal(fs.statSync(root).mode & 0o777, 0o700);
     assert.equal(fs.statSync(run).mode & 0o777, 0o700);
   });
+
+  test('--env-file anywhere after the verb is tsctr\'s or the container\'s, never Node\'s', () => {
+    assert.equal(sb.ok(['run', '--rm', 'busybox', 'echo', '--env-file', 'x']), '--env-file x\n');
+    assert.equal(sb.ok(['run', '--rm', 'busybox', 'echo', '--env-file=y', '--env-file-if-exists=z']), '--env-file=y --env-file-if-exists=z\n');
+    const missing = sb.run(['run', '--rm', '--env-file', path.join(sb.dir, 'missing'), 'busybox', 'true']);
+    assert.equal(missing.code, 125);
+    assert.match(missing.stderr, /^Error: open \S+missing: no such file or directory\n$/);
+    const file = path.join(sb.dir, 'env');
+    fs.writeFileSync(file, 'A=from-file\n# comment\nB\n');
+    assert.equal(sb.ok(['run', '--rm', '--env-file', file, 'busybox', 'sh', '-c', 'echo $A']), 'from-file\n');
+    assert.equal(sb.ok(['run', '--rm', `--env-file=${file}`, 'busybox', 'sh', '-c', 'echo $A']), 'from-file\n');
+  });
 });
+
