@@ -1,6 +1,7 @@
 /** The single executable stands alone: copied to an empty directory, run with an empty environment. */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -57,6 +58,30 @@ test("each command's first run leaves a V8 code cache that later runs use; a dam
   assert.equal(third.stdout, second.stdout);
   assert.equal(third.stderr, '');
   assert.notEqual(fs.readFileSync(ps)[0], 0x41);
+  // Damage V8 does not notice (it checks no checksum in release builds): a flipped byte deep in
+  // the compiled code, a truncated file, a file others may write. Each is compiled anew, never run.
+  const good = fs.readFileSync(ps);
+  const damages: [string, () => void][] = [
+    ['flipped bytes', () => {
+      const bad = Buffer.from(good);
+      for (let i = Math.floor(bad.length / 2); i < bad.length; i += 4096) bad[i] ^= 0xff;
+      fs.writeFileSync(ps, bad);
+    }],
+    ['truncated', () => fs.writeFileSync(ps, good.subarray(0, good.length - 1000))],
+    ['group-writable', () => {
+      fs.writeFileSync(ps, good);
+      fs.chmodSync(ps, 0o664);
+    }],
+  ];
+  for (const [what, damage] of damages) {
+    damage();
+    const r = run('ps', '-a');
+    assert.equal(r.status, 0, `${what}: ${r.stderr}`);
+    assert.equal(r.stdout, second.stdout, what);
+    assert.equal(fs.statSync(ps).mode & 0o777, 0o600, `${what}: rewritten, private`);
+    const now = fs.readFileSync(ps);
+    assert.deepEqual(now.subarray(0, 32), crypto.createHash('sha256').update(now.subarray(32)).digest(), `${what}: a whole cache is back`);
+  }
   // Another command has its own.
   assert.equal(run('images').status, 0);
   assert.ok(fs.existsSync(path.join(d, 'images')));
