@@ -9,8 +9,10 @@ export class CommitCommand extends TsctrCommand {
     description: "Create a new image from a container's changes",
     details: `
       The container's writable layer becomes one new layer on top of its image; the container's
-      command, environment, user and working directory become the image's. The container may be running
-      (it is not paused: files being written at that moment may be caught half-written).
+      command, environment, user and working directory become the image's. A running container is
+      paused while its files are read (every process stopped, then continued), as docker does;
+      \`--pause=false\` reads them while it runs. Either way its files are read without following a
+      symlink it may have put in their way.
     `,
     examples: [
       ['Save what a container installed', '$0 commit web myweb:v2'],
@@ -21,7 +23,7 @@ export class CommitCommand extends TsctrCommand {
   author = Option.String('-a,--author', { description: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' });
   change = Option.Array('-c,--change', [], { description: 'Apply Dockerfile instruction to the created image' });
   message = Option.String('-m,--message', { description: 'Commit message' });
-  pause = Option.Boolean('-p,--pause', true, { description: 'Accepted for compatibility; containers are not paused (no cgroup freezer without delegation)' });
+  pause = Option.String('-p,--pause', { tolerateBoolean: true, description: 'Pause container during commit (default true; --pause=false to not)' });
   quiet = Option.Boolean('-q,--quiet', false, { description: 'Suppress output (prints only the image ID)' });
   container = Option.String({ name: 'CONTAINER' });
   image = Option.String({ name: 'REPOSITORY[:TAG]', required: false });
@@ -36,7 +38,22 @@ export class CommitCommand extends TsctrCommand {
       const { applyChanges } = await import('../build/config-change.js');
       applyChanges({}, this.change);
     }
-    if (!canOwnImageFiles()) return reexecInUserNamespace(process.argv.slice(2));
+    const { TsctrError } = await import('../errors.js');
+    const pause = this.pause === undefined || this.pause === true || /^(1|t|true)$/i.test(String(this.pause));
+    if (!pause && !/^(0|f|false)$/i.test(String(this.pause))) throw new TsctrError(`invalid argument "${this.pause}" for "-p, --pause" flag: strconv.ParseBool: parsing "${this.pause}": invalid syntax`);
+    // Paused from here, outside the namespace we re-run in: the user owns the container's user
+    // namespace and may stop every process in it.
+    const { isNamespaceChild } = await import('../rootless/userns.js');
+    const resume = pause && !isNamespaceChild() ? (await import('../container/pause.js')).pauseContainer(getContainer(loadContainers(), this.container)) : () => undefined;
+    try {
+      if (!canOwnImageFiles()) return await reexecInUserNamespace(process.argv.slice(2));
+      return await this.commit();
+    } finally {
+      resume();
+    }
+  }
+
+  private async commit(): Promise<void> {
     const { commitContainer } = await import('../image/commit.js');
     const image = await commitContainer(this.container, this.image, { message: this.message, author: this.author, changes: this.change });
     this.out(image.id);

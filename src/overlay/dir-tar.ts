@@ -6,6 +6,12 @@
  * in a fixed order (byte-sorted names, a directory before its contents), so the same files give the
  * same tar. Run as root in the user namespace, where every file can be read and ids are the
  * container's.
+ *
+ * A running container may change its writable layer while we read it, and swap any name for a
+ * symlink to the host. So no path is ever resolved through more than one name: each directory is
+ * opened through the descriptor of the one above it (O_NOFOLLOW), and entries are reached as
+ * `/proc/self/fd/DIR/NAME`, where the kernel resolves only NAME and follows no symlink there.
+ * An entry that changes between a look and a read is taken as it is when opened, or left out.
  */
 import fs from 'node:fs';
 import { LayerError } from '../errors.js';
@@ -18,6 +24,64 @@ const OPAQUE_XATTRS = ['user.overlay.opaque', 'trusted.overlay.opaque', 'user.fu
 /** Overlay's own bookkeeping, meaningless (and forgeable) in an image. */
 const OVERLAY_XATTR = /^(user\.overlay\.|trusted\.overlay\.|user\.fuseoverlayfs\.)/;
 const CHUNK = 256 * 1024;
+
+const O_DIR = fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW;
+const fdPath = (fd: number) => `/proc/self/fd/${fd}`;
+const within = (dir: string, rel: string) => dir === '' || rel === dir || rel.startsWith(`${dir}/`);
+const parentOf = (rel: string) => rel.slice(0, Math.max(rel.lastIndexOf('/'), 0));
+const baseOf = (rel: string) => rel.slice(rel.lastIndexOf('/') + 1);
+const lstatOrUndefined = (p: string) => {
+  try {
+    return fs.lstatSync(p, { throwIfNoEntry: false });
+  } catch {
+    return undefined; // ENOTDIR, ELOOP: not there as a name of this tree
+  }
+};
+
+/**
+ * The open directories of one tree, from its root down to the one last asked for: a walk in
+ * depth-first order reuses them, and leaving a subtree closes what was below. A path it returns
+ * is valid until the next call.
+ */
+class DirHandles {
+  private readonly open: { rel: string; fd: number }[] = [];
+
+  constructor(private readonly root: string) {}
+
+  /** `/proc/self/fd/N` of directory rel, or undefined when rel is no directory (now). */
+  path(rel: string): string | undefined {
+    let keep = 0;
+    while (keep < this.open.length && within(this.open[keep]!.rel, rel)) keep++;
+    this.closeFrom(keep);
+    try {
+      if (!this.open.length) this.open.push({ rel: '', fd: fs.openSync(this.root, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY) });
+      let top = this.open.at(-1)!;
+      const rest = top.rel === rel ? [] : (top.rel ? rel.slice(top.rel.length + 1) : rel).split('/');
+      for (const name of rest) {
+        const next = top.rel ? `${top.rel}/${name}` : name;
+        top = { rel: next, fd: fs.openSync(`${fdPath(top.fd)}/${name}`, O_DIR) };
+        this.open.push(top);
+      }
+      return fdPath(top.fd);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Where entry rel (not the root) is reached through its directory's descriptor. */
+  entry(rel: string): string | undefined {
+    const dir = this.path(parentOf(rel));
+    return dir && `${dir}/${baseOf(rel)}`;
+  }
+
+  private closeFrom(i: number): void {
+    for (const { fd } of this.open.splice(i)) fs.closeSync(fd);
+  }
+
+  close(): void {
+    this.closeFrom(0);
+  }
+}
 
 const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const isWhiteoutDevice = (st: fs.Stats) => st.isCharacterDevice() && st.rdev === 0;
@@ -53,29 +117,30 @@ export interface Tree {
 
 /** A plain directory; nothing is reached through a symlink in it. */
 export class DirTree implements Tree {
-  private readonly realDirs = new Set<string>(['']);
+  private readonly handles: DirHandles;
 
-  constructor(private readonly root: string) {}
+  constructor(root: string) {
+    this.handles = new DirHandles(root);
+  }
 
   get(rel: string): Node | undefined {
-    const slash = rel.lastIndexOf('/');
-    if (slash >= 0) {
-      const parent = rel.slice(0, slash);
-      if (!this.realDirs.has(parent)) {
-        if (!this.get(parent)?.st.isDirectory()) return undefined;
-        this.realDirs.add(parent);
-      }
+    if (rel === '') {
+      const abs = this.handles.path('');
+      const st = abs ? fs.statSync(abs, { throwIfNoEntry: false }) : undefined;
+      return abs && st ? { abs, st } : undefined;
     }
-    const abs = rel ? `${this.root}/${rel}` : this.root;
-    try {
-      return { abs, st: fs.lstatSync(abs) };
-    } catch {
-      return undefined;
-    }
+    const abs = this.handles.entry(rel);
+    const st = abs ? lstatOrUndefined(abs) : undefined;
+    return abs && st ? { abs, st } : undefined;
   }
 
   list(rel: string): string[] {
-    return fs.readdirSync(rel ? `${this.root}/${rel}` : this.root).sort(byteOrder);
+    const dir = this.handles.path(rel);
+    return dir ? fs.readdirSync(dir).sort(byteOrder) : [];
+  }
+
+  close(): void {
+    this.handles.close();
   }
 }
 
@@ -85,34 +150,39 @@ export class DirTree implements Tree {
  * directories below it.
  */
 export class LayerStack implements Tree {
-  /** For each directory seen: the layer directories that contribute to it, topmost first. */
-  private readonly dirs = new Map<string, string[]>();
+  /** For each directory seen: the layers (indexes) that contribute to it, topmost first. */
+  private readonly dirs = new Map<string, number[]>();
+  private readonly handles: DirHandles[];
 
-  constructor(layers: string[]) {
-    this.dirs.set('', layers);
+  constructor(private readonly layers: string[]) {
+    this.handles = layers.map((l) => new DirHandles(l));
+    this.dirs.set('', layers.map((_, i) => i));
+  }
+
+  private whiteout(layer: number, rel: string): boolean {
+    const dir = this.handles[layer]!.path(parentOf(rel));
+    return !!dir && lstatOrUndefined(`${dir}/${WHITEOUT}${baseOf(rel)}`) !== undefined;
   }
 
   /** The layers contributing to directory rel, or undefined when rel is not a visible directory. */
-  private layersOf(rel: string): string[] | undefined {
+  private layersOf(rel: string): number[] | undefined {
     const known = this.dirs.get(rel);
     if (known) return known;
-    const slash = rel.lastIndexOf('/');
-    const parent = this.layersOf(slash < 0 ? '' : rel.slice(0, slash));
+    const parent = this.layersOf(parentOf(rel));
     if (!parent) return undefined;
-    const name = rel.slice(slash + 1);
-    const below: string[] = [];
+    const below: number[] = [];
     for (const layer of parent) {
-      const abs = `${layer}/${rel}`;
-      let st: fs.Stats;
-      try {
-        st = fs.lstatSync(abs);
-      } catch {
-        if (fs.existsSync(`${layer}/${join(rel.slice(0, Math.max(slash, 0)), WHITEOUT + name)}`)) break;
+      const abs = this.handles[layer]!.entry(rel);
+      const st = abs ? lstatOrUndefined(abs) : undefined;
+      if (!abs || !st) {
+        if (this.whiteout(layer, rel)) break;
         continue;
       }
       if (!st.isDirectory()) break;
       below.push(layer);
-      if (isOpaque(abs, fs.readdirSync(abs))) break;
+      // (abs, the name through its parent, for the xattr: dir is a /proc link, not the directory)
+      const dir = this.handles[layer]!.path(rel);
+      if (!dir || isOpaque(abs, fs.readdirSync(dir))) break;
     }
     if (below.length === 0) return undefined;
     this.dirs.set(rel, below);
@@ -121,22 +191,17 @@ export class LayerStack implements Tree {
 
   get(rel: string): Node | undefined {
     if (rel === '') {
-      const top = this.dirs.get('')![0]!;
-      return { abs: top, st: fs.lstatSync(top) };
+      const abs = this.handles[0]!.path('');
+      const st = abs ? fs.statSync(abs, { throwIfNoEntry: false }) : undefined;
+      return abs && st ? { abs, st } : undefined;
     }
-    const slash = rel.lastIndexOf('/');
-    const dir = slash < 0 ? '' : rel.slice(0, slash);
-    const name = rel.slice(slash + 1);
-    const layers = this.layersOf(dir);
-    if (!layers || name.startsWith(WHITEOUT)) return undefined;
+    const layers = this.layersOf(parentOf(rel));
+    if (!layers || baseOf(rel).startsWith(WHITEOUT)) return undefined;
     for (const layer of layers) {
-      const abs = `${layer}/${rel}`;
-      try {
-        const st = fs.lstatSync(abs);
-        return isWhiteoutDevice(st) ? undefined : { abs, st };
-      } catch {
-        if (fs.existsSync(`${layer}/${join(dir, WHITEOUT + name)}`)) return undefined;
-      }
+      const abs = this.handles[layer]!.entry(rel);
+      const st = abs ? lstatOrUndefined(abs) : undefined;
+      if (abs && st) return isWhiteoutDevice(st) ? undefined : { abs, st };
+      if (this.whiteout(layer, rel)) return undefined;
     }
     return undefined;
   }
@@ -147,13 +212,18 @@ export class LayerStack implements Tree {
     const names = new Set<string>();
     const hidden = new Set<string>();
     for (const layer of layers) {
-      for (const name of fs.readdirSync(rel ? `${layer}/${rel}` : layer)) {
+      const dir = this.handles[layer]!.path(rel);
+      for (const name of dir ? fs.readdirSync(dir) : []) {
         if (name === OPAQUE) continue;
         if (name.startsWith(WHITEOUT)) hidden.add(name.slice(WHITEOUT.length));
         else if (!hidden.has(name)) names.add(name);
       }
     }
     return [...names].filter((n) => this.get(join(rel, n)) !== undefined).sort(byteOrder);
+  }
+
+  close(): void {
+    for (const h of this.handles) h.close();
   }
 }
 
@@ -180,7 +250,13 @@ function describe(node: Node, path: string, links: Map<string, string>, o: TreeT
     xattrs: xattrsOf(abs),
   };
   if (st.isDirectory()) return { ...base, type: 'dir', path: `${path}/` };
-  if (st.isSymbolicLink()) return { ...base, type: 'symlink', linkname: fs.readlinkSync(abs) };
+  if (st.isSymbolicLink()) {
+    try {
+      return { ...base, type: 'symlink', linkname: fs.readlinkSync(abs) };
+    } catch {
+      return null; // no longer a symlink: changed while we looked, left out
+    }
+  }
   if (st.isFile()) {
     if (st.nlink > 1) {
       const key = `${st.dev}:${st.ino}`;
@@ -199,23 +275,45 @@ function describe(node: Node, path: string, links: Map<string, string>, o: TreeT
   return null;
 }
 
+/**
+ * The entry's header and content. A file is opened (never through a symlink) before its header is
+ * written, and its size is what the open file says then: a file the container swapped for
+ * something else meanwhile is left out; one that shrinks while read is padded with zeros, one
+ * that grows is cut at that size, so the tar stays whole, as docker's export does.
+ */
 async function* emit(abs: string, e: WriteEntry): AsyncGenerator<Buffer> {
-  yield entryHeader(e);
-  if (e.type !== 'file' || !e.size) return;
-  const fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  if (e.type !== 'file') {
+    yield entryHeader(e);
+    return;
+  }
+  let fd: number;
   try {
+    fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch {
+    return;
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) return;
+    const size = st.size;
+    yield entryHeader({ ...e, size });
     let done = 0;
-    while (done < e.size) {
-      const buf = Buffer.allocUnsafe(Math.min(CHUNK, e.size - done));
+    while (done < size) {
+      const buf = Buffer.allocUnsafe(Math.min(CHUNK, size - done));
       const n = fs.readSync(fd, buf, 0, buf.length, done);
-      if (n === 0) throw new LayerError(`${e.path} shrank while it was being archived`);
+      if (n === 0) {
+        buf.fill(0);
+        done += buf.length;
+        yield buf;
+        continue;
+      }
       done += n;
       yield buf.subarray(0, n);
     }
+    yield padding(size);
   } finally {
     fs.closeSync(fd);
   }
-  yield padding(e.size);
 }
 
 /**
@@ -242,7 +340,12 @@ export async function* treeEntries(tree: Tree, from = '', o: TreeTarOptions = {}
 
 /** The tar of what a stack of layers (topmost first) shows merged. */
 export async function* flattenTar(layers: string[], opts: { exclude?: Set<string> } = {}): AsyncGenerator<Buffer> {
-  yield* treeEntries(new LayerStack(layers), '', { exclude: opts.exclude ? (rel) => opts.exclude!.has(rel) : undefined });
+  const stack = new LayerStack(layers);
+  try {
+    yield* treeEntries(stack, '', { exclude: opts.exclude ? (rel) => opts.exclude!.has(rel) : undefined });
+  } finally {
+    stack.close();
+  }
   yield END_OF_ARCHIVE;
 }
 
@@ -252,20 +355,27 @@ const whiteoutEntry = (rel: string, like: fs.Stats): WriteEntry => ({ path: rel,
 export async function* diffTar(upper: string, opts: { exclude?: Set<string> } = {}): AsyncGenerator<Buffer> {
   const tree = new DirTree(upper);
   const links = new Map<string, string>();
+  const opaque = (rel: string, names: string[]) => {
+    const node = tree.get(rel);
+    return !!node && isOpaque(node.abs, names);
+  };
   // A directory that is in the upper layer only because excluded files were put in it (the
   // runtime's mount points in /etc) was copied up unchanged: it is no change of the container's.
   const onlyExcluded = (rel: string): boolean => {
     const names = tree.list(rel);
-    return names.length > 0 && names.every((n) => opts.exclude?.has(join(rel, n))) && !isOpaque(tree.get(rel)!.abs, names);
+    return names.length > 0 && names.every((n) => opts.exclude?.has(join(rel, n))) && !opaque(rel, names);
   };
   async function* walk(dirRel: string): AsyncGenerator<Buffer> {
     const names = tree.list(dirRel);
-    if (dirRel && isOpaque(tree.get(dirRel)!.abs, names)) yield entryHeader(whiteoutEntry(`${dirRel}/${OPAQUE}`, tree.get(dirRel)!.st));
+    const dir = dirRel ? tree.get(dirRel) : undefined;
+    if (dir && isOpaque(dir.abs, names)) yield entryHeader(whiteoutEntry(`${dirRel}/${OPAQUE}`, dir.st));
     for (const name of names) {
       if (name === OPAQUE) continue;
       const rel = join(dirRel, name);
       if (opts.exclude?.has(rel)) continue;
-      const node = tree.get(rel)!;
+      // Gone since the listing (the container is running): nothing to record.
+      const node = tree.get(rel);
+      if (!node) continue;
       if (isWhiteoutDevice(node.st)) {
         yield entryHeader(whiteoutEntry(join(dirRel, WHITEOUT + name), node.st));
         continue;
@@ -277,6 +387,10 @@ export async function* diffTar(upper: string, opts: { exclude?: Set<string> } = 
       if (node.st.isDirectory()) yield* walk(rel);
     }
   }
-  yield* walk('');
+  try {
+    yield* walk('');
+  } finally {
+    tree.close();
+  }
   yield END_OF_ARCHIVE;
 }

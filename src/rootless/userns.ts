@@ -16,6 +16,11 @@ const MARK = 'TSCTR_USERNS';
 const childProcess = () => process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
 
 /** True when this process may chown to image uids: real root, or already inside our namespace. */
+/** Are we the re-run of a command inside the user namespace (reexecInUserNamespace)? */
+export function isNamespaceChild(): boolean {
+  return process.env[MARK] === '1';
+}
+
 export function canOwnImageFiles(): boolean {
   return process.getuid?.() === 0;
 }

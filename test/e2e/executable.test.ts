@@ -64,7 +64,7 @@ test("each command's first run leaves a V8 code cache that later runs use; a dam
   const damages: [string, () => void][] = [
     ['flipped bytes', () => {
       const bad = Buffer.from(good);
-      for (let i = Math.floor(bad.length / 2); i < bad.length; i += 4096) bad[i] ^= 0xff;
+      for (let i = Math.floor(bad.length / 2); i < bad.length; i += 4096) bad[i] = bad[i]! ^ 0xff;
       fs.writeFileSync(ps, bad);
     }],
     ['truncated', () => fs.writeFileSync(ps, good.subarray(0, good.length - 1000))],
