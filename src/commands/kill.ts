@@ -13,7 +13,8 @@ export class KillCommand extends TsctrCommand {
   containers = Option.Rest({ required: 1 });
 
   async run(): Promise<number> {
-    const { killContainer, signalNumber } = await import('../container/ops.js');
+    const { killContainer } = await import('../container/ops.js');
+    const { signalNumber } = await import('../container/signals.js');
     signalNumber(this.signal); // a bad signal is an error before anything is sent
     return forEachItem(this.containers, this.context.stderr, async (name) => {
       await killContainer(name, this.signal);

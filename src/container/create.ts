@@ -17,6 +17,7 @@ import { compactOptions } from './run-args.js';
 import { resolveUser } from './user.js';
 import { parseSecurityOpts } from './security.js';
 import { parseLogOpts } from './log-config.js';
+import { signalNumber } from './signals.js';
 import { resolveStorageDriver } from '../store/storage-driver.js';
 import {
   effectiveCaps, mergeEnv, parseEnv, parseLabels, parseNetwork, parsePorts, parseResources, parseRestart,
@@ -62,6 +63,7 @@ export async function createContainer(o: RunOptions, image: ImageRecord): Promis
   const mounts = [...o.volumes.map(parseVolume), ...o.tmpfs.map(parseTmpfs)].map((m) =>
     m.type === 'volume' && !m.source ? { ...m, source: randomVolumeName(), anonymous: true } : m,
   );
+  if (o.stopSignal !== undefined) signalNumber(o.stopSignal); // a name the kernel knows, now rather than at stop
   const resources = parseResources(o);
   const hostConfig: HostConfig = {
     mounts,
@@ -71,7 +73,7 @@ export async function createContainer(o: RunOptions, image: ImageRecord): Promis
     restart: parseRestart(o.restart),
     autoRemove: o.rm,
     network: parseNetwork(o.network),
-    portBindings: parsePorts(o.publish),
+    portBindings: limitPorts(parsePorts(o.publish)),
     ...resources,
     capAdd: o.capAdd,
     capDrop: o.capDrop,
@@ -141,4 +143,10 @@ export async function createContainer(o: RunOptions, image: ImageRecord): Promis
 
 export function removeContainerDirs(id: string): string[] {
   return [containerPaths.dir(id), containerPaths.run(id)].filter((d) => fs.existsSync(d));
+}
+
+/** tsctr-ports holds one host socket per port and address family; the shim has room for 512. */
+function limitPorts(bindings: ReturnType<typeof parsePorts>): ReturnType<typeof parsePorts> {
+  if (bindings.length > 256) throw new TsctrError(`too many published ports (${bindings.length}): tsctr publishes at most 256 per container (each on IPv4 and IPv6)`);
+  return bindings;
 }

@@ -34,8 +34,12 @@ export interface StartOptions {
  * The command the monitor runs after a detached --rm container exits. Attached runs need none: the
  * CLI is still there and removes the container itself, without starting another process.
  */
-function exitCommand(c: ContainerRecord, attach: boolean): Spec {
-  if (!c.hostConfig.autoRemove || attach) return [];
+/**
+ * --rm: the monitor removes the container after its last exit. Attached, the CLI does it, and the
+ * monitor only if the CLI is gone by then (killed: its record must not stay behind).
+ */
+function exitCommand(c: ContainerRecord): Spec {
+  if (!c.hostConfig.autoRemove) return [];
   const argv = [...selfCommand(), 'container', 'cleanup', c.id];
   return argv.map((a) => ['exit-command', a]);
 }
@@ -88,7 +92,7 @@ async function launch(query: string, c: ContainerRecord, image: ImageRecord, cgr
     ...(cgroup ? [['cgroup', cgroup] as [string, string]] : []),
     ['attach', opts.attach ? '1' : '0'],
     ['stdin', opts.interactive ? '1' : '0'],
-    ...exitCommand(c, opts.attach),
+    ...exitCommand(c),
   ];
   atomicWriteFile(containerPaths.spec(c.id), encodeSpec(spec), 0o600, false);
   const recordStart = () =>
@@ -104,7 +108,12 @@ async function launch(query: string, c: ContainerRecord, image: ImageRecord, cgr
     // The shim forks the monitor off and exits once the container has started (or failed to);
     // the record is updated while it works.
     const { spawnWithFd3 } = await import('../rootless/syscalls.js');
-    const shim = spawnWithFd3(shimPath(), ['run', containerPaths.spec(c.id)], process.env);
+    let shim: ReturnType<typeof spawnWithFd3>;
+    try {
+      shim = spawnWithFd3(shimPath(), ['run', containerPaths.spec(c.id)], process.env);
+    } catch (e) {
+      throw new TsctrError(`cannot start the container monitor ${shimPath()}: ${(e as Error).message}`);
+    }
     const failed = await recordStart().then(() => undefined, (e: unknown) => ({ e }));
     const r = parseSync(shim.wait().output);
     if (failed) {
@@ -124,6 +133,9 @@ async function launch(query: string, c: ContainerRecord, image: ImageRecord, cgr
   const child = spawn(shimPath(), ['run', containerPaths.spec(c.id)], {
     stdio: [opts.quiet ? 'ignore' : 'inherit', opts.quiet ? 'ignore' : 'inherit', 'inherit', 'pipe'],
   });
+  const spawnFailed = new Promise<never>((_, reject) =>
+    child.once('error', (e) => reject(new TsctrError(`cannot start the container monitor ${shimPath()}: ${e.message}`))),
+  );
   const sync = child.stdio[3] as NodeJS.ReadableStream;
   let line = '';
   sync.on('data', (d: Buffer) => (line += d.toString()));
@@ -131,7 +143,7 @@ async function launch(query: string, c: ContainerRecord, image: ImageRecord, cgr
   // Attached: the shim forwards signals to the container; the CLI just waits for it.
   const ignore = () => undefined;
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.on(s, ignore);
-  await synced;
+  await Promise.race([synced, spawnFailed]);
   const code = await new Promise<number>((resolve) => child.on('exit', (code, sig) => resolve(code ?? (sig ? 128 + 9 : 125))));
   await synced;
   // A start that failed was already explained by the shim on stderr.

@@ -1,9 +1,9 @@
 /** stop, kill, remove, wait: signals to the container's init, and the store updates around them. */
-import os from 'node:os';
 import { ConflictError, TsctrError } from '../errors.js';
 import { removeTreesAsNamespaceRoot } from '../rootless/userns.js';
 import { containerCgroup, removeCgroup } from '../rootless/cgroups.js';
 import { isAlive, signalProcess } from '../util/proc.js';
+import { signalNumber } from './signals.js';
 import { killOrphanedHelpers, liveState, monitorAlive } from './state.js';
 import { getContainer, loadContainers, updateContainers } from './store.js';
 import { removeContainerDirs } from './create.js';
@@ -11,14 +11,6 @@ import type { ContainerRecord } from './types.js';
 import { removeVolume, volumeUsers } from './volumes.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export function signalNumber(sig: string): number {
-  if (/^\d+$/.test(sig)) return Number(sig);
-  const name = sig.toUpperCase().startsWith('SIG') ? sig.toUpperCase() : `SIG${sig.toUpperCase()}`;
-  const n = (os.constants.signals as Record<string, number>)[name];
-  if (!n) throw new TsctrError(`invalid signal: ${sig}`);
-  return n;
-}
 
 /** Waits until the container is no longer running (its monitor has also written the exit file). */
 async function waitStopped(c: ContainerRecord, timeoutMs: number): Promise<boolean> {

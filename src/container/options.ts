@@ -99,6 +99,7 @@ export function parseVolume(spec: string): MountSpec {
     }
   }
   const readOnly = flags.includes('ro');
+  refuseKernelDestination(spec, dst);
   if (src === '') return { type: 'volume', source: '', destination: path.posix.normalize(dst), readOnly };
   if (src.startsWith('/') || src.startsWith('.')) {
     const abs = path.resolve(src);
@@ -109,9 +110,26 @@ export function parseVolume(spec: string): MountSpec {
   return { type: 'volume', source: src, destination: path.posix.normalize(dst), readOnly };
 }
 
+/** /proc, /sys and /dev are the kernel's, set up by the runtime: nothing may be mounted over them. */
+function refuseKernelDestination(spec: string, dst: string): void {
+  const d = path.posix.normalize(dst).replace(/\/+$/, '') || '/';
+  if (['/proc', '/sys', '/dev'].includes(d) || d.startsWith('/proc/') || d.startsWith('/sys/')) {
+    throw new TsctrError(`invalid mount specification '${spec}': ${d} cannot be mounted over (it is the kernel's: /proc, /sys, /dev)`);
+  }
+}
+
+/** docker's tmpfs options (and the mount flags the shim knows). */
+const TMPFS_FLAGS = new Set(['ro', 'rw', 'nosuid', 'suid', 'nodev', 'dev', 'noexec', 'exec', 'sync', 'async', 'dirsync',
+  'noatime', 'atime', 'nodiratime', 'diratime', 'relatime', 'norelatime', 'strictatime', 'nostrictatime', 'tmpcopyup', 'notmpcopyup']);
+const TMPFS_VALUES = /^(size=\d+[kmg%]?|nr_inodes=\d+[kmg]?|nr_blocks=\d+[kmg]?|mode=[0-7]{3,4}|uid=\d+|gid=\d+)$/i;
+
 export function parseTmpfs(spec: string): MountSpec {
   const [dst = '', opts = ''] = spec.split(/:(.*)/s);
   if (!dst.startsWith('/')) throw new TsctrError(`invalid tmpfs specification "${spec}": destination must be an absolute path`);
+  refuseKernelDestination(spec, dst);
+  for (const o of opts ? opts.split(',') : []) {
+    if (!TMPFS_FLAGS.has(o) && !TMPFS_VALUES.test(o)) throw new TsctrError(`invalid tmpfs option "${o}" in "${spec}"`);
+  }
   return { type: 'tmpfs', source: '', destination: dst, readOnly: false, options: opts || 'rw,nosuid,nodev,noexec,size=65536k' };
 }
 

@@ -13,7 +13,7 @@ import { randomHex } from '../util/random.js';
 const emptyDoc = (): ContainersDoc => ({ schemaVersion: SCHEMA_VERSION, containers: {} });
 
 export function loadContainers(): ContainersDoc {
-  return readJson(containerPaths.index(), emptyDoc);
+  return readJson(containerPaths.index(), emptyDoc, { key: 'containers', objects: ['config', 'hostConfig'] });
 }
 
 export async function updateContainers<T>(fn: (doc: ContainersDoc) => T): Promise<T> {

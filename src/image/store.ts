@@ -23,7 +23,7 @@ export function initStore(): void {
 }
 
 export function loadImages(): ImagesDoc {
-  return readJson(storePaths.imagesIndex(), emptyDoc);
+  return readJson(storePaths.imagesIndex(), emptyDoc, { key: 'images' });
 }
 
 /** Every read-modify-write of the index goes through here: locked, then written atomically. */

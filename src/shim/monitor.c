@@ -21,6 +21,7 @@
 static int g_sync = -1;   /* fd 3 of the CLI */
 static int g_report = -1; /* detached: pipe to the launcher, which waits for the start result */
 static int g_attach;
+static pid_t g_caller; /* attached: the CLI that waits for us */
 
 struct ctr {
 	pid_t setup, init, fuse;
@@ -250,6 +251,31 @@ static void closefd(int *fd)
 	*fd = -1;
 }
 
+/*
+ * A network helper fails when the container's setup fails under it (it lost its target): the
+ * setup's own message, if one comes, says what really went wrong (a bad mount option, say).
+ */
+static void setup_error(int sock, struct ctr *c)
+{
+	for (;;) {
+		struct pollfd p = {.fd = sock, .events = POLLIN};
+		if (poll(&p, 1, 500) <= 0)
+			return;
+		char buf[MSG_MAX + 16];
+		int fd = -1;
+		ssize_t n = msg_recv(sock, buf, sizeof buf, &fd);
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0)
+			return;
+		if (buf[0] == 'E') {
+			char *sp = strchr(buf + 2, ' ');
+			snprintf(c->msg, sizeof c->msg, "%s", sp ? sp + 1 : "setup failed");
+			return;
+		}
+	}
+}
+
 /* Create one instance of the container; returns 0, or an exit code with c->msg set. */
 static int start_container(const struct spec *s, struct ctr *c)
 {
@@ -315,6 +341,7 @@ static int start_container(const struct spec *s, struct ctr *c)
 			if ((s->prestart.n && run_hook(&s->prestart, c->init, c->msg, sizeof c->msg) < 0) ||
 			    (s->helper.n && start_helper(&s->helper, c->init, c->msg, sizeof c->msg) < 0)) {
 				code = EX_SETUP;
+				setup_error(sv[0], c);
 				break;
 			}
 			if (s->prestart.n || s->helper.n)
@@ -386,6 +413,9 @@ static void write_exit_file(const struct spec *s, int code)
 
 static void run_exit_command(const struct spec *s)
 {
+	/* Attached, the CLI does what comes after the exit, unless it died (SIGKILL) meanwhile. */
+	if (g_attach && getppid() == g_caller)
+		return;
 	if (!s->exit_command.n)
 		return;
 	pid_t pid = fork();
@@ -511,6 +541,7 @@ int cmd_run(const char *specfile)
 		return EX_SETUP;
 	}
 	g_attach = spec_flag(s.attach);
+	g_caller = getppid();
 	int max_restarts, policy = parse_restart(s.restart, &max_restarts, err, sizeof err);
 	uint64_t caps;
 	if (policy < 0 || cap_parse(&s.caps, &caps, err, sizeof err) < 0) {

@@ -580,6 +580,8 @@ class Exec {
     private readonly src: string,
     /** Rendering a table header: fields name headers, formatting functions pass them through. */
     private readonly header?: (path: string[]) => string,
+    /** Objects that stand for docker's Go structs (a row of ps, images...): a field they lack is an error. */
+    private readonly structs?: Set<unknown>,
   ) {}
 
   run(nodes: Node[], data: unknown): string {
@@ -727,6 +729,7 @@ class Exec {
     for (const name of path) {
       if (v === undefined || v === null) return undefined;
       if (!isMap(v)) this.fail(at, `can't evaluate field ${name} in type ${goType(v)}`);
+      if (this.structs?.has(v) && !(name in v)) this.fail(at, `can't evaluate field ${name} in type struct`);
       // Own data, or a getter/method of the row's class; never Object.prototype's members.
       const x = Object.hasOwn(v, name) || !(name in Object.prototype) ? v[name] : undefined;
       v = typeof x === 'function' ? (x as () => unknown).call(v) : x;
@@ -811,7 +814,8 @@ export function formatRows(format: string, rows: object[], headers: Record<strin
     header = () => spec.template.replace(FIELD, (_, k: string) => headerOf([k]));
   } else {
     const nodes = parse(spec.template);
-    body = rows.map((r) => `${new Exec(spec.template).run(nodes, r)}\n`).join('');
+    const structs = new Set<unknown>(rows);
+    body = rows.map((r) => `${new Exec(spec.template, undefined, structs).run(nodes, r)}\n`).join('');
   }
   if (!spec.table) return body;
   const text = `${header()}\n${body}`;
