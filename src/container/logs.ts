@@ -1,8 +1,9 @@
 /**
  * Reading the log the monitor writes (src/shim/log.c): `<time> <stream> <F|P> <text>` records,
- * where P marks a piece of a line that continues in the next record, `=` as the time repeats the
- * previous record's, and the stream is `o`/`e` (`stdout`/`stderr` in logs written before the
- * compact form). Rotated files (`ctr.log.1` is the newest of them) are read oldest first.
+ * where P marks a piece of a line that continues in the next record. The time is RFC 3339 with
+ * nanoseconds at the start of a file, then `+N` (nanoseconds after the record before) or `=`
+ * (the same); the stream is `o`/`e` (`stdout`/`stderr` in logs written before the compact form).
+ * Rotated files (`ctr.log.1` is the newest of them) are read oldest first.
  */
 import fs from 'node:fs';
 import { containerPaths } from '../paths.js';
@@ -16,7 +17,21 @@ export interface LogRecord {
 
 const STREAMS: Record<string, 'stdout' | 'stderr'> = { o: 'stdout', e: 'stderr', stdout: 'stdout', stderr: 'stderr' };
 
-/** One record; `previousTime` is what `=` stands for. */
+const NS = 1_000_000_000n;
+
+/** Nanoseconds since the epoch of an RFC 3339 time with up to 9 fraction digits. */
+function nanos(time: string): bigint {
+  const dot = time.indexOf('.');
+  const secs = Date.parse(dot < 0 ? time : `${time.slice(0, dot)}Z`) / 1000;
+  const frac = dot < 0 ? '0' : time.slice(dot + 1, -1).padEnd(9, '0').slice(0, 9);
+  return Number.isFinite(secs) ? BigInt(secs) * NS + BigInt(frac) : 0n;
+}
+
+function rfc3339(ns: bigint): string {
+  return `${new Date(Number(ns / NS) * 1000).toISOString().slice(0, 19)}.${(ns % NS).toString().padStart(9, '0')}Z`;
+}
+
+/** One record; `previousTime` is what `=` and `+N` count from. */
 export function parseLogLine(line: string, previousTime = ''): LogRecord | undefined {
   const a = line.indexOf(' ');
   const b = line.indexOf(' ', a + 1);
@@ -24,9 +39,11 @@ export function parseLogLine(line: string, previousTime = ''): LogRecord | undef
   if (a < 0 || b < 0 || c < 0) return undefined;
   const stream = STREAMS[line.slice(a + 1, b)];
   if (!stream) return undefined;
-  const time = line.slice(0, a);
+  let time = line.slice(0, a);
+  if (time === '=') time = previousTime;
+  else if (time[0] === '+') time = previousTime && rfc3339(nanos(previousTime) + BigInt(time.slice(1)));
   const full = line.slice(b + 1, c) === 'F';
-  return { time: time === '=' ? previousTime : time, stream, text: line.slice(c + 1) + (full ? '\n' : '') };
+  return { time, stream, text: line.slice(c + 1) + (full ? '\n' : '') };
 }
 
 /** Where a follower is: which file (by inode), how far in, and the last record's time. */

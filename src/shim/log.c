@@ -1,11 +1,12 @@
 /*
  * The container's log: podman's k8s-file records made compact, with docker's json-file rotation.
  *
- * A record is "TIME STREAM F|P TEXT\n" (P: the read chunk ended inside the line). One read of the
- * container's output often holds many short lines; k8s-file repeats a 30-byte time and the stream
- * name on each, so 100k lines of "1\n" took 43 bytes a line. Here the first record of a chunk has
- * the time and the others "=" (the same time), and the stream is "o" or "e": such a line costs 8
- * bytes. A new file always starts with a full time, so each file reads on its own.
+ * A record is "TIME STREAM F|P TEXT\n" (P: the read chunk ended inside the line). k8s-file
+ * repeats a 30-byte time and the stream name on every line, so short lines cost 21 times their
+ * size. Here TIME is the full RFC 3339 time only at the start of a file; later records give
+ * "+NANOSECONDS" since the record before, or "=" for the other lines of the same read; the stream
+ * is "o" or "e". A line written on its own then costs about 12 bytes more than its text, one of a
+ * burst 6. Each file starts with a full time, so each reads on its own.
  *
  * Rotation as docker's json-file: when a chunk would take the file past max-size, FILE becomes
  * FILE.1 (FILE.1 becomes FILE.2 ..., up to max-file files in all) and FILE starts empty; with
@@ -70,6 +71,11 @@ static void rotate(struct logfile *l)
 	l->size = 0;
 }
 
+static long long ns_of(const struct timespec *t)
+{
+	return (long long)t->tv_sec * 1000000000LL + t->tv_nsec;
+}
+
 static void flush(struct logfile *l, struct iovec *iov, int k)
 {
 	ssize_t n = writev(l->fd, iov, k);
@@ -83,14 +89,22 @@ void log_chunk(struct logfile *l, const char *stream, const char *buf, size_t n)
 		return;
 	char ts[48], head[64];
 	const char s = stream[3] == 'o' ? 'o' : 'e'; /* stdout, stderr */
-	fmt_rfc3339nano(ts);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
 	/* What the chunk will take, to rotate before it rather than in the middle of it. */
 	size_t lines = 0;
 	for (const char *p = buf; (p = memchr(p, '\n', (size_t)(buf + n - p))); p++)
 		lines++;
-	long long need = (long long)(strlen(ts) + 5 + n + (lines + 1) * 6);
+	long long need = (long long)(36 + n + (lines + 1) * 6);
 	if (l->max_size > 0 && l->size > 0 && l->size + need > l->max_size)
 		rotate(l);
+	long long delta = ns_of(&now) - ns_of(&l->last);
+	if (l->size > 0 && l->have_last && delta >= 0)
+		snprintf(ts, sizeof ts, "+%lld", delta);
+	else /* a new file, or the clock went back */
+		fmt_rfc3339nano_at(ts, &now);
+	l->last = now;
+	l->have_last = 1;
 	int lh = snprintf(head, sizeof head, "%s %c F ", ts, s);
 	char same_f[] = "= o F ", same_p[] = "= o P ", first_p[64];
 	same_f[2] = same_p[2] = s;

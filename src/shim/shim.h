@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* Exit codes with the meaning docker gives them. */
 #define EX_SETUP 125
@@ -45,6 +46,8 @@ const char *errstr(int err); /* strerror with a lower-case first letter, like Go
 int write_all(int fd, const void *buf, size_t len);
 int write_file_atomic(const char *path, const char *data, size_t len);
 void fmt_rfc3339nano(char out[48]);
+
+void fmt_rfc3339nano_at(char out[48], const struct timespec *ts);
 int msg_send(int sock, const char *s, int fd);
 ssize_t msg_recv(int sock, char *buf, size_t sz, int *fd);
 void ensure_stdio(void);
@@ -84,6 +87,8 @@ struct logfile {
 	const char *path;
 	long long max_size, size; /* max_size 0: unbounded */
 	int max_files;
+	struct timespec last; /* the time of the last record written, which "+N" counts from */
+	int have_last;
 };
 int log_open(struct logfile *l, const struct spec *s, char *err, size_t errsz);
 void log_chunk(struct logfile *l, const char *stream, const char *buf, size_t n);

@@ -124,14 +124,19 @@ int write_file_atomic(const char *path, const char *data, size_t len)
 	return 0;
 }
 
+void fmt_rfc3339nano_at(char out[48], const struct timespec *ts)
+{
+	struct tm tm;
+	gmtime_r(&ts->tv_sec, &tm);
+	snprintf(out, 48, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts->tv_nsec);
+}
+
 void fmt_rfc3339nano(char out[48])
 {
 	struct timespec ts;
-	struct tm tm;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(out, 48, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
+	fmt_rfc3339nano_at(out, &ts);
 }
 
 int msg_send(int sock, const char *s, int fd)

@@ -109,8 +109,18 @@ describe('monitor hardening', () => {
     const r = sb.run(['logs', 'short']);
     assert.ok(r.stdout === 'y\n'.repeat(200_000), `logs gave ${r.stdout.length} bytes: ${r.stderr.slice(0, 200)}`);
     assert.equal(r.stderr, 'end\n');
-    assert.match(sb.ok(['logs', '-t', '--tail', '1', 'short']), /^\d{4}-\d\d-\d\dT[\d:.]+Z y\n$/);
+    assert.match(sb.ok(['logs', '-t', '--tail', '2', 'short']), /^\d{4}-\d\d-\d\dT[\d:.]+Z y\n$/m);
     sb.ok(['rm', 'short']);
+    // One write per line, each read on its own: a time of its own on every record, as a delta.
+    sb.ok(['run', '-d', '--name', 'slow', 'busybox', 'sh', '-c', 'i=0; while [ $i -lt 3000 ]; do echo x; i=$((i+1)); done']);
+    sb.ok(['wait', 'slow']);
+    const slow = logFiles('slow').reduce((n, f) => n + f.size, 0);
+    assert.ok(slow < 10 * 6000, `log is ${slow} bytes for 6000 bytes written a line at a time (k8s-file: 43 a line)`);
+    const times = sb.ok(['logs', '-t', 'slow']).trim().split('\n').map((l) => l.split(' ')[0]!);
+    assert.equal(times.length, 3000);
+    for (let i = 1; i < times.length; i++) assert.ok(times[i]! >= times[i - 1]!, `times in order: ${times[i - 1]} ${times[i]}`);
+    assert.match(times.at(-1)!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+    sb.ok(['rm', 'slow']);
   });
 
   test('--log-opt max-size/max-file rotate as docker json-file; logs reads across the files, -f follows a rotation', async () => {
