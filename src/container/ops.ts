@@ -88,8 +88,14 @@ export async function waitContainer(query: string): Promise<number> {
   for (;;) {
     const fresh = loadContainers().containers[c.id];
     if (!fresh) throw new TsctrError(`No such container: ${query}`);
+    // The monitor first: once it is gone, its exit file is written (read the other way round, a
+    // monitor exiting in between leaves an exit that looks unknown, 255).
+    if (monitorAlive(fresh)) {
+      await sleep(50);
+      continue;
+    }
     const st = liveState(fresh);
-    if (st.status === 'exited' && !monitorAlive(fresh)) return st.exitCode;
+    if (st.status === 'exited') return st.exitCode;
     await sleep(50);
   }
 }
