@@ -56,13 +56,27 @@ export function reportError(e: unknown, stderr: NodeJS.WritableStream): number {
  * Runs fn for each item, like docker's multi-argument commands: each failure is reported on its own
  * line and the others still run; the exit code says whether any failed.
  */
-export async function forEachItem(items: string[], stderr: NodeJS.WritableStream, fn: (item: string) => Promise<void>): Promise<number> {
+/**
+ * A verb over several names (rm, stop, kill, rmi...): each failure is reported and the others
+ * still done; the exit code is then 1, as docker's (whatever the failure: a missing container, a
+ * running one without -f). `skip` names failures that are no failure (rm -f of a missing one).
+ * Pod verbs are podman's, and keep podman's codes (`exitOne` false: the error's own, 125).
+ */
+export async function forEachItem(
+  items: string[],
+  stderr: NodeJS.WritableStream,
+  fn: (item: string) => Promise<void>,
+  skip: (e: unknown) => boolean = () => false,
+  exitOne = true,
+): Promise<number> {
   let code = 0;
   for (const item of items) {
     try {
       await fn(item);
     } catch (e) {
-      code = reportError(e, stderr) || 1;
+      if (skip(e)) continue;
+      const own = reportError(e, stderr);
+      code = exitOne ? 1 : own || 1;
     }
   }
   return code;

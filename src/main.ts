@@ -60,6 +60,17 @@ function plainCommand(classes: CommandClass[], argv: string[]): import('clipanio
   return best ? fastParse(best.Cls, best.path, argv.slice(best.path.length)) : undefined;
 }
 
+/** Levenshtein distance: how far a mistyped verb is from a real one (cobra suggests within 2). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
 async function main(): Promise<number> {
   if (process.env.TSCTR_USERNS === '1') await (await import('./rootless/userns.js')).bindLifetimeToParent();
   let argv: string[];
@@ -81,6 +92,12 @@ async function main(): Promise<number> {
     command = plainCommand(matching, argv) ?? cli.process(argv.length === 0 ? ['--help'] : argv);
   } catch (e) {
     // Unknown flags and verbs are the user's mistake: docker's 125 and a pointer to help.
+    const verbs = new Set(matching.flatMap((c) => (c.paths ?? []).map((p) => p[0]!)));
+    if (argv[0] && !argv[0].startsWith('-') && !verbs.has(argv[0])) {
+      const near = [...verbs].filter((v) => editDistance(v, argv[0]!) <= 2 || (argv[0]!.length >= 3 && v.startsWith(argv[0]!))).sort();
+      process.stderr.write(`Error: unknown command "${argv[0]}" for "tsctr"${near.length ? `; did you mean ${near.map((v) => `"${v}"`).join(' or ')}?` : ''}\nSee 'tsctr --help'.\n`);
+      return 125;
+    }
     const msg = (e as Error).message.split('\n').find((l) => l.trim()) ?? String(e);
     process.stderr.write(`Error: ${msg.replace(/^(Usage Error|Error): /, '')}\nSee 'tsctr ${argv[0] ?? ''} --help'.\n`);
     return 125;

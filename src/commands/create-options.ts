@@ -34,7 +34,7 @@ export abstract class ContainerCreateCommand extends TsctrCommand {
   capAdd = Option.Array('--cap-add', [], { description: 'Add Linux capabilities' });
   capDrop = Option.Array('--cap-drop', [], { description: 'Drop Linux capabilities' });
   logOpt = Option.Array('--log-opt', [], { description: 'Log driver options: max-size=10m (rotate at this size), max-file=3 (files kept)' });
-  securityOpt = Option.Array('--security-opt', [], { description: 'Security options: seccomp=unconfined (no seccomp filter), no-new-privileges (always on)' });
+  securityOpt = Option.Array('--security-opt', [], { description: 'Security options: seccomp=unconfined (no seccomp filter), no-new-privileges[=false] (on by default)' });
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy({ name: 'COMMAND' });
 

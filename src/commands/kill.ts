@@ -10,13 +10,15 @@ export class KillCommand extends TsctrCommand {
   });
 
   signal = Option.String('-s,--signal', 'KILL', { description: 'Signal to send to the container' });
-  containers = Option.Rest({ required: 1 });
+  all = Option.Boolean('-a,--all', false, { description: 'Signal all running containers (podman)' });
+  containers = Option.Rest();
 
   async run(): Promise<number> {
     const { killContainer } = await import('../container/ops.js');
     const { signalNumber } = await import('../container/signals.js');
     signalNumber(this.signal); // a bad signal is an error before anything is sent
-    return forEachItem(this.containers, this.context.stderr, async (name) => {
+    const { namesOrAll } = await import('../container/list.js');
+    return forEachItem(namesOrAll(this.containers, this.all, false), this.context.stderr, async (name) => {
       await killContainer(name, this.signal);
       this.out(name);
     });

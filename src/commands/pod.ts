@@ -59,7 +59,7 @@ export class PodRmCommand extends TsctrCommand {
     return forEachItem(this.pods, this.context.stderr, async (name) => {
       const infra = await removePod(name, this.force);
       this.out(infra.id);
-    });
+    }, undefined, false);
   }
 }
 
@@ -71,7 +71,7 @@ export class PodStartCommand extends TsctrCommand {
 
   async run(): Promise<number> {
     const { startPod } = await import('../kube/pod.js');
-    return forEachItem(this.pods, this.context.stderr, async (name) => this.out((await startPod(name)).id));
+    return forEachItem(this.pods, this.context.stderr, async (name) => this.out((await startPod(name)).id), undefined, false);
   }
 }
 
@@ -85,6 +85,6 @@ export class PodStopCommand extends TsctrCommand {
   async run(): Promise<number> {
     const { stopPod } = await import('../kube/pod.js');
     const t = this.time === undefined ? undefined : Number(this.time);
-    return forEachItem(this.pods, this.context.stderr, async (name) => this.out((await stopPod(name, t)).id));
+    return forEachItem(this.pods, this.context.stderr, async (name) => this.out((await stopPod(name, t)).id), undefined, false);
   }
 }

@@ -20,6 +20,7 @@ export class PsCommand extends TsctrCommand {
   latest = Option.Boolean('-l,--latest', false, { description: 'Show the latest created container (includes all states)' });
   noTrunc = Option.Boolean('--no-trunc', false, { description: "Don't truncate output" });
   format = Option.String('--format', { description: 'Format output using a Go template, or "json"' });
+  noHeading = Option.Boolean('--noheading', false, { description: 'Do not print the table header (podman)' });
   filter = Option.Array('-f,--filter', [], { description: 'Filter output (status=, name=, ancestor=, label=, id=, exited=)' });
 
   async run(): Promise<void> {
@@ -35,6 +36,8 @@ export class PsCommand extends TsctrCommand {
     const { formatRows } = await import('../util/template.js');
     const def = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
     const format = this.format === 'json' ? '{{json .}}' : this.format;
-    this.write(formatRows(format ?? def, rows, PS_HEADERS, def));
+    const out = formatRows(format ?? def, rows, PS_HEADERS, def);
+    const table = (format ?? def).startsWith('table');
+    this.write(this.noHeading && table ? out.slice(out.indexOf('\n') + 1) : out);
   }
 }

@@ -14,13 +14,26 @@ export class RmCommand extends TsctrCommand {
 
   force = Option.Boolean('-f,--force', false, { description: 'Force the removal of a running container (uses SIGKILL)' });
   volumes = Option.Boolean('-v,--volumes', false, { description: 'Remove anonymous volumes associated with the container' });
-  containers = Option.Rest({ required: 1 });
+  all = Option.Boolean('-a,--all', false, { description: 'Remove all containers (podman)' });
+  ignore = Option.Boolean('-i,--ignore', false, { description: 'Ignore errors when a named container does not exist (podman)' });
+  time = Option.String('-t,--time', { description: 'Seconds to wait for a running container to stop before killing it, with -f (podman)' });
+  containers = Option.Rest();
 
   async run(): Promise<number> {
     const { removeContainer } = await import('../container/ops.js');
-    return forEachItem(this.containers, this.context.stderr, async (name) => {
-      await removeContainer(name, this.force, this.volumes);
-      this.out(name);
-    });
+    const { NotFoundError, TsctrError } = await import('../errors.js');
+    const { namesOrAll } = await import('../container/list.js');
+    const t = this.time === undefined ? 0 : Number(this.time);
+    if (!Number.isInteger(t)) throw new TsctrError(`invalid argument "${this.time}" for "-t, --time" flag`);
+    // As docker: with -f a container that is not there is no error (it is gone, as asked).
+    return forEachItem(
+      namesOrAll(this.containers, this.all, true),
+      this.context.stderr,
+      async (name) => {
+        await removeContainer(name, this.force, this.volumes, t);
+        this.out(name);
+      },
+      (e) => (this.force || this.ignore) && e instanceof NotFoundError,
+    );
   }
 }

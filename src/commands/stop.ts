@@ -10,15 +10,17 @@ export class StopCommand extends TsctrCommand {
     examples: [['Stop, waiting at most 2 seconds', '$0 stop -t 2 web']],
   });
 
-  time = Option.String('-t,--time', { description: 'Seconds to wait before killing the container' });
-  containers = Option.Rest({ required: 1 });
+  time = Option.String('-t,--time,--timeout', { description: 'Seconds to wait before killing the container' });
+  all = Option.Boolean('-a,--all', false, { description: 'Stop all running containers (podman)' });
+  containers = Option.Rest();
 
   async run(): Promise<number> {
     const { stopContainer } = await import('../container/ops.js');
     const { TsctrError } = await import('../errors.js');
     const t = this.time === undefined ? undefined : Number(this.time);
     if (t !== undefined && !Number.isInteger(t)) throw new TsctrError(`invalid argument "${this.time}" for "-t, --time" flag`);
-    return forEachItem(this.containers, this.context.stderr, async (name) => {
+    const { namesOrAll } = await import('../container/list.js');
+    return forEachItem(namesOrAll(this.containers, this.all, false), this.context.stderr, async (name) => {
       await stopContainer(name, t);
       this.out(name);
     });

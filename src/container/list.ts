@@ -141,3 +141,11 @@ export function listContainers(o: PsOptions = {}, now = Date.now()): ContainerRo
   }
   return rows;
 }
+
+/** The names a verb was given, or with --all (podman) every container (running ones only, unless `stopped`). */
+export function namesOrAll(names: string[], all: boolean, stopped: boolean): string[] {
+  if (all && names.length) throw new TsctrError('when using the --all switch, you may not pass any container names');
+  if (!all && !names.length) throw new TsctrError('requires at least 1 container name (or --all)');
+  if (!all) return names;
+  return listContainers({ all: stopped, noTrunc: true, filters: [] }).map((r) => r.ID);
+}

@@ -55,7 +55,7 @@ export async function stopContainer(query: string, timeoutSec?: number): Promise
   return c;
 }
 
-export async function removeContainer(query: string, force: boolean, volumes = false): Promise<ContainerRecord> {
+export async function removeContainer(query: string, force: boolean, volumes = false, stopTimeout = 0): Promise<ContainerRecord> {
   const c = getContainer(loadContainers(), query);
   if (liveState(c).status === 'running' || monitorAlive(c)) {
     if (!force && liveState(c).status === 'running') {
@@ -63,7 +63,7 @@ export async function removeContainer(query: string, force: boolean, volumes = f
         `cannot remove container "${c.name}": container is running: stop the container before removing or force remove`,
       );
     }
-    await stopContainer(c.id, 0);
+    await stopContainer(c.id, stopTimeout);
   }
   killOrphanedHelpers(c);
   // Files first, then the record: an interrupted rm leaves a record that a second rm finishes.

@@ -203,8 +203,9 @@ export function effectiveCaps(add: string[], drop: string[]): string[] {
 }
 
 export function parseResources(o: Pick<RunOptions, 'memory' | 'cpus' | 'pidsLimit'>): Pick<HostConfig, 'memory' | 'nanoCpus' | 'pidsLimit'> {
+  // 0 is no limit, as with docker.
   const memory = o.memory ? parseBytes(o.memory) : 0;
-  if (o.memory && memory < 6 * 1024 * 1024) throw new TsctrError('Minimum memory limit allowed is 6MB');
+  if (memory && memory < 6 * 1024 * 1024) throw new TsctrError('Minimum memory limit allowed is 6MB');
   const cpus = o.cpus ? Number(o.cpus) : 0;
   if (o.cpus && !(cpus > 0)) throw new TsctrError(`invalid argument "${o.cpus}" for "--cpus" flag`);
   const pids = o.pidsLimit ? Number(o.pidsLimit) : 0;

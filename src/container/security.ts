@@ -1,6 +1,7 @@
 /**
  * `--security-opt`, as far as tsctr has the mechanisms: seccomp (the shim's default filter, or
- * none) and no-new-privileges (always on). The options are kept as the user gave them, as docker
+ * none) and no-new-privileges (on unless no-new-privileges=false: docker's default is off, ours
+ * on, as set-id programs gain nothing a rootless container should want). The options are kept as the user gave them, as docker
  * shows them in HostConfig.SecurityOpt.
  */
 import { TsctrError } from '../errors.js';
@@ -26,8 +27,7 @@ export function parseSecurityOpts(opts: string[]): string[] {
       throw new TsctrError(`--security-opt ${opt}: seccomp profiles from a file are not supported (use seccomp=unconfined, or nothing for the default filter)`);
     }
     if (key === 'no-new-privileges') {
-      if (value === undefined || value === 'true') continue;
-      if (value === 'false') throw new TsctrError(`--security-opt ${opt}: not supported, tsctr always sets no_new_privs`);
+      if (value === undefined || value === 'true' || value === 'false') continue;
       throw new TsctrError(`Invalid --security-opt: ${JSON.stringify(opt)} (no-new-privileges takes true or false)`);
     }
     if (key === 'apparmor' || key === 'label' || key === 'systempaths' || key === 'mask' || key === 'unmask') {
@@ -36,6 +36,16 @@ export function parseSecurityOpts(opts: string[]): string[] {
     throw new TsctrError(`Invalid --security-opt: ${JSON.stringify(opt)} (supported: seccomp=unconfined, no-new-privileges)`);
   }
   return opts;
+}
+
+/** no_new_privs for the container's processes: on, unless the last no-new-privileges option says false. */
+export function noNewPrivileges(securityOpt: string[] | undefined): boolean {
+  let on = true;
+  for (const opt of securityOpt ?? []) {
+    const [key, value] = split(opt);
+    if (key === 'no-new-privileges') on = value !== 'false';
+  }
+  return on;
 }
 
 /** The last seccomp option wins, as with docker; none means the default filter. */

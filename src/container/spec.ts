@@ -12,7 +12,7 @@ import { effectiveCaps } from './options.js';
 import { layersTopFirst } from './create.js';
 import { resolveUser } from './user.js';
 import { ensureVolume } from './volumes.js';
-import { seccompMode } from './security.js';
+import { noNewPrivileges, seccompMode } from './security.js';
 import { logLimits } from './log-config.js';
 import type { ContainerRecord, HostConfig } from './types.js';
 import type { ImageRecord } from '../image/types.js';
@@ -111,7 +111,7 @@ function hardProcessLimit(): number {
 export function processSecurity(hc: HostConfig): Spec {
   return [
     ...effectiveCaps(hc.capAdd, hc.capDrop).map((cap): [string, string] => ['cap', cap]),
-    ['no-new-privs', '1'],
+    ['no-new-privs', noNewPrivileges(hc.securityOpt) ? '1' : '0'],
     ['seccomp', seccompMode(hc.securityOpt)],
   ];
 }
