@@ -89,7 +89,7 @@ cid=$(as "$owner" "$bin" inspect -f '{{.Id}}' "$name")
 as "$other" sh -c "mkdir -m 0777 '$trap_dir' && mkdir -p '$trap_dir/containers/$cid' && echo $decoy_sleep > '$trap_dir/containers/$cid/pid' && chmod -R 0777 '$trap_dir'"
 no_xdg() { runuser -u "$owner" -- env -i HOME="$ohome" USER="$owner" PATH=/usr/local/bin:/usr/bin:/bin "$@"; }
 out=$(no_xdg "$bin" kill "$name" 2>&1) && rc=0 || rc=$?
-if [ "$rc" = 125 ] && grep -q "^Error: the run root $trap_dir is not owned by the current user" <<<"$out" && kill -0 "$decoy_sleep" 2>/dev/null; then
+if [ "$rc" != 0 ] && grep -q "^Error: the run root $trap_dir is not owned by the current user" <<<"$out" && kill -0 "$decoy_sleep" 2>/dev/null; then
   echo "ok - a run root another user made in /tmp is refused with a clear error"
 else
   echo "not ok - a run root another user made in /tmp is refused with a clear error (exit $rc: $out)"
