@@ -49,8 +49,8 @@ describe('hardening', () => {
     assert.equal(sb.ok(['run', '--rm', `--env-file=${file}`, 'busybox', 'sh', '-c', 'echo $A']), 'from-file\n');
   });
 
-  const oneLine = (r: { code: number; stderr: string }, msg: RegExp, what: string) => {
-    assert.equal(r.code, 125, `${what}: exit ${r.code}: ${r.stderr}`);
+  const oneLine = (r: { code: number; stderr: string }, msg: RegExp, what: string, code = 125) => {
+    assert.equal(r.code, code, `${what}: exit ${r.code}: ${r.stderr}`);
     assert.match(r.stderr, msg, what);
     assert.equal(r.stderr.trim().split('\n').length, 1, `${what}: ${r.stderr}`);
   };
@@ -92,7 +92,8 @@ describe('hardening', () => {
     for (const doc of [{ schemaVersion: 1, containers: [] }, { schemaVersion: 1, containers: { abc: { id: 'abc' } } }, { schemaVersion: 1, containers: { abc: 7 } }]) {
       fs.writeFileSync(path.join(root, 'containers.json'), JSON.stringify(doc));
       for (const args of [['ps', '-a'], ['rm', '-f', 'abc'], ['inspect', 'abc']]) {
-        oneLine(sb.run(['--root', root, ...args]), /^Error: store file \S+containers\.json is corrupt \(/, `${JSON.stringify(doc)} ${args[0]}`);
+        // (rm is a verb over names: 1, as docker's)
+        oneLine(sb.run(['--root', root, ...args]), /^Error: store file \S+containers\.json is corrupt \(/, `${JSON.stringify(doc)} ${args[0]}`, args[0] === 'rm' ? 1 : 125);
       }
     }
   });
