@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TsctrError } from '../errors.js';
+import { startTimeOf } from './proc.js';
 
 /** Private by default: one user's state is nobody else's business. */
 export function ensureDir(dir: string, mode = 0o700): void {
@@ -56,14 +57,7 @@ export function pathExists(p: string): boolean {
 
 /** Is a process with this pid alive? A zombie is not: it has exited, nobody reaped it yet. */
 export function pidAlive(pid: number): boolean {
-  if (!(pid > 0)) return false;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
+  return startTimeOf(pid) !== undefined;
 }
 
 /** An archive or tarball to read: docker's words for a missing one; a directory is none either. */
