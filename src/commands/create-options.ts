@@ -12,6 +12,7 @@ export abstract class ContainerCreateCommand extends TsctrCommand {
   user = Option.String('-u,--user', { description: 'Username or UID (format: <name|uid>[:<group|gid>])' });
   entrypoint = Option.String('--entrypoint', { description: 'Overwrite the default ENTRYPOINT of the image' });
   volume = Option.Array('-v,--volume', [], { description: 'Bind mount a volume (/host:/ctr[:ro] or name:/ctr)' });
+  mount = Option.Array('--mount', [], { description: 'Attach a filesystem mount to the container (type=bind|volume|tmpfs,source=,target=,readonly,...)' });
   tmpfs = Option.Array('--tmpfs', [], { description: 'Mount a tmpfs directory (/path[:options])' });
   readOnly = Option.Boolean('--read-only', false, { description: "Mount the container's root filesystem as read only" });
   init = Option.Boolean('--init', false, { description: 'Run an init inside the container that forwards signals and reaps processes' });
@@ -51,6 +52,7 @@ export abstract class ContainerCreateCommand extends TsctrCommand {
       entrypoint: this.entrypoint,
       volumes: this.volume,
       tmpfs: this.tmpfs,
+      mounts: this.mount,
       readOnly: this.readOnly,
       init: this.init,
       ulimits: this.ulimit,

@@ -21,7 +21,7 @@ import { signalNumber } from './signals.js';
 import { resolveStorageDriver } from '../store/storage-driver.js';
 import {
   effectiveCaps, mergeEnv, parseEnv, parseLabels, parseNetwork, parsePorts, parseResources, parseRestart,
-  parseTmpfs, parseUlimit, parseVolume, type RunOptions,
+  parseMount, parseTmpfs, parseUlimit, parseVolume, type RunOptions,
 } from './options.js';
 import type { ContainerRecord, HostConfig } from './types.js';
 import type { ImageRecord } from '../image/types.js';
@@ -60,7 +60,7 @@ export async function createContainer(o: RunOptions, image: ImageRecord): Promis
   const userSpec = o.user ?? imgConfig.User ?? '';
   resolveUser(userSpec, layersTopFirst(image)); // an unknown user fails now, not at every start
   const env = mergeEnv([DEFAULT_PATH, ...(imgConfig.Env ?? [])], parseEnv(o.env, o.envFile));
-  const mounts = [...o.volumes.map(parseVolume), ...o.tmpfs.map(parseTmpfs)].map((m) =>
+  const mounts = [...o.volumes.map(parseVolume), ...o.tmpfs.map(parseTmpfs), ...(o.mounts ?? []).map(parseMount)].map((m) =>
     m.type === 'volume' && !m.source ? { ...m, source: randomVolumeName(), anonymous: true } : m,
   );
   if (o.stopSignal !== undefined) signalNumber(o.stopSignal); // a name the kernel knows, now rather than at stop

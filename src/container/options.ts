@@ -42,6 +42,8 @@ export interface RunOptions {
   capAdd: string[];
   capDrop: string[];
   securityOpt: string[];
+  /** --mount, docker's long form. */
+  mounts?: string[];
   logOpt?: string[];
 }
 
@@ -116,6 +118,64 @@ function refuseKernelDestination(spec: string, dst: string): void {
   if (['/proc', '/sys', '/dev'].includes(d) || d.startsWith('/proc/') || d.startsWith('/sys/')) {
     throw new TsctrError(`invalid mount specification '${spec}': ${d} cannot be mounted over (it is the kernel's: /proc, /sys, /dev)`);
   }
+}
+
+/**
+ * --mount, docker's long form: comma-separated key=value fields (a value in double quotes may
+ * hold commas). type bind, volume (source empty: an anonymous volume) or tmpfs; target,
+ * destination or dst; source or src; readonly or ro (=true|false|1|0); tmpfs-size, tmpfs-mode;
+ * bind-propagation; volume-nocopy. Anything else is refused, as docker refuses unknown keys.
+ */
+export function parseMount(spec: string): MountSpec {
+  const fields = new Map<string, string | undefined>();
+  for (const f of spec.match(/(?:[^,"]|"[^"]*")+/g) ?? []) {
+    const eq = f.indexOf('=');
+    const key = (eq < 0 ? f : f.slice(0, eq)).trim().toLowerCase();
+    const value = eq < 0 ? undefined : f.slice(eq + 1).replace(/^"(.*)"$/, '$1');
+    fields.set(key, value);
+  }
+  const invalid = (why: string) => new TsctrError(`invalid argument "${spec}" for "--mount" flag: ${why}`);
+  const take = (...keys: string[]) => {
+    for (const k of keys) if (fields.has(k)) return fields.get(k);
+    return undefined;
+  };
+  const type = take('type') ?? 'volume';
+  const target = take('target', 'destination', 'dst');
+  const source = take('source', 'src') ?? '';
+  const roRaw = fields.has('readonly') || fields.has('ro') ? (take('readonly', 'ro') ?? 'true') : 'false';
+  if (!/^(true|false|1|0)$/i.test(roRaw)) throw invalid(`invalid value for readonly: ${roRaw}`);
+  const readOnly = /^(true|1)$/i.test(roRaw);
+  const known = new Set(['type', 'target', 'destination', 'dst', 'source', 'src', 'readonly', 'ro', 'tmpfs-size', 'tmpfs-mode', 'bind-propagation', 'volume-nocopy', 'consistency']);
+  for (const k of fields.keys()) if (!known.has(k)) throw invalid(`unexpected key '${k}' in '${k}${fields.get(k) === undefined ? '' : `=${fields.get(k)}`}'`);
+  if (!target) throw invalid('target is required');
+  if (!target.startsWith('/')) throw invalid(`invalid mount path: '${target}' mount path must be absolute`);
+  const mountSpec = `${source}:${target}`;
+  refuseKernelDestination(mountSpec, target);
+  const destination = path.posix.normalize(target);
+  if (type === 'bind') {
+    if (!source) throw invalid('source is required when specifying bind mounts');
+    const abs = path.resolve(source);
+    if (!fs.existsSync(abs)) throw new TsctrError(`invalid mount config for type "bind": bind source path does not exist: ${abs}`);
+    return { type: 'bind', source: abs, destination, readOnly };
+  }
+  if (type === 'volume') {
+    if (source && !VOLUME_NAME.test(source)) throw new TsctrError(`invalid volume name "${source}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    return { type: 'volume', source, destination, readOnly };
+  }
+  if (type === 'tmpfs') {
+    if (source) throw invalid('source is not allowed for tmpfs mounts');
+    const opts = [readOnly ? 'ro' : 'rw', 'nosuid', 'nodev', 'noexec'];
+    const size = take('tmpfs-size');
+    if (size !== undefined) opts.push(`size=${parseBytes(size)}`);
+    const mode = take('tmpfs-mode');
+    if (mode !== undefined) {
+      if (!/^[0-7]{1,4}$/.test(mode)) throw invalid(`invalid value for tmpfs-mode: ${mode}`);
+      opts.push(`mode=${mode.padStart(4, '0')}`);
+    }
+    if (size === undefined) opts.push('size=65536k');
+    return { type: 'tmpfs', source: '', destination, readOnly, options: opts.join(',') };
+  }
+  throw invalid(`mount type "${type}" is not supported (bind, volume, tmpfs)`);
 }
 
 /** docker's tmpfs options (and the mount flags the shim knows). */

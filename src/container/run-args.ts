@@ -24,6 +24,7 @@ export function runArgsOf(o: Partial<RunOptions>): string[] {
   if (o.entrypoint !== undefined) a.push('--entrypoint', o.entrypoint);
   many('-v', o.volumes);
   many('--tmpfs', o.tmpfs);
+  many('--mount', o.mounts ?? []);
   if (o.readOnly) a.push('--read-only');
   if (o.init) a.push('--init');
   many('--ulimit', o.ulimits);

@@ -86,7 +86,6 @@ function mountEntries(c: ContainerRecord): Spec {
   return out;
 }
 
-/** Capabilities, no_new_privs and the seccomp filter: the same for the container's process and for exec. */
 /**
  * The container's --ulimit values, and --pids-limit as RLIMIT_NPROC too. Since Linux 5.14 that
  * counts the processes of one uid in the container's own user namespace (not the user's other
@@ -108,6 +107,7 @@ function hardProcessLimit(): number {
   return line && line !== 'unlimited' ? Number(line) : Infinity;
 }
 
+/** Capabilities, no_new_privs and the seccomp filter: the same for the container's process and for exec. */
 export function processSecurity(hc: HostConfig): Spec {
   return [
     ...effectiveCaps(hc.capAdd, hc.capDrop).map((cap): [string, string] => ['cap', cap]),

@@ -4,6 +4,7 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { Sandbox } from '../support/harness.js';
 
 describe('docker and podman compatibility', () => {
@@ -52,4 +53,35 @@ describe('docker and podman compatibility', () => {
     assert.equal(sb.ok(['rm', '-a', '-f']).trim().split('\n').length, 2, 'p2 (exited) and p3 (running)');
     assert.equal(sb.ok(['ps', '-aq']), '');
   });
+
+  test('--mount, docker\'s long form: bind (readonly), volume (named and anonymous), tmpfs (size, mode); bad ones refused', () => {
+    const dir = `${sb.dir}/mnt-src`;
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(`${dir}/f`, 'from-host\n');
+    const out = sb.ok(['run', '--rm',
+      '--mount', `type=bind,source=${dir},target=/b,readonly`,
+      '--mount', 'type=volume,src=mvol,dst=/v',
+      '--mount', 'type=tmpfs,destination=/t,tmpfs-size=1m,tmpfs-mode=1770',
+      'busybox', 'sh', '-c', 'cat /b/f; touch /b/x 2>/dev/null || echo ro; echo v > /v/f; grep " /t " /proc/mounts; stat -c %a /t']);
+    assert.match(out, /^from-host\nro\n/);
+    assert.match(out, /tmpfs \/t tmpfs [^\n]*size=1024k/);
+    assert.match(out, /\n1770\n$/);
+    assert.equal(sb.ok(['run', '--rm', '--mount', 'source=mvol,target=/v', 'busybox', 'cat', '/v/f']), 'v\n', 'type defaults to volume');
+    const before = sb.ok(['ps', '-aq']);
+    for (const [m, msg] of [
+      ['type=bind,target=/b', /source is required/],
+      [`type=bind,source=${dir}/nope,target=/b`, /bind source path does not exist/],
+      ['type=volume,source=v', /target is required/],
+      ['type=volume,target=/v,bogus=1', /unexpected key 'bogus'/],
+      ['type=tmpfs,target=/proc', /\/proc cannot be mounted over/],
+      ['type=nfs,target=/n', /mount type "nfs" is not supported/],
+      ['type=bind,source=/tmp,target=/b,readonly=maybe', /invalid value for readonly/],
+    ] as const) {
+      const r = sb.run(['run', '--rm', '--mount', m, 'busybox', 'true']);
+      assert.equal(r.code, 125, m);
+      assert.match(r.stderr, msg, m);
+    }
+    assert.equal(sb.ok(['ps', '-aq']), before);
+  });
 });
+
