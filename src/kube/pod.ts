@@ -33,7 +33,7 @@ async function pauseImage(): Promise<ImageRecord> {
       os: p.os,
       config: { Entrypoint: ['/.tsctr-pause'], Cmd: ['pause'], StopSignal: 'SIGTERM' },
       rootfs: { type: 'layers', diff_ids: [layer.diffId] },
-      history: [{ created_by: 'tsctr: pod infra image (tsctr-shim pause is mounted at /.tsctr-pause)' }],
+      history: [{ created_by: 'tsctr: pod infra image (/.tsctr-pause is tsctr-shim itself, run from its sealed copy)' }],
     },
     layerSizes: new Map([[layer.diffId, layer.size]]),
     tags: [PAUSE_IMAGE],
@@ -69,7 +69,6 @@ export async function createPod(name: string, o: PodOptions): Promise<ContainerR
   infra.name = infraName(name);
   infra.labels = [...o.labels, `${POD_LABEL}=${name}`, `${INFRA_LABEL}=true`];
   infra.hostname = o.hostname ?? name;
-  infra.volumes = [`${shimPath()}:/.tsctr-pause:ro`];
   infra.publish = o.publish;
   infra.restart = o.restart;
   const c = await createContainer(infra, image);

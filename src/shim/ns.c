@@ -292,7 +292,10 @@ void exec_program(const struct spec *s, int via_init)
 	char **envp = s->env.v ? s->env.v : empty_env;
 	if (s->argv.n == 0)
 		fail(EX_SETUP, "no command specified");
-	int code = lookpath(s->argv.v[0], env_path(s), path, sizeof path, err, sizeof err);
+	/* A pod's infra container (/.tsctr-pause pause): that program is this one, exec'ed from the
+	 * sealed copy like --init, so no host file has to be mounted into the container for it. */
+	int self_pause = strcmp(s->argv.v[0], "/.tsctr-pause") == 0 && g_self_fd >= 0;
+	int code = self_pause ? 0 : lookpath(s->argv.v[0], env_path(s), path, sizeof path, err, sizeof err);
 	if (code)
 		fail(code, "%s", err);
 
@@ -311,6 +314,11 @@ void exec_program(const struct spec *s, int via_init)
 	if (spec_flag(s->nnp))
 		seccomp_apply(s); /* as late as possible: our own steps are not filtered */
 
+	if (self_pause) {
+		char *pause_argv[] = {"/.tsctr-pause", "pause", NULL};
+		syscall(SYS_execveat, g_self_fd, "", pause_argv, envp, AT_EMPTY_PATH);
+		failsys(EX_SETUP, "exec the pod's pause");
+	}
 	if (via_init) {
 		char **argv = calloc((size_t)s->argv.n + 4, sizeof(char *));
 		if (!argv)

@@ -46,6 +46,14 @@ describe('escape attempts from inside the container', () => {
     assert.match(out, /^0$/m, 'nothing of the host is bind-mounted for the init');
   });
 
+  test('a pod\'s infra runs pause from the sealed copy too: nothing of the host mounted in', () => {
+    sb.ok(['pod', 'create', '--name', 'pp']);
+    const infra = JSON.parse(sb.ok(['inspect', 'pp-infra']))[0] as { State: { Pid: number }; Mounts: unknown[]; HostConfig: { Binds: string[] } };
+    assert.deepEqual(infra.HostConfig.Binds, []);
+    assert.match(fs.readlinkSync(`/proc/${infra.State.Pid}/exe`), /^\/memfd:tsctr-shim/);
+    sb.ok(['pod', 'rm', '-f', 'pp']);
+  });
+
   test('a tampered cached shim (chmod, truncated) is replaced, not executed, and never a stack trace', () => {
     const cache = path.join(sb.dir, 'cache');
     const env = { XDG_CACHE_HOME: cache };
