@@ -9,7 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { REPO, Sandbox, freePort } from '../support/harness.js';
+import { REPO, Sandbox, freePort, freePortRange } from '../support/harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -123,10 +123,11 @@ describe('published ports (acceptance scenario)', () => {
   });
 
   test('a port already in use is a clear error and leaves nothing behind', async () => {
-    const blocker = net.createServer().listen(18081, '0.0.0.0');
+    const busy = await freePort();
+    const blocker = net.createServer().listen(busy, '0.0.0.0');
     await new Promise((r) => blocker.once('listening', r));
     try {
-      const r = sb.run(['run', '-d', '--name', 'clash', '-p', '18081:80', 'nginx']);
+      const r = sb.run(['run', '-d', '--name', 'clash', '-p', `${busy}:80`, 'nginx']);
       assert.equal(r.code, 125);
       assert.match(r.stderr, /^Error: .*address already in use/m);
       assert.doesNotMatch(sb.ok(['ps', '-a']), /clash/);
@@ -136,16 +137,18 @@ describe('published ports (acceptance scenario)', () => {
   });
 
   test('-p with a random host port, an IP, udp, and ranges', async () => {
-    const id = sb.ok(['run', '-d', '-p', '80', '-p', '127.0.0.1:18090-18091:8000-8001', '-p', '18092:53/udp', 'nginx']).trim();
+    const range = await freePortRange(2);
+    const udp = await freePort();
+    const id = sb.ok(['run', '-d', '-p', '80', '-p', `127.0.0.1:${range}-${range + 1}:8000-8001`, '-p', `${udp}:53/udp`, 'nginx']).trim();
     const ports = sb.ok(['port', id]).trim().split('\n');
     const random = ports.find((l) => l.startsWith('80/tcp -> 0.0.0.0:'));
     assert.ok(random, ports.join('\n'));
     const hostPort = Number(random.split(':').at(-1));
     assert.ok(hostPort > 1024);
     assert.match(await get(`http://127.0.0.1:${hostPort}/`), /Welcome to nginx/);
-    assert.ok(ports.includes('8000/tcp -> 127.0.0.1:18090'));
-    assert.ok(ports.includes('8001/tcp -> 127.0.0.1:18091'));
-    assert.ok(ports.includes('53/udp -> 0.0.0.0:18092'));
+    assert.ok(ports.includes(`8000/tcp -> 127.0.0.1:${range}`));
+    assert.ok(ports.includes(`8001/tcp -> 127.0.0.1:${range + 1}`));
+    assert.ok(ports.includes(`53/udp -> 0.0.0.0:${udp}`));
     sb.ok(['rm', '-f', id]);
   });
 
@@ -160,10 +163,11 @@ describe('published ports (acceptance scenario)', () => {
   test('the default network forwards TCP through tsctr-ports: bytes intact both ways with half-close, ports kept across restarts, refused when nothing listens', async () => {
     const before = await settledHelpers();
     // An echo server: each connection gets `cat`, which answers until the client's EOF and then closes.
-    const id = sb.ok(['run', '-d', '--restart', 'always', '-p', '18095:9000', '-p', '18096:81', 'busybox', 'nc', '-ll', '-p', '9000', '-e', 'cat']).trim();
+    const [echoPort, deadPort] = [await freePort(), await freePort()];
+    const id = sb.ok(['run', '-d', '--restart', 'always', '-p', `${echoPort}:9000`, '-p', `${deadPort}:81`, 'busybox', 'nc', '-ll', '-p', '9000', '-e', 'cat']).trim();
     assert.equal(sb.ok(['inspect', '-f', '{{.HostConfig.NetworkMode}}', id]).trim(), 'slirp4netns');
     const blob = (await import('node:crypto')).randomBytes(8 << 20);
-    const echoed = await echo(18095, blob);
+    const echoed = await echo(echoPort, blob);
     assert.equal(echoed.length, blob.length);
     assert.ok(echoed.equals(blob), '8 MiB came back byte for byte');
     const names = helperProcesses().join('\n');
@@ -172,12 +176,12 @@ describe('published ports (acceptance scenario)', () => {
     // The forwarder and the stack live outside the container's pid namespace.
     assert.doesNotMatch(sb.ok(['exec', id, 'sh', '-c', 'cat /proc/[0-9]*/comm']), /tsctr-ports|slirp4netns/);
     // Nothing listens on 81 inside: the connection is refused at once, not left hanging.
-    await assert.rejects(echo(18096, Buffer.from('x')), /ECONNRESET|EPIPE|closed/);
+    await assert.rejects(echo(deadPort, Buffer.from('x')), /ECONNRESET|EPIPE|closed/);
     // The monitor restarts the container, and the same port serves again through a new forwarder.
     sb.ok(['kill', id]);
     for (let i = 0; i < 100 && sb.ok(['inspect', '-f', '{{.RestartCount}}', id]).trim() === '0'; i++) await sleep(50);
     let again: Buffer = Buffer.alloc(0);
-    for (let i = 0; i < 50 && !again.length; i++) again = await echo(18095, Buffer.from('again')).catch(() => sleep(50).then(() => Buffer.alloc(0)));
+    for (let i = 0; i < 50 && !again.length; i++) again = await echo(echoPort, Buffer.from('again')).catch(() => sleep(50).then(() => Buffer.alloc(0)));
     assert.equal(again.toString(), 'again');
     sb.ok(['rm', '-f', id]);
     assert.equal(await settledHelpers(before), before, 'slirp4netns and tsctr-ports end with the container');
@@ -188,15 +192,16 @@ describe('published ports (acceptance scenario)', () => {
     fs.mkdirSync(dir);
     const cc = spawnSync('gcc', ['-static', '-O2', '-o', path.join(dir, 'udp-echo'), path.join(REPO, 'test/support/udp-echo.c')], { encoding: 'utf8' });
     assert.equal(cc.status, 0, `gcc -static failed (scripts/setup-host.sh installs gcc and libc6-dev): ${cc.stderr}`);
-    const id = sb.ok(['run', '-d', '--restart', 'always', '-p', '18097:9001/udp', '-v', `${dir}:/probe:ro`, 'busybox', '/probe/udp-echo', '9001']).trim();
-    assert.match(sb.ok(['port', id]), /^9001\/udp -> 0\.0\.0\.0:18097$/m);
+    const udpPort = await freePort();
+    const id = sb.ok(['run', '-d', '--restart', 'always', '-p', `${udpPort}:9001/udp`, '-v', `${dir}:/probe:ro`, 'busybox', '/probe/udp-echo', '9001']).trim();
+    assert.match(sb.ok(['port', id]), new RegExp(`^9001/udp -> 0\\.0\\.0\\.0:${udpPort}$`, 'm'));
     const dgram = await import('node:dgram');
     const ask = async (text: string): Promise<string> => {
       const sock = dgram.createSocket('udp4');
       try {
         for (let i = 0; i < 50; i++) {
           const reply = new Promise<string>((resolve) => sock.once('message', (m) => resolve(m.toString())));
-          sock.send(text, 18097, '127.0.0.1');
+          sock.send(text, udpPort, '127.0.0.1');
           const got = await Promise.race([reply, sleep(100).then(() => '')]);
           if (got) return got;
         }
@@ -222,8 +227,9 @@ describe('published ports (acceptance scenario)', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const port = (server.address() as net.AddressInfo).port;
     try {
-      const id = sb.ok(['run', '-d', '--network', 'pasta', '-p', '18097:80', 'nginx']).trim();
-      assert.match(await get('http://127.0.0.1:18097/'), /Welcome to nginx/);
+      const webPort = await freePort();
+      const id = sb.ok(['run', '-d', '--network', 'pasta', '-p', `${webPort}:80`, 'nginx']).trim();
+      assert.match(await get(`http://127.0.0.1:${webPort}/`), /Welcome to nginx/);
       assert.ok(helperProcesses().some((l) => /pasta|passt/.test(l)), 'pasta runs while the container does');
       const r = await sb.runAsync(['run', '--rm', '--network', 'pasta', 'busybox', 'sh', '-c', `gw=$(ip route | awk '/default/ {print $3}'); wget -qO- http://$gw:${port}/`]);
       assert.equal(r.code, 0, r.stderr);
