@@ -74,8 +74,10 @@ function readFile(file: string, from: number, time: string): { records: LogRecor
   const records: LogRecord[] = [];
   for (const line of buf.subarray(0, end).toString('utf8').split('\n')) {
     const r = line ? parseLogLine(line, time) : undefined;
-    if (r) records.push(r);
-    if (r) time = r.time;
+    if (r) {
+      records.push(r);
+      time = r.time;
+    }
   }
   return { records, cursor: { ino, offset: from + end, time } };
 }
@@ -90,25 +92,27 @@ export function readLogRecords(c: ContainerRecord, cursor?: LogCursor): { record
   const file = containerPaths.log(c.id);
   let records: LogRecord[] = [];
   let time = cursor?.time ?? '';
+  let last: LogCursor | undefined;
+  const take = (name: string, from: number) => {
+    const r = readFile(name, from, time);
+    if (!r) return;
+    records = records.length ? records.concat(r.records) : r.records;
+    time = r.cursor.time;
+    last = r.cursor;
+  };
   if (!cursor) {
     let n = 0;
     while (inoOf(`${file}.${n + 1}`) !== undefined) n++;
-    for (let k = n; k >= 1; k--) {
-      const r = readFile(`${file}.${k}`, 0, time);
-      if (r) (records = records.concat(r.records)), (time = r.cursor.time);
-    }
+    for (let k = n; k >= 1; k--) take(`${file}.${k}`, 0);
   } else if (inoOf(file) !== cursor.ino) {
-    if (inoOf(`${file}.1`) === cursor.ino) {
-      const r = readFile(`${file}.1`, cursor.offset, time);
-      if (r) (records = records.concat(r.records)), (time = r.cursor.time);
-    }
+    if (inoOf(`${file}.1`) === cursor.ino) take(`${file}.1`, cursor.offset);
     cursor = undefined;
   } else if ((fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0) < cursor.offset) {
     cursor = undefined; // truncated (max-file 1): it starts again
   }
-  const r = readFile(file, cursor?.offset ?? 0, time);
-  if (!r) return { records, cursor: cursor ?? { ino: 0, offset: 0, time } };
-  return { records: records.length ? records.concat(r.records) : r.records, cursor: r.cursor };
+  last = undefined; // the cursor is always the current file's
+  take(file, cursor?.offset ?? 0);
+  return { records, cursor: last ?? cursor ?? { ino: 0, offset: 0, time } };
 }
 
 export interface LogOptions {

@@ -2,7 +2,7 @@
 import { ConflictError, TsctrError } from '../errors.js';
 import { removeTreesAsNamespaceRoot } from '../rootless/userns.js';
 import { containerCgroup, removeCgroup } from '../rootless/cgroups.js';
-import { isAlive, signalProcess } from '../util/proc.js';
+import { signalProcess } from '../util/proc.js';
 import { signalNumber } from './signals.js';
 import { killOrphanedHelpers, liveState, monitorAlive } from './state.js';
 import { getContainer, loadContainers, updateContainers } from './store.js';
@@ -48,7 +48,7 @@ export async function stopContainer(query: string, timeoutSec?: number): Promise
   signalProcess(st.init, signalNumber(c.config.stopSignal));
   const stopped = timeout < 0 ? await waitStopped(c, 2 ** 31) : await waitStopped(c, timeout * 1000);
   if (!stopped) {
-    if (isAlive(st.init)) signalProcess(st.init, 'SIGKILL');
+    signalProcess(st.init, 'SIGKILL');
     if (!(await waitStopped(c, 10_000))) throw new TsctrError(`container ${query} did not stop after SIGKILL`);
   }
   killOrphanedHelpers(c);
@@ -63,9 +63,10 @@ export async function removeContainer(query: string, force: boolean, volumes = f
         `cannot remove container "${c.name}": container is running: stop the container before removing or force remove`,
       );
     }
-    await stopContainer(c.id, stopTimeout);
+    await stopContainer(c.id, stopTimeout); // which also ends what a killed monitor left
+  } else {
+    killOrphanedHelpers(c);
   }
-  killOrphanedHelpers(c);
   // Files first, then the record: an interrupted rm leaves a record that a second rm finishes.
   removeTreesAsNamespaceRoot(removeContainerDirs(c.id));
   // Normally its monitor removed it; not if the monitor was killed.

@@ -266,6 +266,15 @@ static void closefd(int *fd)
 	*fd = -1;
 }
 
+/* The setup's "E CODE MESSAGE": the message into c->msg, the exit code returned. */
+static int take_error(const char *buf, struct ctr *c)
+{
+	const char *sp = strchr(buf + 2, ' ');
+	int code = atoi(buf + 2);
+	snprintf(c->msg, sizeof c->msg, "%s", sp ? sp + 1 : "setup failed");
+	return code > 0 ? code : EX_SETUP;
+}
+
 /*
  * A network helper fails when the container's setup fails under it (it lost its target): the
  * setup's own message, if one comes, says what really went wrong (a bad mount option, say).
@@ -284,8 +293,7 @@ static void setup_error(int sock, struct ctr *c)
 		if (n <= 0)
 			return;
 		if (buf[0] == 'E') {
-			char *sp = strchr(buf + 2, ' ');
-			snprintf(c->msg, sizeof c->msg, "%s", sp ? sp + 1 : "setup failed");
+			take_error(buf, c);
 			return;
 		}
 	}
@@ -372,11 +380,7 @@ static int start_container(const struct spec *s, struct ctr *c)
 				ioctl(fd, TIOCSWINSZ, &ws);
 			}
 		} else if (buf[0] == 'E') {
-			char *sp = strchr(buf + 2, ' ');
-			code = atoi(buf + 2);
-			snprintf(c->msg, sizeof c->msg, "%s", sp ? sp + 1 : "setup failed");
-			if (code <= 0)
-				code = EX_SETUP;
+			code = take_error(buf, c);
 			break;
 		} else if (fd >= 0) {
 			close(fd);
