@@ -40,7 +40,7 @@ export class BuildCommand extends TsctrCommand {
     if (!fs.statSync(context, { throwIfNoEntry: false })?.isDirectory()) throw new TsctrError(`unable to prepare context: path "${this.contextDir}" not found`);
     for (const t of this.tags) normalizeTag(t);
     if (this.network) (await import('../container/options.js')).parseNetwork(this.network);
-    const { Builder } = await import('../build/builder.js');
+    const { Builder } = await import('../builder/builder.js');
     const builder = new Builder({
       context,
       dockerfile: this.file ? path.resolve(this.file) : path.join(context, 'Dockerfile'),

@@ -35,7 +35,7 @@ export class CommitCommand extends TsctrCommand {
     if (this.image) normalizeTag(this.image);
     getContainer(loadContainers(), this.container);
     if (this.change.length) {
-      const { applyChanges } = await import('../build/config-change.js');
+      const { applyChanges } = await import('../builder/config-change.js');
       applyChanges({}, this.change);
     }
     const { TsctrError } = await import('../errors.js');

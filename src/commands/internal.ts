@@ -23,7 +23,7 @@ export class InternalLayerCommand extends TsctrCommand {
       layer = await layerFromUpper(this.arg);
     } else if (this.kind === 'copy') {
       const { ingestLayer } = await import('../image/layers.js');
-      const { copyTar } = await import('../build/copy-tar.js');
+      const { copyTar } = await import('../builder/copy-tar.js');
       layer = await ingestLayer(copyTar(JSON.parse(fs.readFileSync(this.arg, 'utf8'))), undefined, 'COPY');
     } else {
       throw new TsctrError(`unknown layer kind ${this.kind}`);

@@ -4,7 +4,7 @@
  * `--change` instructions applied last. Runs as root in the user namespace (the writable layer
  * holds files of the container's ids).
  */
-import { applyChanges } from '../build/config-change.js';
+import { applyChanges } from '../builder/config-change.js';
 import { getContainer, loadContainers } from '../container/store.js';
 import { containerPaths } from '../paths.js';
 import { addImage } from './add.js';

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDockerfile, splitWords, keyValues } from '../../src/build/dockerfile.js';
-import { expandVars } from '../../src/build/expand.js';
-import { IgnoreMatcher } from '../../src/build/dockerignore.js';
-import { applyChanges, applyConfigInstruction } from '../../src/build/config-change.js';
+import { parseDockerfile, splitWords, keyValues } from '../../src/builder/dockerfile.js';
+import { expandVars } from '../../src/builder/expand.js';
+import { IgnoreMatcher } from '../../src/builder/dockerignore.js';
+import { applyChanges, applyConfigInstruction } from '../../src/builder/config-change.js';
 import type { ImageConfig } from '../../src/image/types.js';
 
 test('continuations, comments inside them, case-insensitive instructions, flags and exec form', () => {
