@@ -9,15 +9,21 @@ import { log, setLogLevel } from './util/log.js';
 import { writeStdout } from './util/stdout.js';
 
 export abstract class TsctrCommand extends Command {
+  // The global options, also after the verb (`tsctr ps --root DIR`), as podman accepts them; main.ts
+  // takes those before it (global-options.ts).
   root = Option.String('--root', { hidden: true });
+  runroot = Option.String('--runroot', { hidden: true });
+  storageDriver = Option.String('--storage-driver', { hidden: true });
   logLevel = Option.String('--log-level', { hidden: true });
 
   abstract run(): Promise<number | void>;
 
   async execute(): Promise<number> {
     try {
-      if (this.root) globals.root = this.root;
-      if (this.logLevel) applyLogLevel(this.logLevel);
+      if (this.root !== undefined) await applyGlobal('--root', this.root);
+      if (this.runroot !== undefined) await applyGlobal('--runroot', this.runroot);
+      if (this.storageDriver !== undefined) await applyGlobal('--storage-driver', this.storageDriver);
+      if (this.logLevel !== undefined) await applyGlobal('--log-level', this.logLevel);
       return (await this.run()) ?? 0;
     } catch (e) {
       return reportError(e, this.context.stderr);
@@ -35,8 +41,14 @@ export abstract class TsctrCommand extends Command {
   }
 }
 
-export function applyLogLevel(level: string): void {
-  if (!setLogLevel(level)) throw new TsctrError(`invalid log level "${level}": use error, warn, info or debug`);
+/** Sets one of GLOBAL_WITH_VALUE; a bad value is the user's error (125), before anything runs. */
+export async function applyGlobal(name: string, value: string): Promise<void> {
+  if (name === '--root') globals.root = value;
+  else if (name === '--runroot') globals.runroot = value;
+  else if (name === '--storage-driver') globals.storageDriver = (await import('./store/storage-driver.js')).parseStorageDriver(value, '--storage-driver');
+  else if (name === '--log-level') {
+    if (!setLogLevel(value)) throw new TsctrError(`invalid log level "${value}": use error, warn, info or debug`);
+  } else throw new Error(`no global option ${name}`);
 }
 
 export function reportError(e: unknown, stderr: NodeJS.WritableStream): number {

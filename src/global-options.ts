@@ -1,2 +1,6 @@
-/** Global options that take a value (`tsctr --root DIR ps`): main.ts parses them, the SEA loader skips them to find the command. */
+/**
+ * Global options that take a value. Accepted before the verb and between a path's words (main.ts
+ * takes them out, the SEA loader skips them to find the command: commands/verbs.ts) and after the
+ * verb, where every command declares them (command-base.ts). Plain data: the SEA loader bundles it.
+ */
 export const GLOBAL_WITH_VALUE = new Set(['--root', '--runroot', '--storage-driver', '--log-level']);

@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
 
 export class BuildCommand extends TsctrCommand {
-  static override paths = [['build'], ['image', 'build'], ['builder', 'build']];
   static override usage = TsctrCommand.Usage({
     category: 'Images',
     description: 'Build an image from a Dockerfile',

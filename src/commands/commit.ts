@@ -3,7 +3,6 @@ import { TsctrCommand } from '../command-base.js';
 import { canOwnImageFiles, reexecInUserNamespace } from '../rootless/userns.js';
 
 export class CommitCommand extends TsctrCommand {
-  static override paths = [['commit'], ['container', 'commit']];
   static override usage = TsctrCommand.Usage({
     category: 'Images',
     description: "Create a new image from a container's changes",

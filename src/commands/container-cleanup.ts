@@ -3,7 +3,6 @@ import { TsctrCommand } from '../command-base.js';
 
 /** Run by a container's monitor after the container exits (the exit command): removal for --rm. */
 export class ContainerCleanupCommand extends TsctrCommand {
-  static override paths = [['container', 'cleanup']];
   static override usage = TsctrCommand.Usage({ category: 'Containers', description: 'Clean up after a container exited (used by the monitor)' });
 
   container = Option.String();

@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
 
 export class ContainerPruneCommand extends TsctrCommand {
-  static override paths = [['container', 'prune']];
   static override usage = TsctrCommand.Usage({
     category: 'Containers',
     description: 'Remove all stopped containers',

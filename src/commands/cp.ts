@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
 
 export class CpCommand extends TsctrCommand {
-  static override paths = [['cp'], ['container', 'cp']];
   static override usage = TsctrCommand.Usage({
     category: 'Containers',
     description: 'Copy files/folders between a running container and the local filesystem',

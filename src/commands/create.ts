@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { ContainerCreateCommand } from './create-options.js';
 
 export class CreateCommand extends ContainerCreateCommand {
-  static override paths = [['create'], ['container', 'create']];
   static override usage = ContainerCreateCommand.Usage({
     category: 'Containers',
     description: 'Create a new container without starting it',

@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
 
 export class ExecCommand extends TsctrCommand {
-  static override paths = [['exec'], ['container', 'exec']];
   static override usage = TsctrCommand.Usage({
     category: 'Containers',
     description: 'Run a command in a running container',

@@ -3,7 +3,6 @@ import { TsctrCommand } from '../command-base.js';
 import { CLEANUP_SIGNALS, canOwnImageFiles, reexecInUserNamespace } from '../rootless/userns.js';
 
 export class ExportCommand extends TsctrCommand {
-  static override paths = [['export'], ['container', 'export']];
   static override usage = TsctrCommand.Usage({
     category: 'Containers',
     description: "Export a container's filesystem as a tar archive",

@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
 
 export class GenerateSystemdCommand extends TsctrCommand {
-  static override paths = [['generate', 'systemd']];
   static override usage = TsctrCommand.Usage({
     category: 'Containers',
     description: 'Generate a systemd user unit that starts, stops and restarts a container',
@@ -41,7 +40,6 @@ export class GenerateSystemdCommand extends TsctrCommand {
 }
 
 export class GenerateKubeCommand extends TsctrCommand {
-  static override paths = [['generate', 'kube'], ['kube', 'generate']];
   static override usage = TsctrCommand.Usage({
     category: 'Containers',
     description: 'Generate Kubernetes YAML (a Pod, and a Service with --service) from containers',

@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
 
 export class HistoryCommand extends TsctrCommand {
-  static override paths = [['history'], ['image', 'history']];
   static override usage = TsctrCommand.Usage({
     category: 'Images',
     description: 'Show the history of an image',

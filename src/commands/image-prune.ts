@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
 
 export class ImagePruneCommand extends TsctrCommand {
-  static override paths = [['image', 'prune']];
   static override usage = TsctrCommand.Usage({
     category: 'Images',
     description: 'Remove unused images',

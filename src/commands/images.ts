@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
 
 export class ImagesCommand extends TsctrCommand {
-  static override paths = [['images'], ['image', 'ls'], ['image', 'list']];
   static override usage = TsctrCommand.Usage({
     category: 'Images',
     description: 'List images',

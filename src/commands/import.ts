@@ -3,7 +3,6 @@ import { TsctrCommand } from '../command-base.js';
 import { CLEANUP_SIGNALS, canOwnImageFiles, reexecInUserNamespace } from '../rootless/userns.js';
 
 export class ImportCommand extends TsctrCommand {
-  static override paths = [['import'], ['image', 'import']];
   static override usage = TsctrCommand.Usage({
     category: 'Images',
     description: 'Import the contents from a tarball to create a filesystem image',

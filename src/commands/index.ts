@@ -1,100 +1,35 @@
-import { PullCommand } from './pull.js';
-import { PushCommand } from './push.js';
-import { ImagesCommand } from './images.js';
-import { RmiCommand } from './rmi.js';
-import { TagCommand } from './tag.js';
-import { HistoryCommand } from './history.js';
-import { CommitCommand } from './commit.js';
-import { BuildCommand } from './build.js';
-import { GenerateKubeCommand, GenerateSystemdCommand } from './generate.js';
-import { PlayKubeCommand } from './play.js';
-import { PodCreateCommand, PodPsCommand, PodRmCommand, PodStartCommand, PodStopCommand } from './pod.js';
-import { InternalLayerCommand } from './internal.js';
-import { InspectCommand } from './inspect.js';
-import { LoginCommand } from './login.js';
-import { LogoutCommand } from './logout.js';
-import { VersionCommand } from './version.js';
-import { ImagePruneCommand } from './image-prune.js';
-import { RunCommand } from './run.js';
-import { CreateCommand } from './create.js';
-import { StartCommand } from './start.js';
-import { StopCommand } from './stop.js';
-import { RestartCommand } from './restart.js';
-import { KillCommand } from './kill.js';
-import { RmCommand } from './rm.js';
-import { WaitCommand } from './wait.js';
-import { PsCommand } from './ps.js';
-import { LogsCommand } from './logs.js';
-import { ExecCommand } from './exec.js';
-import { RenameCommand } from './rename.js';
-import { PortCommand } from './port.js';
-import { TopCommand } from './top.js';
-import { CpCommand } from './cp.js';
-import { ExportCommand } from './export.js';
-import { SaveCommand } from './save.js';
-import { LoadCommand } from './load.js';
-import { ImportCommand } from './import.js';
-import { ContainerCleanupCommand } from './container-cleanup.js';
-import { ContainerPruneCommand } from './container-prune.js';
-import { VolumeCreateCommand, VolumeInspectCommand, VolumeLsCommand, VolumePruneCommand, VolumeRmCommand } from './volume.js';
-import { SystemCheckCommand } from './system-check.js';
-import { InfoCommand } from './info.js';
-import { SystemDfCommand } from './system-df.js';
-import { SystemPruneCommand } from './system-prune.js';
-import { SystemResetCommand } from './system-reset.js';
+/**
+ * The command classes of the table (table.ts), loaded on demand: a command line evaluates the one
+ * module of its command and what that imports, not every command. Each class gets its paths from
+ * the table here, before clipanion sees it.
+ */
+import type { Command } from 'clipanion';
+import { entriesUnder } from './verbs.js';
 
-export const commands = [
-  RunCommand,
-  CreateCommand,
-  StartCommand,
-  StopCommand,
-  RestartCommand,
-  KillCommand,
-  RmCommand,
-  WaitCommand,
-  PsCommand,
-  LogsCommand,
-  ExecCommand,
-  RenameCommand,
-  PortCommand,
-  TopCommand,
-  CpCommand,
-  ExportCommand,
-  ContainerCleanupCommand,
-  ContainerPruneCommand,
-  VolumeCreateCommand,
-  VolumeLsCommand,
-  VolumeInspectCommand,
-  VolumeRmCommand,
-  VolumePruneCommand,
-  PullCommand,
-  PushCommand,
-  ImagesCommand,
-  RmiCommand,
-  TagCommand,
-  HistoryCommand,
-  CommitCommand,
-  BuildCommand,
-  GenerateSystemdCommand,
-  GenerateKubeCommand,
-  PlayKubeCommand,
-  PodCreateCommand,
-  PodPsCommand,
-  PodRmCommand,
-  PodStartCommand,
-  PodStopCommand,
-  InternalLayerCommand,
-  SaveCommand,
-  LoadCommand,
-  ImportCommand,
-  InspectCommand,
-  LoginCommand,
-  LogoutCommand,
-  ImagePruneCommand,
-  VersionCommand,
-  SystemCheckCommand,
-  InfoCommand,
-  SystemDfCommand,
-  SystemPruneCommand,
-  SystemResetCommand,
-];
+export type CommandClass = (new () => Command) & { paths?: string[][]; usage?: import('clipanion').Usage };
+
+/*
+ * One import with the file name in it: esbuild bundles every src/commands/*.ts as a module that is
+ * evaluated when first imported (a glob import; it matches the `.ts` name, as tsx does), so the table
+ * needs no second list of modules.
+ */
+const loadFile = (file: string): Promise<Record<string, unknown>> => import(`./${file}.ts`);
+
+/**
+ * The classes of the commands under a path (all of them for none), each with only the paths under
+ * it: clipanion builds its parser over every registered path, and that costs milliseconds per path,
+ * so `run` registers `run`, not also `container run`.
+ */
+export async function loadCommands(path: readonly string[] = []): Promise<CommandClass[]> {
+  const selected = entriesUnder(path);
+  const modules = new Map(await Promise.all([...new Set(selected.map((s) => s.entry.file))].map(async (f) => [f, await loadFile(f)] as const)));
+  return selected.map(({ entry, paths }) => {
+    const Cls = modules.get(entry.file)![entry.name] as CommandClass | undefined;
+    if (typeof Cls !== 'function') throw new Error(`command table: src/commands/${entry.file}.ts exports no class ${entry.name}`);
+    Cls.paths = paths;
+    return Cls;
+  });
+}
+
+/** Every command, with all its paths (help, the reference, tests). */
+export const allCommands = (): Promise<CommandClass[]> => loadCommands([]);

@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
 
 export class InfoCommand extends TsctrCommand {
-  static override paths = [['info'], ['system', 'info']];
   static override usage = TsctrCommand.Usage({
     category: 'System',
     description: 'Display system-wide information: host, id mappings, store, registries',

@@ -3,7 +3,6 @@ import { TsctrCommand } from '../command-base.js';
 import { NotFoundError, TsctrError } from '../errors.js';
 
 export class InspectCommand extends TsctrCommand {
-  static override paths = [['inspect'], ['image', 'inspect'], ['container', 'inspect']];
   static override usage = TsctrCommand.Usage({
     category: 'Images',
     description: 'Display detailed information on one or more objects',

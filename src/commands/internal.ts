@@ -9,7 +9,6 @@ import { TsctrError } from '../errors.js';
  * no usage, so it stays out of --help.
  */
 export class InternalLayerCommand extends TsctrCommand {
-  static override paths = [['internal', 'layer']];
 
   kind = Option.String({ name: 'diff|copy' });
   arg = Option.String({ name: 'UPPER|SPEC' });

@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { TsctrCommand, forEachItem } from '../command-base.js';
 
 export class KillCommand extends TsctrCommand {
-  static override paths = [['kill'], ['container', 'kill']];
   static override usage = TsctrCommand.Usage({
     category: 'Containers',
     description: 'Kill one or more running containers',

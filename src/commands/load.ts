@@ -3,7 +3,6 @@ import { TsctrCommand } from '../command-base.js';
 import { CLEANUP_SIGNALS, canOwnImageFiles, reexecInUserNamespace } from '../rootless/userns.js';
 
 export class LoadCommand extends TsctrCommand {
-  static override paths = [['load'], ['image', 'load']];
   static override usage = TsctrCommand.Usage({
     category: 'Images',
     description: 'Load images from a tar archive or STDIN',

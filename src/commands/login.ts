@@ -24,7 +24,6 @@ async function prompt(question: string, hidden: boolean): Promise<string> {
 }
 
 export class LoginCommand extends TsctrCommand {
-  static override paths = [['login']];
   static override usage = TsctrCommand.Usage({
     category: 'Registries',
     description: 'Log in to a registry',

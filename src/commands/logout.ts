@@ -3,7 +3,6 @@ import { TsctrCommand } from '../command-base.js';
 import { TsctrError } from '../errors.js';
 
 export class LogoutCommand extends TsctrCommand {
-  static override paths = [['logout']];
   static override usage = TsctrCommand.Usage({
     category: 'Registries',
     description: 'Log out from a registry',

@@ -3,7 +3,6 @@ import { TsctrCommand } from '../command-base.js';
 import type { LogRecord } from '../container/logs.js';
 
 export class LogsCommand extends TsctrCommand {
-  static override paths = [['logs'], ['container', 'logs']];
   static override usage = TsctrCommand.Usage({
     category: 'Containers',
     description: 'Fetch the logs of a container',

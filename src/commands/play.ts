@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
 
 export class PlayKubeCommand extends TsctrCommand {
-  static override paths = [['play', 'kube'], ['kube', 'play']];
   static override usage = TsctrCommand.Usage({
     category: 'Containers',
     description: 'Run the Pods of a Kubernetes YAML here, rootless (or remove them with --down)',

@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { TsctrCommand, forEachItem } from '../command-base.js';
 
 export class PodCreateCommand extends TsctrCommand {
-  static override paths = [['pod', 'create']];
   static override usage = TsctrCommand.Usage({
     category: 'Pods',
     description: 'Create a pod: a network namespace (held by an infra container) that containers join with --pod',
@@ -29,7 +28,6 @@ export class PodCreateCommand extends TsctrCommand {
 }
 
 export class PodPsCommand extends TsctrCommand {
-  static override paths = [['pod', 'ps'], ['pod', 'ls'], ['pod', 'list']];
   static override usage = TsctrCommand.Usage({ category: 'Pods', description: 'List pods', examples: [['All pods', '$0 pod ps']] });
 
   quiet = Option.Boolean('-q,--quiet', false, { description: 'Only show pod IDs' });
@@ -48,7 +46,6 @@ export class PodPsCommand extends TsctrCommand {
 }
 
 export class PodRmCommand extends TsctrCommand {
-  static override paths = [['pod', 'rm']];
   static override usage = TsctrCommand.Usage({ category: 'Pods', description: 'Remove pods and their containers', examples: [['Stop and remove web', '$0 pod rm -f web']] });
 
   force = Option.Boolean('-f,--force', false, { description: 'Remove running containers too' });
@@ -64,7 +61,6 @@ export class PodRmCommand extends TsctrCommand {
 }
 
 export class PodStartCommand extends TsctrCommand {
-  static override paths = [['pod', 'start']];
   static override usage = TsctrCommand.Usage({ category: 'Pods', description: 'Start pods: the infra container, then the others', examples: [['Start web', '$0 pod start web']] });
 
   pods = Option.Rest({ required: 1 });
@@ -76,7 +72,6 @@ export class PodStartCommand extends TsctrCommand {
 }
 
 export class PodStopCommand extends TsctrCommand {
-  static override paths = [['pod', 'stop']];
   static override usage = TsctrCommand.Usage({ category: 'Pods', description: 'Stop pods: their containers, then the infra container', examples: [['Stop web', '$0 pod stop web']] });
 
   time = Option.String('-t,--time', { description: 'Seconds to wait for each container to stop before killing it' });

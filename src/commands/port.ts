@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
 
 export class PortCommand extends TsctrCommand {
-  static override paths = [['port'], ['container', 'port']];
   static override usage = TsctrCommand.Usage({
     category: 'Containers',
     description: 'List port mappings or a specific mapping for the container',

@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
 
 export class PsCommand extends TsctrCommand {
-  static override paths = [['ps'], ['container', 'ls'], ['container', 'list']];
   static override usage = TsctrCommand.Usage({
     category: 'Containers',
     description: 'List containers',

@@ -3,7 +3,6 @@ import { TsctrCommand } from '../command-base.js';
 import { canOwnImageFiles, reexecInUserNamespace } from '../rootless/userns.js';
 
 export class PullCommand extends TsctrCommand {
-  static override paths = [['pull'], ['image', 'pull']];
   static override usage = TsctrCommand.Usage({
     category: 'Images',
     description: 'Download an image from a registry',

@@ -3,7 +3,6 @@ import { TsctrCommand } from '../command-base.js';
 import { canOwnImageFiles, reexecInUserNamespace } from '../rootless/userns.js';
 
 export class PushCommand extends TsctrCommand {
-  static override paths = [['push'], ['image', 'push']];
   static override usage = TsctrCommand.Usage({
     category: 'Images',
     description: 'Upload an image to a registry',

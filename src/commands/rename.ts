@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
 
 export class RenameCommand extends TsctrCommand {
-  static override paths = [['rename'], ['container', 'rename']];
   static override usage = TsctrCommand.Usage({
     category: 'Containers',
     description: 'Rename a container',

@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { TsctrCommand, forEachItem } from '../command-base.js';
 
 export class RestartCommand extends TsctrCommand {
-  static override paths = [['restart'], ['container', 'restart']];
   static override usage = TsctrCommand.Usage({
     category: 'Containers',
     description: 'Restart one or more containers',

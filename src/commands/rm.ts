@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { TsctrCommand, forEachItem } from '../command-base.js';
 
 export class RmCommand extends TsctrCommand {
-  static override paths = [['rm'], ['container', 'rm'], ['container', 'remove']];
   static override usage = TsctrCommand.Usage({
     category: 'Containers',
     description: 'Remove one or more containers',

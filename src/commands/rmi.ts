@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { TsctrCommand, forEachItem } from '../command-base.js';
 
 export class RmiCommand extends TsctrCommand {
-  static override paths = [['rmi'], ['image', 'rm'], ['image', 'remove']];
   static override usage = TsctrCommand.Usage({
     category: 'Images',
     description: 'Remove one or more images',

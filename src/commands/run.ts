@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { ContainerCreateCommand } from './create-options.js';
 
 export class RunCommand extends ContainerCreateCommand {
-  static override paths = [['run'], ['container', 'run']];
   static override usage = ContainerCreateCommand.Usage({
     category: 'Containers',
     description: 'Create and run a new container from an image',

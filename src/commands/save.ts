@@ -3,7 +3,6 @@ import { TsctrCommand } from '../command-base.js';
 import { CLEANUP_SIGNALS, canOwnImageFiles, reexecInUserNamespace } from '../rootless/userns.js';
 
 export class SaveCommand extends TsctrCommand {
-  static override paths = [['save'], ['image', 'save']];
   static override usage = TsctrCommand.Usage({
     category: 'Images',
     description: 'Save one or more images to a tar archive (streamed to STDOUT by default)',

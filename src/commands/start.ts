@@ -3,7 +3,6 @@ import { TsctrCommand, forEachItem } from '../command-base.js';
 import { TsctrError } from '../errors.js';
 
 export class StartCommand extends TsctrCommand {
-  static override paths = [['start'], ['container', 'start']];
   static override usage = TsctrCommand.Usage({
     category: 'Containers',
     description: 'Start one or more stopped containers',

@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { TsctrCommand, forEachItem } from '../command-base.js';
 
 export class StopCommand extends TsctrCommand {
-  static override paths = [['stop'], ['container', 'stop']];
   static override usage = TsctrCommand.Usage({
     category: 'Containers',
     description: 'Stop one or more running containers',

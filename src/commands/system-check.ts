@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
 
 export class SystemCheckCommand extends TsctrCommand {
-  static override paths = [['system', 'check'], ['doctor']];
   static override usage = TsctrCommand.Usage({
     category: 'System',
     description: 'Check that this host can run rootless containers, and say how to fix what is missing',

@@ -3,7 +3,6 @@ import { TsctrCommand } from '../command-base.js';
 import type { Row } from '../system/disk-usage.js';
 
 export class SystemDfCommand extends TsctrCommand {
-  static override paths = [['system', 'df']];
   static override usage = TsctrCommand.Usage({
     category: 'System',
     description: 'Show disk usage of images, containers and volumes',

@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
 
 export class SystemPruneCommand extends TsctrCommand {
-  static override paths = [['system', 'prune']];
   static override usage = TsctrCommand.Usage({
     category: 'System',
     description: 'Remove stopped containers, dangling images and, optionally, unused volumes',

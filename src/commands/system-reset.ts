@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
 
 export class SystemResetCommand extends TsctrCommand {
-  static override paths = [['system', 'reset']];
   static override usage = TsctrCommand.Usage({
     category: 'System',
     description: 'Remove all containers, images and volumes, and the whole tsctr store',

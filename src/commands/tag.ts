@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
 
 export class TagCommand extends TsctrCommand {
-  static override paths = [['tag'], ['image', 'tag']];
   static override usage = TsctrCommand.Usage({
     category: 'Images',
     description: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',

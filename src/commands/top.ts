@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
 
 export class TopCommand extends TsctrCommand {
-  static override paths = [['top'], ['container', 'top']];
   static override usage = TsctrCommand.Usage({
     category: 'Containers',
     description: 'Display the running processes of a container',

@@ -4,7 +4,6 @@ import { TsctrCommand } from '../command-base.js';
 import { API_VERSION, VERSION } from '../version.js';
 
 export class VersionCommand extends TsctrCommand {
-  static override paths = [['version']];
   static override usage = TsctrCommand.Usage({
     category: 'System',
     description: 'Show the tsctr version information',

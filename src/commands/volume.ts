@@ -3,7 +3,6 @@ import { Option } from 'clipanion';
 import { TsctrCommand, forEachItem } from '../command-base.js';
 
 export class VolumeCreateCommand extends TsctrCommand {
-  static override paths = [['volume', 'create']];
   static override usage = TsctrCommand.Usage({ category: 'Volumes', description: 'Create a volume', examples: [['A named volume', '$0 volume create data']] });
   name = Option.String({ required: false, name: 'VOLUME' });
 
@@ -16,7 +15,6 @@ export class VolumeCreateCommand extends TsctrCommand {
 }
 
 export class VolumeLsCommand extends TsctrCommand {
-  static override paths = [['volume', 'ls'], ['volume', 'list']];
   static override usage = TsctrCommand.Usage({ category: 'Volumes', description: 'List volumes', examples: [['Names only', '$0 volume ls -q']] });
   quiet = Option.Boolean('-q,--quiet', false, { description: 'Only display volume names' });
   format = Option.String('--format', { description: 'Format output using a Go template, or "json"' });
@@ -33,7 +31,6 @@ export class VolumeLsCommand extends TsctrCommand {
 }
 
 export class VolumeInspectCommand extends TsctrCommand {
-  static override paths = [['volume', 'inspect']];
   static override usage = TsctrCommand.Usage({ category: 'Volumes', description: 'Display detailed information on one or more volumes' });
   format = Option.String('-f,--format', { description: 'Format output using a Go template' });
   names = Option.Rest({ required: 1 });
@@ -52,7 +49,6 @@ export class VolumeInspectCommand extends TsctrCommand {
 }
 
 export class VolumeRmCommand extends TsctrCommand {
-  static override paths = [['volume', 'rm'], ['volume', 'remove']];
   static override usage = TsctrCommand.Usage({ category: 'Volumes', description: 'Remove one or more volumes', examples: [['Remove', '$0 volume rm data']] });
   force = Option.Boolean('-f,--force', false, { description: 'Remove even if a container uses it' });
   names = Option.Rest({ required: 1 });
@@ -67,7 +63,6 @@ export class VolumeRmCommand extends TsctrCommand {
 }
 
 export class VolumePruneCommand extends TsctrCommand {
-  static override paths = [['volume', 'prune']];
   static override usage = TsctrCommand.Usage({ category: 'Volumes', description: 'Remove all volumes no container uses', examples: [['No prompt', '$0 volume prune -f']] });
   force = Option.Boolean('-f,--force', false, { description: 'Do not prompt for confirmation' });
 

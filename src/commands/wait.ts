@@ -2,7 +2,6 @@ import { Option } from 'clipanion';
 import { TsctrCommand, forEachItem } from '../command-base.js';
 
 export class WaitCommand extends TsctrCommand {
-  static override paths = [['wait'], ['container', 'wait']];
   static override usage = TsctrCommand.Usage({
     category: 'Containers',
     description: 'Block until one or more containers stop, then print their exit codes',

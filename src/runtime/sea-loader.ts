@@ -14,26 +14,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
-import { GLOBAL_WITH_VALUE } from '../global-options.js';
+import { splitCommandLine } from '../commands/verbs.js';
 
 /** Set by scripts/build.mjs: the first 16 hex digits of the bundle's sha256, and the function
  * wrapper around it (the build's top-level cache is made for exactly that text). */
 declare const __TSCTR_BUNDLE_ID__: string;
 declare const __TSCTR_WRAP__: [string, string];
 
-/** Verbs whose second word is the command (`image ls`); for the others it is an argument. */
-const GROUPS = new Set(['container', 'image', 'system', 'volume', 'pod', 'generate', 'play', 'internal', 'network', 'kube']);
-
-/** The command a command line runs ("ps", "image-ls"): each has a cache of its own. */
+/** The command a command line runs ("ps", "image-ls"), read from the command table: each has a cache of its own. */
 function commandKey(argv: string[]): string {
-  const words: string[] = [];
-  for (let i = 0; i < argv.length && words.length < (GROUPS.has(words[0] ?? '') ? 2 : 1); i++) {
-    const a = argv[i]!;
-    if (GLOBAL_WITH_VALUE.has(a)) i++;
-    else if (!a.startsWith('-')) words.push(a);
-    else if (words.length) break;
-  }
-  return (words.join('-') || argv[0] || 'help').replace(/[^a-zA-Z0-9-]/g, '_').slice(0, 40);
+  const { path, rest } = splitCommandLine(argv);
+  return (path.join('-') || rest[0] || 'help').replace(/[^a-zA-Z0-9-]/g, '_').slice(0, 40);
 }
 
 /** Beside the extracted assets (assets.ts). */

@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Cli, Builtins, type Command } from 'clipanion';
-import { commands } from '../../src/commands/index.js';
+import { allCommands } from '../../src/commands/index.js';
 import { fastParse } from '../../src/fast-argv.js';
+
+const commands = await allCommands();
 
 type Cls = (new () => Command) & { paths?: string[][] };
 
