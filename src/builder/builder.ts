@@ -23,9 +23,9 @@ import { addImage, normalizeTag } from '../image/add.js';
 import { getImage, initStore, layerPresent, loadImages, readImageConfig, setTag, updateImages } from '../image/store.js';
 import type { ImageConfig, ImageRecord } from '../image/types.js';
 import type { ExtractedLayer } from '../image/layers.js';
-import { DockerfileError, parseDockerfile, splitWords, type Instruction } from './dockerfile.js';
-import { expandVars, EXPANDED } from './expand.js';
-import { applyConfigInstruction, commandOf, CONFIG_ONLY, DEFAULT_SHELL, envLookup } from './config-change.js';
+import { DockerfileError, parseDockerfile, splitWords, type Instruction } from '../image/dockerfile/parse.js';
+import { expandVars, EXPANDED } from '../image/dockerfile/expand.js';
+import { applyConfigInstruction, commandOf, CONFIG_ONLY, DEFAULT_SHELL, envLookup } from '../image/dockerfile/config-change.js';
 import { resolveCopySources, type ResolvedSources } from './context.js';
 import type { CopySpec } from './copy-tar.js';
 

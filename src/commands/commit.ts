@@ -34,7 +34,7 @@ export class CommitCommand extends TsctrCommand {
     if (this.image) normalizeTag(this.image);
     getContainer(loadContainers(), this.container);
     if (this.change.length) {
-      const { applyChanges } = await import('../builder/config-change.js');
+      const { applyChanges } = await import('../image/dockerfile/config-change.js');
       applyChanges({}, this.change);
     }
     const { TsctrError } = await import('../errors.js');
@@ -54,7 +54,10 @@ export class CommitCommand extends TsctrCommand {
 
   private async commit(): Promise<void> {
     const { commitContainer } = await import('../image/commit.js');
-    const image = await commitContainer(this.container, this.image, { message: this.message, author: this.author, changes: this.change });
+    const { getContainer, loadContainers } = await import('../container/store.js');
+    const { id, imageId, config, path, args } = getContainer(loadContainers(), this.container);
+    const source = { id, imageId, ...config, createdBy: [path, ...args].join(' ') };
+    const image = await commitContainer(source, this.image, { message: this.message, author: this.author, changes: this.change });
     this.out(image.id);
   }
 }

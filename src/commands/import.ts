@@ -33,7 +33,7 @@ export class ImportCommand extends TsctrCommand {
     }
     const { normalizeTag } = await import('../image/add.js');
     if (this.repository !== undefined) normalizeTag(this.repository);
-    (await import('../builder/config-change.js')).applyChanges({}, this.changes);
+    (await import('../image/dockerfile/config-change.js')).applyChanges({}, this.changes);
     if (!canOwnImageFiles()) return reexecInUserNamespace(process.argv.slice(2), CLEANUP_SIGNALS);
     const { importTarball } = await import('../image/import.js');
     const image = await importTarball({ source: this.source, tag: this.repository, changes: this.changes, message: this.message });

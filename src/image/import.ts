@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { ArchiveError, LayerError } from '../errors.js';
 import { decompressed } from '../util/compression.js';
 import { addImage } from './add.js';
-import { applyChanges } from '../builder/config-change.js';
+import { applyChanges } from './dockerfile/config-change.js';
 import { collectGarbage } from './gc.js';
 import { discardUnindexedLayers, ingestLayer } from './layers.js';
 import { hostPlatform } from './platform.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyChanges } from '../../src/builder/config-change.js';
+import { applyChanges } from '../../src/image/dockerfile/config-change.js';
 
 test('CMD and ENTRYPOINT: exec form as given, shell form through /bin/sh -c', () => {
   assert.deepEqual(applyChanges({}, ['CMD ["sh", "-c", "echo hi"]']).Cmd, ['sh', '-c', 'echo hi']);

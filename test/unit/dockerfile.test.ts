@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDockerfile, splitWords, keyValues } from '../../src/builder/dockerfile.js';
-import { expandVars } from '../../src/builder/expand.js';
+import { parseDockerfile, splitWords, keyValues } from '../../src/image/dockerfile/parse.js';
+import { expandVars } from '../../src/image/dockerfile/expand.js';
 import { IgnoreMatcher } from '../../src/builder/dockerignore.js';
-import { applyChanges, applyConfigInstruction } from '../../src/builder/config-change.js';
+import { applyChanges, applyConfigInstruction } from '../../src/image/dockerfile/config-change.js';
 import type { ImageConfig } from '../../src/image/types.js';
 
 test('continuations, comments inside them, case-insensitive instructions, flags and exec form', () => {

@@ -4,7 +4,7 @@
  * `${NAME:+word}`; nothing inside single quotes; an escaped `$` stays literal (the escape is left
  * for the word splitter to remove). RUN, CMD and ENTRYPOINT are left to the shell.
  */
-import { TsctrError } from '../errors.js';
+import { TsctrError } from '../../errors.js';
 
 export const EXPANDED = new Set(['ADD', 'COPY', 'ENV', 'EXPOSE', 'FROM', 'LABEL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR', 'ARG', 'ONBUILD']);
 

@@ -4,11 +4,11 @@
  * by `build` and by `commit --change` / `import --change`, which accept the same instructions.
  */
 import path from 'node:path';
-import { TsctrError } from '../errors.js';
-import type { ContainerConfig, ImageConfig } from '../image/types.js';
-import { keyValues, parseDockerfile, splitWords, type Instruction } from './dockerfile.js';
+import { TsctrError } from '../../errors.js';
+import type { ContainerConfig, ImageConfig } from '../types.js';
+import { keyValues, parseDockerfile, splitWords, type Instruction } from './parse.js';
 import { expandVars, EXPANDED } from './expand.js';
-import { parseDuration } from '../util/units.js';
+import { parseDuration } from '../../util/units.js';
 
 export const DEFAULT_SHELL = ['/bin/sh', '-c'];
 

@@ -4,7 +4,7 @@
  * `--flag=value` options before the arguments, and JSON (exec) form where an instruction allows
  * it. Variables are not expanded here: that depends on the build's state (see expand.ts).
  */
-import { TsctrError } from '../errors.js';
+import { TsctrError } from '../../errors.js';
 
 export interface Instruction {
   /** Upper case: FROM, RUN, COPY... */
