@@ -3,7 +3,7 @@
  * Loaded lazily: commands that only read state never pay for the FFI.
  */
 import { loadKoffi } from '../runtime/sea.js';
-import { parseIPv6 } from '../net/ipv6.js';
+import { parseIPv6 } from '../util/ipv6.js';
 
 type Fn = (...args: unknown[]) => number;
 interface Libc {

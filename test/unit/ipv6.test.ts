@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isIPv6 } from 'node:net';
-import { parseIPv6 } from '../../src/net/ipv6.js';
+import { parseIPv6 } from '../../src/util/ipv6.js';
 
 const hex = (b: Buffer | undefined) => b?.toString('hex');
 
