@@ -10,7 +10,6 @@ import { TsctrError } from '../errors.js';
 import type { Tree } from '../overlay/dir-tar.js';
 import { DirTree } from '../overlay/dir-tar.js';
 import { IgnoreMatcher, globSource } from './dockerignore.js';
-import type { SourceTree } from './copy-tar.js';
 
 const GLOB = /[*?[]/;
 
@@ -55,6 +54,9 @@ function hashTree(tree: Tree, rel: string, h: crypto.Hash, ignore?: IgnoreMatche
     }
   }
 }
+
+/** Where COPY's sources are: a directory (the build context) or a stage's or image's layers. */
+export type SourceTree = { kind: 'dir'; root: string } | { kind: 'layers'; dirs: string[] };
 
 export interface ResolvedSources {
   tree: SourceTree;

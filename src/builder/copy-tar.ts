@@ -16,9 +16,7 @@ import { entryHeader, padding, END_OF_ARCHIVE, type WriteEntry } from '../overla
 import { readTar } from '../overlay/tar-reader.js';
 import { safeComponents } from '../overlay/extract.js';
 import { IgnoreMatcher } from './dockerignore.js';
-import { expandSource } from './context.js';
-
-export type SourceTree = { kind: 'dir'; root: string } | { kind: 'layers'; dirs: string[] };
+import { expandSource, type SourceTree } from './context.js';
 
 export interface CopySpec {
   tree: SourceTree;
