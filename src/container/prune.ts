@@ -1,5 +1,5 @@
 /** What `container prune`, `volume prune` and `system prune` remove, decided in one place. */
-import { treeSize } from '../system/disk-usage.js';
+import { treeSize } from '../util/tree-size.js';
 import { containerPaths, volumePaths } from '../paths.js';
 import { removeContainer } from './ops.js';
 import { liveState, monitorAlive } from './state.js';

@@ -58,7 +58,7 @@ const probeFile = () => path.join(dataRoot(), 'storage-driver.json');
 
 /** Kernel overlay if it mounts in a user namespace here, else fuse-overlayfs if usable. */
 async function probeDriver(): Promise<StorageDriver> {
-  const { fuseOverlayCheck, kernelOverlayCheck } = await import('../system/checks.js');
+  const { fuseOverlayCheck, kernelOverlayCheck } = await import('./overlay-probe.js');
   const overlay = kernelOverlayCheck();
   if (overlay.ok) return 'overlay';
   const fuse = fuseOverlayCheck();

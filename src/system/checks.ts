@@ -6,25 +6,16 @@
  * Tools are looked up on $PATH only (unlike the engine's own fallbacks), so the report describes the
  * environment the user actually has.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { dataRoot } from '../paths.js';
 import { cgroupInfo } from '../rootless/cgroups.js';
 import { defaultNetwork } from '../net/default.js';
 import { currentUser, parseSubIds } from '../rootless/subids.js';
+import { fuseOverlayCheck, kernelOverlayCheck } from '../store/overlay-probe.js';
+import { devAccess, firstLine, runCommand as run, whichOnPath, type Check, type Severity } from '../util/host-check.js';
 
-export type Severity = 'error' | 'warning';
-
-export interface Check {
-  name: string;
-  ok: boolean;
-  /** How bad a failure is; reported for passing checks too, so consumers know what was at stake. */
-  severity: Severity;
-  detail: string;
-  fix?: string;
-}
+export { whichOnPath, type Check, type Severity };
 
 const RECOMMENDED_IDS = 65536;
 
@@ -34,29 +25,6 @@ function readText(file: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-export function whichOnPath(name: string, envPath = process.env.PATH ?? ''): string | undefined {
-  for (const dir of envPath.split(':').filter(Boolean)) {
-    const p = path.join(dir, name);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      if (fs.statSync(p).isFile()) return p;
-    } catch {
-      /* keep looking */
-    }
-  }
-  return undefined;
-}
-
-function run(argv: string[], timeoutMs = 10_000): { code: number; out: string } {
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
-  if (r.error) return { code: 127, out: r.error.message };
-  return { code: r.status ?? 128, out: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim() };
-}
-
-function firstLine(s: string): string {
-  return s.split('\n').find((l) => l.trim())?.trim() ?? '';
 }
 
 function subIdCheck(kind: 'uid' | 'gid'): Check {
@@ -121,64 +89,6 @@ function userNamespaceCheck(): Check {
     };
   }
   return { name, ok: true, severity: 'error', detail: `enabled (max_user_namespaces ${Number.isFinite(max) ? max : 'unknown'}; unshare probe succeeded)` };
-}
-
-/** The closest existing directory to the data root: the probe must run on the filesystem tsctr will use. */
-function probeBase(): string {
-  let d = dataRoot();
-  while (!fs.existsSync(d) && path.dirname(d) !== d) d = path.dirname(d);
-  return d;
-}
-
-/** Also the storage driver probe (src/store/storage-driver.ts): one definition of "kernel overlay works". */
-export function kernelOverlayCheck(): Check {
-  const name = 'kernel overlay in user namespace';
-  const kernel = os.release();
-  const unshare = whichOnPath('unshare');
-  if (!unshare) return { name, ok: false, severity: 'error', detail: `kernel ${kernel}; unshare not found in PATH, cannot probe`, fix: 'sudo apt-get install util-linux' };
-  let dir: string;
-  try {
-    dir = fs.mkdtempSync(path.join(probeBase(), '.tsctr-overlay-probe-'));
-  } catch (e) {
-    return { name, ok: false, severity: 'error', detail: `kernel ${kernel}; cannot create a probe directory: ${(e as Error).message}` };
-  }
-  try {
-    for (const d of ['lower', 'upper', 'work', 'merged']) fs.mkdirSync(path.join(dir, d));
-    fs.writeFileSync(path.join(dir, 'lower', 'f'), 'x');
-    // Cleanup happens inside the namespace too: overlay's work/work dir is mode 000.
-    const script = `mount -t overlay overlay -o lowerdir="$1/lower",upperdir="$1/upper",workdir="$1/work",userxattr "$1/merged" && echo y > "$1/merged/f" && umount "$1/merged"; rc=$?; rm -rf "$1/work"; exit $rc`;
-    const r = run([unshare, '--map-auto', '--map-root-user', '--mount', 'sh', '-c', script, 'probe', dir]);
-    if (r.code !== 0) {
-      return {
-        name,
-        ok: false,
-        severity: 'error',
-        detail: `kernel ${kernel}: mounting overlay with userxattr failed: ${firstLine(r.out) || `exit ${r.code}`}`,
-        fix: 'upgrade to Linux ≥ 5.11 (5.13 recommended); the data root must be on a local filesystem (ext4, xfs, btrfs)',
-      };
-    }
-    return { name, ok: true, severity: 'error', detail: `kernel ${kernel}, overlay with userxattr works on ${probeBase()}` };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function devAccess(dev: string): string | undefined {
-  try {
-    fs.accessSync(dev, fs.constants.R_OK | fs.constants.W_OK);
-    return undefined;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code ?? 'inaccessible';
-  }
-}
-
-export function fuseOverlayCheck(): Check {
-  const name = 'fuse-overlayfs';
-  const p = whichOnPath('fuse-overlayfs');
-  if (!p) return { name, ok: false, severity: 'warning', detail: 'not found in PATH (optional fallback for kernels without overlay in user namespaces)', fix: 'sudo apt-get install fuse-overlayfs' };
-  const err = devAccess('/dev/fuse');
-  if (err) return { name, ok: false, severity: 'warning', detail: `${p} found, but /dev/fuse is not readable and writable (${err})`, fix: 'sudo chmod 0666 /dev/fuse' };
-  return { name, ok: true, severity: 'warning', detail: `${p}, /dev/fuse accessible` };
 }
 
 /** A user-mode network helper: an error when the default network needs it, else a warning. */
