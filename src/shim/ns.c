@@ -122,39 +122,6 @@ void loopback_up(void)
 	close(fd);
 }
 
-static const char *const cap_names[] = {
-	"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
-	"SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
-	"IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
-	"SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD",
-	"LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG",
-	"WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
-};
-
-int cap_parse(const struct strlist *caps, uint64_t *mask, char *err, size_t errsz)
-{
-	*mask = 0;
-	for (int i = 0; i < caps->n; i++) {
-		const char *name = caps->v[i];
-		if (strncasecmp(name, "CAP_", 4) == 0)
-			name += 4;
-		if (strcasecmp(name, "ALL") == 0) {
-			*mask = ~0ULL;
-			continue;
-		}
-		size_t c;
-		for (c = 0; c < sizeof cap_names / sizeof cap_names[0]; c++)
-			if (strcasecmp(name, cap_names[c]) == 0)
-				break;
-		if (c == sizeof cap_names / sizeof cap_names[0]) {
-			snprintf(err, errsz, "unknown capability \"%s\"", caps->v[i]);
-			return -1;
-		}
-		*mask |= 1ULL << c;
-	}
-	return 0;
-}
-
 static int capset3(uint64_t eff, uint64_t perm, uint64_t inh)
 {
 	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};

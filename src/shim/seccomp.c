@@ -143,7 +143,7 @@ static void build(struct prog *p, uint64_t caps)
 	RET(p, SECCOMP_RET_ALLOW);
 }
 
-/* Needs no_new_privs or CAP_SYS_ADMIN: see the two callers in ns.c. */
+/* Needs no_new_privs or CAP_SYS_ADMIN: see the two callers in ns.c (which calls this file, never the reverse). */
 void seccomp_apply(const struct spec *s)
 {
 	const char *mode = s->seccomp ? s->seccomp : "default";

@@ -67,6 +67,8 @@ int map_ids(pid_t pid, const struct spec *s, char *err, size_t errsz);
 void loopback_up(void);
 void setup_process(const struct spec *s, int create_cwd);
 void exec_program(const struct spec *s, int via_init) __attribute__((noreturn));
+
+/* caps.c */
 int cap_parse(const struct strlist *caps, uint64_t *mask, char *err, size_t errsz);
 
 /* seccomp.c */
