@@ -1,6 +1,7 @@
 /**
- * How much space a directory tree takes (`system df`, `system prune`, `container prune`): its apparent size, by lstat (symlinks and hard links counted as docker's du does, once per
- * entry). Container upper dirs hold files of subordinate uids: what we cannot read, we skip.
+ * How much space a directory tree takes (`system df`, `system prune`, `container prune`): its
+ * apparent size, by lstat (symlinks and hard links counted as docker's du does, once per entry).
+ * Container upper dirs hold files of subordinate uids: what we cannot read, we skip.
  */
 export async function treeSize(dir: string): Promise<number> {
   const fs = await import('node:fs');
