@@ -5,7 +5,7 @@
  */
 import { VERSION } from './version.js';
 import { fastParse } from './fast-argv.js';
-import { splitCommandLine, unknownVerbMessage } from './commands/verbs.js';
+import { isGroup, splitCommandLine, unknownVerbMessage } from './commands/verbs.js';
 import type { CommandClass } from './commands/index.js';
 import { isTerminal, writeStdout } from './util/stdout.js';
 
@@ -45,6 +45,16 @@ async function main(): Promise<number> {
     // Unknown verbs are the user's mistake: docker's 125 and a pointer to help.
     process.stderr.write(unknownVerbMessage(argv[0]));
     return 125;
+  }
+  if (isGroup(line.path) && line.rest[0] !== undefined && !line.rest[0].startsWith('-')) {
+    process.stderr.write(unknownVerbMessage(line.rest[0], line.path));
+    return 125;
+  }
+  if (isGroup(line.path) && (line.rest.length === 0 || (line.rest.length === 1 && ['--help', '-h'].includes(line.rest[0]!)))) {
+    // A noun alone, as docker: the list of its commands.
+    const { groupHelp, loadCommands } = await import('./commands/index.js');
+    writeStdout(groupHelp(line.path, await loadCommands(line.path)));
+    return 0;
   }
   const [{ Builtins, Cli }, matching] = await Promise.all([import('clipanion'), import('./commands/index.js').then((m) => m.loadCommands(line.path))]);
   const cli = new Cli({ binaryName: 'tsctr', binaryLabel: 'tsctr — rootless, daemonless containers', binaryVersion: VERSION, enableColors: isTerminal(1) });

@@ -33,3 +33,20 @@ export async function loadCommands(path: readonly string[] = []): Promise<Comman
 
 /** Every command, with all its paths (help, the reference, tests). */
 export const allCommands = (): Promise<CommandClass[]> => loadCommands([]);
+
+/** docker's help of a noun (`tsctr container`): its commands, each with the first line of its description. */
+export function groupHelp(path: readonly string[], classes: CommandClass[]): string {
+  // Commands without usage are plumbing between tsctr processes, as in the reference.
+  const rows = classes.filter((c) => c.usage).map((c) => [c.paths![0]![path.length]!, c.usage!.description ?? ''] as const);
+  const width = Math.max(0, ...rows.map(([w]) => w.length)) + 3;
+  const name = ['tsctr', ...path].join(' ');
+  return [
+    `Usage:  ${name} COMMAND`,
+    '',
+    'Commands:',
+    ...rows.map(([w, d]) => `  ${w.padEnd(width)}${d}`.trimEnd()),
+    '',
+    `Run '${name} COMMAND --help' for more information on a command.`,
+    '',
+  ].join('\n');
+}

@@ -58,10 +58,14 @@ export function entriesUnder(path: readonly string[]): { entry: CommandEntry; pa
   });
 }
 
-/** Every first word: the verbs and the nouns (`container`, `image`, …). */
-export function verbs(): string[] {
-  return [...new Set(COMMANDS.flatMap((c) => c.paths.map((p) => p[0]!)))];
+/** Every first word: the verbs and the nouns (`container`, `image`, …); after a noun, its verbs. */
+export function verbs(under: readonly string[] = []): string[] {
+  return [...new Set(COMMANDS.flatMap((c) => c.paths.filter((p) => p.length > under.length && startsWith(p, under)).map((p) => p[under.length]!)))];
 }
+
+/** Whether these words name a group of commands (`container`), not a command. */
+export const isGroup = (path: readonly string[]): boolean =>
+  path.length > 0 && extendable(path) && !COMMANDS.some((c) => c.paths.some((p) => p.length === path.length && startsWith(p, path)));
 
 /** Levenshtein distance: how far a mistyped verb is from a real one (cobra suggests within 2). */
 function editDistance(a: string, b: string): number {
@@ -74,10 +78,11 @@ function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
-/** docker's message for a verb it does not know, with cobra's suggestions. */
-export function unknownVerbMessage(word: string): string {
-  const near = verbs()
+/** docker's message for a verb it does not know (after a noun: one of the noun's), with cobra's suggestions. */
+export function unknownVerbMessage(word: string, under: readonly string[] = []): string {
+  const near = verbs(under)
     .filter((v) => editDistance(v, word) <= 2 || (word.length >= 3 && v.startsWith(word)))
     .sort();
-  return `Error: unknown command "${word}" for "tsctr"${near.length ? `; did you mean ${near.map((v) => `"${v}"`).join(' or ')}?` : ''}\nSee 'tsctr --help'.\n`;
+  const where = ['tsctr', ...under].join(' ');
+  return `Error: unknown command "${word}" for "${where}"${near.length ? `; did you mean ${near.map((v) => `"${v}"`).join(' or ')}?` : ''}\nSee '${where} --help'.\n`;
 }

@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Builtins, Cli, Command } from 'clipanion';
 import { COMMANDS } from '../../src/commands/table.js';
-import { allCommands, loadCommands, type CommandClass } from '../../src/commands/index.js';
-import { splitCommandLine, unknownVerbMessage, verbs } from '../../src/commands/verbs.js';
+import { allCommands, groupHelp, loadCommands, type CommandClass } from '../../src/commands/index.js';
+import { isGroup, splitCommandLine, unknownVerbMessage, verbs } from '../../src/commands/verbs.js';
 import { fastParse } from '../../src/fast-argv.js';
 import { applyGlobal } from '../../src/command-base.js';
 import { globals } from '../../src/paths.js';
@@ -94,6 +94,18 @@ test('verbs and noun forms come from the table; unknown verbs get suggestions', 
   assert.match(unknownVerbMessage('pss'), /^Error: unknown command "pss" for "tsctr"; did you mean .*"ps"/);
   assert.match(unknownVerbMessage('zzzzzz'), /^Error: unknown command "zzzzzz" for "tsctr"\nSee 'tsctr --help'.\n$/);
   assert.deepEqual(splitCommandLine(['pss', 'x']).path, []);
+});
+
+test("a noun alone lists its commands, as docker's `docker container`; a wrong verb after it gets suggestions", async () => {
+  assert.ok(isGroup(['container']) && isGroup(['image']) && isGroup(['kube']));
+  assert.ok(!isGroup(['ps']) && !isGroup(['container', 'ls']) && !isGroup([]) && !isGroup(['nothing']));
+  const help = groupHelp(['image'], await loadCommands(['image']));
+  assert.match(help, /^Usage: {2}tsctr image COMMAND\n\nCommands:\n/);
+  assert.match(help, /\n {2}ls +List images\n/);
+  assert.match(help, /\n {2}pull +Download an image/);
+  assert.doesNotMatch(help, /\n {2}(images|rmi|ps) /);
+  assert.deepEqual(verbs(['volume']).sort(), ['create', 'inspect', 'list', 'ls', 'prune', 'remove', 'rm']);
+  assert.equal(unknownVerbMessage('lss', ['container']), 'Error: unknown command "lss" for "tsctr container"; did you mean "list" or "logs" or "ls"?\nSee \'tsctr container --help\'.\n');
 });
 
 test('global options before the verb and between a path’s words are taken out of the command line', () => {
