@@ -80,7 +80,7 @@ export function buildContainerSpec(o: CreateOptions, img: ImageRunConfig, host: 
   const cmd = o.command.length ? o.command : o.entrypoint !== undefined ? [] : (img.Cmd ?? []);
   if (entrypoint.length + cmd.length === 0) throw new TsctrError('no command specified', 125);
 
-  const env = mergeEnv(base.env, parseEnv(o.env, o.envFile, host));
+  const env = mergeEnv(base.env, parseEnv(o.env, o.envFile, host, o.envHost));
   const mounts = [...o.volume.map((v) => parseVolume(v, host)), ...o.tmpfs.map(parseTmpfs), ...o.mount.map((m) => parseMount(m, host))].map((m) =>
     m.type === 'volume' && !m.source ? { ...m, anonymous: true } : m,
   );

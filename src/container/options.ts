@@ -16,6 +16,7 @@ export const CREATE_FLAGS = {
   hostname: { names: '-h,--hostname', kind: 'string', description: 'Container host name' },
   env: { names: '-e,--env', kind: 'array', description: 'Set environment variables (K=V, or K to copy it)' },
   envFile: { names: '--env-file', kind: 'array', description: 'Read in a file of environment variables' },
+  envHost: { names: '--env-host', kind: 'boolean', description: "Copy this shell's whole environment into the container (podman's --env-host)" },
   workdir: { names: '-w,--workdir', kind: 'string', description: 'Working directory inside the container' },
   user: { names: '-u,--user', kind: 'string', description: 'Username or UID (format: <name|uid>[:<group|gid>])' },
   entrypoint: { names: '--entrypoint', kind: 'string', description: 'Overwrite the default ENTRYPOINT of the image' },
@@ -91,7 +92,7 @@ export function defaultCreateOptions(image: string, command: string[] = []): Cre
 export interface HostView {
   /** Relative bind sources are resolved against this. */
   cwd: string;
-  /** For `-e NAME`. */
+  /** For `-e NAME` and --env-host. */
   env: Readonly<Record<string, string | undefined>>;
   /** An --env-file's text; undefined when it cannot be read. */
   readFile(file: string): string | undefined;
@@ -115,13 +116,17 @@ export function processHost(): HostView {
   };
 }
 
-/** --env-file lines, then `-e K=V` and `-e K` (taken from the host's environment, skipped if unset): later ones win when merged. */
-export function parseEnv(env: string[], envFiles: string[], host: HostView = processHost()): string[] {
+/**
+ * --env-host (the whole host environment), --env-file lines, then `-e K=V` and `-e K` (taken from
+ * the host's environment, skipped if unset): later ones win when merged.
+ */
+export function parseEnv(env: string[], envFiles: string[], host: HostView = processHost(), envHost = false): string[] {
   const out: string[] = [];
   const add = (item: string) => {
     if (item.includes('=')) out.push(item);
     else if (host.env[item] !== undefined) out.push(`${item}=${host.env[item]}`);
   };
+  if (envHost) for (const [k, v] of Object.entries(host.env)) if (v !== undefined) out.push(`${k}=${v}`);
   for (const file of envFiles) {
     const text = host.readFile(file);
     if (text === undefined) throw new TsctrError(`open ${file}: no such file or directory`);

@@ -74,13 +74,19 @@ describe('options → spec', () => {
     fails(['scratchy'], 'no command specified', {});
   });
 
-  test('env: image, then --env-file, -e; later wins, -e NAME copies the host’s', () => {
+  test('env: image, then --env-host, --env-file, -e; later wins, -e NAME copies the host’s', () => {
     assert.deepEqual(spec(['-e', 'MODE=flag', '-e', 'NEW=1', '--env', 'FROM_HOST', '-e', 'NOT_SET', 'nginx']).env, [
       'PATH=/opt/bin:/usr/bin', 'NGINX_VERSION=1.25', 'MODE=flag', 'NEW=1', 'FROM_HOST=yes',
     ]);
     assert.deepEqual(spec(['--env-file', '/home/u/a.env', 'nginx']).env, ['PATH=/opt/bin:/usr/bin', 'NGINX_VERSION=1.25', 'MODE=file', 'A=1', 'FROM_HOST=yes']);
     assert.deepEqual(spec(['--env-file', '/home/u/a.env', '-e', 'MODE=flag', 'nginx']).env.filter((e) => e.startsWith('MODE=')), ['MODE=flag']);
     fails(['--env-file', '/nope.env', 'nginx'], 'open /nope.env: no such file or directory');
+  });
+
+  test('--env-host: the whole host environment, over the image’s, under -e', () => {
+    assert.deepEqual(spec(['--env-host', 'nginx']).env, ['PATH=/opt/bin:/usr/bin', 'NGINX_VERSION=1.25', 'MODE=host', 'HOME=/home/u', 'FROM_HOST=yes']);
+    assert.deepEqual(spec(['--env-host', '-e', 'MODE=flag', 'nginx']).env.filter((e) => e.startsWith('MODE=')), ['MODE=flag']);
+    assert.ok(!spec(['nginx']).env.some((e) => e.startsWith('HOME=')), 'nothing of the host without it');
   });
 
   test('name, hostname, workdir, user, labels, stop signal and timeout, tty, stdin, init, read-only', () => {
@@ -215,6 +221,7 @@ const FLAG_CASES: { [K in keyof CreateFlags]: [string[], (s: ContainerSpec, o: C
   hostname: [['--hostname', 'h1'], (s) => s.hostname, 'h1'],
   env: [['-e', 'K=V'], (s) => s.env.at(-1), 'K=V'],
   envFile: [['--env-file', '/home/u/a.env'], (s) => s.env.includes('A=1'), true],
+  envHost: [['--env-host'], (s) => s.env.includes('HOME=/home/u'), true],
   workdir: [['--workdir', '/w'], (s) => s.workingDir, '/w'],
   user: [['--user', 'nobody'], (s) => s.user, 'nobody'],
   entrypoint: [['--entrypoint', 'sh'], (s) => s.entrypoint, ['sh']],
@@ -285,8 +292,8 @@ describe('generate systemd --new: the create command without what the unit decid
   const rec = (createCommand?: string[], extra: object = {}) => ({ name: 'web', createCommand, ...extra }) as unknown as ContainerRecord;
   test('detach, name, --rm, terminals, the pid file and global options go; the rest stays as typed', () => {
     assert.deepEqual(
-      unitRunArgs(rec(['-d', '--name', 'web', '--rm', '-it', '-e', '-d', '--name=x', '--root', '/r', '--monitor-pidfile', '/p', '-p', '8080:80', '-dp', '9:9', 'nginx', '-d', '--rm'])),
-      ['-e', '-d', '-p', '8080:80', '-p', '9:9', 'nginx', '-d', '--rm'],
+      unitRunArgs(rec(['-d', '--name', 'web', '--rm', '-it', '-e', '-d', '--name=x', '--root', '/r', '--monitor-pidfile', '/p', '-p', '8080:80', '-dp', '9:9', '--env-host', 'nginx', '-d', '--rm'])),
+      ['-e', '-d', '-p', '8080:80', '-p', '9:9', '--env-host', 'nginx', '-d', '--rm'],
     );
     assert.deepEqual(unitRunArgs(rec(['--label=a=b', '-v', './x:/x', '--', 'busybox', 'sh'])), ['--label=a=b', '-v', './x:/x', '--', 'busybox', 'sh']);
   });
