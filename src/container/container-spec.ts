@@ -162,7 +162,7 @@ export function checkSpec(spec: ContainerSpec): void {
   }
   if (spec.memory && spec.memory < 6 * 1024 * 1024) throw new TsctrError('Minimum memory limit allowed is 6MB');
   effectiveCaps(spec.capAdd, spec.capDrop);
-  signalNumber(spec.stopSignal);
+  // Not the stop signal: an image's may be one signals.ts has no name for (SIGRTMIN+3), and refusing it would refuse the image.
   checkPortCount(spec.portBindings);
   if (!spec.workingDir.startsWith('/')) throw new TsctrError(`the working directory '${spec.workingDir}' is invalid, it needs to be an absolute path`);
   if (!Number.isInteger(spec.stopTimeout) || spec.stopTimeout < -1) throw new TsctrError(`invalid --stop-timeout ${spec.stopTimeout}`);
