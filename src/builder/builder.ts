@@ -291,18 +291,26 @@ export class Builder {
     const key = this.key(stage, 'run', JSON.stringify(argv), JSON.stringify(argEnv));
     if (this.useCache(stage, key)) return;
     if (!stage.imageId) throw new TsctrError('RUN in a stage with no files (FROM scratch): there is no shell to run it');
-    const { createContainer } = await import('../container/create.js');
+    const { createContainer } = await import('../engine/create.js');
+    const { imageDefaults } = await import('../container/container-spec.js');
+    const { mergeEnv, parseNetwork } = await import('../container/options.js');
     const { startContainer } = await import('../container/launch.js');
     const { removeContainer } = await import('../container/ops.js');
     const { containerPaths } = await import('../paths.js');
     const cfg = stage.config.config ?? {};
-    const { defaultRunOptions } = await import('../container/options.js');
     const image = getImage(loadImages(), stage.imageId);
+    const base = imageDefaults(stage.imageId, readImageConfig(image).config ?? {});
+    // The step's command as it is, in the stage's directory and user, with the build arguments.
     const c = await createContainer(
       {
-        ...defaultRunOptions(stage.imageId),
-        command: argv, entrypoint: '', env: argEnv, workdir: cfg.WorkingDir || '/', user: cfg.User || undefined,
-        pull: 'never', detach: false, rm: true, network: this.o.network,
+        ...base,
+        entrypoint: null,
+        cmd: argv,
+        env: mergeEnv(base.env, argEnv),
+        workingDir: cfg.WorkingDir || '/',
+        user: cfg.User || base.user,
+        autoRemove: true,
+        network: parseNetwork(this.o.network),
       },
       image,
     );

@@ -1,4 +1,3 @@
-import { Option } from 'clipanion';
 import { ContainerCreateCommand } from './create-options.js';
 
 export class CreateCommand extends ContainerCreateCommand {
@@ -8,13 +7,9 @@ export class CreateCommand extends ContainerCreateCommand {
     examples: [['Create, then start', '$0 create --name web -p 8080:80 nginx && $0 start web']],
   });
 
-  rm = Option.Boolean('--rm', false, { description: 'Automatically remove the container when it exits' });
-
   async run(): Promise<void> {
-    const { ensureImage } = await import('../container/ensure-image.js');
-    const { createContainer } = await import('../container/create.js');
-    const image = await ensureImage(this.image, this.pull, this.platform);
-    const c = await createContainer(this.runOptions(true, this.rm), image);
-    this.out(c.id);
+    const { createFromOptions } = await import('../engine/create.js');
+    const { record } = await createFromOptions(this.createOptions(true), this.commandLine());
+    this.out(record.id);
   }
 }

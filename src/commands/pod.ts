@@ -19,10 +19,13 @@ export class PodCreateCommand extends TsctrCommand {
 
   async run(): Promise<void> {
     const { createPod } = await import('../kube/pod.js');
+    const { parseLabels, parsePorts } = await import('../container/options.js');
     const { randomName } = await import('../container/names.js');
     const { loadContainers } = await import('../container/store.js');
+    const portBindings = parsePorts(this.publish);
+    const labels = parseLabels(this.label);
     const name = this.name ?? randomName((n) => Object.values(loadContainers().containers).some((c) => c.name === `${n}-infra`));
-    const infra = await createPod(name, { publish: this.publish, hostname: this.hostname, labels: this.label });
+    const infra = await createPod(name, { portBindings, hostname: this.hostname, labels });
     this.out(infra.id);
   }
 }

@@ -18,17 +18,13 @@ export class RunCommand extends ContainerCreateCommand {
   });
 
   detach = Option.Boolean('-d,--detach', false, { description: 'Run container in background and print container ID' });
-  rm = Option.Boolean('--rm', false, { description: 'Automatically remove the container when it exits' });
   monitorPidFile = Option.String('--monitor-pidfile', { description: "With -d: write the container monitor's pid to this file (for systemd's PIDFile=)" });
 
   async run(): Promise<number> {
-    const { ensureImage } = await import('../container/ensure-image.js');
-    const { createContainer } = await import('../container/create.js');
+    const { createFromOptions } = await import('../engine/create.js');
     const { startContainer } = await import('../container/launch.js');
     const { removeContainer } = await import('../container/ops.js');
-    const opts = this.runOptions(this.detach, this.rm);
-    const image = await ensureImage(this.image, this.pull, this.platform);
-    const c = await createContainer(opts, image);
+    const { record: c, image } = await createFromOptions(this.createOptions(this.detach), this.commandLine());
     let running = false;
     try {
       const code = await startContainer(c.id, { attach: !this.detach, interactive: this.interactive, monitorPidFile: this.monitorPidFile, created: { record: c, image } });

@@ -97,6 +97,8 @@ export function inspectContainer(c: ContainerRecord): Record<string, unknown> {
       Labels: c.config.labels,
       StopSignal: c.config.stopSignal,
       StopTimeout: c.config.stopTimeout,
+      // podman's: the command line it was created with (after the verb), when one made it.
+      ...(c.createCommand ? { CreateCommand: c.createCommand } : {}),
     },
     NetworkSettings: {
       Ports: running ? portMap(c.ports ?? [], c.config.exposedPorts) : {},

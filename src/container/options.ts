@@ -6,69 +6,130 @@ import { parseBytes } from '../util/units.js';
 import { parsePublish } from '../net/ports.js';
 import type { HostConfig, MountSpec } from './types.js';
 
-export interface RunOptions {
-  image: string;
-  command: string[];
-  name?: string;
-  hostname?: string;
-  env: string[];
-  envFile: string[];
-  workdir?: string;
-  user?: string;
-  entrypoint?: string;
-  volumes: string[];
-  tmpfs: string[];
-  readOnly: boolean;
-  init: boolean;
-  ulimits: string[];
-  memory?: string;
-  cpus?: string;
-  pidsLimit?: string;
-  restart?: string;
-  stopSignal?: string;
-  stopTimeout?: number;
-  labels: string[];
-  pull: string;
-  tty: boolean;
-  interactive: boolean;
-  detach: boolean;
-  rm: boolean;
-  network?: string;
-  /** Join this pod (its network, its label). */
-  pod?: string;
-  publish: string[];
-  publishAll: boolean;
-  platform?: string;
-  capAdd: string[];
-  capDrop: string[];
-  securityOpt: string[];
-  /** --mount, docker's long form. */
-  mounts?: string[];
-  logOpt?: string[];
+/**
+ * docker's run/create flags, declared once: the command line parser (commands/create-options.ts)
+ * makes its options from this table and hands the values over as `CreateOptions`, typed from it.
+ * Adding a flag is one entry here, its use in buildContainerSpec (container-spec.ts) and a test.
+ */
+export const CREATE_FLAGS = {
+  name: { names: '--name', kind: 'string', description: 'Assign a name to the container' },
+  hostname: { names: '-h,--hostname', kind: 'string', description: 'Container host name' },
+  env: { names: '-e,--env', kind: 'array', description: 'Set environment variables (K=V, or K to copy it)' },
+  envFile: { names: '--env-file', kind: 'array', description: 'Read in a file of environment variables' },
+  envHost: { names: '--env-host', kind: 'boolean', description: "Copy this shell's whole environment into the container (podman's --env-host)" },
+  workdir: { names: '-w,--workdir', kind: 'string', description: 'Working directory inside the container' },
+  user: { names: '-u,--user', kind: 'string', description: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+  entrypoint: { names: '--entrypoint', kind: 'string', description: 'Overwrite the default ENTRYPOINT of the image' },
+  volume: { names: '-v,--volume', kind: 'array', description: 'Bind mount a volume (/host:/ctr[:ro] or name:/ctr)' },
+  mount: { names: '--mount', kind: 'array', description: 'Attach a filesystem mount to the container (type=bind|volume|tmpfs,source=,target=,readonly,...)' },
+  tmpfs: { names: '--tmpfs', kind: 'array', description: 'Mount a tmpfs directory (/path[:options])' },
+  readOnly: { names: '--read-only', kind: 'boolean', description: "Mount the container's root filesystem as read only" },
+  init: { names: '--init', kind: 'boolean', description: 'Run an init inside the container that forwards signals and reaps processes' },
+  ulimit: { names: '--ulimit', kind: 'array', description: 'Ulimit options (nofile=1024:4096)' },
+  memory: { names: '-m,--memory', kind: 'string', description: 'Memory limit (needs a delegated cgroup v2)' },
+  cpus: { names: '--cpus', kind: 'string', description: 'Number of CPUs (needs a delegated cgroup v2)' },
+  pidsLimit: { names: '--pids-limit', kind: 'string', description: 'Tune container pids limit (needs a delegated cgroup v2)' },
+  restart: { names: '--restart', kind: 'string', description: 'Restart policy: no, on-failure[:N], always, unless-stopped' },
+  stopSignal: { names: '--stop-signal', kind: 'string', description: 'Signal to stop the container' },
+  stopTimeout: { names: '--stop-timeout', kind: 'string', description: 'Timeout (in seconds) to stop a container' },
+  label: { names: '-l,--label', kind: 'array', description: 'Set meta data on a container' },
+  pull: { names: '--pull', kind: 'string', default: 'missing', description: 'Pull image before running (always, missing, never)' },
+  tty: { names: '-t,--tty', kind: 'boolean', description: 'Allocate a pseudo-TTY' },
+  interactive: { names: '-i,--interactive', kind: 'boolean', description: 'Keep STDIN open even if not attached' },
+  rm: { names: '--rm', kind: 'boolean', description: 'Automatically remove the container when it exits' },
+  network: { names: '--network,--net', kind: 'string', description: 'Network mode: slirp4netns (default), pasta (keeps client addresses), none, host, container:NAME' },
+  publish: { names: '-p,--publish', kind: 'array', description: "Publish a container's port(s) to the host" },
+  pod: { names: '--pod', kind: 'string', description: "Run container in an existing pod (its network; ports are the pod's)" },
+  publishAll: { names: '-P,--publish-all', kind: 'boolean', description: 'Publish all exposed ports to random ports' },
+  platform: { names: '--platform', kind: 'string', description: 'Set platform if the image is multi-platform' },
+  capAdd: { names: '--cap-add', kind: 'array', description: 'Add Linux capabilities' },
+  capDrop: { names: '--cap-drop', kind: 'array', description: 'Drop Linux capabilities' },
+  logOpt: { names: '--log-opt', kind: 'array', description: 'Log driver options: max-size=10m (rotate at this size), max-file=3 (files kept)' },
+  securityOpt: { names: '--security-opt', kind: 'array', description: 'Security options: seccomp=unconfined (no seccomp filter), no-new-privileges[=false] (on by default)' },
+} as const satisfies Record<string, FlagDecl>;
+
+export interface FlagDecl {
+  /** clipanion's comma-separated names, short first. */
+  names: string;
+  kind: 'string' | 'array' | 'boolean';
+  description: string;
+  default?: string;
 }
 
-/** `run -d IMAGE` with nothing else given: the base that programs (pods, play kube, build) fill in. */
-export function defaultRunOptions(image: string): RunOptions {
+type FlagValue<D> = D extends { kind: 'array' } ? string[] : D extends { kind: 'boolean' } ? boolean : D extends { default: string } ? string : string | undefined;
+
+/** The values of CREATE_FLAGS as parsed: strings as given, arrays in order, booleans. */
+export type CreateFlags = { -readonly [K in keyof typeof CREATE_FLAGS]: FlagValue<(typeof CREATE_FLAGS)[K]> };
+
+/** A `run`/`create` command line, parsed: the flags, the image, the command after it. */
+export interface CreateOptions extends CreateFlags {
+  image: string;
+  command: string[];
+  /** `run -d` (create is always detached): --rm then conflicts with a restart policy. */
+  detach: boolean;
+}
+
+/** Whether a flag takes a value, by any of its names (`-e`, `--env`): for reading a stored command line. */
+export function flagTakesValue(name: string): boolean | undefined {
+  for (const d of Object.values(CREATE_FLAGS) as FlagDecl[]) {
+    if (d.names.split(',').includes(name)) return d.kind !== 'boolean';
+  }
+  return undefined;
+}
+
+/** The flags' defaults: `create IMAGE` with nothing else given. */
+export function defaultCreateOptions(image: string, command: string[] = []): CreateOptions {
+  const flags = Object.fromEntries(
+    Object.entries(CREATE_FLAGS as Record<string, FlagDecl>).map(([k, d]) => [k, d.kind === 'array' ? [] : d.kind === 'boolean' ? false : d.default]),
+  ) as unknown as CreateFlags;
+  return { ...flags, image, command, detach: true };
+}
+
+/**
+ * What buildContainerSpec may know of the machine it runs on, given to it rather than looked up,
+ * so that building a spec is a pure function of its inputs (and testable without a disk).
+ */
+export interface HostView {
+  /** Relative bind sources are resolved against this. */
+  cwd: string;
+  /** For `-e NAME` and --env-host. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** An --env-file's text; undefined when it cannot be read. */
+  readFile(file: string): string | undefined;
+  /** Whether a bind mount's source exists. */
+  exists(file: string): boolean;
+}
+
+/** This process's view: its working directory, environment and files (the engine's, not a test's). */
+export function processHost(): HostView {
   return {
-    image, command: [], env: [], envFile: [], volumes: [], tmpfs: [], readOnly: false, init: false, ulimits: [], labels: [],
-    pull: 'missing', tty: false, interactive: false, detach: true, rm: false, publish: [], publishAll: false, capAdd: [], capDrop: [], securityOpt: [],
+    cwd: process.cwd(),
+    env: process.env,
+    readFile: (file) => {
+      try {
+        return fs.readFileSync(file, 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
+    exists: (file) => fs.existsSync(file),
   };
 }
 
-/** `-e K=V`, `-e K` (taken from our environment, skipped if unset) and --env-file lines. */
-export function parseEnv(env: string[], envFiles: string[]): string[] {
+/**
+ * --env-host (the whole host environment), --env-file lines, then `-e K=V` and `-e K` (taken from
+ * the host's environment, skipped if unset): later ones win when merged.
+ */
+export function parseEnv(env: string[], envFiles: string[], host: HostView = processHost(), envHost = false): string[] {
   const out: string[] = [];
   const add = (item: string) => {
     if (item.includes('=')) out.push(item);
-    else if (process.env[item] !== undefined) out.push(`${item}=${process.env[item]}`);
+    else if (host.env[item] !== undefined) out.push(`${item}=${host.env[item]}`);
   };
+  if (envHost) for (const [k, v] of Object.entries(host.env)) if (v !== undefined) out.push(`${k}=${v}`);
   for (const file of envFiles) {
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch {
-      throw new TsctrError(`open ${file}: no such file or directory`);
-    }
+    const text = host.readFile(file);
+    if (text === undefined) throw new TsctrError(`open ${file}: no such file or directory`);
     for (const line of text.split('\n')) {
       const l = line.replace(/^\s+/, '').replace(/\r$/, '');
       if (l && !l.startsWith('#')) add(l);
@@ -87,9 +148,9 @@ export function mergeEnv(base: string[], overrides: string[]): string[] {
   return [...map.values()];
 }
 
-const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+export const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
-export function parseVolume(spec: string): MountSpec {
+export function parseVolume(spec: string, host: HostView = processHost()): MountSpec {
   const parts = spec.split(':');
   let [src, dst, opts] = parts.length === 1 ? ['', parts[0]!, ''] : [parts[0]!, parts[1] ?? '', parts[2] ?? ''];
   if (parts.length > 3 || !dst) throw new TsctrError(`invalid volume specification: '${spec}'`);
@@ -104,8 +165,8 @@ export function parseVolume(spec: string): MountSpec {
   refuseKernelDestination(spec, dst);
   if (src === '') return { type: 'volume', source: '', destination: path.posix.normalize(dst), readOnly };
   if (src.startsWith('/') || src.startsWith('.')) {
-    const abs = path.resolve(src);
-    if (!fs.existsSync(abs)) throw new TsctrError(`invalid volume specification: '${spec}': bind source path does not exist: ${abs}`);
+    const abs = path.resolve(host.cwd, src);
+    if (!host.exists(abs)) throw new TsctrError(`invalid volume specification: '${spec}': bind source path does not exist: ${abs}`);
     return { type: 'bind', source: abs, destination: path.posix.normalize(dst), readOnly };
   }
   if (!VOLUME_NAME.test(src)) throw new TsctrError(`invalid volume name "${src}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
@@ -113,7 +174,7 @@ export function parseVolume(spec: string): MountSpec {
 }
 
 /** /proc, /sys and /dev are the kernel's, set up by the runtime: nothing may be mounted over them. */
-function refuseKernelDestination(spec: string, dst: string): void {
+export function refuseKernelDestination(spec: string, dst: string): void {
   const d = path.posix.normalize(dst).replace(/\/+$/, '') || '/';
   if (['/proc', '/sys', '/dev'].includes(d) || d.startsWith('/proc/') || d.startsWith('/sys/')) {
     throw new TsctrError(`invalid mount specification '${spec}': ${d} cannot be mounted over (it is the kernel's: /proc, /sys, /dev)`);
@@ -126,7 +187,7 @@ function refuseKernelDestination(spec: string, dst: string): void {
  * destination or dst; source or src; readonly or ro (=true|false|1|0); tmpfs-size, tmpfs-mode;
  * bind-propagation; volume-nocopy. Anything else is refused, as docker refuses unknown keys.
  */
-export function parseMount(spec: string): MountSpec {
+export function parseMount(spec: string, host: HostView = processHost()): MountSpec {
   const fields = new Map<string, string | undefined>();
   for (const f of spec.match(/(?:[^,"]|"[^"]*")+/g) ?? []) {
     const eq = f.indexOf('=');
@@ -154,8 +215,8 @@ export function parseMount(spec: string): MountSpec {
   const destination = path.posix.normalize(target);
   if (type === 'bind') {
     if (!source) throw invalid('source is required when specifying bind mounts');
-    const abs = path.resolve(source);
-    if (!fs.existsSync(abs)) throw new TsctrError(`invalid mount config for type "bind": bind source path does not exist: ${abs}`);
+    const abs = path.resolve(host.cwd, source);
+    if (!host.exists(abs)) throw new TsctrError(`invalid mount config for type "bind": bind source path does not exist: ${abs}`);
     return { type: 'bind', source: abs, destination, readOnly };
   }
   if (type === 'volume') {
@@ -178,6 +239,9 @@ export function parseMount(spec: string): MountSpec {
   throw invalid(`mount type "${type}" is not supported (bind, volume, tmpfs)`);
 }
 
+/** docker's options for a tmpfs given none. */
+export const DEFAULT_TMPFS_OPTIONS = 'rw,nosuid,nodev,noexec,size=65536k';
+
 /** docker's tmpfs options (and the mount flags the shim knows). */
 const TMPFS_FLAGS = new Set(['ro', 'rw', 'nosuid', 'suid', 'nodev', 'dev', 'noexec', 'exec', 'sync', 'async', 'dirsync',
   'noatime', 'atime', 'nodiratime', 'diratime', 'relatime', 'norelatime', 'strictatime', 'nostrictatime', 'tmpcopyup', 'notmpcopyup']);
@@ -190,7 +254,7 @@ export function parseTmpfs(spec: string): MountSpec {
   for (const o of opts ? opts.split(',') : []) {
     if (!TMPFS_FLAGS.has(o) && !TMPFS_VALUES.test(o)) throw new TsctrError(`invalid tmpfs option "${o}" in "${spec}"`);
   }
-  return { type: 'tmpfs', source: '', destination: dst, readOnly: false, options: opts || 'rw,nosuid,nodev,noexec,size=65536k' };
+  return { type: 'tmpfs', source: '', destination: dst, readOnly: false, options: opts || DEFAULT_TMPFS_OPTIONS };
 }
 
 const RLIMITS: Record<string, string> = {
@@ -262,7 +326,7 @@ export function effectiveCaps(add: string[], drop: string[]): string[] {
   return caps.map((c) => `CAP_${c}`);
 }
 
-export function parseResources(o: Pick<RunOptions, 'memory' | 'cpus' | 'pidsLimit'>): Pick<HostConfig, 'memory' | 'nanoCpus' | 'pidsLimit'> {
+export function parseResources(o: { memory?: string; cpus?: string; pidsLimit?: string }): Pick<HostConfig, 'memory' | 'nanoCpus' | 'pidsLimit'> {
   // 0 is no limit, as with docker.
   const memory = o.memory ? parseBytes(o.memory) : 0;
   if (memory && memory < 6 * 1024 * 1024) throw new TsctrError('Minimum memory limit allowed is 6MB');

@@ -9,7 +9,7 @@ import { networkMode } from '../net/default.js';
 import { requireSubIds } from '../rootless/subids.js';
 import { atomicWriteFile, ensureDir } from '../util/fsutil.js';
 import { effectiveCaps } from './options.js';
-import { layersTopFirst } from './create.js';
+import { layersTopFirst } from './layers.js';
 import { resolveUser } from './user.js';
 import { ensureVolume } from './volumes.js';
 import { noNewPrivileges, seccompMode } from './security.js';

@@ -1,6 +1,5 @@
 /** What tsctr remembers about a container (containers.json); live state comes from the monitor's files. */
 import type { StorageDriver } from '../store/storage-driver.js';
-import type { RunOptions } from './options.js';
 
 export interface PortBinding {
   hostIp: string;
@@ -72,10 +71,31 @@ export interface ContainerRecord {
   startedAt?: string;
   /** Host ports as bound at the last start (a requested port 0 resolved to a real one). */
   ports?: PortBinding[];
-  /** The options it was created with (for `generate systemd --new`, `generate kube`). */
-  createOptions?: Partial<RunOptions>;
+  /**
+   * The command line it was created with, the words after `run`/`create` (podman's CreateCommand:
+   * `generate systemd --new` runs it again, inspect shows it). Absent for containers the engine
+   * made itself (pod infra, play kube, build steps) and in records of tsctr before 0.x, which kept
+   * `createOptions` instead (still read: nothing needs it).
+   */
+  createCommand?: string[];
   /** True once `stop` was asked for, so a restart policy does not bring it back. */
   stoppedByUser?: boolean;
+}
+
+/**
+ * A container as the engine is asked to create it, in docker's terms: every choice made (flags
+ * and image defaults merged by buildContainerSpec, or set by the engine's own callers), nothing
+ * on disk yet. Creating it adds what needs the store, the clock or chance: the id, a random name
+ * when none is given, the hostname (the id's first 12 characters when none is given), the names
+ * of anonymous volumes (mounts of type volume with an empty source).
+ */
+export interface ContainerSpec extends Omit<ContainerConfig, 'hostname'>, HostConfig {
+  name?: string;
+  hostname?: string;
+  /** Joins this pod: its network is the pod's infra container's, and it carries the pod's label. */
+  pod?: string;
+  /** The words after the verb, when a command line made it (ContainerRecord.createCommand). */
+  createCommand?: string[];
 }
 
 export interface ContainersDoc {

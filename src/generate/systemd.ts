@@ -7,7 +7,8 @@
  */
 import { TsctrError } from '../errors.js';
 import { selfCommand } from '../rootless/userns.js';
-import { runArgsOf } from '../container/run-args.js';
+import { flagTakesValue } from '../container/options.js';
+import { GLOBAL_WITH_VALUE } from '../global-options.js';
 import { VERSION } from '../version.js';
 import type { ContainerRecord } from '../container/types.js';
 
@@ -34,6 +35,49 @@ export function unitName(c: ContainerRecord): string {
   return `container-${c.name}.service`;
 }
 
+/** What the unit decides itself, dropped from the command line a container was created with. */
+const UNIT_OWN = new Set(['-d', '--detach', '--name', '--rm', '-t', '--tty', '-i', '--interactive', '--monitor-pidfile']);
+const UNIT_OWN_SHORT = new Set(['d', 't', 'i']);
+
+/**
+ * The `run` arguments that create the container again: its create command line (as typed, after
+ * the verb) without the flags the unit sets itself (detach, name, --rm, terminals, the pid file)
+ * and without global options (the unit's tsctr carries its own). Everything from the image on is
+ * kept as it is: that is the container's command.
+ */
+export function unitRunArgs(c: ContainerRecord): string[] {
+  const line = c.createCommand;
+  if (!line?.length) {
+    const why = 'createOptions' in c ? 'was created by an older tsctr that did not keep its command line' : 'was not created from a command line (pod create, play kube and build make their containers themselves)';
+    throw new TsctrError(`container ${c.name} ${why}: --new cannot recreate it; generate the unit without --new`);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < line.length; i++) {
+    const a = line[i]!;
+    if (a === '--' || !a.startsWith('-') || a === '-') {
+      out.push(...line.slice(i));
+      break;
+    }
+    const eq = a.indexOf('=');
+    const name = eq > 0 ? a.slice(0, eq) : a;
+    const global = GLOBAL_WITH_VALUE.has(name);
+    if (a.startsWith('--') || a.length === 2) {
+      const takesValue = global || name === '--monitor-pidfile' || (flagTakesValue(name) ?? false);
+      const value = takesValue && eq < 0 ? line[++i] : undefined;
+      if (UNIT_OWN.has(name) || global) continue;
+      out.push(a, ...(value !== undefined ? [value] : []));
+      continue;
+    }
+    // Bundled short flags (`-dit`, `-itp 80`): the unit's own letters go, the rest stays as it was.
+    const letters = [...a.slice(1)];
+    const valueAt = letters.findIndex((ch) => flagTakesValue(`-${ch}`));
+    const kept = letters.filter((ch, j) => (valueAt >= 0 && j > valueAt) || !UNIT_OWN_SHORT.has(ch));
+    if (kept.length) out.push(`-${kept.join('')}`);
+    if (valueAt === letters.length - 1) out.push(line[++i]!);
+  }
+  return out;
+}
+
 export function systemdUnit(c: ContainerRecord, o: SystemdOptions): string {
   const restart = o.restartPolicy ?? (c.hostConfig.restart.name === 'always' || c.hostConfig.restart.name === 'unless-stopped' ? 'always' : 'on-failure');
   if (!RESTART.includes(restart)) throw new TsctrError(`${restart} is not a valid restart policy (${RESTART.join(', ')})`);
@@ -45,8 +89,7 @@ export function systemdUnit(c: ContainerRecord, o: SystemdOptions): string {
   const env = CARRIED_ENV.filter((k) => process.env[k]).map((k) => `Environment=${execWord(`${k}=${process.env[k]}`)}`);
   let exec: string[];
   if (o.fresh) {
-    if (!c.createOptions) throw new TsctrError(`container ${c.name} was created by an older tsctr that did not keep its options: --new cannot recreate it`);
-    const args = runArgsOf(c.createOptions).map(execWord).join(' ');
+    const args = unitRunArgs(c).map(execWord).join(' ');
     exec = [
       `ExecStartPre=/bin/rm -f ${pidFile}`,
       `ExecStartPre=-${tsctr} rm -f ${name}`,

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { TsctrError } from '../errors.js';
 import { getImage, loadImages, readImageConfig } from '../image/store.js';
 import { formatReference, parseReference } from '../image/reference.js';
-import { layersTopFirst } from '../container/create.js';
+import { layersTopFirst } from '../container/layers.js';
 import { resolveUser } from '../container/user.js';
 import type { ContainerRecord, PortBinding } from '../container/types.js';
 import { findContainer, loadContainers } from '../container/store.js';

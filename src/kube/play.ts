@@ -5,11 +5,13 @@
  * What has no local meaning gets a warning, never silence.
  */
 import fs from 'node:fs';
+import { isIP } from 'node:net';
 import { TsctrError } from '../errors.js';
 import { log } from '../util/log.js';
-import { defaultRunOptions, type RunOptions } from '../container/options.js';
+import { DEFAULT_TMPFS_OPTIONS } from '../container/options.js';
 import { POD_LABEL, createPod, infraName, podInfra, removePod } from './pod.js';
-import type { ContainerRecord } from '../container/types.js';
+import type { ContainerRecord, ContainerSpec, HostConfig, MountSpec, PortBinding } from '../container/types.js';
+import type { ContainerConfig as ImageRunConfig } from '../image/types.js';
 
 type Obj = Record<string, unknown>;
 
@@ -66,90 +68,114 @@ function unsupported(where: string, o: Obj, known: Set<string>): void {
   for (const k of Object.keys(o)) if (!known.has(k)) log.warn(`${where}: ${k} is not supported; ignored`);
 }
 
-/** A pod volume as a `-v` source: a host path, a claim's volume, or a volume private to the pod. */
-function volumeSource(pod: string, vol: Obj): { source: string } | { tmpfs: true } {
+/** A pod volume as a mount: a host path, a claim's volume, a volume private to the pod, or memory. */
+function volumeMount(pod: string, vol: Obj, destination: string, readOnly: boolean): MountSpec {
   const name = String(vol.name);
   if (vol.hostPath) {
     const hp = obj(vol.hostPath);
     const p = String(hp.path ?? '');
     if (!p.startsWith('/')) throw new TsctrError(`volume ${name}: hostPath.path must be absolute`);
     if (hp.type === 'DirectoryOrCreate') fs.mkdirSync(p, { recursive: true });
-    return { source: p };
+    return { type: 'bind', source: p, destination, readOnly };
   }
-  if (vol.persistentVolumeClaim) return { source: String(obj(vol.persistentVolumeClaim).claimName) };
+  if (vol.persistentVolumeClaim) return { type: 'volume', source: String(obj(vol.persistentVolumeClaim).claimName), destination, readOnly };
   if (vol.emptyDir) {
-    if (obj(vol.emptyDir).medium === 'Memory') return { tmpfs: true };
-    return { source: `${pod}-${name}` };
+    if (obj(vol.emptyDir).medium === 'Memory') return { type: 'tmpfs', source: '', destination, readOnly: false, options: DEFAULT_TMPFS_OPTIONS };
+    return { type: 'volume', source: `${pod}-${name}`, destination, readOnly };
   }
   throw new TsctrError(`volume ${name}: only hostPath, persistentVolumeClaim and emptyDir volumes are supported`);
 }
 
-function containerOptions(pod: PodSource, c: Obj, restart: string, infra: string): RunOptions {
+/** One container of a pod as the engine will create it, once its image's defaults are known. */
+interface ContainerPlan {
+  image: string;
+  pull: 'missing' | 'always' | 'never';
+  /** Kubernetes' command (replaces the image's Entrypoint and drops its Cmd) and args (replace Cmd). */
+  command: string[];
+  args: string[];
+  env: string[];
+  spec: Partial<ContainerSpec> & Pick<ContainerSpec, 'name' | 'network' | 'labels' | 'restart' | 'mounts' | 'capAdd' | 'capDrop'>;
+}
+
+function containerPlan(pod: PodSource, c: Obj, restart: HostConfig['restart'], infra: string): ContainerPlan {
   const where = `pod ${pod.name} container ${String(c.name)}`;
   unsupported(where, c, KNOWN_CONTAINER_KEYS);
   if (!c.image) throw new TsctrError(`${where}: no image`);
-  const o = defaultRunOptions(String(c.image));
-  o.name = `${pod.name}-${String(c.name)}`;
-  o.network = `container:${infra}`;
-  o.labels = [`${POD_LABEL}=${pod.name}`];
-  o.restart = restart;
-  if (c.imagePullPolicy === 'Always') o.pull = 'always';
-  if (c.imagePullPolicy === 'Never') o.pull = 'never';
-  const command = strings(c.command);
-  const args = strings(c.args);
-  if (command.length) {
-    o.entrypoint = command[0];
-    o.command = [...command.slice(1), ...args];
-  } else {
-    o.command = args;
-  }
+  const spec: ContainerPlan['spec'] = {
+    name: `${pod.name}-${String(c.name)}`,
+    network: `container:${infra}`,
+    labels: { [POD_LABEL]: pod.name },
+    restart,
+    mounts: [],
+    capAdd: [],
+    capDrop: [],
+  };
+  const env: string[] = [];
   for (const e of list(c.env)) {
     if (e.valueFrom) log.warn(`${where}: env ${String(e.name)} uses valueFrom, which is not supported; ignored`);
-    else o.env.push(`${String(e.name)}=${String(e.value ?? '')}`);
+    else env.push(`${String(e.name)}=${String(e.value ?? '')}`);
   }
-  if (c.workingDir) o.workdir = String(c.workingDir);
+  if (c.workingDir) spec.workingDir = String(c.workingDir);
   const sec = { ...obj(obj(pod.spec).securityContext), ...obj(c.securityContext) };
-  if (sec.runAsUser !== undefined) o.user = sec.runAsGroup !== undefined ? `${Number(sec.runAsUser)}:${Number(sec.runAsGroup)}` : String(Number(sec.runAsUser));
-  if (sec.readOnlyRootFilesystem) o.readOnly = true;
+  if (sec.runAsUser !== undefined) spec.user = sec.runAsGroup !== undefined ? `${Number(sec.runAsUser)}:${Number(sec.runAsGroup)}` : String(Number(sec.runAsUser));
+  if (sec.readOnlyRootFilesystem) spec.readOnly = true;
   const caps = obj(sec.capabilities);
-  o.capAdd = strings(caps.add);
-  o.capDrop = strings(caps.drop);
+  spec.capAdd = strings(caps.add);
+  spec.capDrop = strings(caps.drop);
   const limits = obj(obj(c.resources).limits);
-  if (limits.memory !== undefined) o.memory = kubeBytes(String(limits.memory));
-  if (limits.cpu !== undefined) o.cpus = kubeCpus(String(limits.cpu));
+  if (limits.memory !== undefined) spec.memory = kubeBytes(String(limits.memory));
+  if (limits.cpu !== undefined) spec.nanoCpus = Math.round(kubeCpus(String(limits.cpu)) * 1e9);
   const volumes = new Map(list(obj(pod.spec).volumes).map((v) => [String(v.name), v]));
   for (const m of list(c.volumeMounts)) {
     const vol = volumes.get(String(m.name));
     if (!vol) throw new TsctrError(`${where}: volumeMount ${String(m.name)} names no volume of the pod`);
-    const src = volumeSource(pod.name, vol);
-    if ('tmpfs' in src) o.tmpfs.push(String(m.mountPath));
-    else o.volumes.push(`${src.source}:${String(m.mountPath)}${m.readOnly ? ':ro' : ''}`);
+    spec.mounts.push(volumeMount(pod.name, vol, String(m.mountPath), !!m.readOnly));
   }
-  return o;
+  const pull = c.imagePullPolicy === 'Always' ? 'always' : c.imagePullPolicy === 'Never' ? 'never' : 'missing';
+  return { image: String(c.image), pull, command: strings(c.command), args: strings(c.args), env, spec };
+}
+
+/** The plan over the image's defaults, by Kubernetes' rules for command and args. */
+function specOf(plan: ContainerPlan, img: ImageRunConfig, base: ContainerSpec, mergeEnv: (a: string[], b: string[]) => string[]): ContainerSpec {
+  const entrypoint = plan.command.length ? plan.command : (img.Entrypoint ?? []);
+  const cmd = plan.args.length ? plan.args : plan.command.length ? [] : (img.Cmd ?? []);
+  return {
+    ...base,
+    ...plan.spec,
+    entrypoint: entrypoint.length ? entrypoint : null,
+    cmd: cmd.length ? cmd : null,
+    env: mergeEnv(base.env, plan.env),
+    labels: { ...base.labels, ...plan.spec.labels },
+  };
 }
 
 /** Kubernetes quantities (`128Mi`, `1G`, `500000`) as a byte count. */
-export function kubeBytes(q: string): string {
+export function kubeBytes(q: string): number {
   const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(q);
   if (!m) throw new TsctrError(`invalid memory quantity ${q}`);
   const mul: Record<string, number> = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, k: 1e3, M: 1e6, G: 1e9, T: 1e12 };
-  return String(Math.round(Number(m[1]) * (m[2] ? mul[m[2]]! : 1)));
+  return Math.round(Number(m[1]) * (m[2] ? mul[m[2]]! : 1));
 }
 
-/** `500m` or `1.5` CPUs as --cpus. */
-export function kubeCpus(q: string): string {
+/** `500m` or `1.5` CPUs, as a number of CPUs. */
+export function kubeCpus(q: string): number {
   const m = /^(\d+(?:\.\d+)?)(m)?$/.exec(q);
   if (!m) throw new TsctrError(`invalid cpu quantity ${q}`);
-  return String(m[2] ? Number(m[1]) / 1000 : Number(m[1]));
+  return m[2] ? Number(m[1]) / 1000 : Number(m[1]);
 }
 
-const RESTART: Record<string, string> = { Always: 'always', OnFailure: 'on-failure', Never: 'no' };
+const RESTART: Record<string, HostConfig['restart']['name']> = { Always: 'always', OnFailure: 'on-failure', Never: 'no' };
 
-async function runOne(o: RunOptions, attach = false): Promise<ContainerRecord> {
+async function runOne(plan: ContainerPlan, attach = false): Promise<ContainerRecord> {
   const { ensureImage } = await import('../container/ensure-image.js');
-  const { createContainer } = await import('../container/create.js');
+  const { createContainer } = await import('../engine/create.js');
+  const { imageDefaults } = await import('../container/container-spec.js');
+  const { mergeEnv } = await import('../container/options.js');
+  const { readImageConfig } = await import('../image/store.js');
   const { startContainer } = await import('../container/launch.js');
-  const c = await createContainer(o, await ensureImage(o.image, o.pull));
+  const image = await ensureImage(plan.image, plan.pull);
+  const img = readImageConfig(image).config ?? {};
+  const c = await createContainer(specOf(plan, img, imageDefaults(plan.image, img), mergeEnv), image);
   if (!attach) {
     await startContainer(c.id, { attach, interactive: false });
     return c;
@@ -157,7 +183,7 @@ async function runOne(o: RunOptions, attach = false): Promise<ContainerRecord> {
   // An init container: run to completion, then gone (as `run --rm` does).
   const { removeContainer } = await import('../container/ops.js');
   const code = await startContainer(c.id, { attach, interactive: false }).finally(() => removeContainer(c.id, true, true).catch(() => undefined));
-  if (code !== 0) throw new TsctrError(`init container ${o.name} exited with code ${code}`);
+  if (code !== 0) throw new TsctrError(`init container ${plan.spec.name} exited with code ${code}`);
   return c;
 }
 
@@ -171,24 +197,39 @@ export async function playPod(pod: PodSource): Promise<PlayedPod> {
 
   // Every check on the containers runs before anything starts.
   const infra = infraName(pod.name);
-  const opts = containers.map((c) => containerOptions(pod, c, restart, infra));
-  const inits = list(pod.spec.initContainers).map((c) => ({ ...containerOptions(pod, c, 'no', infra), detach: false, rm: true }));
-  const publish = containers.flatMap((c) =>
-    list(c.ports)
-      .filter((p) => p.hostPort)
-      .map((p) => `${p.hostIP ? `${String(p.hostIP)}:` : ''}${Number(p.hostPort)}:${Number(p.containerPort)}/${String(p.protocol ?? 'TCP').toLowerCase()}`),
-  );
-  const inf = await createPod(pod.name, { publish, hostname: pod.spec.hostname ? String(pod.spec.hostname) : undefined, labels: [], restart: restart === 'always' ? 'always' : 'no' });
+  const plans = containers.map((c) => containerPlan(pod, c, { name: restart, maxRetries: 0 }, infra));
+  const inits = list(pod.spec.initContainers).map((c) => {
+    const plan = containerPlan(pod, c, { name: 'no', maxRetries: 0 }, infra);
+    return { ...plan, spec: { ...plan.spec, autoRemove: true } };
+  });
+  const portBindings = containers.flatMap((c) => list(c.ports).filter((p) => p.hostPort).map((p) => hostPort(pod, p)));
+  const inf = await createPod(pod.name, {
+    portBindings,
+    hostname: pod.spec.hostname ? String(pod.spec.hostname) : undefined,
+    labels: {},
+    restart: { name: restart === 'always' ? 'always' : 'no', maxRetries: 0 },
+  });
   const started: string[] = [];
   try {
-    for (const o of inits) await runOne(o, true);
-    for (const o of opts) started.push((await runOne(o)).id);
+    for (const p of inits) await runOne(p, true);
+    for (const p of plans) started.push((await runOne(p)).id);
     return { name: pod.name, infra: inf.id, containers: started };
   } catch (e) {
     // All or nothing: what this started goes again.
     await removePod(pod.name, true).catch(() => undefined);
     throw e;
   }
+}
+
+/** A container port with a hostPort, as the pod's published port. */
+function hostPort(pod: PodSource, p: Obj): PortBinding {
+  const protocol = String(p.protocol ?? 'TCP').toLowerCase();
+  if (protocol !== 'tcp' && protocol !== 'udp') throw new TsctrError(`pod ${pod.name}: protocol ${String(p.protocol)} is not supported (TCP or UDP)`);
+  const [hostPort, containerPort] = [Number(p.hostPort), Number(p.containerPort)];
+  for (const n of [hostPort, containerPort]) if (!Number.isInteger(n) || n < 1 || n > 65535) throw new TsctrError(`pod ${pod.name}: invalid port ${n}`);
+  const hostIp = p.hostIP ? String(p.hostIP) : '';
+  if (hostIp && !isIP(hostIp)) throw new TsctrError(`pod ${pod.name}: invalid hostIP ${hostIp}`);
+  return { hostIp, hostPort, containerPort, protocol };
 }
 
 /** `--down`: the pod's containers stopped and removed, infra last. */

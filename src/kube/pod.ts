@@ -6,16 +6,14 @@
  */
 import { ConflictError, NotFoundError, TsctrError } from '../errors.js';
 import { hostPlatform } from '../image/platform.js';
-import { defaultRunOptions, type RunOptions } from '../container/options.js';
-import type { ContainerRecord } from '../container/types.js';
+import { INFRA_LABEL, POD_LABEL, infraName, podInfra, podMembers } from '../container/pods.js';
+import type { ContainerRecord, HostConfig, PortBinding } from '../container/types.js';
 import type { ImageRecord } from '../image/types.js';
 
-export const POD_LABEL = 'io.tsctr.pod';
-export const INFRA_LABEL = 'io.tsctr.pod.infra';
+export { INFRA_LABEL, POD_LABEL, infraName, podInfra, podMembers };
+
 const PAUSE_IMAGE = 'localhost/tsctr-pause:latest';
 const POD_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-
-export const infraName = (pod: string) => `${pod}-infra`;
 
 /** The pause image: one empty layer, made here once (no registry needed). */
 async function pauseImage(): Promise<ImageRecord> {
@@ -40,38 +38,35 @@ async function pauseImage(): Promise<ImageRecord> {
   });
 }
 
-export async function podInfra(pod: string): Promise<ContainerRecord | undefined> {
-  const { loadContainers } = await import('../container/store.js');
-  return Object.values(loadContainers().containers).find((c) => c.config.labels[POD_LABEL] === pod && c.config.labels[INFRA_LABEL] === 'true');
-}
-
-export async function podMembers(pod: string): Promise<ContainerRecord[]> {
-  const { loadContainers } = await import('../container/store.js');
-  return Object.values(loadContainers().containers).filter((c) => c.config.labels[POD_LABEL] === pod && c.config.labels[INFRA_LABEL] !== 'true');
-}
-
 export interface PodOptions {
-  publish: string[];
+  /** The pod's published ports (its members publish none of their own). */
+  portBindings: PortBinding[];
   hostname?: string;
-  labels: string[];
-  restart?: string;
+  labels: Record<string, string>;
+  restart?: HostConfig['restart'];
 }
 
 /** Creates the pod's infra container and starts it; returns it. */
 export async function createPod(name: string, o: PodOptions): Promise<ContainerRecord> {
   if (!POD_NAME.test(name)) throw new TsctrError(`invalid pod name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-  if (await podInfra(name)) throw new ConflictError(`pod ${name} already exists`);
-  const { shimPath } = await import('../runtime/shim-path.js');
-  const { createContainer } = await import('../container/create.js');
+  if (podInfra(name)) throw new ConflictError(`pod ${name} already exists`);
+  const { createContainer } = await import('../engine/create.js');
+  const { imageDefaults } = await import('../container/container-spec.js');
+  const { readImageConfig } = await import('../image/store.js');
   const { startContainer } = await import('../container/launch.js');
   const image = await pauseImage();
-  const infra = defaultRunOptions(image.id);
-  infra.name = infraName(name);
-  infra.labels = [...o.labels, `${POD_LABEL}=${name}`, `${INFRA_LABEL}=true`];
-  infra.hostname = o.hostname ?? name;
-  infra.publish = o.publish;
-  infra.restart = o.restart;
-  const c = await createContainer(infra, image);
+  const base = imageDefaults(image.id, readImageConfig(image).config ?? {});
+  const c = await createContainer(
+    {
+      ...base,
+      name: infraName(name),
+      hostname: o.hostname ?? name,
+      labels: { ...base.labels, ...o.labels, [POD_LABEL]: name, [INFRA_LABEL]: 'true' },
+      portBindings: o.portBindings,
+      ...(o.restart ? { restart: o.restart } : {}),
+    },
+    image,
+  );
   try {
     await startContainer(c.id, { attach: false, interactive: false });
   } catch (e) {
@@ -82,26 +77,12 @@ export async function createPod(name: string, o: PodOptions): Promise<ContainerR
   return c;
 }
 
-/** What `run --pod NAME` changes in a container's options: the pod's network, its label. */
-export async function joinPod(o: RunOptions, pod: string): Promise<void> {
-  const infra = await requirePod(pod);
-  if (o.publish.length || o.publishAll) throw new TsctrError('published ports belong to the pod: give them to pod create, not to the container');
-  if (o.network && o.network !== `container:${infra.name}`) throw new TsctrError(`a container of pod ${pod} uses the pod's network; --network ${o.network} conflicts`);
-  const { liveState } = await import('../container/state.js');
-  if (liveState(infra).status !== 'running') {
-    const { startContainer } = await import('../container/launch.js');
-    await startContainer(infra.id, { attach: false, interactive: false });
-  }
-  o.network = `container:${infra.name}`;
-  o.labels = [...o.labels, `${POD_LABEL}=${pod}`];
-}
-
 /** Removes a pod: its containers first (running ones only with force), then its infra. */
 export async function removePod(pod: string, force: boolean): Promise<ContainerRecord> {
   const infra = await requirePod(pod);
   const { liveState } = await import('../container/state.js');
   const { removeContainer } = await import('../container/ops.js');
-  const members = await podMembers(pod);
+  const members = podMembers(pod);
   const running = members.filter((m) => liveState(m).status === 'running');
   if (running.length && !force) throw new ConflictError(`pod ${pod} has running containers (${running.map((m) => m.name).join(', ')}): stop them or use -f`);
   for (const m of members) await removeContainer(m.id, true, true);
@@ -110,7 +91,7 @@ export async function removePod(pod: string, force: boolean): Promise<ContainerR
 }
 
 async function requirePod(pod: string): Promise<ContainerRecord> {
-  const infra = await podInfra(pod);
+  const infra = podInfra(pod);
   if (!infra) throw new NotFoundError(`no such pod: ${pod}`);
   return infra;
 }
@@ -119,7 +100,7 @@ async function requirePod(pod: string): Promise<ContainerRecord> {
 export async function startPod(pod: string): Promise<ContainerRecord> {
   const infra = await requirePod(pod);
   const { startContainer } = await import('../container/launch.js');
-  for (const c of [infra, ...(await podMembers(pod))]) await startContainer(c.id, { attach: false, interactive: false });
+  for (const c of [infra, ...podMembers(pod)]) await startContainer(c.id, { attach: false, interactive: false });
   return infra;
 }
 
@@ -127,7 +108,7 @@ export async function startPod(pod: string): Promise<ContainerRecord> {
 export async function stopPod(pod: string, timeoutSec?: number): Promise<ContainerRecord> {
   const infra = await requirePod(pod);
   const { stopContainer } = await import('../container/ops.js');
-  for (const c of [...(await podMembers(pod)), infra]) await stopContainer(c.id, timeoutSec);
+  for (const c of [...podMembers(pod), infra]) await stopContainer(c.id, timeoutSec);
   return infra;
 }
 

@@ -9,7 +9,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TsctrError } from '../errors.js';
-import type { HostConfig } from '../container/types.js';
+
+/** The limits a container asks for (0: none), as plain numbers: rootless code knows no container types. */
+export interface ResourceLimits {
+  memory: number;
+  nanoCpus: number;
+  pidsLimit: number;
+}
 
 export interface CgroupInfo {
   version: 1 | 2 | 'hybrid';
@@ -78,7 +84,7 @@ interface Limit {
 }
 
 /** What each limit needs, and the files that carry it (docker's cgroup v2 mapping). */
-export function limitFiles(h: HostConfig): Limit[] {
+export function limitFiles(h: ResourceLimits): Limit[] {
   const out: Limit[] = [];
   if (h.memory) {
     // docker's default --memory-swap is twice --memory: as much swap again.
@@ -110,7 +116,7 @@ function enableControllers(dir: string, wanted: string[]): void {
  * when no limit was asked or there is no delegation (then with one warning). Limits whose
  * controller the delegation lacks are warned about, the others apply.
  */
-export function prepareCgroup(id: string, h: HostConfig): string | undefined {
+export function prepareCgroup(id: string, h: ResourceLimits): string | undefined {
   const limits = limitFiles(h);
   if (limits.length === 0) return undefined;
   const info = cgroupInfo();
@@ -178,7 +184,7 @@ export function removeCgroup(dir: string): void {
 }
 
 /** Where a container's cgroup is when it has one (exec joins it; rm removes a leftover). */
-export function containerCgroup(id: string, h: HostConfig): string | undefined {
+export function containerCgroup(id: string, h: ResourceLimits): string | undefined {
   const root = limitFiles(h).length > 0 ? delegatedRoot() : undefined;
   const dir = root && path.join(root, 'tsctr', id);
   return dir && fs.existsSync(dir) ? dir : undefined;

@@ -1,0 +1,308 @@
+/**
+ * `run`/`create` flags → ContainerSpec, without a disk: the command line goes through the real
+ * parser (clipanion, with the options made from CREATE_FLAGS), then buildContainerSpec with a
+ * made-up image configuration and host. Every flag of the table has a case below (the type says
+ * so, and a test checks it at run time), with docker's override rules and each error message.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Cli } from 'clipanion';
+import { RunCommand } from '../../src/commands/run.js';
+import { CreateCommand } from '../../src/commands/create.js';
+import { CREATE_FLAGS, defaultCreateOptions, type CreateFlags, type CreateOptions, type HostView } from '../../src/container/options.js';
+import { buildContainerSpec, checkSpec, imageDefaults, recordOf, DEFAULT_PATH } from '../../src/container/container-spec.js';
+import { unitRunArgs } from '../../src/generate/systemd.js';
+import type { ContainerRecord, ContainerSpec } from '../../src/container/types.js';
+import type { ContainerConfig as ImageRunConfig } from '../../src/image/types.js';
+
+const IMG: ImageRunConfig = {
+  Entrypoint: ['/docker-entrypoint.sh'],
+  Cmd: ['nginx', '-g', 'daemon off;'],
+  Env: ['PATH=/opt/bin:/usr/bin', 'NGINX_VERSION=1.25', 'MODE=image'],
+  WorkingDir: '/srv',
+  User: 'www',
+  Labels: { maintainer: 'someone', tier: 'image' },
+  StopSignal: 'SIGQUIT',
+  ExposedPorts: { '80/tcp': {}, '53/udp': {} },
+};
+
+const HOST: HostView = {
+  cwd: '/home/u/project',
+  env: { HOME: '/home/u', FROM_HOST: 'yes', MODE: 'host' },
+  readFile: (f) => ({ '/home/u/a.env': '# comment\n  A=1\r\nMODE=file\n\nFROM_HOST\nUNSET_ONE\n' } as Record<string, string>)[f],
+  exists: (f) => ['/home/u/project/data', '/etc/app', '/home/u/project'].includes(f),
+};
+
+function parse(argv: string[], verb: 'run' | 'create' = 'run'): CreateOptions {
+  const cli = new Cli({ binaryName: 'tsctr' });
+  cli.register(RunCommand);
+  cli.register(CreateCommand);
+  const cmd = cli.process([verb, ...argv]) as unknown as { createOptions(detach: boolean): CreateOptions; detach?: boolean };
+  return cmd.createOptions(verb === 'create' ? true : !!cmd.detach);
+}
+
+const spec = (argv: string[], img: ImageRunConfig = IMG, verb: 'run' | 'create' = 'run') => buildContainerSpec(parse(argv, verb), img, HOST);
+const fails = (argv: string[], message: string | RegExp, img: ImageRunConfig = IMG) =>
+  assert.throws(() => spec(argv, img), (e: Error) => (typeof message === 'string' ? e.message === message : message.test(e.message)), argv.join(' '));
+
+describe('options → spec', () => {
+  test('a bare run takes everything from the image', () => {
+    const s = spec(['nginx']);
+    assert.deepEqual(s, { ...imageDefaults('nginx', IMG), env: ['PATH=/opt/bin:/usr/bin', 'NGINX_VERSION=1.25', 'MODE=image'] });
+    assert.deepEqual([s.entrypoint, s.cmd, s.workingDir, s.user, s.stopSignal, s.stopTimeout], [['/docker-entrypoint.sh'], ['nginx', '-g', 'daemon off;'], '/srv', 'www', 'SIGQUIT', 10]);
+    assert.deepEqual(s.exposedPorts, ['80/tcp', '53/udp']);
+    assert.equal(s.network, 'default');
+    assert.equal(s.name, undefined, 'a random name is the create step’s');
+    assert.equal(s.hostname, undefined, 'the id’s prefix is the create step’s');
+    const bare = spec(['busybox', 'true'], {});
+    assert.deepEqual(bare.env, [DEFAULT_PATH], "docker's PATH when the image sets none");
+    assert.deepEqual([bare.workingDir, bare.user, bare.stopSignal], ['/', '', 'SIGTERM']);
+  });
+
+  test('entrypoint and command: docker’s override rules', () => {
+    // A trailing command replaces Cmd, keeps the Entrypoint.
+    assert.deepEqual(pick(spec(['nginx', 'ls', '-l'])), [['/docker-entrypoint.sh'], ['ls', '-l']]);
+    // --entrypoint replaces the Entrypoint and drops the image's Cmd...
+    assert.deepEqual(pick(spec(['--entrypoint', '/bin/sh', 'nginx'])), [['/bin/sh'], null]);
+    // ...and a trailing command becomes its arguments.
+    assert.deepEqual(pick(spec(['--entrypoint', '/bin/sh', 'nginx', '-c', 'echo hi'])), [['/bin/sh'], ['-c', 'echo hi']]);
+    // An empty --entrypoint clears it: the command alone runs.
+    assert.deepEqual(pick(spec(['--entrypoint', '', 'nginx', 'echo'])), [null, ['echo']]);
+    // Options after the image belong to the command.
+    assert.deepEqual(pick(spec(['nginx', '-e', 'X=1'])), [['/docker-entrypoint.sh'], ['-e', 'X=1']]);
+    fails(['--entrypoint', '', 'nginx'], 'no command specified');
+    fails(['scratchy'], 'no command specified', {});
+  });
+
+  test('env: image, then --env-host, --env-file, -e; later wins, -e NAME copies the host’s', () => {
+    assert.deepEqual(spec(['-e', 'MODE=flag', '-e', 'NEW=1', '--env', 'FROM_HOST', '-e', 'NOT_SET', 'nginx']).env, [
+      'PATH=/opt/bin:/usr/bin', 'NGINX_VERSION=1.25', 'MODE=flag', 'NEW=1', 'FROM_HOST=yes',
+    ]);
+    assert.deepEqual(spec(['--env-file', '/home/u/a.env', 'nginx']).env, ['PATH=/opt/bin:/usr/bin', 'NGINX_VERSION=1.25', 'MODE=file', 'A=1', 'FROM_HOST=yes']);
+    assert.deepEqual(spec(['--env-file', '/home/u/a.env', '-e', 'MODE=flag', 'nginx']).env.filter((e) => e.startsWith('MODE=')), ['MODE=flag']);
+    fails(['--env-file', '/nope.env', 'nginx'], 'open /nope.env: no such file or directory');
+  });
+
+  test('--env-host: the whole host environment, over the image’s, under -e', () => {
+    assert.deepEqual(spec(['--env-host', 'nginx']).env, ['PATH=/opt/bin:/usr/bin', 'NGINX_VERSION=1.25', 'MODE=host', 'HOME=/home/u', 'FROM_HOST=yes']);
+    assert.deepEqual(spec(['--env-host', '-e', 'MODE=flag', 'nginx']).env.filter((e) => e.startsWith('MODE=')), ['MODE=flag']);
+    assert.ok(!spec(['nginx']).env.some((e) => e.startsWith('HOME=')), 'nothing of the host without it');
+  });
+
+  test('name, hostname, workdir, user, labels, stop signal and timeout, tty, stdin, init, read-only', () => {
+    const s = spec(['--name', 'web.1', '-h', 'box', '-w', '/app', '-u', '1000:1000', '-l', 'tier=web', '--label', 'flag', '--stop-signal', 'SIGINT',
+      '--stop-timeout', '3', '-t', '-i', '--init', '--read-only', 'nginx']);
+    assert.deepEqual(
+      [s.name, s.hostname, s.workingDir, s.user, s.labels, s.stopSignal, s.stopTimeout, s.tty, s.openStdin, s.init, s.readOnly],
+      ['web.1', 'box', '/app', '1000:1000', { maintainer: 'someone', tier: 'web', flag: '' }, 'SIGINT', 3, true, true, true, true],
+    );
+    assert.deepEqual([spec(['-it', 'nginx']).tty, spec(['-it', 'nginx']).openStdin], [true, true]);
+    assert.equal(spec(['--stop-timeout=-1', 'nginx']).stopTimeout, -1);
+    fails(['--name', 'a/b', 'nginx'], 'Invalid container name (a/b), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed');
+    fails(['-w', 'rel', 'nginx'], "the working directory 'rel' is invalid, it needs to be an absolute path");
+    fails(['--stop-signal', 'SIGNOPE', 'nginx'], 'invalid signal: SIGNOPE');
+    fails(['--stop-timeout', 'soon', 'nginx'], 'invalid --stop-timeout NaN');
+    fails(['--stop-timeout=-2', 'nginx'], 'invalid --stop-timeout -2');
+  });
+
+  test('-v, --mount, --tmpfs: binds resolved against the host’s directory, anonymous volumes marked', () => {
+    const s = spec(['-v', './data:/data:ro', '-v', 'cache:/cache', '-v', '/anon', '--mount', 'type=bind,src=/etc/app,dst=/cfg,readonly',
+      '--mount', 'type=volume,target=/v2', '--tmpfs', '/run:size=1m', '--mount', 'type=tmpfs,dst=/t,tmpfs-size=1k', 'nginx']);
+    assert.deepEqual(s.mounts, [
+      { type: 'bind', source: '/home/u/project/data', destination: '/data', readOnly: true },
+      { type: 'volume', source: 'cache', destination: '/cache', readOnly: false },
+      { type: 'volume', source: '', destination: '/anon', readOnly: false, anonymous: true },
+      { type: 'tmpfs', source: '', destination: '/run', readOnly: false, options: 'size=1m' },
+      { type: 'bind', source: '/etc/app', destination: '/cfg', readOnly: true },
+      { type: 'volume', source: '', destination: '/v2', readOnly: false, anonymous: true },
+      { type: 'tmpfs', source: '', destination: '/t', readOnly: false, options: 'rw,nosuid,nodev,noexec,size=1024' },
+    ]);
+    fails(['-v', './missing:/m', 'nginx'], "invalid volume specification: './missing:/m': bind source path does not exist: /home/u/project/missing");
+    fails(['-v', '/x:rel', 'nginx'], "invalid volume specification: '/x:rel': destination must be an absolute path");
+    fails(['-v', 'cache:/c:bogus', 'nginx'], 'invalid mode: bogus');
+    fails(['-v', 'bad name:/c', 'nginx'], 'invalid volume name "bad name": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed');
+    fails(['-v', 'x:/proc', 'nginx'], "invalid mount specification 'x:/proc': /proc cannot be mounted over (it is the kernel's: /proc, /sys, /dev)");
+    fails(['--mount', 'type=bind,src=/nope,dst=/n', 'nginx'], 'invalid mount config for type "bind": bind source path does not exist: /nope');
+    fails(['--mount', 'type=bind,dst=/n', 'nginx'], 'invalid argument "type=bind,dst=/n" for "--mount" flag: source is required when specifying bind mounts');
+    fails(['--mount', 'type=volume,src=v', 'nginx'], 'invalid argument "type=volume,src=v" for "--mount" flag: target is required');
+    fails(['--mount', 'type=nfs,dst=/n', 'nginx'], 'invalid argument "type=nfs,dst=/n" for "--mount" flag: mount type "nfs" is not supported (bind, volume, tmpfs)');
+    fails(['--mount', 'type=volume,dst=/n,color=red', 'nginx'], `invalid argument "type=volume,dst=/n,color=red" for "--mount" flag: unexpected key 'color' in 'color=red'`);
+    fails(['--tmpfs', 'run', 'nginx'], 'invalid tmpfs specification "run": destination must be an absolute path');
+    fails(['--tmpfs', '/run:bogus', 'nginx'], 'invalid tmpfs option "bogus" in "/run:bogus"');
+    fails(['--tmpfs', '/sys/x', 'nginx'], /\/sys\/x cannot be mounted over/);
+  });
+
+  test('-p, -P: bindings, the image’s exposed ports on random host ports', () => {
+    assert.deepEqual(spec(['-p', '8080:80', '-p', '127.0.0.1::53/udp', 'nginx']).portBindings, [
+      { hostIp: '', hostPort: 8080, containerPort: 80, protocol: 'tcp' },
+      { hostIp: '127.0.0.1', hostPort: 0, containerPort: 53, protocol: 'udp' },
+    ]);
+    assert.deepEqual(spec(['-P', 'nginx']).portBindings, [
+      { hostIp: '', hostPort: 0, containerPort: 80, protocol: 'tcp' },
+      { hostIp: '', hostPort: 0, containerPort: 53, protocol: 'udp' },
+    ]);
+    assert.deepEqual(spec(['--publish-all', 'busybox', 'true'], {}).portBindings, []);
+    fails(['-p', '8080:80/sctp', 'nginx'], 'invalid protocol "sctp" in publish spec "8080:80/sctp" (tcp or udp)');
+    fails(['-p', '1000-1300:1000-1300', 'nginx'], 'too many published ports (301): tsctr publishes at most 256 per container (each on IPv4 and IPv6)');
+  });
+
+  test('--network, --pod: modes, and a pod’s network and label', () => {
+    for (const [given, mode] of [[undefined, 'default'], ['bridge', 'default'], ['default', 'default'], ['pasta', 'pasta'], ['slirp4netns', 'slirp4netns'],
+      ['none', 'none'], ['host', 'host'], ['container:db', 'container:db']] as const) {
+      assert.equal(spec([...(given ? ['--network', given] : []), 'nginx']).network, mode, String(given));
+    }
+    assert.equal(spec(['--net', 'none', 'nginx']).network, 'none');
+    fails(['--network', 'mynet', 'nginx'], 'network mynet not found: use pasta, slirp4netns, none, host or container:NAME');
+    const p = spec(['--pod', 'web', '-l', 'a=b', 'nginx']);
+    assert.deepEqual([p.pod, p.network, p.labels['io.tsctr.pod'], p.labels.a], ['web', 'container:web-infra', 'web', 'b']);
+    assert.equal(spec(['--pod', 'web', '--network', 'container:web-infra', 'nginx']).network, 'container:web-infra');
+    fails(['--pod', 'web', '-p', '80', 'nginx'], 'published ports belong to the pod: give them to pod create, not to the container');
+    fails(['--pod', 'web', '-P', 'nginx'], 'published ports belong to the pod: give them to pod create, not to the container');
+    fails(['--pod', 'web', '--network', 'host', 'nginx'], "a container of pod web uses the pod's network; --network host conflicts");
+  });
+
+  test('--memory, --cpus, --pids-limit, --ulimit', () => {
+    const s = spec(['-m', '64m', '--cpus', '1.5', '--pids-limit', '100', '--ulimit', 'nofile=1024:4096', '--ulimit', 'core=0', 'nginx']);
+    assert.deepEqual([s.memory, s.nanoCpus, s.pidsLimit], [64 * 1024 * 1024, 1.5e9, 100]);
+    assert.deepEqual(s.ulimits, [{ name: 'RLIMIT_NOFILE', soft: 1024, hard: 4096 }, { name: 'RLIMIT_CORE', soft: 0, hard: 0 }]);
+    assert.deepEqual([spec(['--memory', '1g', 'nginx']).memory], [1024 ** 3]);
+    fails(['-m', '1m', 'nginx'], 'Minimum memory limit allowed is 6MB');
+    fails(['--cpus', '0', 'nginx'], 'invalid argument "0" for "--cpus" flag');
+    fails(['--pids-limit', 'many', 'nginx'], 'invalid argument "many" for "--pids-limit" flag');
+    fails(['--ulimit', 'bogus=1', 'nginx'], 'invalid ulimit argument: bogus=1');
+    fails(['--ulimit', 'nofile=9:1', 'nginx'], 'ulimit soft limit must be less than or equal to hard limit: 9 > 1');
+  });
+
+  test('--restart and --rm', () => {
+    assert.deepEqual(spec(['--restart', 'on-failure:3', 'nginx']).restart, { name: 'on-failure', maxRetries: 3 });
+    assert.deepEqual(spec(['--restart', 'always', 'nginx']).restart, { name: 'always', maxRetries: 0 });
+    assert.deepEqual(spec(['nginx']).restart, { name: 'no', maxRetries: 0 });
+    assert.equal(spec(['--rm', 'nginx']).autoRemove, true);
+    assert.equal(spec(['--rm', 'nginx'], IMG, 'create').autoRemove, true);
+    // docker refuses the pair for a detached container (create is one); an attached run ends with its --rm.
+    fails(['-d', '--rm', '--restart', 'always', 'nginx'], 'Conflicting options: --restart and --rm');
+    assert.throws(() => spec(['--rm', '--restart', 'always', 'nginx'], IMG, 'create'), /Conflicting options: --restart and --rm/);
+    assert.equal(spec(['--rm', '--restart', 'always', 'nginx']).autoRemove, true);
+    fails(['--restart', 'sometimes', 'nginx'], "invalid restart policy 'sometimes': use no, always, unless-stopped or on-failure[:N]");
+    fails(['--restart', 'always:3', 'nginx'], "maximum retry count cannot be used with restart policy 'always'");
+    fails(['--restart', 'on-failure:-1', 'nginx'], 'invalid restart policy: maximum retry count must be a positive integer');
+  });
+
+  test('--cap-add, --cap-drop, --security-opt, --log-opt', () => {
+    const s = spec(['--cap-add', 'sys_admin', '--cap-drop', 'CAP_NET_RAW', '--security-opt', 'seccomp=unconfined', '--log-opt', 'max-size=1m', '--log-opt', 'max-file=2', 'nginx']);
+    assert.deepEqual([s.capAdd, s.capDrop, s.securityOpt], [['sys_admin'], ['CAP_NET_RAW'], ['seccomp=unconfined']]);
+    assert.deepEqual(s.logConfig, { type: 'k8s-file', config: { 'max-size': '1m', 'max-file': '2' } });
+    assert.equal(spec(['nginx']).logConfig, undefined, 'no options: the default cap, not stored');
+    fails(['--cap-add', 'NOT_A_CAP', 'nginx'], 'invalid capability: NOT_A_CAP');
+    fails(['--cap-drop', 'bogus', 'nginx'], 'invalid capability: bogus');
+    fails(['--security-opt', 'apparmor=x', 'nginx'], '--security-opt apparmor=x: not supported by tsctr (supported: seccomp=unconfined, no-new-privileges)');
+    fails(['--security-opt', 'seccomp=./p.json', 'nginx'], /seccomp profiles from a file are not supported/);
+    fails(['--log-opt', 'colour=1', 'nginx'], "unknown log opt 'colour' for k8s-file log driver (tsctr knows max-size and max-file)");
+    fails(['--log-opt', 'max-file=3', 'nginx'], 'max-file cannot be set without max-size');
+    fails(['--log-opt', 'max-size', 'nginx'], "invalid log opt 'max-size': expected key=value");
+  });
+
+  test('--pull and --platform are the image’s business: in the options, not in the spec', () => {
+    const o = parse(['--pull', 'never', '--platform', 'linux/arm64', 'nginx']);
+    assert.deepEqual([o.pull, o.platform], ['never', 'linux/arm64']);
+    assert.equal(parse(['nginx']).pull, 'missing');
+    assert.deepEqual(buildContainerSpec(o, IMG, HOST), spec(['nginx']));
+  });
+
+  test('the same input gives the same spec: nothing from the clock, chance or the disk', () => {
+    const argv = ['-v', '/anon', '-v', './data:/d', '--env-file', '/home/u/a.env', 'nginx'];
+    assert.deepEqual(spec(argv), spec(argv));
+  });
+});
+
+/** One case per flag of the table: a flag added without a test fails the type check and the test below. */
+const FLAG_CASES: { [K in keyof CreateFlags]: [string[], (s: ContainerSpec, o: CreateOptions) => unknown, unknown] } = {
+  name: [['--name', 'n1'], (s) => s.name, 'n1'],
+  hostname: [['--hostname', 'h1'], (s) => s.hostname, 'h1'],
+  env: [['-e', 'K=V'], (s) => s.env.at(-1), 'K=V'],
+  envFile: [['--env-file', '/home/u/a.env'], (s) => s.env.includes('A=1'), true],
+  envHost: [['--env-host'], (s) => s.env.includes('HOME=/home/u'), true],
+  workdir: [['--workdir', '/w'], (s) => s.workingDir, '/w'],
+  user: [['--user', 'nobody'], (s) => s.user, 'nobody'],
+  entrypoint: [['--entrypoint', 'sh'], (s) => s.entrypoint, ['sh']],
+  volume: [['--volume', 'vol:/v'], (s) => s.mounts[0]?.source, 'vol'],
+  mount: [['--mount', 'type=tmpfs,dst=/m'], (s) => s.mounts[0]?.type, 'tmpfs'],
+  tmpfs: [['--tmpfs', '/t'], (s) => s.mounts[0]?.options, 'rw,nosuid,nodev,noexec,size=65536k'],
+  readOnly: [['--read-only'], (s) => s.readOnly, true],
+  init: [['--init'], (s) => s.init, true],
+  ulimit: [['--ulimit', 'nproc=5'], (s) => s.ulimits[0]?.name, 'RLIMIT_NPROC'],
+  memory: [['--memory', '10m'], (s) => s.memory, 10 * 1024 * 1024],
+  cpus: [['--cpus', '0.25'], (s) => s.nanoCpus, 2.5e8],
+  pidsLimit: [['--pids-limit=-1'], (s) => s.pidsLimit, -1],
+  restart: [['--restart', 'unless-stopped'], (s) => s.restart.name, 'unless-stopped'],
+  stopSignal: [['--stop-signal', '9'], (s) => s.stopSignal, '9'],
+  stopTimeout: [['--stop-timeout', '0'], (s) => s.stopTimeout, 0],
+  label: [['--label', 'k=v'], (s) => s.labels.k, 'v'],
+  pull: [['--pull', 'always'], (_s, o) => o.pull, 'always'],
+  tty: [['--tty'], (s) => s.tty, true],
+  interactive: [['--interactive'], (s) => s.openStdin, true],
+  rm: [['--rm'], (s) => s.autoRemove, true],
+  network: [['--network', 'pasta'], (s) => s.network, 'pasta'],
+  publish: [['--publish', '80'], (s) => s.portBindings.length, 1],
+  pod: [['--pod', 'p'], (s) => s.network, 'container:p-infra'],
+  publishAll: [['--publish-all'], (s) => s.portBindings.length, 2],
+  platform: [['--platform', 'linux/amd64'], (_s, o) => o.platform, 'linux/amd64'],
+  capAdd: [['--cap-add', 'NET_ADMIN'], (s) => s.capAdd, ['NET_ADMIN']],
+  capDrop: [['--cap-drop', 'ALL'], (s) => s.capDrop, ['ALL']],
+  logOpt: [['--log-opt', 'max-size=-1'], (s) => s.logConfig?.config['max-size'], '-1'],
+  securityOpt: [['--security-opt', 'no-new-privileges=false'], (s) => s.securityOpt, ['no-new-privileges=false']],
+};
+
+test('every flag of the table, by its long name, reaches the spec (or the options, for the image’s)', () => {
+  assert.deepEqual(Object.keys(FLAG_CASES).sort(), Object.keys(CREATE_FLAGS).sort());
+  for (const [key, [argv, get, want]] of Object.entries(FLAG_CASES)) {
+    const o = parse([...argv, 'nginx']);
+    assert.deepEqual(get(buildContainerSpec(o, IMG, HOST), o), want, key);
+    assert.notDeepEqual(get(buildContainerSpec(defaultCreateOptions('nginx'), IMG, HOST), defaultCreateOptions('nginx')), want, `${key}: not the default`);
+  }
+});
+
+test('checkSpec holds the engine’s typed callers to what the flags’ parsers check', () => {
+  const base = imageDefaults('busybox', { Cmd: ['sh'] });
+  checkSpec(base);
+  checkSpec(imageDefaults('systemd', { Cmd: ['/sbin/init'], StopSignal: 'SIGRTMIN+3' })); // an image's signal is its own business
+  const bad: [Partial<ContainerSpec>, RegExp][] = [
+    [{ cmd: null }, /no command specified/],
+    [{ workingDir: 'x' }, /needs to be an absolute path/],
+    [{ name: 'a b' }, /Invalid container name/],
+    [{ mounts: [{ type: 'volume', source: 'a b', destination: '/x', readOnly: false }] }, /invalid volume name/],
+    [{ mounts: [{ type: 'bind', source: '/tmp', destination: '/proc', readOnly: false }] }, /cannot be mounted over/],
+    [{ mounts: [{ type: 'bind', source: 'rel', destination: '/x', readOnly: false }] }, /must be an absolute path/],
+    [{ memory: 1024 }, /Minimum memory limit/],
+    [{ capAdd: ['NOPE'] }, /invalid capability/],
+    [{ stopTimeout: 1.5 }, /invalid --stop-timeout/],
+  ];
+  for (const [change, message] of bad) assert.throws(() => checkSpec({ ...base, ...change }), message, JSON.stringify(change));
+});
+
+test('the record keeps docker’s Config/HostConfig split, the create command, and old field names', () => {
+  const s = { ...spec(['-h', 'box', '-p', '80', '--name', 'n', 'nginx', 'ls']), createCommand: ['-h', 'box', '-p', '80', '--name', 'n', 'nginx', 'ls'] };
+  const r = recordOf(s, { id: 'f'.repeat(64), name: 'n', imageId: 'sha256:1', created: 'T', storage: 'overlay' });
+  assert.deepEqual([r.path, r.args, r.config.hostname, r.config.cmd, r.hostConfig.portBindings.length, r.createCommand], ['/docker-entrypoint.sh', ['ls'], 'box', ['ls'], 1, s.createCommand]);
+  assert.ok(!('name' in r.hostConfig) && !('pod' in r.hostConfig) && !('createCommand' in r.hostConfig) && !('env' in r.hostConfig));
+  assert.equal(recordOf(spec(['nginx']), { id: 'abcdef0123456789', name: 'x', imageId: 'i', created: 'T', storage: 'overlay' }).config.hostname, 'abcdef012345');
+});
+
+describe('generate systemd --new: the create command without what the unit decides', () => {
+  const rec = (createCommand?: string[], extra: object = {}) => ({ name: 'web', createCommand, ...extra }) as unknown as ContainerRecord;
+  test('detach, name, --rm, terminals, the pid file and global options go; the rest stays as typed', () => {
+    assert.deepEqual(
+      unitRunArgs(rec(['-d', '--name', 'web', '--rm', '-it', '-e', '-d', '--name=x', '--root', '/r', '--monitor-pidfile', '/p', '-p', '8080:80', '-dp', '9:9', '--env-host', 'nginx', '-d', '--rm'])),
+      ['-e', '-d', '-p', '8080:80', '-p', '9:9', '--env-host', 'nginx', '-d', '--rm'],
+    );
+    assert.deepEqual(unitRunArgs(rec(['--label=a=b', '-v', './x:/x', '--', 'busybox', 'sh'])), ['--label=a=b', '-v', './x:/x', '--', 'busybox', 'sh']);
+  });
+  test('a container without a command line says why --new cannot recreate it', () => {
+    assert.throws(() => unitRunArgs(rec(undefined)), /^Error: container web was not created from a command line .*: --new cannot recreate it; generate the unit without --new$|container web was not created from a command line/);
+    assert.throws(() => unitRunArgs(rec(undefined, { createOptions: { image: 'nginx' } })), /container web was created by an older tsctr that did not keep its command line: --new cannot recreate it/);
+  });
+});
+
+function pick(s: ContainerSpec): [string[] | null, string[] | null] {
+  return [s.entrypoint, s.cmd];
+}
