@@ -291,7 +291,7 @@ export class Builder {
     const key = this.key(stage, 'run', JSON.stringify(argv), JSON.stringify(argEnv));
     if (this.useCache(stage, key)) return;
     if (!stage.imageId) throw new TsctrError('RUN in a stage with no files (FROM scratch): there is no shell to run it');
-    const { createContainer } = await import('../engine/create.js');
+    const { createContainer } = await import('../container/create.js');
     const { imageDefaults } = await import('../container/container-spec.js');
     const { mergeEnv, parseNetwork } = await import('../container/options.js');
     const { startContainer } = await import('../container/launch.js');

@@ -1,5 +1,6 @@
 import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
+import { GLOBAL_WITH_VALUE } from '../global-options.js';
 
 export class GenerateSystemdCommand extends TsctrCommand {
   static override usage = TsctrCommand.Usage({
@@ -29,7 +30,7 @@ export class GenerateSystemdCommand extends TsctrCommand {
     const { TsctrError } = await import('../errors.js');
     if (this.time !== undefined && !/^\d+$/.test(this.time)) throw new TsctrError(`invalid stop timeout ${this.time}`);
     const c = getContainer(loadContainers(), this.container);
-    const unit = systemdUnit(c, { fresh: this.fresh, restartPolicy: this.restartPolicy, stopTimeout: this.time === undefined ? undefined : Number(this.time) });
+    const unit = systemdUnit(c, { fresh: this.fresh, restartPolicy: this.restartPolicy, stopTimeout: this.time === undefined ? undefined : Number(this.time), globalFlags: GLOBAL_WITH_VALUE });
     if (!this.files) return void this.write(unit);
     const path = await import('node:path');
     const { atomicWriteFile } = await import('../util/fsutil.js');

@@ -8,7 +8,6 @@
 import { TsctrError } from '../errors.js';
 import { selfCommand } from '../rootless/userns.js';
 import { flagTakesValue } from '../container/options.js';
-import { GLOBAL_WITH_VALUE } from '../global-options.js';
 import { VERSION } from '../version.js';
 import type { ContainerRecord } from '../container/types.js';
 
@@ -19,6 +18,8 @@ export interface SystemdOptions {
   restartPolicy?: string;
   /** Seconds `stop` waits before SIGKILL (default: the container's stop timeout). */
   stopTimeout?: number;
+  /** The CLI's global flags that take a value: the stored command line may hold them, the unit sets its own. */
+  globalFlags: ReadonlySet<string>;
 }
 
 const RESTART = ['no', 'on-success', 'on-failure', 'on-abnormal', 'on-watchdog', 'on-abort', 'always'];
@@ -45,7 +46,7 @@ const UNIT_OWN_SHORT = new Set(['d', 't', 'i']);
  * and without global options (the unit's tsctr carries its own). Everything from the image on is
  * kept as it is: that is the container's command.
  */
-export function unitRunArgs(c: ContainerRecord): string[] {
+export function unitRunArgs(c: ContainerRecord, globalFlags: ReadonlySet<string>): string[] {
   const line = c.createCommand;
   if (!line?.length) {
     const why = 'createOptions' in c ? 'was created by an older tsctr that did not keep its command line' : 'was not created from a command line (pod create, play kube and build make their containers themselves)';
@@ -60,7 +61,7 @@ export function unitRunArgs(c: ContainerRecord): string[] {
     }
     const eq = a.indexOf('=');
     const name = eq > 0 ? a.slice(0, eq) : a;
-    const global = GLOBAL_WITH_VALUE.has(name);
+    const global = globalFlags.has(name);
     if (a.startsWith('--') || a.length === 2) {
       const takesValue = global || name === '--monitor-pidfile' || (flagTakesValue(name) ?? false);
       const value = takesValue && eq < 0 ? line[++i] : undefined;
@@ -89,7 +90,7 @@ export function systemdUnit(c: ContainerRecord, o: SystemdOptions): string {
   const env = CARRIED_ENV.filter((k) => process.env[k]).map((k) => `Environment=${execWord(`${k}=${process.env[k]}`)}`);
   let exec: string[];
   if (o.fresh) {
-    const args = unitRunArgs(c).map(execWord).join(' ');
+    const args = unitRunArgs(c, o.globalFlags).map(execWord).join(' ');
     exec = [
       `ExecStartPre=/bin/rm -f ${pidFile}`,
       `ExecStartPre=-${tsctr} rm -f ${name}`,

@@ -168,7 +168,7 @@ const RESTART: Record<string, HostConfig['restart']['name']> = { Always: 'always
 
 async function runOne(plan: ContainerPlan, attach = false): Promise<ContainerRecord> {
   const { ensureImage } = await import('../container/ensure-image.js');
-  const { createContainer } = await import('../engine/create.js');
+  const { createContainer } = await import('../container/create.js');
   const { imageDefaults } = await import('../container/container-spec.js');
   const { mergeEnv } = await import('../container/options.js');
   const { readImageConfig } = await import('../image/store.js');

@@ -50,7 +50,7 @@ export interface PodOptions {
 export async function createPod(name: string, o: PodOptions): Promise<ContainerRecord> {
   if (!POD_NAME.test(name)) throw new TsctrError(`invalid pod name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
   if (podInfra(name)) throw new ConflictError(`pod ${name} already exists`);
-  const { createContainer } = await import('../engine/create.js');
+  const { createContainer } = await import('../container/create.js');
   const { imageDefaults } = await import('../container/container-spec.js');
   const { readImageConfig } = await import('../image/store.js');
   const { startContainer } = await import('../container/launch.js');

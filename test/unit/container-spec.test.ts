@@ -7,11 +7,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Cli } from 'clipanion';
-import { RunCommand } from '../../src/commands/run.js';
-import { CreateCommand } from '../../src/commands/create.js';
+import { loadCommands } from '../../src/commands/index.js';
 import { CREATE_FLAGS, defaultCreateOptions, type CreateFlags, type CreateOptions, type HostView } from '../../src/container/options.js';
 import { buildContainerSpec, checkSpec, imageDefaults, recordOf, DEFAULT_PATH } from '../../src/container/container-spec.js';
 import { unitRunArgs } from '../../src/generate/systemd.js';
+import { GLOBAL_WITH_VALUE } from '../../src/global-options.js';
 import type { ContainerRecord, ContainerSpec } from '../../src/container/types.js';
 import type { ContainerConfig as ImageRunConfig } from '../../src/image/types.js';
 
@@ -33,10 +33,13 @@ const HOST: HostView = {
   exists: (f) => ['/home/u/project/data', '/etc/app', '/home/u/project'].includes(f),
 };
 
+// Their paths come from the command table.
+const RUN = await loadCommands(['run']);
+const CREATE = await loadCommands(['create']);
+
 function parse(argv: string[], verb: 'run' | 'create' = 'run'): CreateOptions {
   const cli = new Cli({ binaryName: 'tsctr' });
-  cli.register(RunCommand);
-  cli.register(CreateCommand);
+  for (const Cls of [...RUN, ...CREATE]) cli.register(Cls);
   const cmd = cli.process([verb, ...argv]) as unknown as { createOptions(detach: boolean): CreateOptions; detach?: boolean };
   return cmd.createOptions(verb === 'create' ? true : !!cmd.detach);
 }
@@ -292,14 +295,14 @@ describe('generate systemd --new: the create command without what the unit decid
   const rec = (createCommand?: string[], extra: object = {}) => ({ name: 'web', createCommand, ...extra }) as unknown as ContainerRecord;
   test('detach, name, --rm, terminals, the pid file and global options go; the rest stays as typed', () => {
     assert.deepEqual(
-      unitRunArgs(rec(['-d', '--name', 'web', '--rm', '-it', '-e', '-d', '--name=x', '--root', '/r', '--monitor-pidfile', '/p', '-p', '8080:80', '-dp', '9:9', '--env-host', 'nginx', '-d', '--rm'])),
+      unitRunArgs(rec(['-d', '--name', 'web', '--rm', '-it', '-e', '-d', '--name=x', '--root', '/r', '--monitor-pidfile', '/p', '-p', '8080:80', '-dp', '9:9', '--env-host', 'nginx', '-d', '--rm']), GLOBAL_WITH_VALUE),
       ['-e', '-d', '-p', '8080:80', '-p', '9:9', '--env-host', 'nginx', '-d', '--rm'],
     );
-    assert.deepEqual(unitRunArgs(rec(['--label=a=b', '-v', './x:/x', '--', 'busybox', 'sh'])), ['--label=a=b', '-v', './x:/x', '--', 'busybox', 'sh']);
+    assert.deepEqual(unitRunArgs(rec(['--label=a=b', '-v', './x:/x', '--', 'busybox', 'sh']), GLOBAL_WITH_VALUE), ['--label=a=b', '-v', './x:/x', '--', 'busybox', 'sh']);
   });
   test('a container without a command line says why --new cannot recreate it', () => {
-    assert.throws(() => unitRunArgs(rec(undefined)), /^Error: container web was not created from a command line .*: --new cannot recreate it; generate the unit without --new$|container web was not created from a command line/);
-    assert.throws(() => unitRunArgs(rec(undefined, { createOptions: { image: 'nginx' } })), /container web was created by an older tsctr that did not keep its command line: --new cannot recreate it/);
+    assert.throws(() => unitRunArgs(rec(undefined), GLOBAL_WITH_VALUE), /^Error: container web was not created from a command line .*: --new cannot recreate it; generate the unit without --new$|container web was not created from a command line/);
+    assert.throws(() => unitRunArgs(rec(undefined, { createOptions: { image: 'nginx' } }), GLOBAL_WITH_VALUE), /container web was created by an older tsctr that did not keep its command line: --new cannot recreate it/);
   });
 });
 
