@@ -28,7 +28,7 @@ export class LoadCommand extends TsctrCommand {
     }
     // Extracting layers makes files of subordinate uids: root in the user namespace does it.
     if (!canOwnImageFiles()) return reexecInUserNamespace(process.argv.slice(2), CLEANUP_SIGNALS);
-    const { loadImages } = await import('../engine/images.js');
-    await loadImages(this.input, (line) => this.out(line));
+    const { loadImageArchive } = await import('../engine/images.js');
+    await loadImageArchive(this.input, (line) => this.out(line));
   }
 }

@@ -111,7 +111,7 @@ export async function saveImages(names: string[], format: ArchiveFormat, output:
 }
 
 /** Loads the images of an archive (stdin if no file); `out` gets docker's `Loaded image: ...` lines. */
-export async function loadImages(input: string | undefined, out: (line: string) => void): Promise<void> {
+export async function loadImageArchive(input: string | undefined, out: (line: string) => void): Promise<void> {
   await (await import('../image/archive-load.js')).loadArchive({ input, out });
 }
 
