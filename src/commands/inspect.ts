@@ -20,11 +20,13 @@ export class InspectCommand extends TsctrCommand {
 
   async run(): Promise<number> {
     const type = this.type ?? (this.path[0] === 'image' ? 'image' : this.path[0] === 'container' ? 'container' : undefined);
-    if (type && type !== 'image' && type !== 'container') throw new TsctrError(`"${type}" is not a valid value for --type`);
+    const isKind = (t: string): t is InspectType => t === 'image' || t === 'container';
+    if (type && !isKind(type)) throw new TsctrError(`"${type}" is not a valid value for --type`);
+    const kind = type && isKind(type) ? type : undefined;
     const { inspectObjects } = await import('../engine/inspect.js');
     const found: Record<string, unknown>[] = [];
     let code = 0;
-    for (const { name, object } of await inspectObjects(this.names, type as InspectType | undefined)) {
+    for (const { name, object } of await inspectObjects(this.names, kind)) {
       if (object) found.push(object);
       else {
         this.context.stderr.write(`Error: ${new NotFoundError(`No such object: ${name}`).message}\n`);
