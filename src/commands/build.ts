@@ -31,18 +31,10 @@ export class BuildCommand extends TsctrCommand {
   contextDir = Option.String({ name: 'PATH' });
 
   async run(): Promise<void> {
-    const path = await import('node:path');
-    const fs = await import('node:fs');
-    const { TsctrError } = await import('../errors.js');
-    const { normalizeTag } = await import('../image/add.js');
-    const context = path.resolve(this.contextDir);
-    if (!fs.statSync(context, { throwIfNoEntry: false })?.isDirectory()) throw new TsctrError(`unable to prepare context: path "${this.contextDir}" not found`);
-    for (const t of this.tags) normalizeTag(t);
-    if (this.network) (await import('../container/options.js')).parseNetwork(this.network);
-    const { Builder } = await import('../builder/builder.js');
-    const builder = new Builder({
-      context,
-      dockerfile: this.file ? path.resolve(this.file) : path.join(context, 'Dockerfile'),
+    const { buildImage } = await import('../engine/images.js');
+    const image = await buildImage({
+      context: this.contextDir,
+      dockerfile: this.file,
       tags: this.tags,
       buildArgs: this.buildArgs,
       noCache: this.noCache,
@@ -53,7 +45,6 @@ export class BuildCommand extends TsctrCommand {
       labels: this.labels,
       out: this.context.stdout,
     });
-    const image = await builder.run();
     if (this.quiet) this.out(image.id);
   }
 }

@@ -28,36 +28,23 @@ export class CommitCommand extends TsctrCommand {
   image = Option.String({ name: 'REPOSITORY[:TAG]', required: false });
 
   async run(): Promise<number | void> {
-    const { normalizeTag } = await import('../image/add.js');
-    const { getContainer, loadContainers } = await import('../container/store.js');
+    const { checkCommit } = await import('../engine/images.js');
+    const options = { tag: this.image, message: this.message, author: this.author, changes: this.change };
     // Bad input fails here, before the namespace and before any layer is written.
-    if (this.image) normalizeTag(this.image);
-    getContainer(loadContainers(), this.container);
-    if (this.change.length) {
-      const { applyChanges } = await import('../image/dockerfile/config-change.js');
-      applyChanges({}, this.change);
-    }
+    await checkCommit(this.container, options);
     const { TsctrError } = await import('../errors.js');
     const pause = this.pause === undefined || this.pause === true || /^(1|t|true)$/i.test(String(this.pause));
     if (!pause && !/^(0|f|false)$/i.test(String(this.pause))) throw new TsctrError(`invalid argument "${this.pause}" for "-p, --pause" flag: strconv.ParseBool: parsing "${this.pause}": invalid syntax`);
     // Paused from here, outside the namespace we re-run in: the user owns the container's user
     // namespace and may stop every process in it.
     const { isNamespaceChild } = await import('../rootless/userns.js');
-    const resume = pause && !isNamespaceChild() ? (await import('../container/pause.js')).pauseContainer(getContainer(loadContainers(), this.container)) : () => undefined;
+    const resume = pause && !isNamespaceChild() ? await (await import('../engine/containers.js')).pauseWhile(this.container) : () => undefined;
     try {
       if (!canOwnImageFiles()) return await reexecInUserNamespace(process.argv.slice(2));
-      return await this.commit();
+      const { commitContainer } = await import('../engine/images.js');
+      this.out((await commitContainer(this.container, options)).id);
     } finally {
       resume();
     }
-  }
-
-  private async commit(): Promise<void> {
-    const { commitContainer } = await import('../image/commit.js');
-    const { getContainer, loadContainers } = await import('../container/store.js');
-    const { id, imageId, config, path, args } = getContainer(loadContainers(), this.container);
-    const source = { id, imageId, ...config, createdBy: [path, ...args].join(' ') };
-    const image = await commitContainer(source, this.image, { message: this.message, author: this.author, changes: this.change });
-    this.out(image.id);
   }
 }

@@ -8,9 +8,7 @@ export class ContainerCleanupCommand extends TsctrCommand {
   container = Option.String();
 
   async run(): Promise<void> {
-    const { findContainer, loadContainers } = await import('../container/store.js');
-    const { removeContainer } = await import('../container/ops.js');
-    const c = findContainer(loadContainers(), this.container);
-    if (c?.hostConfig.autoRemove) await removeContainer(c.id, true, true);
+    const { cleanupContainer } = await import('../engine/containers.js');
+    await cleanupContainer(this.container);
   }
 }

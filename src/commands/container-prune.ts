@@ -15,7 +15,7 @@ export class ContainerPruneCommand extends TsctrCommand {
       const { confirmOrCancel } = await import('../util/confirm.js');
       await confirmOrCancel('WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ');
     }
-    const { pruneContainers } = await import('../container/prune.js');
+    const { pruneContainers } = await import('../engine/containers.js');
     const { removed } = await pruneContainers();
     if (removed.length) this.out(['Deleted Containers:', ...removed].join('\n'));
   }

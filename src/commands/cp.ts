@@ -16,7 +16,7 @@ export class CpCommand extends TsctrCommand {
   dst = Option.String({ name: 'DEST' });
 
   async run(): Promise<void> {
-    const { copy } = await import('../container/copy.js');
-    await copy(this.src, this.dst);
+    const { copyFiles } = await import('../engine/containers.js');
+    await copyFiles(this.src, this.dst);
   }
 }

@@ -22,7 +22,7 @@ export class ExecCommand extends TsctrCommand {
   command = Option.Proxy({ name: 'COMMAND' });
 
   async run(): Promise<number> {
-    const { execInContainer } = await import('../container/exec.js');
+    const { execInContainer } = await import('../engine/containers.js');
     return execInContainer(this.container, {
       command: this.command,
       interactive: this.interactive,

@@ -23,8 +23,8 @@ export class ExportCommand extends TsctrCommand {
     if (this.output === undefined) (await import('../util/output.js')).refuseTerminalStdout();
     // The layers hold files of subordinate uids, some readable only by them: read as root in the namespace.
     if (!canOwnImageFiles()) return reexecInUserNamespace(process.argv.slice(2), CLEANUP_SIGNALS);
-    const { exportContainer } = await import('../container/export.js');
+    const { exportContainer } = await import('../engine/containers.js');
     const { writeOutput } = await import('../util/output.js');
-    await writeOutput(this.output, exportContainer(this.container));
+    await writeOutput(this.output, await exportContainer(this.container));
   }
 }

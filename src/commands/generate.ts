@@ -25,16 +25,19 @@ export class GenerateSystemdCommand extends TsctrCommand {
   container = Option.String({ name: 'CONTAINER' });
 
   async run(): Promise<void> {
-    const { getContainer, loadContainers } = await import('../container/store.js');
-    const { systemdUnit, unitName } = await import('../generate/systemd.js');
+    const { generateSystemd } = await import('../engine/containers.js');
     const { TsctrError } = await import('../errors.js');
     if (this.time !== undefined && !/^\d+$/.test(this.time)) throw new TsctrError(`invalid stop timeout ${this.time}`);
-    const c = getContainer(loadContainers(), this.container);
-    const unit = systemdUnit(c, { fresh: this.fresh, restartPolicy: this.restartPolicy, stopTimeout: this.time === undefined ? undefined : Number(this.time), globalFlags: GLOBAL_WITH_VALUE });
+    const { unit, fileName } = await generateSystemd(this.container, {
+      fresh: this.fresh,
+      restartPolicy: this.restartPolicy,
+      stopTimeout: this.time === undefined ? undefined : Number(this.time),
+      globalFlags: GLOBAL_WITH_VALUE,
+    });
     if (!this.files) return void this.write(unit);
     const path = await import('node:path');
     const { atomicWriteFile } = await import('../util/fsutil.js');
-    const file = path.resolve(unitName(c));
+    const file = path.resolve(fileName);
     atomicWriteFile(file, unit, 0o644);
     this.out(file);
   }
@@ -61,18 +64,8 @@ export class GenerateKubeCommand extends TsctrCommand {
   containers = Option.Rest({ required: 1 });
 
   async run(): Promise<void> {
-    const { getContainer, loadContainers } = await import('../container/store.js');
-    const { kubeYaml } = await import('../kube/generate.js');
-    const { findContainer } = await import('../container/store.js');
-    const { podInfra, podMembers } = await import('../kube/pod.js');
-    const doc = loadContainers();
-    // A name may also be a pod's (made with pod create): then its containers.
-    const picked = [];
-    for (const n of this.containers) {
-      const infra = findContainer(doc, n) ? undefined : await podInfra(n);
-      picked.push(...(infra ? [infra, ...(await podMembers(n))] : [getContainer(doc, n)]));
-    }
-    const yaml = await kubeYaml(picked, this.service);
+    const { generateKube } = await import('../engine/pods.js');
+    const yaml = await generateKube(this.containers, this.service);
     if (!this.file) return void this.write(yaml);
     const { atomicWriteFile } = await import('../util/fsutil.js');
     atomicWriteFile(this.file, yaml, 0o644);

@@ -14,10 +14,9 @@ export class HistoryCommand extends TsctrCommand {
   image = Option.String();
 
   async run(): Promise<void> {
-    const { getImage, loadImages } = await import('../image/store.js');
-    const { imageHistory } = await import('../image/inspect.js');
+    const { imageHistory } = await import('../engine/images.js');
     const { formatRows } = await import('../util/template.js');
-    const rows = imageHistory(getImage(loadImages(), this.image), this.noTrunc);
+    const rows = await imageHistory(this.image, this.noTrunc);
     if (this.quiet) {
       this.write(rows.map((r) => `${r.ID}\n`).join(''));
       return;

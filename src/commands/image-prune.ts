@@ -20,7 +20,7 @@ export class ImagePruneCommand extends TsctrCommand {
       const { confirmOrCancel } = await import('../util/confirm.js');
       await confirmOrCancel(`WARNING! This will remove ${what}.\nAre you sure you want to continue? [y/N] `);
     }
-    const { pruneImages } = await import('../image/remove.js');
+    const { pruneImages } = await import('../engine/images.js');
     const r = await pruneImages(this.all);
     if (r.untagged.length || r.deleted.length) {
       this.out('Deleted Images:');

@@ -1,6 +1,20 @@
 import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
 
+/** docker's column titles of the fields a --format may name. */const IMAGE_HEADERS: Record<string, string> = {
+  ID: 'IMAGE ID',
+  Repository: 'REPOSITORY',
+  Tag: 'TAG',
+  Digest: 'DIGEST',
+  CreatedSince: 'CREATED',
+  CreatedAt: 'CREATED AT',
+  Size: 'SIZE',
+  VirtualSize: 'VIRTUAL SIZE',
+  SharedSize: 'SHARED SIZE',
+  UniqueSize: 'UNIQUE SIZE',
+  Containers: 'CONTAINERS',
+};
+
 export class ImagesCommand extends TsctrCommand {
   static override usage = TsctrCommand.Usage({
     category: 'Images',
@@ -22,9 +36,9 @@ export class ImagesCommand extends TsctrCommand {
   reference = Option.String({ required: false, name: 'REPOSITORY[:TAG]' });
 
   async run(): Promise<void> {
-    const { listImages, IMAGE_HEADERS } = await import('../image/list.js');
+    const { listImages } = await import('../engine/images.js');
     const { formatRows } = await import('../util/template.js');
-    const rows = listImages({ all: this.all, digests: this.digests, noTrunc: this.noTrunc, filters: this.filter, reference: this.reference });
+    const rows = await listImages({ all: this.all, digests: this.digests, noTrunc: this.noTrunc, filters: this.filter, reference: this.reference });
     if (this.quiet) {
       this.write([...new Set(rows.map((r) => r.ID))].map((id) => `${id}\n`).join(''));
       return;

@@ -24,19 +24,12 @@ export class ImportCommand extends TsctrCommand {
 
   async run(): Promise<number | void> {
     // Everything the user can get wrong is checked before the namespace is entered.
-    const { TsctrError } = await import('../errors.js');
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(this.source)) throw new TsctrError('importing from a URL is not supported: download the tarball first');
-    if (this.source === '-') {
-      if ((await import('node:tty')).isatty(0)) throw new TsctrError('requested import from stdin, but stdin is a terminal');
-    } else {
-      (await import('../util/fsutil.js')).checkInputFile(this.source);
-    }
-    const { normalizeTag } = await import('../image/add.js');
-    if (this.repository !== undefined) normalizeTag(this.repository);
-    (await import('../image/dockerfile/config-change.js')).applyChanges({}, this.changes);
+    const { checkImport } = await import('../engine/images.js');
+    const options = { source: this.source, tag: this.repository, changes: this.changes, message: this.message };
+    await checkImport(options, this.source === '-' && (await import('node:tty')).isatty(0));
     if (!canOwnImageFiles()) return reexecInUserNamespace(process.argv.slice(2), CLEANUP_SIGNALS);
-    const { importTarball } = await import('../image/import.js');
-    const image = await importTarball({ source: this.source, tag: this.repository, changes: this.changes, message: this.message });
+    const { importImage } = await import('../engine/images.js');
+    const image = await importImage(options);
     this.out(image.id);
   }
 }

@@ -14,13 +14,13 @@ export class InfoCommand extends TsctrCommand {
   format = Option.String('-f,--format', { description: 'Format output using a Go template, or "json"' });
 
   async run(): Promise<void> {
-    const { gather, goView, toYaml } = await import('../system/info.js');
-    const info = await gather();
+    const { infoTemplateView, infoYaml, systemInfo } = await import('../engine/system.js');
+    const info = await systemInfo();
     if (this.format === 'json') return this.out(JSON.stringify(info, null, 2));
     if (this.format) {
       const { compileTemplate, parseFormat } = await import('../util/template.js');
-      return this.out(compileTemplate(parseFormat(this.format).template)(goView(info)));
+      return this.out(compileTemplate(parseFormat(this.format).template)(await infoTemplateView(info)));
     }
-    this.out(toYaml(info).replace(/^\n/, '').trimEnd());
+    this.out(await infoYaml(info));
   }
 }

@@ -1,6 +1,7 @@
 import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
 import { NotFoundError, TsctrError } from '../errors.js';
+import type { InspectType } from '../engine/inspect.js';
 
 export class InspectCommand extends TsctrCommand {
   static override usage = TsctrCommand.Usage({
@@ -18,21 +19,14 @@ export class InspectCommand extends TsctrCommand {
 
   async run(): Promise<number> {
     const type = this.type ?? (this.path[0] === 'image' ? 'image' : this.path[0] === 'container' ? 'container' : undefined);
-    if (type && type !== 'image' && type !== 'container') throw new TsctrError(`"${type}" is not a valid value for --type`);
-    const { findImage, loadImages } = await import('../image/store.js');
-    const { inspectImage } = await import('../image/inspect.js');
-    const { findContainer, loadContainers } = await import('../container/store.js');
-    const { inspectContainer } = await import('../container/inspect.js');
-    const images = loadImages();
-    const containers = loadContainers();
+    const isKind = (t: string): t is InspectType => t === 'image' || t === 'container';
+    if (type && !isKind(type)) throw new TsctrError(`"${type}" is not a valid value for --type`);
+    const kind = type && isKind(type) ? type : undefined;
+    const { inspectObjects } = await import('../engine/inspect.js');
     const found: Record<string, unknown>[] = [];
     let code = 0;
-    for (const name of this.names) {
-      // docker looks for a container first, then an image.
-      const ctr = type !== 'image' ? findContainer(containers, name) : undefined;
-      const img = !ctr && type !== 'container' ? findImage(images, name) : undefined;
-      if (ctr) found.push(inspectContainer(ctr));
-      else if (img) found.push(inspectImage(img));
+    for (const { name, object } of await inspectObjects(this.names, kind)) {
+      if (object) found.push(object);
       else {
         this.context.stderr.write(`Error: ${new NotFoundError(`No such object: ${name}`).message}\n`);
         code = 1;

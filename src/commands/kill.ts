@@ -13,11 +13,9 @@ export class KillCommand extends TsctrCommand {
   containers = Option.Rest();
 
   async run(): Promise<number> {
-    const { killContainer } = await import('../container/ops.js');
-    const { signalNumber } = await import('../container/signals.js');
-    signalNumber(this.signal); // a bad signal is an error before anything is sent
-    const { namesOrAll } = await import('../container/list.js');
-    return forEachItem(namesOrAll(this.containers, this.all, false), this.context.stderr, async (name) => {
+    const { checkSignal, killContainer, namesOrAll } = await import('../engine/containers.js');
+    await checkSignal(this.signal); // a bad signal is an error before anything is sent
+    return forEachItem(await namesOrAll(this.containers, this.all, false), this.context.stderr, async (name) => {
       await killContainer(name, this.signal);
       this.out(name);
     });

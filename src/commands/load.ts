@@ -27,7 +27,7 @@ export class LoadCommand extends TsctrCommand {
     }
     // Extracting layers makes files of subordinate uids: root in the user namespace does it.
     if (!canOwnImageFiles()) return reexecInUserNamespace(process.argv.slice(2), CLEANUP_SIGNALS);
-    const { loadArchive } = await import('../image/archive-load.js');
-    await loadArchive({ input: this.input, out: (line) => this.out(line) });
+    const { loadImageArchive } = await import('../engine/images.js');
+    await loadImageArchive(this.input, (line) => this.out(line));
   }
 }

@@ -54,7 +54,7 @@ export class LoginCommand extends TsctrCommand {
       password ||= await prompt('Password: ', true);
     }
     if (!username || !password) throw new TsctrError('username and password are required');
-    const { login } = await import('../registry/login.js');
+    const { login } = await import('../engine/registry.js');
     await login(server, { username, password }, this.authfile);
     this.out('Login Succeeded!');
   }

@@ -14,8 +14,8 @@ export class LogoutCommand extends TsctrCommand {
 
   async run(): Promise<void> {
     const server = this.server ?? 'docker.io';
-    const { removeCredentials } = await import('../registry/credentials.js');
-    if (!removeCredentials(server, this.authfile)) throw new TsctrError(`not logged into ${server}`);
+    const { logout } = await import('../engine/registry.js');
+    if (!(await logout(server, this.authfile))) throw new TsctrError(`not logged into ${server}`);
     this.out(`Removed login credentials for ${server}`);
   }
 }

@@ -1,6 +1,6 @@
 import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
-import type { LogRecord } from '../container/logs.js';
+import type { LogRecord } from '../engine/containers.js';
 
 export class LogsCommand extends TsctrCommand {
   static override usage = TsctrCommand.Usage({
@@ -21,16 +21,13 @@ export class LogsCommand extends TsctrCommand {
 
   async run(): Promise<void> {
     const { TsctrError } = await import('../errors.js');
-    const { getContainer, loadContainers } = await import('../container/store.js');
-    const { readLogRecords, selectRecords, formatRecord } = await import('../container/logs.js');
-    const { liveState } = await import('../container/state.js');
+    const { containerLogs, logFormatter } = await import('../engine/containers.js');
     const { parseSince } = await import('../util/units.js');
     const tail = this.tail === 'all' ? -1 : Number(this.tail);
     if (!Number.isInteger(tail)) throw new TsctrError(`invalid value for --tail: ${this.tail}`);
     const now = Date.now();
     const since = this.since ? parseSince(this.since, now) : undefined;
     const until = this.until ? parseSince(this.until, now) : undefined;
-    const c = getContainer(loadContainers(), this.container);
     const { writeFd } = await import('../util/stdout.js');
     // Runs of one stream in one write each; a reader that went away (`logs | head`) ends nothing but the output.
     const print = (rs: LogRecord[]) => {
@@ -42,16 +39,7 @@ export class LogsCommand extends TsctrCommand {
         i = j;
       }
     };
-    let { records, cursor } = readLogRecords(c);
-    print(selectRecords(records, { tail, since, until }));
-    if (!this.follow) return;
-    // Follow until the container is gone or stopped, then print what it wrote last.
-    for (;;) {
-      await new Promise((r) => setTimeout(r, 100));
-      const running = liveState(c).status === 'running';
-      ({ records, cursor } = readLogRecords(c, cursor));
-      print(records.filter((r) => until === undefined || Date.parse(r.time) <= until));
-      if (!running || !loadContainers().containers[c.id]) return;
-    }
+    const formatRecord = await logFormatter();
+    for await (const batch of containerLogs(this.container, { tail, since, until, follow: this.follow })) print(batch);
   }
 }

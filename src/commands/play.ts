@@ -22,14 +22,14 @@ export class PlayKubeCommand extends TsctrCommand {
   async run(): Promise<void> {
     const fs = await import('node:fs');
     const { TsctrError } = await import('../errors.js');
-    const { podsOf, playPod, downPod } = await import('../kube/play.js');
+    const { kubePods, playPod, downPod } = await import('../engine/pods.js');
     let text: string;
     try {
       text = fs.readFileSync(this.file === '-' ? 0 : this.file, 'utf8');
     } catch (e) {
       throw new TsctrError(`cannot read ${this.file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
     }
-    const pods = await podsOf(text);
+    const pods = await kubePods(text);
     if (pods.length === 0) throw new TsctrError(`${this.file} describes no Pod or Deployment`);
     if (this.down) {
       const gone: string[] = [];

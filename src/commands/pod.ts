@@ -18,14 +18,9 @@ export class PodCreateCommand extends TsctrCommand {
   label = Option.Array('-l,--label', [], { description: 'Set metadata on the pod' });
 
   async run(): Promise<void> {
-    const { createPod } = await import('../kube/pod.js');
+    const { createPod } = await import('../engine/pods.js');
     const { parseLabels, parsePorts } = await import('../container/options.js');
-    const { randomName } = await import('../container/names.js');
-    const { loadContainers } = await import('../container/store.js');
-    const portBindings = parsePorts(this.publish);
-    const labels = parseLabels(this.label);
-    const name = this.name ?? randomName((n) => Object.values(loadContainers().containers).some((c) => c.name === `${n}-infra`));
-    const infra = await createPod(name, { portBindings, hostname: this.hostname, labels });
+    const infra = await createPod(this.name, { portBindings: parsePorts(this.publish), hostname: this.hostname, labels: parseLabels(this.label) });
     this.out(infra.id);
   }
 }
@@ -38,7 +33,7 @@ export class PodPsCommand extends TsctrCommand {
   format = Option.String('--format', { description: 'Format output using a Go template, or "json"' });
 
   async run(): Promise<void> {
-    const { listPods } = await import('../kube/pod.js');
+    const { listPods } = await import('../engine/pods.js');
     const rows = await listPods(this.noTrunc);
     if (this.quiet) return void this.write(rows.map((r) => `${r.ID}\n`).join(''));
     const { formatRows } = await import('../util/template.js');
@@ -55,7 +50,7 @@ export class PodRmCommand extends TsctrCommand {
   pods = Option.Rest({ required: 1 });
 
   async run(): Promise<number> {
-    const { removePod } = await import('../kube/pod.js');
+    const { removePod } = await import('../engine/pods.js');
     return forEachItem(this.pods, this.context.stderr, async (name) => {
       const infra = await removePod(name, this.force);
       this.out(infra.id);
@@ -69,7 +64,7 @@ export class PodStartCommand extends TsctrCommand {
   pods = Option.Rest({ required: 1 });
 
   async run(): Promise<number> {
-    const { startPod } = await import('../kube/pod.js');
+    const { startPod } = await import('../engine/pods.js');
     return forEachItem(this.pods, this.context.stderr, async (name) => this.out((await startPod(name)).id), undefined, false);
   }
 }
@@ -81,7 +76,7 @@ export class PodStopCommand extends TsctrCommand {
   pods = Option.Rest({ required: 1 });
 
   async run(): Promise<number> {
-    const { stopPod } = await import('../kube/pod.js');
+    const { stopPod } = await import('../engine/pods.js');
     const t = this.time === undefined ? undefined : Number(this.time);
     return forEachItem(this.pods, this.context.stderr, async (name) => this.out((await stopPod(name, t)).id), undefined, false);
   }

@@ -16,12 +16,9 @@ export class PortCommand extends TsctrCommand {
 
   async run(): Promise<void> {
     const { TsctrError } = await import('../errors.js');
-    const { getContainer, loadContainers } = await import('../container/store.js');
-    const { liveState } = await import('../container/state.js');
-    const c = getContainer(loadContainers(), this.container);
-    const ports = liveState(c).status === 'running' ? (c.ports ?? []) : [];
+    const { containerPorts } = await import('../engine/containers.js');
     const [port, proto = 'tcp'] = (this.privatePort ?? '').split('/');
-    const shown = this.privatePort ? ports.filter((p) => p.containerPort === Number(port) && p.protocol === proto) : ports;
+    const shown = await containerPorts(this.container, this.privatePort ? { port: Number(port), protocol: proto } : undefined);
     if (this.privatePort && shown.length === 0) throw new TsctrError(`No public port '${port}/${proto}' published for ${this.container}`);
     for (const p of shown) {
       const ip = p.hostIp || '0.0.0.0';

@@ -1,6 +1,13 @@
 import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
 
+/** docker's column titles of the fields a --format may name. */
+const PS_HEADERS: Record<string, string> = {
+  ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED',
+  Status: 'STATUS', Ports: 'PORTS', Names: 'NAMES', State: 'STATE', Labels: 'LABELS', Mounts: 'MOUNTS',
+  Networks: 'NETWORKS', Size: 'SIZE', LocalVolumes: 'LOCAL VOLUMES',
+};
+
 export class PsCommand extends TsctrCommand {
   static override usage = TsctrCommand.Usage({
     category: 'Containers',
@@ -23,11 +30,11 @@ export class PsCommand extends TsctrCommand {
   filter = Option.Array('-f,--filter', [], { description: 'Filter output (status=, name=, ancestor=, label=, id=, exited=)' });
 
   async run(): Promise<void> {
-    const { listContainers, PS_HEADERS } = await import('../container/list.js');
+    const { listContainers } = await import('../engine/containers.js');
     const { TsctrError } = await import('../errors.js');
     const last = this.latest ? 1 : this.last === undefined ? undefined : Number(this.last);
     if (last !== undefined && !Number.isInteger(last)) throw new TsctrError(`invalid argument "${this.last}" for "-n, --last" flag`);
-    const rows = listContainers({ all: this.all, last, noTrunc: this.noTrunc, filters: this.filter });
+    const rows = await listContainers({ all: this.all, last, noTrunc: this.noTrunc, filters: this.filter });
     if (this.quiet) {
       this.write(rows.map((r) => `${r.ID}\n`).join(''));
       return;

@@ -22,14 +22,12 @@ export class PullCommand extends TsctrCommand {
   image = Option.String();
 
   async run(): Promise<number | void> {
-    const { parseReference, formatReference } = await import('../image/reference.js');
-    const { parsePlatform } = await import('../image/platform.js');
+    const { checkPlatform, checkReference } = await import('../engine/images.js');
     // Validate before anything else (and before entering the namespace): bad input costs nothing.
-    const ref = parseReference(this.image);
-    const platform = this.platform ? parsePlatform(this.platform) : undefined;
+    await checkReference(this.image);
+    const platform = this.platform ? await checkPlatform(this.platform) : undefined;
     if (!canOwnImageFiles()) return reexecInUserNamespace(process.argv.slice(2));
-    const { pullImage } = await import('../image/pull.js');
-    await pullImage(this.image, { platform, quiet: this.quiet, out: this.context.stdout as NodeJS.WriteStream });
-    this.out(formatReference(ref));
+    const { pullImage } = await import('../engine/images.js');
+    this.out(await pullImage(this.image, { platform, quiet: this.quiet, out: this.context.stdout as NodeJS.WriteStream }));
   }
 }

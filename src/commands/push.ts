@@ -25,11 +25,11 @@ export class PushCommand extends TsctrCommand {
   destination = Option.String({ name: 'DEST', required: false });
 
   async run(): Promise<number | void> {
-    const { parseReference } = await import('../image/reference.js');
+    const { checkReference } = await import('../engine/images.js');
     // A bad destination costs nothing: checked before entering the namespace.
-    if (this.destination !== undefined) parseReference(this.destination);
+    if (this.destination !== undefined) await checkReference(this.destination);
     if (!canOwnImageFiles()) return reexecInUserNamespace(process.argv.slice(2));
-    const { pushImage } = await import('../image/push.js');
+    const { pushImage } = await import('../engine/images.js');
     const result = await pushImage(this.image, this.destination, { quiet: this.quiet, out: this.context.stdout as NodeJS.WriteStream });
     if (this.quiet) this.out(result.reference);
   }

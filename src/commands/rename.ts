@@ -12,14 +12,7 @@ export class RenameCommand extends TsctrCommand {
   newName = Option.String({ name: 'NEW_NAME' });
 
   async run(): Promise<void> {
-    const { TsctrError } = await import('../errors.js');
-    const { assertNameFree, getContainer, updateContainers, validName } = await import('../container/store.js');
-    if (!validName(this.newName)) throw new TsctrError(`Invalid container name (${this.newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-    await updateContainers((doc) => {
-      const c = getContainer(doc, this.container);
-      if (c.name === this.newName) throw new TsctrError(`Renaming a container with the same name as its current name`);
-      assertNameFree(doc, this.newName);
-      c.name = this.newName;
-    });
+    const { renameContainer } = await import('../engine/containers.js');
+    await renameContainer(this.container, this.newName);
   }
 }

@@ -12,11 +12,9 @@ export class RestartCommand extends TsctrCommand {
   containers = Option.Rest({ required: 1 });
 
   async run(): Promise<number> {
-    const { stopContainer } = await import('../container/ops.js');
-    const { startContainer } = await import('../container/launch.js');
+    const { restartContainer } = await import('../engine/containers.js');
     return forEachItem(this.containers, this.context.stderr, async (name) => {
-      await stopContainer(name, this.time === undefined ? undefined : Number(this.time));
-      await startContainer(name, { attach: false, interactive: false });
+      await restartContainer(name, this.time === undefined ? undefined : Number(this.time));
       this.out(name);
     });
   }

@@ -19,17 +19,16 @@ export class RmCommand extends TsctrCommand {
   containers = Option.Rest();
 
   async run(): Promise<number> {
-    const { removeContainer } = await import('../container/ops.js');
+    const { namesOrAll, removeContainer } = await import('../engine/containers.js');
     const { NotFoundError, TsctrError } = await import('../errors.js');
-    const { namesOrAll } = await import('../container/list.js');
     const t = this.time === undefined ? 0 : Number(this.time);
     if (!Number.isInteger(t)) throw new TsctrError(`invalid argument "${this.time}" for "-t, --time" flag`);
     // As docker: with -f a container that is not there is no error (it is gone, as asked).
     return forEachItem(
-      namesOrAll(this.containers, this.all, true),
+      await namesOrAll(this.containers, this.all, true),
       this.context.stderr,
       async (name) => {
-        await removeContainer(name, this.force, this.volumes, t);
+        await removeContainer(name, { force: this.force, volumes: this.volumes, stopTimeout: t });
         this.out(name);
       },
       (e) => (this.force || this.ignore) && e instanceof NotFoundError,

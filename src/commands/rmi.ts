@@ -16,7 +16,7 @@ export class RmiCommand extends TsctrCommand {
   images = Option.Rest({ required: 1 });
 
   async run(): Promise<number> {
-    const { removeImage } = await import('../image/remove.js');
+    const { removeImage } = await import('../engine/images.js');
     return forEachItem(this.images, this.context.stderr, async (name) => {
       const r = await removeImage(name, this.force);
       for (const u of r.untagged) this.out(`Untagged: ${u}`);

@@ -24,12 +24,12 @@ export class SaveCommand extends TsctrCommand {
   images = Option.Rest({ required: 1, name: 'IMAGE' });
 
   async run(): Promise<number | void> {
-    const { parseArchiveFormat } = await import('../image/archive-save.js');
-    const format = parseArchiveFormat(this.format);
+    const { checkArchiveFormat } = await import('../engine/images.js');
+    const format = await checkArchiveFormat(this.format);
     if (this.output === undefined) (await import('../util/output.js')).refuseTerminalStdout();
     // Layer files belong to subordinate uids: only root in the user namespace may read them all.
     if (!canOwnImageFiles()) return reexecInUserNamespace(process.argv.slice(2), CLEANUP_SIGNALS);
-    const { saveImages } = await import('../image/archive-save.js');
+    const { saveImages } = await import('../engine/images.js');
     await saveImages(this.images, format, this.output);
   }
 }

@@ -20,7 +20,7 @@ export class StartCommand extends TsctrCommand {
   containers = Option.Rest();
 
   async run(): Promise<number> {
-    const { startContainer } = await import('../container/launch.js');
+    const { startContainer, startableContainers } = await import('../engine/containers.js');
     if (this.all === (this.containers.length > 0)) throw new TsctrError(this.all ? '--all and container names cannot be combined' : 'start requires at least 1 argument');
     if (this.filter.length && !this.all) throw new TsctrError('--filter applies to --all only');
     if (this.attach || this.interactive) {
@@ -29,10 +29,7 @@ export class StartCommand extends TsctrCommand {
     }
     if (this.monitorPidFile && this.containers.length !== 1) throw new TsctrError('--monitor-pidfile needs exactly one container');
     let names = this.containers;
-    if (this.all) {
-      const { listContainers } = await import('../container/list.js');
-      names = listContainers({ all: true, filters: this.filter }).filter((r) => r.State !== 'running').map((r) => r.Names);
-    }
+    if (this.all) names = await startableContainers(this.filter);
     return forEachItem(names, this.context.stderr, async (name) => {
       await startContainer(name, { attach: false, interactive: false, monitorPidFile: this.monitorPidFile });
       this.out(name);

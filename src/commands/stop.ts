@@ -14,12 +14,11 @@ export class StopCommand extends TsctrCommand {
   containers = Option.Rest();
 
   async run(): Promise<number> {
-    const { stopContainer } = await import('../container/ops.js');
+    const { namesOrAll, stopContainer } = await import('../engine/containers.js');
     const { TsctrError } = await import('../errors.js');
     const t = this.time === undefined ? undefined : Number(this.time);
     if (t !== undefined && !Number.isInteger(t)) throw new TsctrError(`invalid argument "${this.time}" for "-t, --time" flag`);
-    const { namesOrAll } = await import('../container/list.js');
-    return forEachItem(namesOrAll(this.containers, this.all, false), this.context.stderr, async (name) => {
+    return forEachItem(await namesOrAll(this.containers, this.all, false), this.context.stderr, async (name) => {
       await stopContainer(name, t);
       this.out(name);
     });

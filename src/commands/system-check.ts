@@ -17,8 +17,8 @@ export class SystemCheckCommand extends TsctrCommand {
   async run(): Promise<number> {
     const { TsctrError } = await import('../errors.js');
     if (this.format && this.format !== 'json') throw new TsctrError(`unsupported format "${this.format}": use "json"`);
-    const { runChecks } = await import('../system/checks.js');
-    const checks = runChecks();
+    const { systemCheck } = await import('../engine/system.js');
+    const checks = await systemCheck();
     const failed = checks.some((c) => !c.ok && c.severity === 'error');
     if (this.format === 'json') {
       this.out(JSON.stringify(checks, null, 2));

@@ -26,32 +26,23 @@ export class SystemPruneCommand extends TsctrCommand {
       const question = `WARNING! This will remove:\n${items.map((i) => `  - ${i}\n`).join('')}\nAre you sure you want to continue? [y/N] `;
       await confirmOrCancel(question);
     }
-    const { pruneContainers, pruneVolumes } = await import('../container/prune.js');
+    const { systemPrune } = await import('../engine/system.js');
+    const report = await systemPrune({ all: this.all, volumes: this.volumes });
     const listed = (title: string, items: string[]) => {
       if (items.length === 0) return;
       for (const line of [title, ...items]) this.out(line);
       this.out('');
     };
-    const containers = await pruneContainers();
-    listed('Deleted Containers:', containers.removed);
-    let reclaimed = containers.reclaimed;
-    // After the containers: the volumes only they used are now unused too.
-    if (this.volumes) {
-      const volumes = await pruneVolumes();
-      listed('Deleted Volumes:', volumes.removed);
-      reclaimed += volumes.reclaimed;
-    }
-
-    const { pruneImages } = await import('../image/remove.js');
-    const r = await pruneImages(this.all);
+    listed('Deleted Containers:', report.containers.removed);
+    if (report.volumes) listed('Deleted Volumes:', report.volumes.removed);
+    const r = report.images;
     if (r.untagged.length || r.deleted.length) {
       this.out('Deleted Images:');
       for (const u of r.untagged) this.out(`untagged: ${u}`);
       for (const d of r.deleted) this.out(`deleted: ${d}`);
       this.out('');
     }
-    reclaimed += r.reclaimed;
     const { humanSize } = await import('../util/units.js');
-    this.out(`Total reclaimed space: ${humanSize(reclaimed)}`);
+    this.out(`Total reclaimed space: ${humanSize(report.reclaimed)}`);
   }
 }

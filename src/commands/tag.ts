@@ -12,10 +12,7 @@ export class TagCommand extends TsctrCommand {
   target = Option.String({ name: 'TARGET_IMAGE[:TAG]' });
 
   async run(): Promise<void> {
-    const { parseReference, formatReference } = await import('../image/reference.js');
-    const { getImage, setTag, updateImages } = await import('../image/store.js');
-    const target = parseReference(this.target);
-    if (target.digest) throw new (await import('../errors.js')).TsctrError(`refusing to create a tag with a digest reference`);
-    await updateImages((doc) => setTag(doc, getImage(doc, this.source), formatReference(target)));
+    const { tagImage } = await import('../engine/images.js');
+    await tagImage(this.source, this.target);
   }
 }

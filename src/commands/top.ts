@@ -16,18 +16,10 @@ export class TopCommand extends TsctrCommand {
   psArgs = Option.Proxy({ name: 'ps OPTIONS' });
 
   async run(): Promise<number> {
-    const { spawnSync } = await import('node:child_process');
-    const { ConflictError } = await import('../errors.js');
-    const { getContainer, loadContainers } = await import('../container/store.js');
-    const { liveState } = await import('../container/state.js');
-    const { containerProcesses } = await import('../container/processes.js');
-    const c = getContainer(loadContainers(), this.container);
-    const st = liveState(c);
-    if (st.status !== 'running') throw new ConflictError(`container ${c.id.slice(0, 12)} is not running`);
-    const pids = containerProcesses(st.pid);
-    const r = spawnSync('ps', [...(this.psArgs.length ? this.psArgs : ['-f']), '-p', pids.join(',')], { encoding: 'utf8' });
+    const { topContainer } = await import('../engine/containers.js');
+    const r = await topContainer(this.container, this.psArgs);
     this.write(r.stdout);
-    if (r.status !== 0 && r.stderr) this.context.stderr.write(r.stderr);
-    return r.status === 0 || r.stdout ? 0 : 125;
+    if (!r.ok && r.stderr) this.context.stderr.write(r.stderr);
+    return r.ok || r.stdout ? 0 : 125;
   }
 }

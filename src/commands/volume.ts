@@ -7,10 +7,8 @@ export class VolumeCreateCommand extends TsctrCommand {
   name = Option.String({ required: false, name: 'VOLUME' });
 
   async run(): Promise<void> {
-    const { ensureVolume, randomVolumeName } = await import('../container/volumes.js');
-    const name = this.name ?? randomVolumeName();
-    ensureVolume(name);
-    this.out(name);
+    const { createVolume } = await import('../engine/volumes.js');
+    this.out(await createVolume(this.name));
   }
 }
 
@@ -20,13 +18,12 @@ export class VolumeLsCommand extends TsctrCommand {
   format = Option.String('--format', { description: 'Format output using a Go template, or "json"' });
 
   async run(): Promise<void> {
-    const { volumeNames, inspectVolume } = await import('../container/volumes.js');
-    const names = volumeNames();
-    if (this.quiet) return void this.write(names.map((n) => `${n}\n`).join(''));
+    const { listVolumes, volumeNames } = await import('../engine/volumes.js');
+    if (this.quiet) return void this.write((await volumeNames()).map((n) => `${n}\n`).join(''));
     const { formatRows } = await import('../util/template.js');
     const def = 'table {{.Driver}}\t{{.Name}}';
     const format = this.format === 'json' ? '{{json .}}' : (this.format ?? def);
-    this.write(formatRows(format, names.map(inspectVolume), { Driver: 'DRIVER', Name: 'VOLUME NAME', Mountpoint: 'MOUNTPOINT' }, def));
+    this.write(formatRows(format, await listVolumes(), { Driver: 'DRIVER', Name: 'VOLUME NAME', Mountpoint: 'MOUNTPOINT' }, def));
   }
 }
 
@@ -36,9 +33,9 @@ export class VolumeInspectCommand extends TsctrCommand {
   names = Option.Rest({ required: 1 });
 
   async run(): Promise<number> {
-    const { inspectVolume } = await import('../container/volumes.js');
+    const { inspectVolume } = await import('../engine/volumes.js');
     const found: object[] = [];
-    const code = await forEachItem(this.names, this.context.stderr, async (n) => void found.push(inspectVolume(n)));
+    const code = await forEachItem(this.names, this.context.stderr, async (n) => void found.push(await inspectVolume(n)));
     if (this.format) {
       const { compileTemplate, parseFormat } = await import('../util/template.js');
       const tpl = compileTemplate(parseFormat(this.format).template);
@@ -54,9 +51,9 @@ export class VolumeRmCommand extends TsctrCommand {
   names = Option.Rest({ required: 1 });
 
   async run(): Promise<number> {
-    const { removeVolume } = await import('../container/volumes.js');
+    const { removeVolume } = await import('../engine/volumes.js');
     return forEachItem(this.names, this.context.stderr, async (n) => {
-      removeVolume(n, this.force);
+      await removeVolume(n, this.force);
       this.out(n);
     });
   }
@@ -71,7 +68,7 @@ export class VolumePruneCommand extends TsctrCommand {
       const { confirmOrCancel } = await import('../util/confirm.js');
       await confirmOrCancel('WARNING! This will remove all local volumes not used by at least one container.\nAre you sure you want to continue? [y/N] ');
     }
-    const { pruneVolumes } = await import('../container/prune.js');
+    const { pruneVolumes } = await import('../engine/volumes.js');
     const { removed } = await pruneVolumes();
     if (removed.length) this.out(['Deleted Volumes:', ...removed].join('\n'));
   }

@@ -11,7 +11,7 @@ export class WaitCommand extends TsctrCommand {
   containers = Option.Rest({ required: 1 });
 
   async run(): Promise<number> {
-    const { waitContainer } = await import('../container/ops.js');
+    const { waitContainer } = await import('../engine/containers.js');
     return forEachItem(this.containers, this.context.stderr, async (name) => {
       this.out(String(await waitContainer(name)));
     });

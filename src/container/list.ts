@@ -25,12 +25,6 @@ export interface ContainerRow {
   Status: string;
 }
 
-export const PS_HEADERS: Record<string, string> = {
-  ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED',
-  Status: 'STATUS', Ports: 'PORTS', Names: 'NAMES', State: 'STATE', Labels: 'LABELS', Mounts: 'MOUNTS',
-  Networks: 'NETWORKS', Size: 'SIZE', LocalVolumes: 'LOCAL VOLUMES',
-};
-
 function ellipsis(s: string, n: number): string {
   return [...s].length <= n ? s : `${[...s].slice(0, n - 1).join('')}…`;
 }

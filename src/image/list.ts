@@ -111,17 +111,3 @@ export function listImages(opts: ListOptions = {}, now = Date.now()): ImageRow[]
   }
   return rows;
 }
-
-export const IMAGE_HEADERS: Record<string, string> = {
-  ID: 'IMAGE ID',
-  Repository: 'REPOSITORY',
-  Tag: 'TAG',
-  Digest: 'DIGEST',
-  CreatedSince: 'CREATED',
-  CreatedAt: 'CREATED AT',
-  Size: 'SIZE',
-  VirtualSize: 'VIRTUAL SIZE',
-  SharedSize: 'SHARED SIZE',
-  UniqueSize: 'UNIQUE SIZE',
-  Containers: 'CONTAINERS',
-};
