@@ -9,6 +9,7 @@ import { containerPaths, storePaths } from '../paths.js';
 import { getImage, loadImages, readImageConfig } from '../image/store.js';
 import { ensureDir } from '../util/fsutil.js';
 import { resolvePorts } from '../net/setup.js';
+import { modeOf } from '../net/modes/index.js';
 import { log } from '../util/log.js';
 import { assertNameFree, newContainerId, updateContainers, validName } from './store.js';
 import { randomName } from './names.js';
@@ -88,7 +89,7 @@ export async function createContainer(o: RunOptions, image: ImageRecord): Promis
       hostConfig.portBindings.push({ hostIp: '', hostPort: 0, containerPort: Number(port), protocol: proto === 'udp' ? 'udp' : 'tcp' });
     }
   }
-  if (hostConfig.portBindings.length && (hostConfig.network === 'none' || hostConfig.network === 'host' || hostConfig.network.startsWith('container:'))) {
+  if (hostConfig.portBindings.length && !modeOf(hostConfig.network).publishes) {
     log.warn(`published ports are discarded when using ${hostConfig.network} network mode`);
     hostConfig.portBindings = [];
   }

@@ -277,10 +277,5 @@ export function parsePorts(publish: string[]) {
   return publish.flatMap(parsePublish);
 }
 
-export const NETWORK_MODES = ['pasta', 'slirp4netns', 'none', 'host'];
-
-export function parseNetwork(n: string | undefined): string {
-  if (!n || n === 'default' || n === 'bridge') return 'default';
-  if (NETWORK_MODES.includes(n) || /^container:.+/.test(n)) return n;
-  throw new TsctrError(`network ${n} not found: use pasta, slirp4netns, none, host or container:NAME`);
-}
+/** --network values belong to the network modes (src/net/modes). */
+export { parseNetwork } from '../net/modes/index.js';
