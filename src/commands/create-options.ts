@@ -27,7 +27,14 @@ export abstract class ContainerCreateCommand extends TsctrCommand {
   pull = Option.String('--pull', 'missing', { description: 'Pull image before running (always, missing, never)' });
   tty = Option.Boolean('-t,--tty', false, { description: 'Allocate a pseudo-TTY' });
   interactive = Option.Boolean('-i,--interactive', false, { description: 'Keep STDIN open even if not attached' });
-  network = Option.String('--network,--net', { description: 'Network mode: slirp4netns (default), pasta (keeps client addresses), none, host, container:NAME' });
+  network = Option.Array('--network,--net', [], { description: "Network: slirp4netns (default; also 'bridge'), pasta (keeps client addresses), none, host, container:NAME, or user networks by name (repeatable)" });
+  networkAlias = Option.Array('--network-alias', [], { description: 'Add a network-scoped alias for the container (user networks)' });
+  ip = Option.String('--ip', { description: 'IPv4 address on the (first) user network' });
+  macAddress = Option.String('--mac-address', { description: 'MAC address on the (first) user network' });
+  dns = Option.Array('--dns', [], { description: 'Set custom DNS servers' });
+  dnsSearch = Option.Array('--dns-search', [], { description: 'Set custom DNS search domains' });
+  dnsOption = Option.Array('--dns-option,--dns-opt', [], { description: 'Set DNS options' });
+  addHost = Option.Array('--add-host', [], { description: 'Add a custom host-to-IP mapping (host:ip; ip may be host-gateway)' });
   publish = Option.Array('-p,--publish', [], { description: "Publish a container's port(s) to the host" });
   pod = Option.String('--pod', { description: "Run container in an existing pod (its network; ports are the pod's)" });
   publishAll = Option.Boolean('-P,--publish-all', false, { description: 'Publish all exposed ports to random ports' });
@@ -68,7 +75,15 @@ export abstract class ContainerCreateCommand extends TsctrCommand {
       interactive: this.interactive,
       detach,
       rm,
-      network: this.network,
+      network: this.network[0],
+      extraNetworks: this.network.slice(1),
+      networkAlias: this.networkAlias,
+      ip: this.ip,
+      macAddress: this.macAddress,
+      dns: this.dns,
+      dnsSearch: this.dnsSearch,
+      dnsOption: this.dnsOption,
+      addHost: this.addHost,
       pod: this.pod,
       publish: this.publish,
       publishAll: this.publishAll,

@@ -37,6 +37,9 @@ import { ImportCommand } from './import.js';
 import { ContainerCleanupCommand } from './container-cleanup.js';
 import { ContainerPruneCommand } from './container-prune.js';
 import { VolumeCreateCommand, VolumeInspectCommand, VolumeLsCommand, VolumePruneCommand, VolumeRmCommand } from './volume.js';
+import {
+  NetworkConnectCommand, NetworkCreateCommand, NetworkDisconnectCommand, NetworkInspectCommand, NetworkLsCommand, NetworkPruneCommand, NetworkRmCommand,
+} from './network.js';
 import { SystemCheckCommand } from './system-check.js';
 import { InfoCommand } from './info.js';
 import { SystemDfCommand } from './system-df.js';
@@ -67,6 +70,13 @@ export const commands = [
   VolumeInspectCommand,
   VolumeRmCommand,
   VolumePruneCommand,
+  NetworkCreateCommand,
+  NetworkLsCommand,
+  NetworkInspectCommand,
+  NetworkRmCommand,
+  NetworkPruneCommand,
+  NetworkConnectCommand,
+  NetworkDisconnectCommand,
   PullCommand,
   PushCommand,
   ImagesCommand,

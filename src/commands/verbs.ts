@@ -24,6 +24,7 @@ export const verbModules: Record<string, () => Promise<CommandModule>> = {
   cp: () => import('./cp.js'),
   export: () => import('./export.js'),
   volume: () => import('./volume.js'),
+  network: () => import('./network.js'),
   pull: () => import('./pull.js'),
   push: () => import('./push.js'),
   images: () => import('./images.js'),

@@ -10,6 +10,8 @@ import { getImage, loadImages, readImageConfig } from '../image/store.js';
 import { ensureDir } from '../util/fsutil.js';
 import { resolvePorts } from '../net/setup.js';
 import { modeOf } from '../net/modes/index.js';
+import { allocateEndpoints, checkEndpointRequest, splitNetworkValues } from '../net/endpoints.js';
+import { parseDnsConfig } from '../net/dns-options.js';
 import { log } from '../util/log.js';
 import { assertNameFree, newContainerId, updateContainers, validName } from './store.js';
 import { randomName } from './names.js';
@@ -66,6 +68,11 @@ export async function createContainer(o: RunOptions, image: ImageRecord): Promis
   );
   if (o.stopSignal !== undefined) signalNumber(o.stopSignal); // a name the kernel knows, now rather than at stop
   const resources = parseResources(o);
+  // User networks: checked now (they exist, --ip fits), addresses allocated under the lock below.
+  const net = splitNetworkValues([o.network ?? '', ...(o.extraNetworks ?? [])]);
+  const endpointRequest = { networks: net.networks, aliases: o.networkAlias ?? [], ip: o.ip, mac: o.macAddress };
+  checkEndpointRequest(endpointRequest);
+  const dnsConfig = parseDnsConfig(o);
   const hostConfig: HostConfig = {
     mounts,
     readOnly: o.readOnly,
@@ -73,13 +80,14 @@ export async function createContainer(o: RunOptions, image: ImageRecord): Promis
     ulimits: o.ulimits.map(parseUlimit),
     restart: parseRestart(o.restart),
     autoRemove: o.rm,
-    network: parseNetwork(o.network),
+    network: parseNetwork(net.mode ?? net.networks[0]),
     portBindings: limitPorts(parsePorts(o.publish)),
     ...resources,
     capAdd: o.capAdd,
     capDrop: o.capDrop,
     securityOpt: parseSecurityOpts(o.securityOpt),
     ...(o.logOpt?.length ? { logConfig: parseLogOpts(o.logOpt) } : {}),
+    ...(dnsConfig ? { dnsConfig } : {}),
     privileged: false,
   };
   effectiveCaps(o.capAdd, o.capDrop); // validates the names now rather than at start
@@ -89,7 +97,7 @@ export async function createContainer(o: RunOptions, image: ImageRecord): Promis
       hostConfig.portBindings.push({ hostIp: '', hostPort: 0, containerPort: Number(port), protocol: proto === 'udp' ? 'udp' : 'tcp' });
     }
   }
-  if (hostConfig.portBindings.length && !modeOf(hostConfig.network).publishes) {
+  if (hostConfig.portBindings.length && !net.networks.length && !modeOf(hostConfig.network).publishes) {
     log.warn(`published ports are discarded when using ${hostConfig.network} network mode`);
     hostConfig.portBindings = [];
   }
@@ -130,6 +138,7 @@ export async function createContainer(o: RunOptions, image: ImageRecord): Promis
   await updateContainers((doc) => {
     // The name is claimed under the lock: of two concurrent runs with one name, exactly one wins.
     if (o.name) assertNameFree(doc, o.name);
+    if (net.networks.length) record.endpoints = allocateEndpoints(endpointRequest, Object.values(doc.containers), id);
     else record.name = randomName((n) => Object.values(doc.containers).some((c) => c.name === n));
     // The image may have been removed since we looked it up.
     getImage(loadImages(), image.id);

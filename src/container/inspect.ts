@@ -1,7 +1,7 @@
 /** docker's container inspect document. */
 import { containerPaths, volumePaths } from '../paths.js';
 import { networkMode } from '../net/default.js';
-import { modeOf } from '../net/modes/index.js';
+import { modeFor } from '../net/modes/index.js';
 import { netRequest } from './net-request.js';
 import { liveState } from './state.js';
 import type { ContainerRecord, PortBinding } from './types.js';
@@ -109,7 +109,7 @@ function networkSettings(c: ContainerRecord, running: boolean): Record<string, u
   const req = netRequest(c);
   let networks: Record<string, unknown> = {};
   try {
-    networks = modeOf(req.mode).settings(req);
+    networks = modeFor(req).settings(req);
   } catch {
     /* a mode this tsctr does not know (set via $TSCTR_NETWORK): nothing to describe */
   }

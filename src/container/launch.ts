@@ -90,6 +90,13 @@ async function launch(query: string, c: ContainerRecord, image: ImageRecord, cgr
       return st.pid;
     },
     idMaps,
+    userNetworkPeers: () =>
+      Object.values(loadContainers().containers)
+        .filter((o) => o.id !== c.id && o.endpoints?.length)
+        .flatMap((o) => {
+          const st = liveState(o);
+          return st.status === 'running' ? [{ pid: st.pid, req: netRequest(o) }] : [];
+        }),
   });
   try {
     return await launchPlanned(query, c, image, cgroup, opts, net);

@@ -34,6 +34,15 @@ export interface RunOptions {
   detach: boolean;
   rm: boolean;
   network?: string;
+  /** Further --network values (user networks: one interface each). */
+  extraNetworks?: string[];
+  networkAlias?: string[];
+  ip?: string;
+  macAddress?: string;
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOption?: string[];
+  addHost?: string[];
   /** Join this pod (its network, its label). */
   pod?: string;
   publish: string[];

@@ -38,6 +38,14 @@ export function runArgsOf(o: Partial<RunOptions>): string[] {
   // A pod's member gets its network and label from --pod.
   if (o.pod) one('--pod', o.pod);
   else one('--network', o.network);
+  many('--network', o.extraNetworks ?? []);
+  many('--network-alias', o.networkAlias ?? []);
+  one('--ip', o.ip);
+  one('--mac-address', o.macAddress);
+  many('--dns', o.dns ?? []);
+  many('--dns-search', o.dnsSearch ?? []);
+  many('--dns-option', o.dnsOption ?? []);
+  many('--add-host', o.addHost ?? []);
   many('-p', o.publish);
   if (o.publishAll) a.push('-P');
   one('--platform', o.platform);

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { containerPaths } from '../paths.js';
-import { modeOf } from '../net/modes/index.js';
+import { modeFor } from '../net/modes/index.js';
 import { hostsFile, resolvConf } from '../net/etc-files.js';
 import { parseExtraHosts } from '../net/dns-options.js';
 import { netRequest } from './net-request.js';
@@ -46,7 +46,7 @@ function etcFiles(c: ContainerRecord): Spec {
   const dir = containerPaths.dir(c.id);
   ensureDir(dir);
   const req = netRequest(c);
-  const mode = modeOf(req.mode);
+  const mode = modeFor(req);
   const hostname = c.config.hostname;
   atomicWriteFile(containerPaths.etc(c.id, 'hostname'), `${hostname}\n`, 0o644, false);
   const hosts = hostsFile({ hostname, name: c.name, addresses: mode.ownAddresses(req), extraHosts: parseExtraHosts(req.dns.extraHosts ?? []) });

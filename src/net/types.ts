@@ -60,6 +60,8 @@ export interface PlanContext {
   runningPid(name: string): number;
   /** The shim's uid/gid maps, for a helper that creates a user namespace. */
   idMaps(): { uid: string[]; gid: string[] };
+  /** Running containers on user networks (other than this one), their init's host pid. */
+  userNetworkPeers(): { pid: number; req: NetRequest }[];
 }
 
 /** docker's NetworkSettings.Networks entry. */

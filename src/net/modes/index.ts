@@ -9,6 +9,8 @@ import { hostMode } from './host.js';
 import { noneMode } from './none.js';
 import { pastaMode } from './pasta.js';
 import { slirp4netnsMode } from './slirp4netns.js';
+import { userMode } from './user.js';
+import { NETWORK_NAME } from '../network-store.js';
 import type { NetworkMode } from '../types.js';
 
 const BUILTIN: Record<string, NetworkMode> = {
@@ -19,6 +21,11 @@ const BUILTIN: Record<string, NetworkMode> = {
 };
 
 export const BUILTIN_MODES = Object.keys(BUILTIN);
+
+/** The mode of a container: user networks where it has endpoints, else by its --network value. */
+export function modeFor(req: { mode: string; endpoints: unknown[] }): NetworkMode {
+  return req.endpoints.length ? userMode : modeOf(req.mode);
+}
 
 /** The mode of a recorded --network value ('default' is the default mode as of now). */
 export function modeOf(recorded: string): NetworkMode {
@@ -33,5 +40,7 @@ export function modeOf(recorded: string): NetworkMode {
 export function parseNetwork(n: string | undefined): string {
   if (!n || n === 'default' || n === 'bridge') return 'default';
   if (BUILTIN[n] || /^container:.+/.test(n)) return n;
-  throw new TsctrError(`network ${n} not found: use pasta, slirp4netns, none, host or container:NAME`);
+  // A user network's name: whether it exists is checked where its endpoint is allocated.
+  if (NETWORK_NAME.test(n)) return n;
+  throw new TsctrError(`network ${n} not found: use pasta, slirp4netns, none, host, container:NAME or a network made by 'network create'`);
 }
