@@ -19,7 +19,8 @@ export const holderPaths = {
   dir: () => path.join(runRoot(), 'netns'),
   pid: () => path.join(runRoot(), 'netns', 'holder.pid'),
   socket: () => path.join(runRoot(), 'netns', 'control.sock'),
-  lock: () => path.join(runRoot(), 'netns', 'holder.lock'),
+  /** Ours, around find-or-start (holder.lock is the holder's own, for its life). */
+  lock: () => path.join(runRoot(), 'netns', 'start.lock'),
 };
 
 export interface Holder {
@@ -57,11 +58,16 @@ export async function openHolder(maps: { uid: string[]; gid: string[] }, survivo
     const args = ['netns-holder', holderPaths.dir(), ...(join ? ['--join-userns', `/proc/${join.pid}/ns/user`] : []),
       ...maps.uid.flatMap((m) => ['--uidmap', m]), ...maps.gid.flatMap((m) => ['--gidmap', m])];
     const { spawnWithFd3 } = await import('../rootless/syscalls.js');
-    let out: { output: string; status: number };
-    try {
-      out = spawnWithFd3(shimPath(), args, process.env).wait();
-    } catch (e) {
-      throw new TsctrError(`cannot start the network holder ${shimPath()}: ${(e as Error).message}`);
+    let out: { output: string; status: number } = { output: '', status: 0 };
+    // `busy`: the last holder is still on its way out (it holds its lock until it exits).
+    for (let tries = 0; tries < 50; tries++) {
+      try {
+        out = spawnWithFd3(shimPath(), args, process.env).wait();
+      } catch (e) {
+        throw new TsctrError(`cannot start the network holder ${shimPath()}: ${(e as Error).message}`);
+      }
+      if (!/busy/.test(out.output)) break;
+      await new Promise((r) => setTimeout(r, 100));
     }
     const ok = /^ok (\d+)/.exec(out.output);
     if (!ok) {
