@@ -138,8 +138,9 @@ export async function createContainer(o: RunOptions, image: ImageRecord): Promis
   await updateContainers((doc) => {
     // The name is claimed under the lock: of two concurrent runs with one name, exactly one wins.
     if (o.name) assertNameFree(doc, o.name);
-    if (net.networks.length) record.endpoints = allocateEndpoints(endpointRequest, Object.values(doc.containers), id);
     else record.name = randomName((n) => Object.values(doc.containers).some((c) => c.name === n));
+    // Addresses under the lock: of concurrent runs, none takes an address another record holds.
+    if (net.networks.length) record.endpoints = allocateEndpoints(endpointRequest, Object.values(doc.containers), id);
     // The image may have been removed since we looked it up.
     getImage(loadImages(), image.id);
     ensureDir(containerPaths.dir(id));

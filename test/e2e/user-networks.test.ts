@@ -111,6 +111,20 @@ describe('user-defined networks', () => {
     sb.ok(['rm', '-f', 'mover']);
   });
 
+  test('a container keeps its address across stop and start and is found again; an unnamed one gets a generated name', () => {
+    const id = sb.ok(['run', '-d', '--network', 'appnet', 'busybox', 'sleep', '600']).trim();
+    const name = sb.ok(['inspect', '-f', '{{.Name}}', id]).trim().replace(/^\//, '');
+    assert.match(name, /^[a-z]+_[a-z]+$/);
+    const ip = ipOf(id);
+    sb.ok(['stop', '-t', '0', id]);
+    sb.ok(['start', id]);
+    assert.equal(ipOf(id), ip);
+    const r = runIn('appnet', `nslookup ${name} && nslookup ${id.slice(0, 12)}`);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal((r.stdout.match(new RegExp(`Address: ${ip.replace(/\./g, '\\.')}$`, 'gm')) ?? []).length, 2, r.stdout);
+    sb.ok(['rm', '-f', id]);
+  });
+
   test('-p publishes a port of a container on a user network', async () => {
     const port = await freePort();
     sb.ok(['run', '-d', '--name', 'pub', '--network', 'appnet', '-p', `${port}:8080`, '-v', `${probe}:/probe:ro`, 'busybox', 'httpd', '-f', '-p', '8080', '-h', '/probe/www']);
