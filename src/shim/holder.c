@@ -347,7 +347,11 @@ static const char *req_network(char **f, int n)
 	if (free_slot < 0)
 		return reply_err("too many networks (%d)", MAX_NETS);
 	struct hnet *h = &g_nets[free_slot];
-	int r = nl_bridge_add(g_nl, f[2]);
+	unsigned char mac[6];
+	if (getrandom(mac, sizeof mac, 0) != sizeof mac)
+		return reply_err("getrandom: %s", errstr(errno));
+	mac[0] = (unsigned char)((mac[0] & 0xfe) | 0x02); /* unicast, locally administered */
+	int r = nl_bridge_add(g_nl, f[2], mac);
 	if (r < 0)
 		return reply_err("create bridge %s: %s", f[2], errstr(-r));
 	int idx = (int)if_nametoindex(f[2]), fd = -1;
