@@ -148,11 +148,12 @@ describe('network holder (shim)', () => {
   }
 
   /** busybox nslookup NAME through the holder's responder at SERVER: the addresses, or null. */
-  async function lookup(ctr: string, name: string, server: string): Promise<string[] | null> {
+  async function lookup(ctr: string, name: string, server: string, sorted = true): Promise<string[] | null> {
     const r = await inCtr(ctr, ['nslookup', '-type=a', name, server]);
     if (r.code !== 0) return null;
     const answer = r.stdout.split(/\n\s*\n/).slice(1).join('\n');
-    const found = [...answer.matchAll(/^Address: ([0-9.]+)$/gm)].map((m) => m[1]!).sort();
+    const found = [...answer.matchAll(/^Address: ([0-9.]+)$/gm)].map((m) => m[1]!);
+    if (sorted) found.sort();
     return found.length ? found : null;
   }
 
@@ -266,6 +267,10 @@ describe('network holder (shim)', () => {
     assert.deepEqual(await lookup('a', 'b', '10.89.1.1'), ['10.89.1.3']);
     assert.deepEqual(await lookup('a', 'BEE.', '10.89.1.1'), ['10.89.1.3']);
     assert.deepEqual(await lookup('a', 'svc', '10.89.1.1'), ['10.89.1.2', '10.89.1.3']);
+    // replicas behind one alias: the order rotates from query to query
+    const firsts = new Set<string>();
+    for (let i = 0; i < 4; i++) firsts.add((await lookup('a', 'svc', '10.89.1.1', false))![0]!);
+    assert.equal(firsts.size, 2);
     // e is on both networks: through appnet it is found at its appnet address
     assert.deepEqual(await lookup('a', 'e', '10.89.1.1'), ['10.89.1.4']);
   });
@@ -273,6 +278,13 @@ describe('network holder (shim)', () => {
   test('networks are isolated: other networks neither reach nor resolve', async () => {
     const ping = await inCtr('c', ['ping', '-c1', '-W2', '10.89.1.3']);
     assert.notEqual(ping.code, 0);
+    // not even with a route through the holder: its netns forwards nothing, whatever the host does
+    const route = await inCtr('c', ['ip', 'route', 'add', '10.89.1.0/24', 'via', '10.89.2.1']);
+    assert.equal(route.code, 0, route.stderr);
+    const routed = await inCtr('c', ['ping', '-c1', '-W2', '10.89.1.3']);
+    assert.notEqual(routed.code, 0, routed.stdout);
+    const fwd = spawnSync('nsenter', ['-t', String(holderPid), '-U', '-n', 'cat', '/proc/sys/net/ipv4/ip_forward'], { encoding: 'utf8' });
+    assert.equal(fwd.stdout, '0\n', fwd.stderr);
     assert.equal(await lookup('c', 'b', '10.89.2.1'), null);
     assert.ok(stub.asked.includes('b'), 'an unknown name is forwarded upstream');
     // e, on othernet and appnet, resolves the names of both (docker's rule)
@@ -301,6 +313,7 @@ describe('network holder (shim)', () => {
       hdr('0006', '0100', '0001') + longName + '0000010001', // a name over 255 bytes
       hdr('0008', '1100', '0000'), // opcode STATUS
       hdr('0007', '0100', '0001') + '0162000001' + '0001', // well-formed: b, A, IN
+      hdr('0009', '0100', '0001') + '016200001c0001', // b, AAAA: known, but no such record
     ];
     const r = await inCtr('a', ['/bin/udp-send', '10.89.1.1', '53', ...packets]);
     assert.equal(r.code, 0, r.stderr);
@@ -315,6 +328,7 @@ describe('network holder (shim)', () => {
       // id 7, QR AA RD RA; the question; b's address, name by pointer, TTL 0
       '000785800001000100000000' + '016200' + '00010001' + 'c00c' + '00010001' + '00000000' + '0004' + '0a590103',
       '000891840000000000000000',
+      '000985800001000000000000' + '016200' + '001c0001',
     ]);
     assert.deepEqual(await lookup('a', 'b', '10.89.1.1'), ['10.89.1.3']);
   });
