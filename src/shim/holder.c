@@ -28,6 +28,7 @@
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -36,7 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_CONNS 256
+#define MAX_CONNS 4096 /* a monitor per container keeps one */
 #define IDLE_MS 3000      /* after the last client and attachment */
 #define UNUSED_MS 10000   /* after start, if nobody ever connects */
 
@@ -347,7 +348,11 @@ static const char *req_network(char **f, int n)
 	if (free_slot < 0)
 		return reply_err("too many networks (%d)", MAX_NETS);
 	struct hnet *h = &g_nets[free_slot];
-	int r = nl_bridge_add(g_nl, f[2]);
+	unsigned char mac[6];
+	if (getrandom(mac, sizeof mac, 0) != sizeof mac)
+		return reply_err("getrandom: %s", errstr(errno));
+	mac[0] = (unsigned char)((mac[0] & 0xfe) | 0x02); /* unicast, locally administered */
+	int r = nl_bridge_add(g_nl, f[2], mac);
 	if (r < 0)
 		return reply_err("create bridge %s: %s", f[2], errstr(-r));
 	int idx = (int)if_nametoindex(f[2]), fd = -1;
@@ -998,11 +1003,27 @@ static int holder_stage2(char **argv)
 	g_errfd = sync;
 	snprintf(g_dir, sizeof g_dir, "%s", argv[0]);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max; /* a connection per container */
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	read_resolv_conf(); /* still the host's mount namespace */
 	char path[PATH_MAX];
 	if (unshare(CLONE_NEWNET) < 0)
 		failsys(EX_SETUP, "unshare network namespace");
 	loopback_up();
+	/* Isolation between networks rests on this: a new netns copies the host's IPv4 settings,
+	 * and a docker host forwards. Nothing but a bridge's own ports may talk over it. */
+	static const char *const fwd[] = {"/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv6/conf/all/forwarding",
+					  "/proc/sys/net/ipv6/conf/default/forwarding"};
+	for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++) {
+		int fd = open(fwd[i], O_WRONLY | O_CLOEXEC);
+		if ((fd < 0 || write(fd, "0", 1) != 1) && (i == 0 || errno != ENOENT))
+			failsys(EX_SETUP, "turn off forwarding: %s", fwd[i]);
+		if (fd >= 0)
+			close(fd);
+	}
 	if ((g_selfns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0)
 		failsys(EX_SETUP, "open /proc/self/ns/net");
 	if ((g_nl = nl_open(0)) < 0 || (g_nlmon = nl_open(RTMGRP_LINK)) < 0)

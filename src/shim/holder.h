@@ -52,7 +52,7 @@ void dns_forget_net(int net); /* the network is gone: drop its pending forwards 
 
 /* netlink.c */
 int nl_open(unsigned groups);
-int nl_bridge_add(int fd, const char *name);
+int nl_bridge_add(int fd, const char *name, const unsigned char *mac);
 int nl_veth_add(int fd, const char *hostname, const char *peername, int nsfd, const unsigned char *mac);
 int nl_link_up(int fd, int ifindex, int master);
 int nl_link_del(int fd, int ifindex);

@@ -63,6 +63,7 @@ static int usage(void)
 		"       tsctr-shim pause             wait for SIGTERM (a pod's infra container)\n"
 		"       tsctr-shim netns-holder DIR [--join-userns PATH] --uidmap MAP... --gidmap MAP...\n"
 		"                                    the per-user network holder (bridges, veths, DNS)\n"
+		"       tsctr-shim netns-ctl SOCKET REQUEST...  ask the network holder\n"
 		"       tsctr-shim --version\n";
 	write_all(2, text, sizeof text - 1);
 	return 2;
@@ -74,6 +75,8 @@ int main(int argc, char **argv)
 		return cmd_init(argc - 2, argv + 2);
 	if (argc == 2 && strcmp(argv[1], "pause") == 0)
 		return cmd_pause();
+	if (argc >= 2 && strcmp(argv[1], "netns-ctl") == 0) /* a client only: no sealed copy needed */
+		return cmd_netns_ctl(argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
 		write_all(1, "tsctr-shim " VERSION "\n", sizeof("tsctr-shim " VERSION "\n") - 1);
 		return 0;

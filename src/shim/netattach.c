@@ -1,6 +1,7 @@
 /*
- * The monitor's side of the network holder (spec key `netattach`, see README.md): once the
- * container's namespaces exist, ask the holder to wire the container into its user networks.
+ * Clients of the network holder (see README.md): `tsctr-shim netns-ctl` (Node has no
+ * SOCK_SEQPACKET), and the monitor's spec key `netattach`: once the container's namespaces
+ * exist, ask the holder to wire the container into its user networks.
  *
  * The connection is kept for the monitor's whole life and announced with `hold`: when it closes
  * (the monitor ended, however it ended), the holder drops what was attached over it. It is
@@ -123,4 +124,52 @@ int netattach(const struct strlist *l, pid_t init, char *err, size_t errsz)
 		}
 	}
 	return 0;
+}
+
+/*
+ * `tsctr-shim netns-ctl SOCKET REQUEST...`: each request's reply to stdout, followed by a NUL.
+ * The first `error` reply ends it: `Error: MESSAGE` on stderr, exit 125 (also when the holder is
+ * not there: the message then starts with "connect to the network holder").
+ */
+int cmd_netns_ctl(int argc, char **argv)
+{
+	char err[MSG_MAX];
+	static char reply[65536 + 1];
+	if (argc < 2) {
+		warnx("usage: netns-ctl SOCKET REQUEST...");
+		return 2;
+	}
+	int fd = -1;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(argv[0]) >= sizeof sa.sun_path) {
+		snprintf(err, sizeof err, "connect to the network holder %s: %s", argv[0], errstr(ENAMETOOLONG));
+		goto fail;
+	}
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", argv[0]);
+	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		snprintf(err, sizeof err, "connect to the network holder %s: %s", argv[0], errstr(errno));
+		goto fail;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (ask(fd, argv[i], reply, sizeof reply) < 0) {
+			snprintf(err, sizeof err, "network holder %s: %s", argv[0], errstr(errno));
+			goto fail;
+		}
+		if (strncmp(reply, "ok", 2) != 0 || (reply[2] && reply[2] != ' ' && reply[2] != '\n')) {
+			snprintf(err, sizeof err, "%.1000s", strncmp(reply, "error ", 6) == 0 ? reply + 6 : reply);
+			goto fail;
+		}
+		if (write_all(1, reply, strlen(reply) + 1) < 0)
+			return EX_SETUP;
+	}
+	close(fd);
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	char out[MSG_MAX + 16];
+	int n = snprintf(out, sizeof out, "Error: %s\n", err);
+	write_all(2, out, (size_t)(n < (int)sizeof out ? n : (int)sizeof out - 1));
+	return EX_SETUP;
 }

@@ -103,11 +103,14 @@ static struct ifinfomsg *link_msg(union nlreq *r, int type, int flags)
 	return i;
 }
 
-int nl_bridge_add(int fd, const char *name)
+int nl_bridge_add(int fd, const char *name, const unsigned char *mac)
 {
 	union nlreq r;
 	link_msg(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
 	attr(H(&r), IFLA_IFNAME, name, strlen(name) + 1);
+	/* A bridge without an address of its own takes its ports' lowest one, so the gateway's MAC
+	 * would change as containers come and go, under the containers' ARP caches. */
+	attr(H(&r), IFLA_ADDRESS, mac, 6);
 	struct rtattr *li = nest(H(&r), IFLA_LINKINFO);
 	attr(H(&r), IFLA_INFO_KIND, "bridge", 7);
 	nest_end(H(&r), li);

@@ -124,6 +124,7 @@ int cmd_exec(const char *specfile);
 int cmd_init(int argc, char **argv);
 int cmd_pause(void);
 int cmd_netns_holder(int argc, char **argv);
+int cmd_netns_ctl(int argc, char **argv);
 
 /* forward.c: published TCP ports (see there) */
 int forward_listen(const struct strlist *publish, char *err, size_t errsz);
