@@ -125,6 +125,16 @@ describe('user-defined networks', () => {
     sb.ok(['rm', '-f', id]);
   });
 
+  test('--internal: no way out (no slirp4netns, no default route), peers still by name', () => {
+    sb.ok(['network', 'create', '--internal', 'backnet']);
+    sb.ok(['run', '-d', '--name', 'inner', '--network', 'backnet', '-v', `${probe}:/probe:ro`, 'busybox', 'httpd', '-f', '-p', '8080', '-h', '/probe/www']);
+    const r = runIn('backnet', 'wget -qO- http://inner:8080/ && ip -o link | grep -c tap0; ip route');
+    assert.match(r.stdout, /^hello-from-srv\n0\n/, r.stdout + r.stderr);
+    assert.doesNotMatch(r.stdout, /^default/m);
+    assert.equal(sb.ok(['network', 'inspect', '-f', '{{.Internal}}', 'backnet']).trim(), 'true');
+    sb.ok(['network', 'rm', '-f', 'backnet']);
+  });
+
   test('-p publishes a port of a container on a user network', async () => {
     const port = await freePort();
     sb.ok(['run', '-d', '--name', 'pub', '--network', 'appnet', '-p', `${port}:8080`, '-v', `${probe}:/probe:ro`, 'busybox', 'httpd', '-f', '-p', '8080', '-h', '/probe/www']);
