@@ -15,6 +15,8 @@ import { parseLogOpts } from './log-config.js';
 import { signalNumber } from './signals.js';
 import { validName } from './store.js';
 import { POD_LABEL, infraName } from './pods.js';
+import { checkEndpointFlags, splitNetworkValues } from '../net/endpoints.js';
+import { parseDnsConfig } from '../net/dns-options.js';
 import type { ContainerRecord, ContainerSpec, PortBinding } from './types.js';
 import type { ContainerConfig as ImageRunConfig } from '../image/types.js';
 
@@ -62,15 +64,20 @@ export function buildContainerSpec(o: CreateOptions, img: ImageRunConfig, host: 
     throw new TsctrError(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
   }
   const labels = parseLabels(o.label);
-  let network = o.network;
+  let net = splitNetworkValues(o.network);
   if (o.pod !== undefined) {
     // A pod's member uses the pod's network and published ports; the pod itself is checked when created.
     if (o.publish.length || o.publishAll) throw new TsctrError('published ports belong to the pod: give them to pod create, not to the container');
     const podNetwork = `container:${infraName(o.pod)}`;
-    if (network && network !== podNetwork) throw new TsctrError(`a container of pod ${o.pod} uses the pod's network; --network ${network} conflicts`);
-    network = podNetwork;
+    const given = o.network.find((n) => n !== podNetwork);
+    if (given) throw new TsctrError(`a container of pod ${o.pod} uses the pod's network; --network ${given} conflicts`);
+    net = { mode: podNetwork, networks: [] };
     labels[POD_LABEL] = o.pod;
   }
+  // User networks: whether they exist and --ip fits is the create step's (it reads the network store).
+  const endpointRequest = { networks: net.networks, aliases: o.networkAlias, ...(o.ip !== undefined ? { ip: o.ip } : {}), ...(o.macAddress !== undefined ? { mac: o.macAddress } : {}) };
+  checkEndpointFlags(endpointRequest);
+  const dnsConfig = parseDnsConfig(o);
   if (o.detach && o.rm && o.restart && o.restart !== 'no') {
     throw new TsctrError('Conflicting options: --restart and --rm');
   }
@@ -111,7 +118,9 @@ export function buildContainerSpec(o: CreateOptions, img: ImageRunConfig, host: 
     ulimits,
     restart,
     autoRemove: o.rm,
-    network: parseNetwork(network),
+    network: parseNetwork(net.mode ?? net.networks[0]),
+    ...(net.networks.length ? { endpointRequest } : {}),
+    ...(dnsConfig ? { dnsConfig } : {}),
     portBindings,
     ...resources,
     capAdd: o.capAdd,
@@ -184,7 +193,7 @@ export interface Materialised {
 
 /** The stored record of a spec: the spec's docker-like fields in docker's Config/HostConfig split. */
 export function recordOf(spec: ContainerSpec, m: Materialised): ContainerRecord {
-  const { name: _name, hostname, pod: _pod, createCommand, image, entrypoint, cmd, env, workingDir, user, labels, stopSignal, stopTimeout, tty, openStdin, exposedPorts, ...hostConfig } = spec;
+  const { name: _name, hostname, pod: _pod, endpointRequest: _endpoints, createCommand, image, entrypoint, cmd, env, workingDir, user, labels, stopSignal, stopTimeout, tty, openStdin, exposedPorts, ...hostConfig } = spec;
   const argv = [...(entrypoint ?? []), ...(cmd ?? [])];
   return {
     id: m.id,

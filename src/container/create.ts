@@ -12,6 +12,7 @@ import { assertNameFree, newContainerId, updateContainers } from './store.js';
 import { randomName } from './names.js';
 import { ensureVolume, randomVolumeName } from './volumes.js';
 import { checkSpec, publishesPorts, recordOf } from './container-spec.js';
+import { allocateEndpoints, checkEndpointRequest } from '../net/endpoints.js';
 import { layersTopFirst } from './layers.js';
 import { resolveUser } from './user.js';
 import { TsctrError } from '../errors.js';
@@ -39,6 +40,8 @@ export async function writeContainer(spec: ContainerSpec, image: ImageRecord): P
   await updateContainers((doc) => {
     if (spec.name) assertNameFree(doc, spec.name);
     else record.name = randomName((n) => Object.values(doc.containers).some((c) => c.name === n));
+    // Addresses under the lock: of concurrent runs, none takes an address another record holds.
+    if (spec.endpointRequest) record.endpoints = allocateEndpoints(spec.endpointRequest, Object.values(doc.containers), id);
     // The image may have been removed since we looked it up.
     getImage(loadImages(), image.id);
     ensureDir(containerPaths.dir(id));
@@ -61,6 +64,7 @@ export function removeContainerDirs(id: string): string[] {
  */
 export async function createContainer(spec: ContainerSpec, image: ImageRecord): Promise<ContainerRecord> {
   checkSpec(spec);
+  if (spec.endpointRequest) checkEndpointRequest(spec.endpointRequest); // the networks exist, --ip fits
   if (spec.pod !== undefined) await joinPod(spec.pod);
   resolveUser(spec.user, layersTopFirst(image)); // an unknown user fails now, not at every start
   const { existsSync } = await import('node:fs');

@@ -1,6 +1,8 @@
 /** docker's container inspect document. */
 import { containerPaths, volumePaths } from '../paths.js';
 import { networkMode } from '../net/default.js';
+import { modeFor } from '../net/modes/index.js';
+import { netRequest } from './net-request.js';
 import { liveState } from './state.js';
 import type { ContainerRecord, PortBinding } from './types.js';
 
@@ -100,8 +102,18 @@ export function inspectContainer(c: ContainerRecord): Record<string, unknown> {
       // podman's: the command line it was created with (after the verb), when one made it.
       ...(c.createCommand ? { CreateCommand: c.createCommand } : {}),
     },
-    NetworkSettings: {
-      Ports: running ? portMap(c.ports ?? [], c.config.exposedPorts) : {},
-    },
+    NetworkSettings: networkSettings(c, running),
   };
+}
+
+/** Ports as bound at the last start; Networks as the container's mode describes them. */
+function networkSettings(c: ContainerRecord, running: boolean): Record<string, unknown> {
+  const req = netRequest(c);
+  let networks: Record<string, unknown> = {};
+  try {
+    networks = modeFor(req).settings(req);
+  } catch {
+    /* a mode this tsctr does not know (set via $TSCTR_NETWORK): nothing to describe */
+  }
+  return { Ports: running ? portMap(c.ports ?? [], c.config.exposedPorts) : {}, Networks: networks };
 }

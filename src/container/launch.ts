@@ -11,11 +11,12 @@ import { selfCommand } from '../rootless/userns.js';
 import { shimPath } from '../runtime/shim-path.js';
 import { ensureDir, atomicWriteFile } from '../util/fsutil.js';
 import { readPidFile } from '../util/proc.js';
-import { buildRunSpec, encodeSpec, type Spec } from './spec.js';
+import { buildRunSpec, encodeSpec, idMaps, type Spec } from './spec.js';
+import { netRequest } from './net-request.js';
 import { liveState } from './state.js';
 import { getContainer, loadContainers, updateContainers } from './store.js';
 import { prepareCgroup, removeCgroup } from '../rootless/cgroups.js';
-import { planNetwork } from '../net/setup.js';
+import { planNetwork, type NetworkPlan } from '../net/setup.js';
 import type { ContainerRecord } from './types.js';
 import type { ImageRecord } from '../image/types.js';
 
@@ -81,12 +82,30 @@ async function launch(query: string, c: ContainerRecord, image: ImageRecord, cgr
   ensureDir(containerPaths.rootfs(c.id));
   for (const f of [containerPaths.pid(c.id), containerPaths.exit(c.id), containerPaths.monitorPid(c.id), containerPaths.helpers(c.id)]) fs.rmSync(f, { force: true });
 
-  const net = await planNetwork(c, (name) => {
-    const other = getContainer(loadContainers(), name);
-    const st = liveState(other);
-    if (st.status !== 'running') throw new TsctrError(`cannot join the network of container ${name}: it is not running`);
-    return st.pid;
+  const net = await planNetwork(netRequest(c), {
+    runningPid: (name) => {
+      const other = getContainer(loadContainers(), name);
+      const st = liveState(other);
+      if (st.status !== 'running') throw new TsctrError(`cannot join the network of container ${name}: it is not running`);
+      return st.pid;
+    },
+    idMaps,
+    userNetworkPeers: () =>
+      Object.values(loadContainers().containers)
+        .filter((o) => o.id !== c.id && o.endpoints?.length)
+        .flatMap((o) => {
+          const st = liveState(o);
+          return st.status === 'running' ? [{ pid: st.pid, req: netRequest(o) }] : [];
+        }),
   });
+  try {
+    return await launchPlanned(query, c, image, cgroup, opts, net);
+  } finally {
+    net.release?.();
+  }
+}
+
+async function launchPlanned(query: string, c: ContainerRecord, image: ImageRecord, cgroup: string | undefined, opts: StartOptions, net: NetworkPlan): Promise<number> {
   const spec: Spec = [
     ...buildRunSpec(c, image, net.spec),
     ...(cgroup ? [['cgroup', cgroup] as [string, string]] : []),

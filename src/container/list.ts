@@ -57,6 +57,17 @@ export function portsText(c: ContainerRecord, running: boolean): string {
   return parts.join(', ');
 }
 
+/** The networks ps names: its user networks, else its mode. */
+function containerNetworks(c: ContainerRecord): string[] {
+  return c.endpoints?.length ? c.endpoints.map((e) => e.network) : [networkMode(c.hostConfig.network)];
+}
+
+/** --filter network=: a user network by name or id; `bridge` is docker's name for the default one. */
+function onNetwork(c: ContainerRecord, value: string): boolean {
+  if (c.endpoints?.length) return c.endpoints.some((e) => e.network === value || e.networkId === value || (value.length >= 12 && e.networkId.startsWith(value)));
+  return networkMode(c.hostConfig.network) === value || (value === 'bridge' && c.hostConfig.network === 'default');
+}
+
 type Pred = (c: ContainerRecord, st: LiveState) => boolean;
 
 function parseFilters(filters: string[]): Pred[] {
@@ -87,6 +98,8 @@ function parseFilters(filters: string[]): Pred[] {
       }
       case 'exited':
         return (_c, st) => st.status === 'exited' && st.exitCode === Number(value);
+      case 'network':
+        return (c) => onNetwork(c, value);
       case 'restart-policy':
         if (!['no', 'always', 'on-failure', 'unless-stopped'].includes(value)) throw new TsctrError(`invalid filter 'restart-policy=${value}'`);
         return (c) => c.hostConfig.restart.name === value;
@@ -125,7 +138,7 @@ export function listContainers(o: PsOptions = {}, now = Date.now()): ContainerRo
       LocalVolumes: String(c.hostConfig.mounts.filter((m) => m.type === 'volume').length),
       Mounts: c.hostConfig.mounts.map((m) => (m.type === 'volume' ? m.source : m.destination)).join(','),
       Names: c.name,
-      Networks: networkMode(c.hostConfig.network),
+      Networks: containerNetworks(c).join(','),
       Ports: portsText(c, st.status === 'running'),
       RunningFor: `${humanDuration(now - Date.parse(c.created))} ago`,
       Size: 'N/A',

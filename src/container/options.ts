@@ -37,7 +37,14 @@ export const CREATE_FLAGS = {
   tty: { names: '-t,--tty', kind: 'boolean', description: 'Allocate a pseudo-TTY' },
   interactive: { names: '-i,--interactive', kind: 'boolean', description: 'Keep STDIN open even if not attached' },
   rm: { names: '--rm', kind: 'boolean', description: 'Automatically remove the container when it exits' },
-  network: { names: '--network,--net', kind: 'string', description: 'Network mode: slirp4netns (default), pasta (keeps client addresses), none, host, container:NAME' },
+  network: { names: '--network,--net', kind: 'array', description: "Network: slirp4netns (default; also 'bridge'), pasta (keeps client addresses), none, host, container:NAME, or user networks by name (repeatable)" },
+  networkAlias: { names: '--network-alias', kind: 'array', description: 'Add a network-scoped alias for the container (user networks)' },
+  ip: { names: '--ip', kind: 'string', description: 'IPv4 address on the (first) user network' },
+  macAddress: { names: '--mac-address', kind: 'string', description: 'MAC address on the (first) user network' },
+  dns: { names: '--dns', kind: 'array', description: 'Set custom DNS servers' },
+  dnsSearch: { names: '--dns-search', kind: 'array', description: 'Set custom DNS search domains' },
+  dnsOption: { names: '--dns-option,--dns-opt', kind: 'array', description: 'Set DNS options' },
+  addHost: { names: '--add-host', kind: 'array', description: 'Add a custom host-to-IP mapping (host:ip; ip may be host-gateway)' },
   publish: { names: '-p,--publish', kind: 'array', description: "Publish a container's port(s) to the host" },
   pod: { names: '--pod', kind: 'string', description: "Run container in an existing pod (its network; ports are the pod's)" },
   publishAll: { names: '-P,--publish-all', kind: 'boolean', description: 'Publish all exposed ports to random ports' },
@@ -341,10 +348,5 @@ export function parsePorts(publish: string[]) {
   return publish.flatMap(parsePublish);
 }
 
-export const NETWORK_MODES = ['pasta', 'slirp4netns', 'none', 'host'];
-
-export function parseNetwork(n: string | undefined): string {
-  if (!n || n === 'default' || n === 'bridge') return 'default';
-  if (NETWORK_MODES.includes(n) || /^container:.+/.test(n)) return n;
-  throw new TsctrError(`network ${n} not found: use pasta, slirp4netns, none, host or container:NAME`);
-}
+/** --network values belong to the network modes (src/net/modes). */
+export { parseNetwork } from '../net/modes/index.js';

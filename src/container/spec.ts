@@ -5,7 +5,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { containerPaths } from '../paths.js';
-import { networkMode } from '../net/default.js';
+import { modeFor } from '../net/modes/index.js';
+import { hostsFile, resolvConf } from '../net/etc-files.js';
+import { parseExtraHosts } from '../net/dns-options.js';
+import { netRequest } from './net-request.js';
 import { requireSubIds } from '../rootless/subids.js';
 import { atomicWriteFile, ensureDir } from '../util/fsutil.js';
 import { effectiveCaps } from './options.js';
@@ -42,34 +45,23 @@ export function idMaps(): { uid: string[]; gid: string[] } {
 function etcFiles(c: ContainerRecord): Spec {
   const dir = containerPaths.dir(c.id);
   ensureDir(dir);
+  const req = netRequest(c);
+  const mode = modeFor(req);
   const hostname = c.config.hostname;
   atomicWriteFile(containerPaths.etc(c.id, 'hostname'), `${hostname}\n`, 0o644, false);
-  atomicWriteFile(
-    containerPaths.etc(c.id, 'hosts'),
-    `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname} ${c.name}\n`,
-    0o644,
-    false,
-  );
-  atomicWriteFile(containerPaths.etc(c.id, 'resolv.conf'), resolvConf(networkMode(c.hostConfig.network)), 0o644, false);
+  const hosts = hostsFile({ hostname, name: c.name, addresses: mode.ownAddresses(req), extraHosts: parseExtraHosts(req.dns.extraHosts ?? []) });
+  atomicWriteFile(containerPaths.etc(c.id, 'hosts'), hosts, 0o644, false);
+  const resolv = resolvConf(hostResolvConf(), mode.nameservers(req), mode.hostNameservers, req.dns);
+  atomicWriteFile(containerPaths.etc(c.id, 'resolv.conf'), resolv, 0o644, false);
   return ['hostname', 'hosts', 'resolv.conf'].map((f) => ['mount', `bind\t${containerPaths.etc(c.id, f)}\t/etc/${f}\trbind`]);
 }
 
-/**
- * The host's resolvers, minus loopback ones (a stub resolver on the host is not reachable from
- * inside). slirp4netns' own resolver comes first, as podman does: it forwards to whatever the host
- * uses, loopback stubs included.
- */
-function resolvConf(network: string): string {
-  let text = '';
+function hostResolvConf(): string {
   try {
-    text = fs.readFileSync('/etc/resolv.conf', 'utf8');
+    return fs.readFileSync('/etc/resolv.conf', 'utf8');
   } catch {
-    /* none */
+    return '';
   }
-  const lines = text.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l));
-  if (network === 'slirp4netns') lines.unshift('nameserver 10.0.2.3');
-  if (!lines.some((l) => /^\s*nameserver/.test(l))) lines.push('nameserver 8.8.8.8');
-  return lines.join('\n').trim() + '\n';
 }
 
 function mountEntries(c: ContainerRecord): Spec {

@@ -1,14 +1,9 @@
 /** What tsctr remembers about a container (containers.json); live state comes from the monitor's files. */
 import type { StorageDriver } from '../store/storage-driver.js';
 
-export interface PortBinding {
-  hostIp: string;
-  hostPort: number;
-  containerPort: number;
-  protocol: 'tcp' | 'udp';
-  /** The IPv6 twin of a binding to every address (`-p 8080:80` binds 0.0.0.0 and ::, as docker). */
-  ipv6Twin?: boolean;
-}
+import type { DnsConfig, Endpoint, PortBinding } from '../net/types.js';
+import type { EndpointRequest } from '../net/endpoints.js';
+export type { Endpoint, PortBinding } from '../net/types.js';
 
 export interface MountSpec {
   type: 'bind' | 'volume' | 'tmpfs';
@@ -43,7 +38,7 @@ export interface HostConfig {
   ulimits: { name: string; soft: number; hard: number }[];
   restart: { name: 'no' | 'always' | 'on-failure' | 'unless-stopped'; maxRetries: number };
   autoRemove: boolean;
-  network: string; // pasta | slirp4netns | none | host | container:NAME
+  network: string; // default | pasta | slirp4netns | none | host | container:NAME | a user network's name (the first)
   portBindings: PortBinding[];
   memory: number;
   nanoCpus: number;
@@ -55,6 +50,8 @@ export interface HostConfig {
   privileged: boolean;
   /** --log-opt (absent in records made before it existed: the default cap). */
   logConfig?: LogConfig;
+  /** --dns, --dns-search, --dns-option, --add-host (absent: none given). */
+  dnsConfig?: DnsConfig;
 }
 
 export interface ContainerRecord {
@@ -80,6 +77,8 @@ export interface ContainerRecord {
   createCommand?: string[];
   /** True once `stop` was asked for, so a restart policy does not bring it back. */
   stoppedByUser?: boolean;
+  /** Its places on user-defined networks, in interface order (eth0, eth1, ...); absent: none. */
+  endpoints?: Endpoint[];
 }
 
 /**
@@ -96,6 +95,8 @@ export interface ContainerSpec extends Omit<ContainerConfig, 'hostname'>, HostCo
   pod?: string;
   /** The words after the verb, when a command line made it (ContainerRecord.createCommand). */
   createCommand?: string[];
+  /** User networks to join, in interface order: addresses are allocated when the container is written. */
+  endpointRequest?: EndpointRequest;
 }
 
 export interface ContainersDoc {

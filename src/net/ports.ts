@@ -1,6 +1,6 @@
 /** docker's -p syntax: [ip:][hostPort[-end]:]containerPort[-end][/tcp|udp]. */
 import { TsctrError } from '../errors.js';
-import type { PortBinding } from '../container/types.js';
+import type { PortBinding } from './types.js';
 
 function parseRange(s: string, what: string, spec: string): [number, number] {
   const m = /^(\d+)(?:-(\d+))?$/.exec(s);

@@ -61,6 +61,9 @@ static int usage(void)
 		"       tsctr-shim exec SPECFILE     run a process in a running container\n"
 		"       tsctr-shim init -- ARGV...   minimal init: forward signals, reap zombies\n"
 		"       tsctr-shim pause             wait for SIGTERM (a pod's infra container)\n"
+		"       tsctr-shim netns-holder DIR [--join-userns PATH] --uidmap MAP... --gidmap MAP...\n"
+		"                                    the per-user network holder (bridges, veths, DNS)\n"
+		"       tsctr-shim netns-ctl SOCKET REQUEST...  ask the network holder\n"
 		"       tsctr-shim --version\n";
 	write_all(2, text, sizeof text - 1);
 	return 2;
@@ -72,11 +75,14 @@ int main(int argc, char **argv)
 		return cmd_init(argc - 2, argv + 2);
 	if (argc == 2 && strcmp(argv[1], "pause") == 0)
 		return cmd_pause();
+	if (argc >= 2 && strcmp(argv[1], "netns-ctl") == 0) /* a client only: no sealed copy needed */
+		return cmd_netns_ctl(argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
 		write_all(1, "tsctr-shim " VERSION "\n", sizeof("tsctr-shim " VERSION "\n") - 1);
 		return 0;
 	}
-	if (argc != 3)
+	int holder = argc >= 3 && strcmp(argv[1], "netns-holder") == 0;
+	if (argc != 3 && !holder)
 		return usage();
 	if (run_sealed(argv) < 0) {
 		char msg[160];
@@ -84,6 +90,8 @@ int main(int argc, char **argv)
 		write_all(2, msg, (size_t)n);
 		return EX_SETUP;
 	}
+	if (holder) /* containers share its user namespace: it runs sealed too */
+		return cmd_netns_holder(argc - 2, argv + 2);
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argv[2]);
 	if (strcmp(argv[1], "exec") == 0)

@@ -361,13 +361,14 @@ static int start_container(const struct spec *s, struct ctr *c)
 			c->init = init;
 			c->fuse = fuse;
 			got_p = 1;
-			if ((s->prestart.n && run_hook(&s->prestart, c->init, c->msg, sizeof c->msg) < 0) ||
+			if ((s->netattach.n && netattach(&s->netattach, c->init, c->msg, sizeof c->msg) < 0) ||
+			    (s->prestart.n && run_hook(&s->prestart, c->init, c->msg, sizeof c->msg) < 0) ||
 			    (s->helper.n && start_helper(&s->helper, c->init, c->msg, sizeof c->msg) < 0)) {
 				code = EX_SETUP;
 				setup_error(sv[0], c);
 				break;
 			}
-			if (s->prestart.n || s->helper.n)
+			if (s->prestart.n || s->helper.n || s->netattach.n)
 				msg_send(sv[0], "G", -1);
 		} else if (buf[0] == 'T') {
 			c->master = fd;

@@ -185,7 +185,7 @@ void setup_process(const struct spec *s, int create_cwd)
 	/* Wait for the prestart hook (e.g. network setup) while still root with full
 	 * credentials: once we switch ids the process is no longer dumpable, and the
 	 * hook (pasta) could not open our namespaces through /proc any more. */
-	if (s->prestart.n || s->helper.n) {
+	if (s->prestart.n || s->helper.n || s->netattach.n) {
 		char buf[8];
 		if (msg_recv(g_errfd, buf, sizeof buf, NULL) <= 0 || buf[0] != 'G')
 			_exit(EX_SETUP);

@@ -30,6 +30,7 @@ struct spec {
 	const char *monitor_pid_file, *pid, *readonly, *nnp, *tty, *stdin_, *attach, *detach, *init;
 	const char *seccomp, *cgroup, *helpers_file, *log_max_size, *log_max_file;
 	struct strlist lower, uidmap, gidmap, mounts, env, argv, caps, rlimits, exit_command, prestart, helper, publish;
+	struct strlist netattach;
 };
 
 /* spec.c */
@@ -124,10 +125,15 @@ int cmd_run(const char *specfile);
 int cmd_exec(const char *specfile);
 int cmd_init(int argc, char **argv);
 int cmd_pause(void);
+int cmd_netns_holder(int argc, char **argv);
+int cmd_netns_ctl(int argc, char **argv);
 
 /* forward.c: published TCP ports (see there) */
 int forward_listen(const struct strlist *publish, char *err, size_t errsz);
 void forward_start(void);
+
+/* netattach.c: the monitor's requests to the network holder */
+int netattach(const struct strlist *l, pid_t init, char *err, size_t errsz);
 
 /* container.c */
 void container_setup_child(const struct spec *s, int sock, const int stdio[3]) __attribute__((noreturn));

@@ -30,7 +30,7 @@ static const struct {
 	{"lower", L(lower)}, {"uidmap", L(uidmap)}, {"gidmap", L(gidmap)}, {"mount", L(mounts)},
 	{"env", L(env)}, {"arg", L(argv)}, {"cap", L(caps)}, {"rlimit", L(rlimits)},
 	{"exit-command", L(exit_command)}, {"prestart", L(prestart)},
-	{"publish", L(publish)}, {"helper", L(helper)},
+	{"publish", L(publish)}, {"helper", L(helper)}, {"netattach", L(netattach)},
 };
 
 int spec_flag(const char *v)

@@ -155,7 +155,12 @@ describe('options → spec', () => {
       assert.equal(spec([...(given ? ['--network', given] : []), 'nginx']).network, mode, String(given));
     }
     assert.equal(spec(['--net', 'none', 'nginx']).network, 'none');
-    fails(['--network', 'mynet', 'nginx'], 'network mynet not found: use pasta, slirp4netns, none, host or container:NAME');
+    // A user network by name: whether it exists is the create step's to check (it reads the network store).
+    const u = spec(['--network', 'mynet', '--network', 'other', '--network-alias', 'db', 'nginx']);
+    assert.deepEqual([u.network, u.endpointRequest], ['mynet', { networks: ['mynet', 'other'], aliases: ['db'] }]);
+    fails(['--network', 'bad name!', 'nginx'], /^network bad name! not found/);
+    fails(['--network', 'mynet', '--network', 'host', 'nginx'], /cannot attach both user-defined and non-user-defined network-modes/);
+    fails(['--network-alias', 'db', 'nginx'], 'network-scoped aliases are only supported for user-defined networks');
     const p = spec(['--pod', 'web', '-l', 'a=b', 'nginx']);
     assert.deepEqual([p.pod, p.network, p.labels['io.tsctr.pod'], p.labels.a], ['web', 'container:web-infra', 'web', 'b']);
     assert.equal(spec(['--pod', 'web', '--network', 'container:web-infra', 'nginx']).network, 'container:web-infra');
@@ -246,6 +251,13 @@ const FLAG_CASES: { [K in keyof CreateFlags]: [string[], (s: ContainerSpec, o: C
   interactive: [['--interactive'], (s) => s.openStdin, true],
   rm: [['--rm'], (s) => s.autoRemove, true],
   network: [['--network', 'pasta'], (s) => s.network, 'pasta'],
+  networkAlias: [['--network', 'appnet', '--network-alias', 'db'], (s) => s.endpointRequest?.aliases, ['db']],
+  ip: [['--network', 'appnet', '--ip', '10.89.1.7'], (s) => s.endpointRequest?.ip, '10.89.1.7'],
+  macAddress: [['--network', 'appnet', '--mac-address', '02:42:0a:59:01:07'], (s) => s.endpointRequest?.mac, '02:42:0a:59:01:07'],
+  dns: [['--dns', '10.0.0.53'], (s) => s.dnsConfig?.dns, ['10.0.0.53']],
+  dnsSearch: [['--dns-search', 'example.com'], (s) => s.dnsConfig?.dnsSearch, ['example.com']],
+  dnsOption: [['--dns-option', 'ndots:2'], (s) => s.dnsConfig?.dnsOptions, ['ndots:2']],
+  addHost: [['--add-host', 'db:10.1.2.3'], (s) => s.dnsConfig?.extraHosts, ['db:10.1.2.3']],
   publish: [['--publish', '80'], (s) => s.portBindings.length, 1],
   pod: [['--pod', 'p'], (s) => s.network, 'container:p-infra'],
   publishAll: [['--publish-all'], (s) => s.portBindings.length, 2],
