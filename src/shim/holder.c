@@ -757,6 +757,9 @@ static void __attribute__((noreturn)) serve(int lfd, int sigfd)
 		}
 		if (r <= 0)
 			continue;
+		/* Idle counts from the moment the last client or attachment went, not from the last
+		 * event before (which may be hours ago). */
+		int busy = g_nconns || g_atts;
 		if (p[1].revents) {
 			struct signalfd_siginfo si;
 			if (read(sigfd, &si, sizeof si) == sizeof si) {
@@ -781,10 +784,9 @@ static void __attribute__((noreturn)) serve(int lfd, int sigfd)
 			accept_conns(lfd);
 			ever = 1;
 		}
-		if (g_nconns || g_atts) {
-			ever |= g_nconns > 0;
+		ever |= g_nconns > 0;
+		if (busy || g_nconns || g_atts)
 			idle_since = now_ms();
-		}
 	}
 }
 

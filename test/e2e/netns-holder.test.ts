@@ -420,8 +420,17 @@ describe('network holder (shim)', () => {
     assert.deepEqual(await lookup('y', 'x', '10.89.1.1'), ['10.89.1.50']);
     const ping = await inCtr('y', ['ping', '-c1', '-W3', '10.89.1.50']);
     assert.equal(ping.code, 0, ping.stdout + ping.stderr);
-    for (const n of ['x', 'y']) process.kill(ctrs.get(n)!.pid(), 'SIGKILL');
-    for (let i = 0; i < 100 && alive(holderPid); i++) await sleep(100);
+    process.kill(ctrs.get('x')!.pid(), 'SIGKILL');
+    for (let i = 0; i < 50 && list().length > 1; i++) await sleep(100);
+    assert.equal(list().length, 1);
+    // Quiet for longer than the grace period; then the last client goes (y's monitor, which takes
+    // its attachment along, in one event): the 3 s count from then.
+    await sleep(3500);
+    process.kill(Number(fs.readFileSync(path.join(ctrs.get('y')!.dir, 'monitor.pid'), 'utf8').split(' ')[0]), 'SIGKILL');
+    const t0 = Date.now();
+    for (let i = 0; i < 100 && alive(holderPid); i++) await sleep(50);
     assert.ok(!alive(holderPid), 'holder still running');
+    assert.ok(Date.now() - t0 >= 2500, `holder exited ${Date.now() - t0} ms after the last client`);
+    process.kill(ctrs.get('y')!.pid(), 'SIGKILL');
   });
 });
