@@ -669,7 +669,10 @@ static void accept_conns(int lfd)
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0)
 			return;
-		if (g_nconns == MAX_CONNS) {
+		/* The socket's mode already keeps others out; their uid would show as unmapped here. */
+		struct ucred cr;
+		socklen_t cl = sizeof cr;
+		if (g_nconns == MAX_CONNS || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 || cr.uid != getuid()) {
 			close(fd);
 			continue;
 		}

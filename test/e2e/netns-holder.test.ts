@@ -260,6 +260,8 @@ describe('network holder (shim)', () => {
     const l = list();
     assert.equal(l.length, 6);
     assert.ok(l.some((x) => x.startsWith(`${ctrs.get('b')!.id} appnet 10.89.1.3 b,bee,svc tv`)), l.join('\n'));
+    // the monitor's connection to the holder is not the container's
+    assert.equal((await inCtr('a', ['ls', '/proc/1/fd'])).stdout, '0\n1\n2\n');
     const ip = await inCtr('a', ['ip', 'addr', 'show', 'eth0']);
     assert.match(ip.stdout, /inet 10\.89\.1\.2\/24/);
     const ping = await inCtr('a', ['ping', '-c1', '-W3', '10.89.1.3']);
