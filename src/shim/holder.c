@@ -894,6 +894,18 @@ int cmd_netns_holder(int argc, char **argv)
 		return EX_SETUP;
 	}
 	snprintf(g_dir, sizeof g_dir, "%s", a.dir);
+	/* Its sockets and pid file are trusted as the user's own: nobody else may write there. */
+	struct stat st;
+	const char *why = lstat(g_dir, &st) < 0 ? errstr(errno)
+			  : !S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 022)
+			      ? "not a directory of ours that only we may write to"
+			      : NULL;
+	if (why) {
+		char out[MSG_MAX + PATH_MAX];
+		snprintf(out, sizeof out, sync >= 0 ? "error %s: %s\n" : "Error: %s: %s\n", g_dir, why);
+		write_all(sync >= 0 ? sync : 2, out, strlen(out));
+		return EX_SETUP;
+	}
 
 	/* One holder per directory, for its whole life; the lock goes when it exits. */
 	char path[PATH_MAX];

@@ -198,6 +198,14 @@ describe('network holder (shim)', () => {
     assert.equal(fs.statSync(sock).mode & 0o777, 0o600);
     // sealed and not dumpable like the other host-side helpers
     assert.match(fs.readlinkSync(`/proc/${holderPid}/exe`), /^\/memfd:tsctr-shim/);
+    // a directory others may write to is refused
+    const open = path.join(sb.dir, 'open');
+    fs.mkdirSync(open, { mode: 0o777 });
+    fs.chmodSync(open, 0o777);
+    const r2 = spawnSync(SHIM, ['netns-holder', open, '--uidmap', `0 ${process.getuid!()} 1`], { encoding: 'utf8' });
+    assert.equal(r2.status, 125);
+    assert.match(r2.stderr, /^Error: .*open: not a directory of ours that only we may write to\n$/);
+    assert.deepEqual(fs.readdirSync(open), []);
     // a second one for the same directory is refused, and the first stays
     const again = startHolder();
     assert.equal(again.code, 125);
