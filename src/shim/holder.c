@@ -835,6 +835,10 @@ static int parse_args(int argc, char **argv, struct hargs *a, char *err, size_t 
 		snprintf(err, errsz, "want an absolute directory (of at most %d characters)", (int)sizeof g_dir - 1);
 		return -1;
 	}
+	if (a->join && a->join[0] != '/') {
+		snprintf(err, errsz, "--join-userns wants an absolute path");
+		return -1;
+	}
 	if (!a->join && !a->maps.uidmap.n) {
 		snprintf(err, errsz, "want --uidmap (and --gidmap), or --join-userns PATH");
 		return -1;
@@ -965,6 +969,8 @@ int cmd_netns_holder(int argc, char **argv)
 	g_errfd = sv[1]; /* fail() reports to the launcher */
 	int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC); /* the sealed copy (main.c) */
 	setsid();
+	if (chdir("/") < 0) /* a daemon keeps no directory of the caller's busy */
+		failsys(EX_SETUP, "chdir /");
 	devnull_stdio(0);
 	snprintf(path, sizeof path, "%s/holder.log", g_dir);
 	int logfd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -198,6 +198,7 @@ describe('network holder (shim)', () => {
     assert.equal(fs.statSync(sock).mode & 0o777, 0o600);
     // sealed and not dumpable like the other host-side helpers
     assert.match(fs.readlinkSync(`/proc/${holderPid}/exe`), /^\/memfd:tsctr-shim/);
+    assert.equal(fs.readlinkSync(`/proc/${holderPid}/cwd`), '/');
     // a directory others may write to is refused
     const open = path.join(sb.dir, 'open');
     fs.mkdirSync(open, { mode: 0o777 });
