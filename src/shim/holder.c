@@ -140,7 +140,11 @@ static int valid_id(const char *s)
 	return 1;
 }
 
-/* DNS names: labels of letters, digits, '-', '_', separated by single dots. */
+/*
+ * Names a container answers to: letters, digits, '_', '.', '-' (docker's container names and more);
+ * one that is no valid DNS name ("a..b") is kept but can never match a query, as in docker,
+ * rather than failing the container's start.
+ */
 static int valid_names(const char *s)
 {
 	if (strlen(s) > 4096)
@@ -149,15 +153,10 @@ static int valid_names(const char *s)
 	for (const char *p = s; *p;) {
 		const char *e = strchrnul(p, ',');
 		size_t n = (size_t)(e - p);
-		char name[256];
 		if (n == 0 || n > 253 || ++count > 64)
 			return 0;
-		memcpy(name, p, n);
-		name[n] = 0;
-		if (!valid_chars(name, 253, "_.-") || strstr(name, "..") || name[n - 1] == '.')
-			return 0;
-		for (char *l = name, *d; l; l = d ? d + 1 : NULL)
-			if ((size_t)(((d = strchr(l, '.')) ? d : l + strlen(l)) - l) > 63)
+		for (const char *c = p; c < e; c++)
+			if (!isalnum((unsigned char)*c) && !strchr("_.-", *c))
 				return 0;
 		p = *e ? e + 1 : e;
 		if (*e && !*p)

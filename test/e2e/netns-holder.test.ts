@@ -240,6 +240,8 @@ describe('network holder (shim)', () => {
       [`attach\t${'a'.repeat(64)}\t${process.pid}\tappnet\t10.89.1.1/24\t\teth0\t\t`, /bad address/],
       [`attach\t${'a'.repeat(64)}\t${process.pid}\tappnet\t10.89.1.9/24\t01:00:00:00:00:01\teth0\t\t`, /bad MAC/],
       [`attach\t${'a'.repeat(64)}\t${process.pid}\tappnet\t10.89.1.9/24\t\teth0\tb,,c\t`, /bad names/],
+      [`attach\t${'a'.repeat(64)}\t${process.pid}\tappnet\t10.89.1.9/24\t\teth0\tb c\t`, /bad names/],
+      [`attach\t${'a'.repeat(64)}\t${process.pid}\tappnet\t10.89.1.9/24\t\teth0\tb,\t`, /bad names/],
       [`attach\t${'a'.repeat(64)}\t${process.pid}\tappnet\t10.89.1.9/24\t\teth0\tb\t1.2.3.4:99999`, /bad DNS server/],
       [`attach\t${'a'.repeat(64)}\t${process.pid}\tappnet\t10.89.1.9/24\t\teth0\tb\t`, /not in a network namespace of its own|permission denied|operation not permitted/],
       [`attach\t${'a'.repeat(64)}\t${process.pid}\tnonet\t10.89.1.9/24\t\teth0\tb\t`, /no such network/],
