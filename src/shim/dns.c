@@ -90,7 +90,9 @@ static void reply_code(int net, const struct sockaddr_in *to, unsigned char *q, 
 	send_reply(net, to, out, len);
 }
 
-static void forward(int net, const struct hatt *who, const struct sockaddr_in *from, unsigned char *q, size_t len)
+/* QEND: where the question ends, for a SERVFAIL that glibc's resolver will take as the answer. */
+static void forward(int net, const struct hatt *who, const struct sockaddr_in *from, unsigned char *q, size_t len,
+		    size_t qend)
 {
 	uint16_t oldid = get16(q);
 	long long now = now_ms();
@@ -113,7 +115,7 @@ static void forward(int net, const struct hatt *who, const struct sockaddr_in *f
 		if (!g_pend[i].used)
 			slot = i;
 	if (!nservers || slot < 0) {
-		reply_code(net, from, q, 0, RC_SERVFAIL);
+		reply_code(net, from, q, qend, RC_SERVFAIL);
 		return;
 	}
 	uint16_t id;
@@ -143,7 +145,7 @@ static void forward(int net, const struct hatt *who, const struct sockaddr_in *f
 			     servers[0].sa.sa_family == AF_INET ? sizeof servers[0].in : sizeof servers[0].in6) < 0) {
 		put16(q, oldid);
 		p->used = 0;
-		reply_code(net, from, q, 0, RC_SERVFAIL);
+		reply_code(net, from, q, qend, RC_SERVFAIL);
 	}
 }
 
@@ -224,7 +226,7 @@ void dns_query(int net)
 				if (strcmp(a->id, who->id) == 0 && !g_nets[a->net].internal)
 					external = 1;
 			if (external)
-				forward(net, who, &from, q, len);
+				forward(net, who, &from, q, len, qend);
 			else /* docker: a container only on internal networks resolves no outside name */
 				reply_code(net, &from, q, qend, RC_REFUSED);
 			continue;
