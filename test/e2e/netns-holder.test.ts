@@ -284,6 +284,9 @@ describe('network holder (shim)', () => {
     const firsts = new Set<string>();
     for (let i = 0; i < 4; i++) firsts.add((await lookup('a', 'svc', '10.89.1.1', false))![0]!);
     assert.equal(firsts.size, 2);
+    // reverse lookups of a container's address: its first name
+    const ptr = await inCtr('a', ['nslookup', '10.89.1.3', '10.89.1.1']);
+    assert.match(ptr.stdout, /^3\.1\.89\.10\.in-addr\.arpa\s+name = b\.?$/m, ptr.stdout + ptr.stderr);
     // e is on both networks: through appnet it is found at its appnet address
     assert.deepEqual(await lookup('a', 'e', '10.89.1.1'), ['10.89.1.4']);
   });
@@ -300,6 +303,9 @@ describe('network holder (shim)', () => {
     assert.equal(fwd.stdout, '0\n', fwd.stderr);
     assert.equal(await lookup('c', 'b', '10.89.2.1'), null);
     assert.ok(stub.asked.includes('b'), 'an unknown name is forwarded upstream');
+    const ptr = await inCtr('c', ['nslookup', '10.89.1.3', '10.89.2.1']);
+    assert.doesNotMatch(ptr.stdout, /name = /);
+    assert.ok(stub.asked.includes('3.1.89.10.in-addr.arpa'), 'not ours to answer: forwarded');
     // e, on othernet and appnet, resolves the names of both (docker's rule)
     assert.deepEqual(await lookup('e', 'c', '10.89.2.1'), ['10.89.2.2']);
     assert.deepEqual(await lookup('e', 'bee', '10.89.2.1'), ['10.89.1.3']);
