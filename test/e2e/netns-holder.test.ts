@@ -199,6 +199,9 @@ describe('network holder (shim)', () => {
     // sealed and not dumpable like the other host-side helpers
     assert.match(fs.readlinkSync(`/proc/${holderPid}/exe`), /^\/memfd:tsctr-shim/);
     assert.equal(fs.readlinkSync(`/proc/${holderPid}/cwd`), '/');
+    // no stray descriptors: stdio, its lock, its own netns, sockets, the signalfd
+    const fds = fs.readdirSync(`/proc/${holderPid}/fd`).map((fd) => fs.readlinkSync(`/proc/${holderPid}/fd/${fd}`));
+    for (const f of fds) assert.match(f, /^(\/dev\/null|.*\/netns\/holder\.(log|lock)|net:\[\d+\]|socket:\[\d+\]|anon_inode:\[signalfd\])$/, fds.join(' '));
     // a directory others may write to is refused
     const open = path.join(sb.dir, 'open');
     fs.mkdirSync(open, { mode: 0o777 });
