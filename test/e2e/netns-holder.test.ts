@@ -66,6 +66,13 @@ function dnsStub(): Promise<{ port: number; asked: string[]; close: () => void }
   const sock = dgram.createSocket('udp4');
   const asked: string[] = [];
   sock.on('message', (q, rinfo) => {
+    try {
+      answer(q, rinfo);
+    } catch {
+      /* a mangled query the holder passed on: no answer */
+    }
+  });
+  const answer = (q: Buffer, rinfo: dgram.RemoteInfo) => {
     if (q.length < 12) return;
     let pos = 12;
     const labels: string[] = [];
@@ -88,7 +95,7 @@ function dnsStub(): Promise<{ port: number; asked: string[]; close: () => void }
     out.writeUInt16BE(0, 10);
     if (answer) Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 7]).copy(out, qend);
     sock.send(out, rinfo.port, rinfo.address);
-  });
+  };
   return new Promise((resolve) =>
     sock.bind(0, '127.0.0.1', () => resolve({ port: sock.address().port, asked, close: () => sock.close() })),
   );
@@ -353,6 +360,34 @@ describe('network holder (shim)', () => {
       '000985800001000000000000' + '016200' + '001c0001',
     ]);
     assert.deepEqual(await lookup('a', 'b', '10.89.1.1'), ['10.89.1.3']);
+  });
+
+  test('random and mutated queries do not crash the responder', async () => {
+    // A seeded generator: a failure can be replayed.
+    let seed = 20261204;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+    const hex = (bytes: number[]) => Buffer.from(bytes).toString('hex');
+    const valid = [...Buffer.from('000a01000001000000000001036273760000010001', 'hex')]; // svc, A, IN
+    const packets: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      if (i % 2) {
+        const m = [...valid];
+        for (let k = 0; k < 1 + rnd(4); k++) m[rnd(m.length)] = rnd(256);
+        m[2] = m[2]! & 0x7f; // a query, or it is dropped before the parser
+        packets.push(hex(m.slice(0, 1 + rnd(m.length))));
+      } else {
+        const len = 12 + rnd(80);
+        const m = Array.from({ length: len }, () => rnd(256));
+        m[2] = m[2]! & 0x07;
+        m[4] = 0;
+        m[5] = 1;
+        packets.push(hex(m));
+      }
+    }
+    const r = await inCtr('a', ['/bin/udp-send', '10.89.1.1', '53', ...packets]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(alive(holderPid));
+    assert.deepEqual(await lookup('a', 'svc', '10.89.1.1'), ['10.89.1.2', '10.89.1.3']);
   });
 
   test('a start fails (125) with the holder message when the attachment is refused', () => {
