@@ -110,6 +110,8 @@ describe('network holder (shim)', () => {
   let stub: Awaited<ReturnType<typeof dnsStub>>;
   const ctrs = new Map<string, { id: string; dir: string; pid: () => number }>();
   let seq = 0;
+  let unusedPid = 0;
+  let unusedStart = 0;
 
   const ctl = (...reqs: string[]) => spawnSync(SHIM, ['netns-ctl', sock, ...reqs], { encoding: 'utf8' });
   const list = () => ctl('list').stdout.replace(/\0$/, '').split('\n').slice(1);
@@ -188,7 +190,7 @@ describe('network holder (shim)', () => {
         }
       }
     }
-    if (holderPid && alive(holderPid)) process.kill(holderPid, 'SIGTERM');
+    for (const pid of [holderPid, unusedPid]) if (pid && alive(pid)) process.kill(pid, 'SIGTERM');
     stub?.close();
     sb.cleanup();
   });
@@ -222,6 +224,16 @@ describe('network holder (shim)', () => {
     assert.equal(again.code, 125);
     assert.match(again.sync, /^error .*another holder is running/);
     assert.ok(alive(holderPid));
+    // one that nobody ever connects to goes by itself (checked in the last test)
+    const dir2 = path.join(sb.dir, 'netns2');
+    fs.mkdirSync(dir2, { mode: 0o700 });
+    const u = spawnSync(SHIM, ['netns-holder', dir2, '--uidmap', `0 ${process.getuid!()} 1`, '--gidmap', `0 ${process.getgid!()} 1`], {
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      encoding: 'utf8',
+    });
+    unusedPid = Number(/^ok (\d+)\n$/.exec(String(u.output[3]))?.[1]);
+    unusedStart = Date.now();
+    assert.ok(alive(unusedPid), String(u.output[3]) + u.stderr);
     const rss = Number(spawnSync('ps', ['-o', 'rss=', '-p', String(holderPid)], { encoding: 'utf8' }).stdout.trim());
     console.log(`# holder RSS: ${rss} kB`);
   });
@@ -302,6 +314,8 @@ describe('network holder (shim)', () => {
   });
 
   test('networks are isolated: other networks neither reach nor resolve', async () => {
+    if (Date.now() - unusedStart < 8000) assert.ok(alive(unusedPid), 'the unused holder left early');
+    else console.log('# unused holder: too late to check it is still there');
     const ping = await inCtr('c', ['ping', '-c1', '-W2', '10.89.1.3']);
     assert.notEqual(ping.code, 0);
     // not even with a route through the holder: its netns forwards nothing, whatever the host does
@@ -489,5 +503,11 @@ describe('network holder (shim)', () => {
     assert.ok(!alive(holderPid), 'holder still running');
     assert.ok(Date.now() - t0 >= 2500, `holder exited ${Date.now() - t0} ms after the last client`);
     process.kill(ctrs.get('y')!.pid(), 'SIGKILL');
+  });
+
+  test('a holder nobody connects to exits about 10 s after its start', async () => {
+    while (alive(unusedPid) && Date.now() - unusedStart < 13_000) await sleep(100);
+    assert.ok(!alive(unusedPid), 'still running');
+    assert.deepEqual(fs.readdirSync(path.join(sb.dir, 'netns2')).sort(), ['holder.lock', 'holder.log']);
   });
 });
