@@ -90,7 +90,9 @@ static void reply_code(int net, const struct sockaddr_in *to, unsigned char *q, 
 	send_reply(net, to, out, len);
 }
 
-static void forward(int net, const struct hatt *who, const struct sockaddr_in *from, unsigned char *q, size_t len)
+/* QEND: where the question ends, for a SERVFAIL that glibc's resolver will take as the answer. */
+static void forward(int net, const struct hatt *who, const struct sockaddr_in *from, unsigned char *q, size_t len,
+		    size_t qend)
 {
 	uint16_t oldid = get16(q);
 	long long now = now_ms();
@@ -113,7 +115,7 @@ static void forward(int net, const struct hatt *who, const struct sockaddr_in *f
 		if (!g_pend[i].used)
 			slot = i;
 	if (!nservers || slot < 0) {
-		reply_code(net, from, q, 0, RC_SERVFAIL);
+		reply_code(net, from, q, qend, RC_SERVFAIL);
 		return;
 	}
 	uint16_t id;
@@ -143,8 +145,87 @@ static void forward(int net, const struct hatt *who, const struct sockaddr_in *f
 			     servers[0].sa.sa_family == AF_INET ? sizeof servers[0].in : sizeof servers[0].in6) < 0) {
 		put16(q, oldid);
 		p->used = 0;
-		reply_code(net, from, q, 0, RC_SERVFAIL);
+		reply_code(net, from, q, qend, RC_SERVFAIL);
 	}
+}
+
+/* "D.C.B.A.in-addr.arpa" -> A.B.C.D (network order) */
+static int reverse_name(const char *name, size_t nl, uint32_t *ip)
+{
+	static const char suffix[] = ".in-addr.arpa";
+	size_t sl = sizeof suffix - 1;
+	if (nl <= sl || strncasecmp(name + nl - sl, suffix, sl) != 0)
+		return 0;
+	unsigned char b[4];
+	int k = 0;
+	const char *p = name, *end = name + nl - sl;
+	while (k < 4 && p < end) {
+		unsigned v = 0;
+		const char *start = p;
+		while (p < end && *p >= '0' && *p <= '9' && p - start < 3)
+			v = v * 10 + (unsigned)(*p++ - '0');
+		if (p == start || v > 255 || (p < end && *p != '.'))
+			return 0;
+		b[3 - k++] = (unsigned char)v;
+		if (p < end)
+			p++;
+	}
+	if (k != 4 || p != end)
+		return 0;
+	memcpy(ip, b, 4);
+	return 1;
+}
+
+/*
+ * A reverse lookup of a container's address on a network of the asker's: its first name (docker
+ * answers these too). Returns 0 if not one of ours: the caller forwards it.
+ */
+static int answer_ptr(int net, const struct hatt *who, const struct sockaddr_in *from, unsigned char *q, size_t qend,
+		      const char *name, size_t nl)
+{
+	uint32_t ip;
+	if (!reverse_name(name, nl, &ip))
+		return 0;
+	const struct hatt *hit = NULL;
+	for (int pass = 0; pass < 2 && !hit; pass++)
+		for (const struct hatt *a = g_atts; a && !hit; a = a->next)
+			if (a->ip == ip && a->names[0] && (pass == 0 ? a->net == net : on_net(who->id, a->net)))
+				hit = a;
+	if (!hit)
+		return 0;
+	unsigned char out[512], rdata[256];
+	size_t rl = 0;
+	/* The first name, as labels; one that is no valid DNS name is not answered with. */
+	for (const char *p = hit->names; *p && *p != ',';) {
+		const char *e = p;
+		while (*e && *e != ',' && *e != '.')
+			e++;
+		size_t l = (size_t)(e - p);
+		if (l == 0 || l > 63 || rl + l + 2 > sizeof rdata)
+			return 0;
+		rdata[rl++] = (unsigned char)l;
+		memcpy(rdata + rl, p, l);
+		rl += l;
+		p = *e == '.' ? e + 1 : e;
+	}
+	rdata[rl++] = 0;
+	if (qend + 12 + rl > sizeof out)
+		return 0;
+	memcpy(out, q, qend);
+	put16(out + 2, 0x8000u | 0x0400u | (get16(q + 2) & 0x0100u) | 0x0080u);
+	put16(out + 4, 1);
+	put16(out + 6, 1);
+	put16(out + 8, 0);
+	put16(out + 10, 0);
+	unsigned char *r = out + qend;
+	put16(r, 0xc00c);
+	put16(r + 2, 12); /* PTR */
+	put16(r + 4, 1);
+	memset(r + 6, 0, 4);
+	put16(r + 10, (unsigned)rl);
+	memcpy(r + 12, rdata, rl);
+	send_reply(net, from, out, qend + 12 + rl);
+	return 1;
 }
 
 void dns_query(int net)
@@ -209,6 +290,8 @@ void dns_query(int net)
 			reply_code(net, &from, q, qend, RC_REFUSED);
 			continue;
 		}
+		if (qclass == 1 && qtype == 12 && answer_ptr(net, who, &from, q, qend, name, nl))
+			continue;
 		/* Addresses on the network asked through come first; others only if it has none. */
 		uint32_t ips[32];
 		int nips = 0;
@@ -224,7 +307,7 @@ void dns_query(int net)
 				if (strcmp(a->id, who->id) == 0 && !g_nets[a->net].internal)
 					external = 1;
 			if (external)
-				forward(net, who, &from, q, len);
+				forward(net, who, &from, q, len, qend);
 			else /* docker: a container only on internal networks resolves no outside name */
 				reply_code(net, &from, q, qend, RC_REFUSED);
 			continue;

@@ -37,12 +37,28 @@ struct hatt {
 };
 
 /* holder.c */
-extern struct hnet g_nets[MAX_NETS];
-extern struct hatt *g_atts;
 extern union addr g_host_dns[MAX_DNS];
 extern int g_host_ndns;
 extern int g_up4, g_up6; /* upstream sockets, in the host's network namespace */
+
+/* netreq.c: the networks (by index) and the attachments */
+extern struct hnet g_nets[MAX_NETS];
+extern struct hatt *g_atts;
+
+/* netreq.c: requests on networks and attachments; replies point to a static buffer */
+extern int g_nl, g_selfns; /* rtnetlink socket and the holder's own netns */
+extern unsigned g_vethseq; /* host-side veth names */
 int parse_server(const char *s, union addr *out);
+const char *reply_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *req_network(char **f, int n);
+const char *req_netrm(char **f, int n);
+const char *req_attach(char **f, int n, unsigned long long conn); /* conn: the hold connection, or 0 */
+const char *req_detach(char **f, int n);
+const char *req_list(int n);
+const char *req_nets(int n);
+void detach_conn(unsigned long long serial);
+void link_gone(int ifindex);
+void recheck_links(void);
 
 /* dns.c */
 void dns_query(int net);      /* g_nets[net].dnsfd is readable */

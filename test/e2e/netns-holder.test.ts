@@ -66,6 +66,13 @@ function dnsStub(): Promise<{ port: number; asked: string[]; close: () => void }
   const sock = dgram.createSocket('udp4');
   const asked: string[] = [];
   sock.on('message', (q, rinfo) => {
+    try {
+      answer(q, rinfo);
+    } catch {
+      /* a mangled query the holder passed on: no answer */
+    }
+  });
+  const answer = (q: Buffer, rinfo: dgram.RemoteInfo) => {
     if (q.length < 12) return;
     let pos = 12;
     const labels: string[] = [];
@@ -88,7 +95,7 @@ function dnsStub(): Promise<{ port: number; asked: string[]; close: () => void }
     out.writeUInt16BE(0, 10);
     if (answer) Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 7]).copy(out, qend);
     sock.send(out, rinfo.port, rinfo.address);
-  });
+  };
   return new Promise((resolve) =>
     sock.bind(0, '127.0.0.1', () => resolve({ port: sock.address().port, asked, close: () => sock.close() })),
   );
@@ -103,6 +110,8 @@ describe('network holder (shim)', () => {
   let stub: Awaited<ReturnType<typeof dnsStub>>;
   const ctrs = new Map<string, { id: string; dir: string; pid: () => number }>();
   let seq = 0;
+  let unusedPid = 0;
+  let unusedStart = 0;
 
   const ctl = (...reqs: string[]) => spawnSync(SHIM, ['netns-ctl', sock, ...reqs], { encoding: 'utf8' });
   const list = () => ctl('list').stdout.replace(/\0$/, '').split('\n').slice(1);
@@ -181,7 +190,7 @@ describe('network holder (shim)', () => {
         }
       }
     }
-    if (holderPid && alive(holderPid)) process.kill(holderPid, 'SIGTERM');
+    for (const pid of [holderPid, unusedPid]) if (pid && alive(pid)) process.kill(pid, 'SIGTERM');
     stub?.close();
     sb.cleanup();
   });
@@ -198,11 +207,33 @@ describe('network holder (shim)', () => {
     assert.equal(fs.statSync(sock).mode & 0o777, 0o600);
     // sealed and not dumpable like the other host-side helpers
     assert.match(fs.readlinkSync(`/proc/${holderPid}/exe`), /^\/memfd:tsctr-shim/);
+    assert.equal(fs.readlinkSync(`/proc/${holderPid}/cwd`), '/');
+    // no stray descriptors: stdio, its lock, its own netns, sockets, the signalfd
+    const fds = fs.readdirSync(`/proc/${holderPid}/fd`).map((fd) => fs.readlinkSync(`/proc/${holderPid}/fd/${fd}`));
+    for (const f of fds) assert.match(f, /^(\/dev\/null|.*\/netns\/holder\.(log|lock)|net:\[\d+\]|socket:\[\d+\]|anon_inode:\[signalfd\])$/, fds.join(' '));
+    // a directory others may write to is refused
+    const open = path.join(sb.dir, 'open');
+    fs.mkdirSync(open, { mode: 0o777 });
+    fs.chmodSync(open, 0o777);
+    const r2 = spawnSync(SHIM, ['netns-holder', open, '--uidmap', `0 ${process.getuid!()} 1`], { encoding: 'utf8' });
+    assert.equal(r2.status, 125);
+    assert.match(r2.stderr, /^Error: .*open: not a directory of ours that only we may write to\n$/);
+    assert.deepEqual(fs.readdirSync(open), []);
     // a second one for the same directory is refused, and the first stays
     const again = startHolder();
     assert.equal(again.code, 125);
     assert.match(again.sync, /^error .*another holder is running/);
     assert.ok(alive(holderPid));
+    // one that nobody ever connects to goes by itself (checked in the last test)
+    const dir2 = path.join(sb.dir, 'netns2');
+    fs.mkdirSync(dir2, { mode: 0o700 });
+    const u = spawnSync(SHIM, ['netns-holder', dir2, '--uidmap', `0 ${process.getuid!()} 1`, '--gidmap', `0 ${process.getgid!()} 1`], {
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      encoding: 'utf8',
+    });
+    unusedPid = Number(/^ok (\d+)\n$/.exec(String(u.output[3]))?.[1]);
+    unusedStart = Date.now();
+    assert.ok(alive(unusedPid), String(u.output[3]) + u.stderr);
     const rss = Number(spawnSync('ps', ['-o', 'rss=', '-p', String(holderPid)], { encoding: 'utf8' }).stdout.trim());
     console.log(`# holder RSS: ${rss} kB`);
   });
@@ -231,6 +262,8 @@ describe('network holder (shim)', () => {
       [`attach\t${'a'.repeat(64)}\t${process.pid}\tappnet\t10.89.1.1/24\t\teth0\t\t`, /bad address/],
       [`attach\t${'a'.repeat(64)}\t${process.pid}\tappnet\t10.89.1.9/24\t01:00:00:00:00:01\teth0\t\t`, /bad MAC/],
       [`attach\t${'a'.repeat(64)}\t${process.pid}\tappnet\t10.89.1.9/24\t\teth0\tb,,c\t`, /bad names/],
+      [`attach\t${'a'.repeat(64)}\t${process.pid}\tappnet\t10.89.1.9/24\t\teth0\tb c\t`, /bad names/],
+      [`attach\t${'a'.repeat(64)}\t${process.pid}\tappnet\t10.89.1.9/24\t\teth0\tb,\t`, /bad names/],
       [`attach\t${'a'.repeat(64)}\t${process.pid}\tappnet\t10.89.1.9/24\t\teth0\tb\t1.2.3.4:99999`, /bad DNS server/],
       [`attach\t${'a'.repeat(64)}\t${process.pid}\tappnet\t10.89.1.9/24\t\teth0\tb\t`, /not in a network namespace of its own|permission denied|operation not permitted/],
       [`attach\t${'a'.repeat(64)}\t${process.pid}\tnonet\t10.89.1.9/24\t\teth0\tb\t`, /no such network/],
@@ -260,6 +293,8 @@ describe('network holder (shim)', () => {
     const l = list();
     assert.equal(l.length, 6);
     assert.ok(l.some((x) => x.startsWith(`${ctrs.get('b')!.id} appnet 10.89.1.3 b,bee,svc tv`)), l.join('\n'));
+    // the monitor's connection to the holder is not the container's
+    assert.equal((await inCtr('a', ['ls', '/proc/1/fd'])).stdout, '0\n1\n2\n');
     const ip = await inCtr('a', ['ip', 'addr', 'show', 'eth0']);
     assert.match(ip.stdout, /inet 10\.89\.1\.2\/24/);
     const ping = await inCtr('a', ['ping', '-c1', '-W3', '10.89.1.3']);
@@ -271,11 +306,16 @@ describe('network holder (shim)', () => {
     const firsts = new Set<string>();
     for (let i = 0; i < 4; i++) firsts.add((await lookup('a', 'svc', '10.89.1.1', false))![0]!);
     assert.equal(firsts.size, 2);
+    // reverse lookups of a container's address: its first name
+    const ptr = await inCtr('a', ['nslookup', '10.89.1.3', '10.89.1.1']);
+    assert.match(ptr.stdout, /^3\.1\.89\.10\.in-addr\.arpa\s+name = b\.?$/m, ptr.stdout + ptr.stderr);
     // e is on both networks: through appnet it is found at its appnet address
     assert.deepEqual(await lookup('a', 'e', '10.89.1.1'), ['10.89.1.4']);
   });
 
   test('networks are isolated: other networks neither reach nor resolve', async () => {
+    if (Date.now() - unusedStart < 8000) assert.ok(alive(unusedPid), 'the unused holder left early');
+    else console.log('# unused holder: too late to check it is still there');
     const ping = await inCtr('c', ['ping', '-c1', '-W2', '10.89.1.3']);
     assert.notEqual(ping.code, 0);
     // not even with a route through the holder: its netns forwards nothing, whatever the host does
@@ -287,6 +327,9 @@ describe('network holder (shim)', () => {
     assert.equal(fwd.stdout, '0\n', fwd.stderr);
     assert.equal(await lookup('c', 'b', '10.89.2.1'), null);
     assert.ok(stub.asked.includes('b'), 'an unknown name is forwarded upstream');
+    const ptr = await inCtr('c', ['nslookup', '10.89.1.3', '10.89.2.1']);
+    assert.doesNotMatch(ptr.stdout, /name = /);
+    assert.ok(stub.asked.includes('3.1.89.10.in-addr.arpa'), 'not ours to answer: forwarded');
     // e, on othernet and appnet, resolves the names of both (docker's rule)
     assert.deepEqual(await lookup('e', 'c', '10.89.2.1'), ['10.89.2.2']);
     assert.deepEqual(await lookup('e', 'bee', '10.89.2.1'), ['10.89.1.3']);
@@ -331,6 +374,34 @@ describe('network holder (shim)', () => {
       '000985800001000000000000' + '016200' + '001c0001',
     ]);
     assert.deepEqual(await lookup('a', 'b', '10.89.1.1'), ['10.89.1.3']);
+  });
+
+  test('random and mutated queries do not crash the responder', async () => {
+    // A seeded generator: a failure can be replayed.
+    let seed = 20261204;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+    const hex = (bytes: number[]) => Buffer.from(bytes).toString('hex');
+    const valid = [...Buffer.from('000a01000001000000000001036273760000010001', 'hex')]; // svc, A, IN
+    const packets: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      if (i % 2) {
+        const m = [...valid];
+        for (let k = 0; k < 1 + rnd(4); k++) m[rnd(m.length)] = rnd(256);
+        m[2] = m[2]! & 0x7f; // a query, or it is dropped before the parser
+        packets.push(hex(m.slice(0, 1 + rnd(m.length))));
+      } else {
+        const len = 12 + rnd(80);
+        const m = Array.from({ length: len }, () => rnd(256));
+        m[2] = m[2]! & 0x07;
+        m[4] = 0;
+        m[5] = 1;
+        packets.push(hex(m));
+      }
+    }
+    const r = await inCtr('a', ['/bin/udp-send', '10.89.1.1', '53', ...packets]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(alive(holderPid));
+    assert.deepEqual(await lookup('a', 'svc', '10.89.1.1'), ['10.89.1.2', '10.89.1.3']);
   });
 
   test('a start fails (125) with the holder message when the attachment is refused', () => {
@@ -420,8 +491,23 @@ describe('network holder (shim)', () => {
     assert.deepEqual(await lookup('y', 'x', '10.89.1.1'), ['10.89.1.50']);
     const ping = await inCtr('y', ['ping', '-c1', '-W3', '10.89.1.50']);
     assert.equal(ping.code, 0, ping.stdout + ping.stderr);
-    for (const n of ['x', 'y']) process.kill(ctrs.get(n)!.pid(), 'SIGKILL');
-    for (let i = 0; i < 100 && alive(holderPid); i++) await sleep(100);
+    process.kill(ctrs.get('x')!.pid(), 'SIGKILL');
+    for (let i = 0; i < 50 && list().length > 1; i++) await sleep(100);
+    assert.equal(list().length, 1);
+    // Quiet for longer than the grace period; then the last client goes (y's monitor, which takes
+    // its attachment along, in one event): the 3 s count from then.
+    await sleep(3500);
+    process.kill(Number(fs.readFileSync(path.join(ctrs.get('y')!.dir, 'monitor.pid'), 'utf8').split(' ')[0]), 'SIGKILL');
+    const t0 = Date.now();
+    for (let i = 0; i < 100 && alive(holderPid); i++) await sleep(50);
     assert.ok(!alive(holderPid), 'holder still running');
+    assert.ok(Date.now() - t0 >= 2500, `holder exited ${Date.now() - t0} ms after the last client`);
+    process.kill(ctrs.get('y')!.pid(), 'SIGKILL');
+  });
+
+  test('a holder nobody connects to exits about 10 s after its start', async () => {
+    while (alive(unusedPid) && Date.now() - unusedStart < 13_000) await sleep(100);
+    assert.ok(!alive(unusedPid), 'still running');
+    assert.deepEqual(fs.readdirSync(path.join(sb.dir, 'netns2')).sort(), ['holder.lock', 'holder.log']);
   });
 });
