@@ -36,8 +36,24 @@ export abstract class ContainerCreateCommand extends TsctrCommand {
   capDrop = Option.Array('--cap-drop', [], { description: 'Drop Linux capabilities' });
   logOpt = Option.Array('--log-opt', [], { description: 'Log driver options: max-size=10m (rotate at this size), max-file=3 (files kept)' });
   securityOpt = Option.Array('--security-opt', [], { description: 'Security options: seccomp=unconfined (no seccomp filter), no-new-privileges[=false] (on by default)' });
+  healthCmd = Option.String('--health-cmd', { description: 'Command to run to check health' });
+  healthInterval = Option.String('--health-interval', { description: 'Time between running the check (ms|s|m|h) (default 30s)' });
+  healthTimeout = Option.String('--health-timeout', { description: 'Maximum time to allow one check to run (ms|s|m|h) (default 30s)' });
+  healthRetries = Option.String('--health-retries', { description: 'Consecutive failures needed to report unhealthy' });
+  healthStartPeriod = Option.String('--health-start-period', { description: 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)' });
+  healthStartInterval = Option.String('--health-start-interval', { description: 'Time between running the check during the start period (ms|s|m|h) (default 5s)' });
+  noHealthcheck = Option.Boolean('--no-healthcheck', false, { description: 'Disable any container-specified HEALTHCHECK' });
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy({ name: 'COMMAND' });
+
+  private healthFlags(): RunOptions['health'] {
+    const f = {
+      cmd: this.healthCmd, interval: this.healthInterval, timeout: this.healthTimeout, retries: this.healthRetries,
+      startPeriod: this.healthStartPeriod, startInterval: this.healthStartInterval, none: this.noHealthcheck || undefined,
+    };
+    // Kept in the record only when given (ps reads every record).
+    return Object.values(f).some((v) => v !== undefined) ? f : undefined;
+  }
 
   protected runOptions(detach: boolean, rm: boolean): RunOptions {
     return {
@@ -77,6 +93,7 @@ export abstract class ContainerCreateCommand extends TsctrCommand {
       capDrop: this.capDrop,
       securityOpt: this.securityOpt,
       logOpt: this.logOpt,
+      health: this.healthFlags(),
     };
   }
 }

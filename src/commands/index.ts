@@ -42,6 +42,9 @@ import { InfoCommand } from './info.js';
 import { SystemDfCommand } from './system-df.js';
 import { SystemPruneCommand } from './system-prune.js';
 import { SystemResetCommand } from './system-reset.js';
+import { PauseCommand, UnpauseCommand } from './pause.js';
+import { ContainerExistsCommand, ImageExistsCommand, VolumeExistsCommand } from './exists.js';
+import { HealthcheckRunCommand } from './healthcheck.js';
 
 export const commands = [
   RunCommand,
@@ -97,4 +100,10 @@ export const commands = [
   SystemDfCommand,
   SystemPruneCommand,
   SystemResetCommand,
+  PauseCommand,
+  UnpauseCommand,
+  ContainerExistsCommand,
+  ImageExistsCommand,
+  VolumeExistsCommand,
+  HealthcheckRunCommand,
 ];

@@ -44,4 +44,7 @@ export const verbModules: Record<string, () => Promise<CommandModule>> = {
   logout: () => import('./logout.js'),
   version: () => import('./version.js'),
   info: () => import('./info.js'),
+  pause: () => import('./pause.js'),
+  unpause: () => import('./pause.js'),
+  healthcheck: () => import('./healthcheck.js'),
 };

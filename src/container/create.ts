@@ -19,6 +19,7 @@ import { parseSecurityOpts } from './security.js';
 import { parseLogOpts } from './log-config.js';
 import { signalNumber } from './signals.js';
 import { resolveStorageDriver } from '../store/storage-driver.js';
+import { resolveHealthcheck, type Healthcheck } from './health.js';
 import {
   effectiveCaps, mergeEnv, parseEnv, parseLabels, parseNetwork, parsePorts, parseResources, parseRestart,
   parseMount, parseTmpfs, parseUlimit, parseVolume, type RunOptions,
@@ -119,6 +120,7 @@ export async function createContainer(o: RunOptions, image: ImageRecord): Promis
       tty: o.tty,
       openStdin: o.interactive,
       exposedPorts: Object.keys(imgConfig.ExposedPorts ?? {}),
+      ...healthcheckOf(resolveHealthcheck(o.health, imgConfig.Healthcheck)),
     },
     hostConfig,
     storage: await resolveStorageDriver(),
@@ -140,6 +142,8 @@ export async function createContainer(o: RunOptions, image: ImageRecord): Promis
   });
   return record;
 }
+
+const healthcheckOf = (hc: Healthcheck | undefined) => (hc ? { healthcheck: hc } : {});
 
 export function removeContainerDirs(id: string): string[] {
   return [containerPaths.dir(id), containerPaths.run(id)].filter((d) => fs.existsSync(d));

@@ -2,6 +2,7 @@
 import { containerPaths, volumePaths } from '../paths.js';
 import { networkMode } from '../net/default.js';
 import { liveState } from './state.js';
+import { probeCommand, readHealth, type HealthState } from './health.js';
 import type { ContainerRecord, PortBinding } from './types.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -16,6 +17,12 @@ function portMap(bindings: PortBinding[], exposed: string[]): Record<string, { H
   return out;
 }
 
+/** docker shows State.Health for a container with a check, from its first start on. */
+function healthOf(c: ContainerRecord): { Health?: HealthState } {
+  if (!c.startedAt || !probeCommand(c.config.healthcheck)) return {};
+  return { Health: readHealth(c) ?? { Status: 'starting', FailingStreak: 0, Log: [] } };
+}
+
 export function inspectContainer(c: ContainerRecord): Record<string, unknown> {
   const st = liveState(c);
   const running = st.status === 'running';
@@ -25,9 +32,9 @@ export function inspectContainer(c: ContainerRecord): Record<string, unknown> {
     Path: c.path,
     Args: c.args,
     State: {
-      Status: st.status,
+      Status: st.paused ? 'paused' : st.status,
       Running: running,
-      Paused: false,
+      Paused: st.paused === true,
       Restarting: false,
       OOMKilled: false,
       Dead: false,
@@ -36,6 +43,7 @@ export function inspectContainer(c: ContainerRecord): Record<string, unknown> {
       Error: '',
       StartedAt: st.startedAt || ZERO_TIME,
       FinishedAt: st.finishedAt || ZERO_TIME,
+      ...healthOf(c),
     },
     Image: c.imageId,
     ResolvConfPath: containerPaths.etc(c.id, 'resolv.conf'),
@@ -97,6 +105,7 @@ export function inspectContainer(c: ContainerRecord): Record<string, unknown> {
       Labels: c.config.labels,
       StopSignal: c.config.stopSignal,
       StopTimeout: c.config.stopTimeout,
+      ...(c.config.healthcheck ? { Healthcheck: c.config.healthcheck } : {}),
     },
     NetworkSettings: {
       Ports: running ? portMap(c.ports ?? [], c.config.exposedPorts) : {},

@@ -45,6 +45,8 @@ export interface RunOptions {
   /** --mount, docker's long form. */
   mounts?: string[];
   logOpt?: string[];
+  /** --health-* and --no-healthcheck, as given (health.ts). */
+  health?: import('./health.js').HealthFlags;
 }
 
 /** `run -d IMAGE` with nothing else given: the base that programs (pods, play kube, build) fill in. */

@@ -45,5 +45,13 @@ export function runArgsOf(o: Partial<RunOptions>): string[] {
   many('--cap-drop', o.capDrop);
   many('--security-opt', o.securityOpt);
   many('--log-opt', o.logOpt ?? []);
+  const h = o.health ?? {};
+  one('--health-cmd', h.cmd);
+  one('--health-interval', h.interval);
+  one('--health-timeout', h.timeout);
+  one('--health-retries', h.retries);
+  one('--health-start-period', h.startPeriod);
+  one('--health-start-interval', h.startInterval);
+  if (h.none) a.push('--no-healthcheck');
   return [...a, o.image ?? '', ...(o.command ?? [])];
 }

@@ -35,6 +35,8 @@ export interface ContainerConfig {
   tty: boolean;
   openStdin: boolean;
   exposedPorts: string[];
+  /** docker's Config.Healthcheck: the image's HEALTHCHECK with the run flags over it (health.ts). */
+  healthcheck?: import('./health.js').Healthcheck;
 }
 
 export interface HostConfig {
@@ -99,4 +101,6 @@ export interface LiveState {
   startedAt: string;
   finishedAt: string;
   restarts: number;
+  /** `pause`d (SIGSTOP) since this run started: shown as paused, still running underneath. */
+  paused?: boolean;
 }

@@ -59,6 +59,7 @@ static int usage(void)
 	static const char text[] =
 		"usage: tsctr-shim run SPECFILE      create a container and monitor it\n"
 		"       tsctr-shim exec SPECFILE     run a process in a running container\n"
+		"       tsctr-shim exec SPECFILE PID a health probe in container PID (SIGTERM kills it)\n"
 		"       tsctr-shim init -- ARGV...   minimal init: forward signals, reap zombies\n"
 		"       tsctr-shim pause             wait for SIGTERM (a pod's infra container)\n"
 		"       tsctr-shim --version\n";
@@ -76,7 +77,7 @@ int main(int argc, char **argv)
 		write_all(1, "tsctr-shim " VERSION "\n", sizeof("tsctr-shim " VERSION "\n") - 1);
 		return 0;
 	}
-	if (argc != 3)
+	if (argc != 3 && !(argc == 4 && strcmp(argv[1], "exec") == 0))
 		return usage();
 	if (run_sealed(argv) < 0) {
 		char msg[160];
@@ -87,6 +88,6 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argv[2]);
 	if (strcmp(argv[1], "exec") == 0)
-		return cmd_exec(argv[2]);
+		return cmd_exec(argv[2], argc == 4 ? argv[3] : NULL);
 	return usage();
 }
