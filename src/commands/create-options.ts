@@ -43,6 +43,7 @@ export abstract class ContainerCreateCommand extends TsctrCommand {
   healthStartPeriod = Option.String('--health-start-period', { description: 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)' });
   healthStartInterval = Option.String('--health-start-interval', { description: 'Time between running the check during the start period (ms|s|m|h) (default 5s)' });
   noHealthcheck = Option.Boolean('--no-healthcheck', false, { description: 'Disable any container-specified HEALTHCHECK' });
+  replace = Option.Boolean('--replace', false, { description: 'If a container with the same name exists, replace it (podman)' });
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy({ name: 'COMMAND' });
 
@@ -53,6 +54,14 @@ export abstract class ContainerCreateCommand extends TsctrCommand {
     };
     // Kept in the record only when given (ps reads every record).
     return Object.values(f).some((v) => v !== undefined) ? f : undefined;
+  }
+
+  /** podman's --replace: a container of that name goes first (stopped and removed, as rm -f). */
+  protected async replaceExisting(): Promise<void> {
+    if (!this.replace || !this.name) return;
+    const { findContainer, loadContainers } = await import('../container/store.js');
+    const old = findContainer(loadContainers(), this.name);
+    if (old && old.name === this.name) await (await import('../container/ops.js')).removeContainer(old.id, true);
   }
 
   protected runOptions(detach: boolean, rm: boolean): RunOptions {

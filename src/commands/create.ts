@@ -15,6 +15,7 @@ export class CreateCommand extends ContainerCreateCommand {
     const { ensureImage } = await import('../container/ensure-image.js');
     const { createContainer } = await import('../container/create.js');
     const image = await ensureImage(this.image, this.pull, this.platform);
+    await this.replaceExisting();
     const c = await createContainer(this.runOptions(true, this.rm), image);
     this.out(c.id);
   }

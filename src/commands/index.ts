@@ -45,6 +45,9 @@ import { SystemResetCommand } from './system-reset.js';
 import { PauseCommand, UnpauseCommand } from './pause.js';
 import { ContainerExistsCommand, ImageExistsCommand, VolumeExistsCommand } from './exists.js';
 import { HealthcheckRunCommand } from './healthcheck.js';
+import { StatsCommand } from './stats.js';
+import { DiffCommand } from './diff.js';
+import { AttachCommand } from './attach.js';
 
 export const commands = [
   RunCommand,
@@ -106,4 +109,7 @@ export const commands = [
   ImageExistsCommand,
   VolumeExistsCommand,
   HealthcheckRunCommand,
+  StatsCommand,
+  DiffCommand,
+  AttachCommand,
 ];

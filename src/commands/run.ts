@@ -29,6 +29,7 @@ export class RunCommand extends ContainerCreateCommand {
     const { removeContainer } = await import('../container/ops.js');
     const opts = this.runOptions(this.detach, this.rm);
     const image = await ensureImage(this.image, this.pull, this.platform);
+    await this.replaceExisting();
     const c = await createContainer(opts, image);
     let running = false;
     try {

@@ -47,4 +47,7 @@ export const verbModules: Record<string, () => Promise<CommandModule>> = {
   pause: () => import('./pause.js'),
   unpause: () => import('./pause.js'),
   healthcheck: () => import('./healthcheck.js'),
+  stats: () => import('./stats.js'),
+  diff: () => import('./diff.js'),
+  attach: () => import('./attach.js'),
 };

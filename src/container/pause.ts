@@ -28,7 +28,8 @@ function pidNamespaceMembers(ns: string): number[] {
 /** Stops the container's processes; the function returned continues them. Not running: nothing to do. */
 export function pauseContainer(c: ContainerRecord): () => void {
   const st = liveState(c);
-  if (st.status !== 'running') return () => undefined;
+  // Paused already (`pause`): it stays so, commit's resume must not continue it.
+  if (st.status !== 'running' || st.paused) return () => undefined;
   let ns: string;
   try {
     ns = fs.readlinkSync(`/proc/${st.pid}/ns/pid`);
