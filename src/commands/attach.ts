@@ -8,9 +8,9 @@ export class AttachCommand extends TsctrCommand {
     description: "Attach local standard output and error streams to a running container",
     details: `
       Follows what the container writes from now on (its stdout to ours, its stderr to ours),
-      until it exits, and exits with its exit code. Ctrl-C is passed to the container unless
-      --sig-proxy=false. Standard input is not attached: the container's monitor keeps no channel
-      for a second writer (use \`exec -it\`); --no-stdin is accepted.
+      until it exits, and exits with its exit code. Ctrl-C is passed to the container (unless
+      with --sig-proxy=false). Standard input is not attached: the container's monitor has no
+      channel for a second writer; use \`exec -it\` for a shell. The --no-stdin flag is accepted.
     `,
     examples: [['Watch a container', '$0 attach web']],
   });

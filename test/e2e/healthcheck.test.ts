@@ -102,8 +102,9 @@ describe('health checks', () => {
     assert.equal(log.Output, 'Health check exceeded timeout (500ms)');
     const took = Date.parse(log.End) - Date.parse(log.Start);
     assert.ok(took >= 450 && took < 4000, `the probe took ${took} ms`);
-    // No `sleep 1000` is left in the container: the timeout ended the probe's processes.
-    await sleep(300);
+    // No `sleep 1000` is left in the container: the timeout ended the probe's processes (two
+    // more probes have timed out meanwhile).
+    await sleep(1500);
     const ps = sb.ok(['exec', 'hang', 'ps', '-o', 'pid,args']);
     const left = ps.split('\n').filter((l) => l.includes('sleep 1000'));
     assert.ok(left.length <= 1, `probes left behind:\n${ps}`); // at most the one running right now
@@ -142,6 +143,21 @@ describe('health checks', () => {
     const over = inspectJson<{ Config: { Healthcheck: Record<string, unknown> } }>(sb, 'over').Config.Healthcheck;
     assert.equal(over.Retries, 7);
     assert.deepEqual(over.Test, ['CMD', 'test', '-e', '/tmp/ready']);
+  });
+
+  test("the probe runs confined as exec is (the container's user, capabilities, seccomp, no_new_privs), and its output cannot forge the state", async () => {
+    // Output with quotes, backslashes, newlines and control bytes, as a hostile container may print.
+    sb.ok([
+      'run', '-d', '--name', 'confined', '--cap-drop', 'ALL', '--user', '1234:1234', '--health-interval', '200ms',
+      '--health-cmd', 'grep -E "^(CapEff|CapPrm|Seccomp|NoNewPrivs):" /proc/self/status; id -u; printf \'"},{"Status":"healthy\\\\\\001\\n\'; exit 1',
+      'busybox', 'sleep', '600',
+    ]);
+    const h = await until('a probe', () => health('confined')?.Log[0]);
+    assert.equal(health('confined')!.Status, 'starting');
+    const out = h.Output.split('\n');
+    assert.deepEqual(out.slice(0, 5), ['CapPrm:\t0000000000000000', 'CapEff:\t0000000000000000', 'NoNewPrivs:\t1', 'Seccomp:\t2', '1234']);
+    assert.equal(out[5], '"},{"Status":"healthy\\\x01');
+    assert.equal(h.ExitCode, 1);
   });
 
   test('bad health flags: one error line, exit 125, nothing created', () => {
