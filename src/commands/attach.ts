@@ -21,7 +21,7 @@ export class AttachCommand extends TsctrCommand {
   container = Option.String({ name: 'CONTAINER' });
 
   async run(): Promise<number> {
-    const { attachOutput } = await import('../container/attach.js');
-    return attachOutput(this.container, this.sigProxy);
+    const { attachContainer } = await import('../engine/extra.js');
+    return attachContainer(this.container, this.sigProxy);
   }
 }

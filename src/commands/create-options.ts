@@ -58,10 +58,7 @@ export abstract class ContainerCreateCommand extends TsctrCommand {
 
   /** podman's --replace: a container of that name goes first (stopped and removed, as rm -f). */
   protected async replaceExisting(): Promise<void> {
-    if (!this.replace || !this.name) return;
-    const { findContainer, loadContainers } = await import('../container/store.js');
-    const old = findContainer(loadContainers(), this.name);
-    if (old && old.name === this.name) await (await import('../container/ops.js')).removeContainer(old.id, true);
+    if (this.replace && this.name) await (await import('../engine/extra.js')).replaceContainer(this.name);
   }
 
   protected runOptions(detach: boolean, rm: boolean): RunOptions {

@@ -19,13 +19,14 @@ export class DiffCommand extends TsctrCommand {
     if (this.format !== undefined && this.format !== 'json') throw new TsctrError(`unknown --format "${this.format}": only json is supported`);
     // The layers hold files of subordinate uids, some readable only by them: read as root in the namespace.
     if (!canOwnImageFiles()) return reexecInUserNamespace(process.argv.slice(2), CLEANUP_SIGNALS);
-    const { containerChanges, KIND_LETTER } = await import('../container/diff.js');
-    const changes = containerChanges(this.container);
+    const { containerChanges } = await import('../engine/extra.js');
+    const changes = await containerChanges(this.container);
     if (this.format === 'json') {
       const group = (k: number) => changes.filter((c) => c.Kind === k).map((c) => c.Path);
       this.out(JSON.stringify({ changed: group(0), added: group(1), deleted: group(2) }, null, 4));
       return;
     }
-    this.write(changes.map((c) => `${KIND_LETTER[c.Kind]} ${c.Path}\n`).join(''));
+    // docker's letters for ChangeType 0, 1, 2
+    this.write(changes.map((c) => `${'CAD'[c.Kind]} ${c.Path}\n`).join(''));
   }
 }

@@ -13,8 +13,8 @@ export class ContainerExistsCommand extends TsctrCommand {
   container = Option.String({ name: 'CONTAINER' });
 
   async run(): Promise<number> {
-    const { findContainer, loadContainers } = await import('../container/store.js');
-    return findContainer(loadContainers(), this.container) ? 0 : 1;
+    const { containerExists } = await import('../engine/extra.js');
+    return (await containerExists(this.container)) ? 0 : 1;
   }
 }
 
@@ -29,12 +29,8 @@ export class ImageExistsCommand extends TsctrCommand {
   image = Option.String({ name: 'IMAGE' });
 
   async run(): Promise<number> {
-    const { findImage, loadImages } = await import('../image/store.js');
-    try {
-      return findImage(loadImages(), this.image) ? 0 : 1;
-    } catch {
-      return 1; // not even a valid reference: no such image
-    }
+    const { imageExists } = await import('../engine/extra.js');
+    return (await imageExists(this.image)) ? 0 : 1;
   }
 }
 
@@ -49,7 +45,7 @@ export class VolumeExistsCommand extends TsctrCommand {
   volume = Option.String({ name: 'VOLUME' });
 
   async run(): Promise<number> {
-    const { volumeNames } = await import('../container/volumes.js');
-    return volumeNames().includes(this.volume) ? 0 : 1;
+    const { volumeExists } = await import('../engine/extra.js');
+    return (await volumeExists(this.volume)) ? 0 : 1;
   }
 }

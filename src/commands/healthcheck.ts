@@ -2,7 +2,7 @@ import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
 
 export class HealthcheckRunCommand extends TsctrCommand {
-  static override paths = [['healthcheck', 'run'], ['container', 'healthcheck', 'run']];
+  static override paths = [['healthcheck', 'run']];
   static override usage = TsctrCommand.Usage({
     category: 'Containers',
     description: "Run a container's health check once, now (podman): exit 0 healthy, 1 unhealthy",
@@ -13,8 +13,8 @@ export class HealthcheckRunCommand extends TsctrCommand {
   container = Option.String({ name: 'CONTAINER' });
 
   async run(): Promise<number> {
-    const { runHealthcheckOnce } = await import('../container/health-run.js');
-    const healthy = await runHealthcheckOnce(this.container);
+    const { runHealthcheck } = await import('../engine/extra.js');
+    const healthy = await runHealthcheck(this.container);
     if (!healthy) this.out('unhealthy');
     return healthy ? 0 : 1;
   }

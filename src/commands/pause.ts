@@ -13,10 +13,9 @@ export class PauseCommand extends TsctrCommand {
   containers = Option.Rest({ required: 1 });
 
   async run(): Promise<number> {
-    const { pauseForGood } = await import('../container/pause.js');
-    const { getContainer, loadContainers } = await import('../container/store.js');
+    const { pauseContainer } = await import('../engine/extra.js');
     return forEachItem(this.containers, this.context.stderr, async (name) => {
-      pauseForGood(getContainer(loadContainers(), name));
+      await pauseContainer(name);
       this.out(name);
     });
   }
@@ -33,10 +32,9 @@ export class UnpauseCommand extends TsctrCommand {
   containers = Option.Rest({ required: 1 });
 
   async run(): Promise<number> {
-    const { unpause } = await import('../container/pause.js');
-    const { getContainer, loadContainers } = await import('../container/store.js');
+    const { unpauseContainer } = await import('../engine/extra.js');
     return forEachItem(this.containers, this.context.stderr, async (name) => {
-      unpause(getContainer(loadContainers(), name));
+      await unpauseContainer(name);
       this.out(name);
     });
   }

@@ -25,33 +25,21 @@ export class StatsCommand extends TsctrCommand {
   containers = Option.Rest();
 
   async run(): Promise<void> {
-    const { getContainer, loadContainers } = await import('../container/store.js');
-    const { liveState } = await import('../container/state.js');
-    const { sample, statsRow, STATS_HEADERS } = await import('../container/stats.js');
+    const { containerStats, statsHeaders } = await import('../engine/extra.js');
     const { formatRows } = await import('../util/template.js');
-    const doc = loadContainers();
-    // Named containers must exist (docker: error); otherwise running ones, or all with -a.
-    const chosen = this.containers.length
-      ? this.containers.map((n) => getContainer(doc, n))
-      : Object.values(doc.containers).filter((c) => this.all || liveState(c).status === 'running');
+    const headers = await statsHeaders();
     const def = 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}';
     const format = this.format === 'json' ? '{{json .}}' : (this.format ?? def);
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    let before = chosen.map((c) => sample(c));
-    // CPU % needs two readings: the first one comes half a second after the start.
-    await sleep(500);
-    for (let first = true; ; first = false) {
-      const now = chosen.map((c) => sample(c));
-      const rows = chosen.map((c, i) => statsRow(c, before[i], now[i], this.noTrunc));
-      const out = formatRows(format, rows, STATS_HEADERS, def);
+    let first = true;
+    for await (const rows of containerStats({ names: this.containers, all: this.all, noTrunc: this.noTrunc })) {
+      const out = formatRows(format, rows, headers, def);
       if (this.noStream) {
         this.write(out);
         return;
       }
-      // docker redraws the screen each second
+      // docker redraws the screen at each reading
       this.write(`${first ? '' : '\x1b[2J\x1b[H'}${out}`);
-      before = now;
-      await sleep(1000);
+      first = false;
     }
   }
 }

@@ -18,7 +18,6 @@ export interface Change {
   Path: string;
 }
 
-export const KIND_LETTER = ['C', 'A', 'D'] as const;
 
 const join = (dir: string, name: string) => (dir ? `${dir}/${name}` : name);
 
