@@ -58,6 +58,8 @@ export async function execInContainer(query: string, o: ExecOptions): Promise<nu
   const c = getContainer(loadContainers(), query);
   const st = liveState(c);
   if (st.status !== 'running') throw new ConflictError(`container ${c.id.slice(0, 12)} is not running`);
+  // docker's rule; cp (its own stdio) still reads and writes a paused container's files
+  if (st.paused && !o.stdio) throw new ConflictError(`Container ${c.id} is paused, unpause the container before exec`);
   const spec: Spec = [
     ['pid', String(st.pid)],
     ...processSpec(c, getImage(loadImages(), c.imageId), o),

@@ -149,14 +149,18 @@ void health_start(pid_t init)
 static void run_probe(long now)
 {
 	int p[2];
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+	/* Out of descriptors or processes: try again an interval later, not in a busy loop. */
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
+		schedule(now);
 		return;
+	}
 	char pid[16];
 	snprintf(pid, sizeof pid, "%d", (int)h.init);
 	pid_t child = fork();
 	if (child < 0) {
 		close(p[0]);
 		close(p[1]);
+		schedule(now);
 		return;
 	}
 	if (child == 0) {

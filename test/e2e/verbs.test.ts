@@ -45,6 +45,9 @@ describe('pause and unpause', () => {
     assert.equal(sb.ok(['ps', '--filter', 'status=running', '--filter', 'name=^counter$', '--format', '{{.Names}}']).trim(), '');
     assert.match(sb.ok(['info', '--format', '{{.Store.ContainerStore.Paused}}']), /^1\n$/);
 
+    const exec = sb.run(['exec', 'counter', 'true']);
+    assert.equal(exec.code, 125);
+    assert.match(exec.stderr, /^Error: Container [0-9a-f]{64} is paused, unpause the container before exec\n$/);
     const again = sb.run(['pause', 'counter']);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /^Error: Container [0-9a-f]{64} is already paused\n$/);
