@@ -7,10 +7,11 @@ export class StatsCommand extends TsctrCommand {
     category: 'Containers',
     description: 'Display a live stream of container(s) resource usage statistics',
     details: `
-      Measured from /proc (the processes of the container's pid namespace), not from a cgroup:
-      memory is their resident set, CPU % the share of one CPU since the last reading, NET I/O the
-      container's interfaces, BLOCK I/O what its processes read and wrote to storage. The memory
-      limit is the container's (--memory, with a delegated cgroup) or the machine's.
+      From the container's cgroup where it has one with the controllers (limits under a delegated
+      cgroup v2), else from /proc, summed over the processes of its pid namespace: memory as their
+      resident set, CPU % as the share of one CPU since the last reading, BLOCK I/O what they read
+      and wrote to storage. NET I/O counts the container's interfaces. The memory limit is the
+      container's (--memory, with a delegated cgroup) or the machine's.
     `,
     examples: [
       ['One reading of the running containers', '$0 stats --no-stream'],

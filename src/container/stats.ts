@@ -1,9 +1,10 @@
 /**
- * `stats`: docker's columns, measured from /proc — the containers here usually have no cgroup of
- * their own (only with limits and a delegated cgroup v2), so the numbers are sums over the
- * processes of the container's pid namespace: CPU from utime+stime, memory as resident set
- * (shared pages count once per process), block I/O from /proc/PID/io, network from the
- * container's network namespace (its interfaces but lo). The memory limit is the container's
+ * `stats`: docker's columns. A container has a cgroup of its own only with limits and a delegated
+ * cgroup v2; then CPU, memory, block I/O and pids come from its files, as docker reads them, each
+ * where its controller is there. Otherwise (and for what a cgroup lacks) they are sums over the
+ * processes of the container's pid namespace from /proc: CPU from utime+stime, memory as resident
+ * set (shared pages count once per process), block I/O from /proc/PID/io. Network always comes
+ * from the container's network namespace (its interfaces but lo). The memory limit is the
  * cgroup's memory.max where it has one, else the machine's memory.
  */
 import fs from 'node:fs';
@@ -34,7 +35,7 @@ export const STATS_HEADERS: Record<string, string> = {
 /** One reading of a container's processes. */
 export interface Sample {
   at: number; // ms
-  cpuTicks: number;
+  cpuUsec: number;
   rss: number;
   read: number;
   write: number;
@@ -76,13 +77,13 @@ function members(initPid: number): number[] {
 export function sample(c: ContainerRecord): Sample | undefined {
   const st = liveState(c);
   if (st.status !== 'running') return undefined;
-  const s: Sample = { at: Date.now(), cpuTicks: 0, rss: 0, read: 0, write: 0, rx: 0, tx: 0, pids: 0 };
+  const s: Sample = { at: Date.now(), cpuUsec: 0, rss: 0, read: 0, write: 0, rx: 0, tx: 0, pids: 0 };
   for (const pid of members(st.pid)) {
     const stat = read(`/proc/${pid}/stat`);
     if (!stat) continue;
     s.pids++;
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    s.cpuTicks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14, 15)
+    s.cpuUsec += ((Number(f[11]) + Number(f[12])) * 1e6) / TICKS; // utime, stime (fields 14, 15)
     const statm = read(`/proc/${pid}/statm`)?.split(' ');
     if (statm) s.rss += Number(statm[1]) * PAGE;
     const io = read(`/proc/${pid}/io`);
@@ -91,6 +92,8 @@ export function sample(c: ContainerRecord): Sample | undefined {
       s.write += Number(/^write_bytes: (\d+)/m.exec(io)?.[1] ?? 0);
     }
   }
+  const cg = containerCgroup(c.id, c.hostConfig);
+  if (cg) fromCgroup(cg, s);
   // The container's network namespace, as its init sees it.
   for (const line of (read(`/proc/${st.pid}/net/dev`) ?? '').split('\n').slice(2)) {
     const m = /^\s*([^:]+):\s*(.*)$/.exec(line);
@@ -100,6 +103,30 @@ export function sample(c: ContainerRecord): Sample | undefined {
     s.tx += n[8] ?? 0;
   }
   return s;
+}
+
+/** What the container's own cgroup counts, where its controllers are enabled (docker's way for v2). */
+function fromCgroup(cg: string, s: Sample): void {
+  const file = (name: string) => read(path.join(cg, name));
+  const usage = /^usage_usec (\d+)$/m.exec(file('cpu.stat') ?? '')?.[1];
+  if (usage) s.cpuUsec = Number(usage);
+  const mem = file('memory.current')?.trim();
+  if (mem && /^\d+$/.test(mem)) {
+    // docker leaves out the page cache the kernel can take back at once
+    const inactive = Number(/^inactive_file (\d+)$/m.exec(file('memory.stat') ?? '')?.[1] ?? 0);
+    s.rss = Math.max(0, Number(mem) - inactive);
+  }
+  const io = file('io.stat');
+  if (io) {
+    s.read = 0;
+    s.write = 0;
+    for (const m of io.matchAll(/rbytes=(\d+) wbytes=(\d+)/g)) {
+      s.read += Number(m[1]);
+      s.write += Number(m[2]);
+    }
+  }
+  const pids = file('pids.current')?.trim();
+  if (pids && /^\d+$/.test(pids)) s.pids = Number(pids);
 }
 
 function memoryLimit(c: ContainerRecord): number {
@@ -117,7 +144,7 @@ export function statsRow(c: ContainerRecord, before: Sample | undefined, now: Sa
   }
   const limit = memoryLimit(c);
   const wall = before ? (now.at - before.at) / 1000 : 0;
-  const cpu = before && wall > 0 ? (((now.cpuTicks - before.cpuTicks) / TICKS) / wall) * 100 : 0;
+  const cpu = before && wall > 0 ? ((now.cpuUsec - before.cpuUsec) / 1e6 / wall) * 100 : 0;
   return {
     Container: id,
     ID: id,

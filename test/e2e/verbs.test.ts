@@ -109,6 +109,18 @@ describe('stats', () => {
     assert.equal(missing.code, 125);
     assert.match(missing.stderr, /^Error: No such container: nosuch\n$/);
   });
+
+  test('a container with limits: its cgroup where it has the controllers, /proc for the rest', () => {
+    sb.ok(['run', '-d', '--name', 'lim', '--memory', '64m', '--pids-limit', '50', 'busybox', 'sleep', '600']);
+    const out = sb.ok(['stats', '--no-stream', '--format', '{{.PIDs}}|{{.MemUsage}}', 'lim']).trim();
+    const [pids, mem] = out.split('|');
+    assert.equal(pids, '1');
+    // What the container's own cgroup says (mounted read-only at /sys/fs/cgroup), if it has one.
+    const max = sb.run(['exec', 'lim', 'cat', '/sys/fs/cgroup/memory.max']);
+    if (max.code === 0 && max.stdout.trim() === String(64 * 1024 * 1024)) assert.match(mem!, / \/ 64MiB$/);
+    else assert.doesNotMatch(mem!, / \/ 64MiB$/); // no memory controller: the machine's memory
+    assert.match(mem!, /^[\d.]+(KiB|MiB) \//);
+  });
 });
 
 describe('diff', () => {
