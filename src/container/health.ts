@@ -82,12 +82,15 @@ export function resolveHealthcheck(flags: HealthFlags | undefined, image: Health
   return out.Test?.length ? out : undefined;
 }
 
-/** The probe's command line, or undefined when the container has no check (none, or NONE). */
-export function probeCommand(hc: Healthcheck | undefined): string[] | undefined {
+/**
+ * The probe's command line, or undefined when the container has no check (none, or NONE).
+ * CMD-SHELL runs in the image's SHELL, as docker does (`/bin/sh -c` by default).
+ */
+export function probeCommand(hc: Healthcheck | undefined, shell: string[] = ['/bin/sh', '-c']): string[] | undefined {
   const test = hc?.Test;
   if (!test?.length || test[0] === 'NONE') return undefined;
   if (test[0] === 'CMD') return test.length > 1 ? test.slice(1) : undefined;
-  if (test[0] === 'CMD-SHELL') return test.length > 1 ? ['/bin/sh', '-c', test[1]!] : undefined;
+  if (test[0] === 'CMD-SHELL') return test.length > 1 ? [...shell, test[1]!] : undefined;
   return undefined;
 }
 
@@ -102,7 +105,9 @@ const ms = (ns: number | undefined, dflt: number) => (ns && ns > 0 ? String(Math
  */
 export async function healthSpec(c: ContainerRecord, image: ImageRecord): Promise<Spec> {
   fs.rmSync(healthFile(c.id), { force: true });
-  const argv = probeCommand(c.config.healthcheck);
+  const { readImageConfig } = await import('../image/store.js');
+  const shell = readImageConfig(image).config?.Shell;
+  const argv = probeCommand(c.config.healthcheck, shell?.length ? shell : undefined);
   if (!argv) return [];
   const { processSpec } = await import('./exec.js');
   const { encodeSpec } = await import('./spec.js');

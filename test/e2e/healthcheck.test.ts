@@ -138,6 +138,14 @@ describe('health checks', () => {
     assert.equal(hr.code, 125);
     assert.match(hr.stderr, /^Error: container off has no defined healthcheck\n$/);
 
+    // The shell form runs in the image's SHELL, as docker runs it (-x: the shell's trace shows it).
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM busybox\nSHELL ["/bin/sh", "-xc"]\nHEALTHCHECK --interval=200ms CMD echo hi\nCMD ["sleep", "600"]\n');
+    sb.ok(['build', '-q', '-t', 'localhost/hc:shell', ctx]);
+    sb.ok(['run', '-d', '--name', 'shell', 'localhost/hc:shell']);
+    const probe = await until('a probe', () => health('shell')?.Log[0]);
+    // (stdout and stderr are two pipes into exec: their order is not kept)
+    assert.deepEqual(probe.Output.split('\n').sort(), ['', '+ echo hi', 'hi']);
+
     // --health-* flags replace single settings of the image's check.
     sb.ok(['create', '--name', 'over', '--health-retries', '7', 'localhost/hc:1']);
     const over = inspectJson<{ Config: { Healthcheck: Record<string, unknown> } }>(sb, 'over').Config.Healthcheck;
