@@ -154,6 +154,14 @@ describe('attach', () => {
     assert.match(stopped.stderr, /^Error: You cannot attach to a stopped container, start it first\n$/);
   });
 
+  test('under a restart policy, attach ends with the run it attached to', async () => {
+    sb.ok(['run', '-d', '--name', 'again', '--restart', 'always', 'busybox', 'sh', '-c', 'sleep 1; echo bye; exit 4']);
+    const r = await sb.runAsync(['attach', 'again']);
+    assert.equal(r.code, 4, r.stderr);
+    assert.equal(r.stdout, 'bye\n');
+    sb.ok(['rm', '-f', 'again']);
+  });
+
   test('ctrl-c on attach reaches the container (sig-proxy)', async () => {
     sb.ok(['run', '-d', '--name', 'trap', 'busybox', 'sh', '-c', "trap 'echo got INT; exit 7' INT; echo up; while true; do sleep 0.1; done"]);
     await until('up', () => (sb.ok(['logs', 'trap']).includes('up') ? true : undefined));
