@@ -138,6 +138,14 @@ describe('health checks', () => {
     assert.equal(hr.code, 125);
     assert.match(hr.stderr, /^Error: container off has no defined healthcheck\n$/);
 
+    // HEALTHCHECK NONE in a derived image turns the base image's off.
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM localhost/hc:1\nHEALTHCHECK NONE\n');
+    sb.ok(['build', '-q', '-t', 'localhost/hc:none', ctx]);
+    sb.ok(['run', '-d', '--name', 'none', 'localhost/hc:none']);
+    await sleep(500);
+    assert.equal(health('none'), undefined);
+    assert.match(status('none'), /^Up [^()]*$/);
+
     // The shell form runs in the image's SHELL, as docker runs it (-x: the shell's trace shows it).
     fs.writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM busybox\nSHELL ["/bin/sh", "-xc"]\nHEALTHCHECK --interval=200ms CMD echo hi\nCMD ["sleep", "600"]\n');
     sb.ok(['build', '-q', '-t', 'localhost/hc:shell', ctx]);
@@ -166,6 +174,13 @@ describe('health checks', () => {
     assert.deepEqual(out.slice(0, 5), ['CapPrm:\t0000000000000000', 'CapEff:\t0000000000000000', 'NoNewPrivs:\t1', 'Seccomp:\t2', '1234']);
     assert.equal(out[5], '"},{"Status":"healthy\\\x01');
     assert.equal(h.ExitCode, 1);
+  });
+
+  test("only the first 4 KiB of a probe's output are kept", async () => {
+    sb.ok(['run', '-d', '--name', 'chatty', '--health-interval', '200ms', '--health-cmd', 'yes 0123456789abcdef | head -c 10000', 'busybox', 'sleep', '600']);
+    const h = await until('a probe', () => health('chatty')?.Log[0]);
+    assert.equal(h.ExitCode, 0);
+    assert.equal(h.Output, '0123456789abcdef\n'.repeat(300).slice(0, 4096));
   });
 
   test('bad health flags: one error line, exit 125, nothing created', () => {
