@@ -4,9 +4,10 @@
  * values in, typed results out, nothing parsed or printed here, every library imported lazily.
  */
 import type { Change } from '../container/diff.js';
+import type { HealthState } from '../container/health.js';
 import type { StatsRow } from '../container/stats.js';
 
-export type { Change, StatsRow };
+export type { Change, HealthState, StatsRow };
 
 /** SIGSTOP of every process of the container, shown as paused until unpauseContainer. */
 export async function pauseContainer(query: string): Promise<void> {
@@ -91,4 +92,13 @@ export async function attachContainer(query: string, sigProxy: boolean): Promise
 /** One health probe now, as the monitor runs them: true if healthy. */
 export async function runHealthcheck(query: string): Promise<boolean> {
   return (await import('../container/health-run.js')).runHealthcheckOnce(query);
+}
+
+/**
+ * The health the container's monitor last recorded (docker's State.Health): undefined when it has
+ * no check, or was not started since it got one. What compose's service_healthy waits for.
+ */
+export async function containerHealth(query: string): Promise<HealthState | undefined> {
+  const [{ getContainer, loadContainers }, { readHealth }] = await Promise.all([import('../container/store.js'), import('../container/health.js')]);
+  return readHealth(getContainer(loadContainers(), query));
 }
