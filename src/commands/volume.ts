@@ -73,3 +73,5 @@ export class VolumePruneCommand extends TsctrCommand {
     if (removed.length) this.out(['Deleted Volumes:', ...removed].join('\n'));
   }
 }
+
+// `volume exists` lives with the other exists verbs; the volume verb's module names it too.

@@ -17,6 +17,7 @@ import { validName } from './store.js';
 import { POD_LABEL, infraName } from './pods.js';
 import { checkEndpointFlags, splitNetworkValues } from '../net/endpoints.js';
 import { parseDnsConfig } from '../net/dns-options.js';
+import { resolveHealthcheck, type Healthcheck } from './health.js';
 import type { ContainerRecord, ContainerSpec, PortBinding } from './types.js';
 import type { ContainerConfig as ImageRunConfig } from '../image/types.js';
 
@@ -121,6 +122,7 @@ export function buildContainerSpec(o: CreateOptions, img: ImageRunConfig, host: 
     network: parseNetwork(net.mode ?? net.networks[0]),
     ...(net.networks.length ? { endpointRequest } : {}),
     ...(dnsConfig ? { dnsConfig } : {}),
+    ...healthcheckOf(o, img),
     portBindings,
     ...resources,
     capAdd: o.capAdd,
@@ -131,6 +133,16 @@ export function buildContainerSpec(o: CreateOptions, img: ImageRunConfig, host: 
   effectiveCaps(o.capAdd, o.capDrop); // validates the names now rather than at start
   checkSpec(spec);
   return spec;
+}
+
+/** docker's: the run flags over the image's HEALTHCHECK; none when neither has a test. */
+function healthcheckOf(o: CreateOptions, img: ImageRunConfig): { healthcheck?: Healthcheck } {
+  const flags = {
+    cmd: o.healthCmd, interval: o.healthInterval, timeout: o.healthTimeout, retries: o.healthRetries,
+    startPeriod: o.healthStartPeriod, startInterval: o.healthStartInterval, none: o.noHealthcheck || undefined,
+  };
+  const hc = resolveHealthcheck(flags, img.Healthcheck);
+  return hc ? { healthcheck: hc } : {};
 }
 
 /** -P: every port the image exposes, on a random host port. */
@@ -193,7 +205,7 @@ export interface Materialised {
 
 /** The stored record of a spec: the spec's docker-like fields in docker's Config/HostConfig split. */
 export function recordOf(spec: ContainerSpec, m: Materialised): ContainerRecord {
-  const { name: _name, hostname, pod: _pod, endpointRequest: _endpoints, createCommand, image, entrypoint, cmd, env, workingDir, user, labels, stopSignal, stopTimeout, tty, openStdin, exposedPorts, ...hostConfig } = spec;
+  const { name: _name, hostname, pod: _pod, endpointRequest: _endpoints, createCommand, image, entrypoint, cmd, env, workingDir, user, labels, stopSignal, stopTimeout, tty, openStdin, exposedPorts, healthcheck, ...hostConfig } = spec;
   const argv = [...(entrypoint ?? []), ...(cmd ?? [])];
   return {
     id: m.id,
@@ -204,6 +216,7 @@ export function recordOf(spec: ContainerSpec, m: Materialised): ContainerRecord 
     args: argv.slice(1),
     config: {
       image, entrypoint, cmd, env, workingDir, user, hostname: hostname ?? m.id.slice(0, 12), labels, stopSignal, stopTimeout, tty, openStdin, exposedPorts,
+      ...(healthcheck ? { healthcheck } : {}),
     },
     hostConfig,
     storage: m.storage,

@@ -8,13 +8,15 @@ import { containerPaths } from '../paths.js';
 import { getImage, loadImages } from '../image/store.js';
 import { shimPath } from '../runtime/shim-path.js';
 import { atomicWriteFile } from '../util/fsutil.js';
-import { layersTopFirst } from './create.js';
+import { layersTopFirst } from './layers.js';
 import { mergeEnv, parseEnv } from './options.js';
 import { encodeSpec, processLimits, processSecurity, type Spec } from './spec.js';
 import { liveState } from './state.js';
 import { getContainer, loadContainers } from './store.js';
 import { resolveUser } from './user.js';
 import { containerCgroup } from '../rootless/cgroups.js';
+import type { ContainerRecord } from './types.js';
+import type { ImageRecord } from '../image/types.js';
 
 export interface ExecOptions {
   command: string[];
@@ -29,16 +31,14 @@ export interface ExecOptions {
   stdio?: ['ignore' | 'pipe' | NodeJS.ReadableStream, 'ignore' | 'pipe' | NodeJS.WritableStream, 'ignore' | 'pipe'];
 }
 
-export async function execInContainer(query: string, o: ExecOptions): Promise<number> {
-  if (o.command.length === 0) throw new TsctrError('exec requires at least 1 argument: a command');
-  const c = getContainer(loadContainers(), query);
-  const st = liveState(c);
-  if (st.status !== 'running') throw new ConflictError(`container ${c.id.slice(0, 12)} is not running`);
-  const image = getImage(loadImages(), c.imageId);
+/**
+ * A process joining the container as exec starts it: its user, environment, security and limits,
+ * and the container's cgroup (also the monitor's health probe, health.ts).
+ */
+export function processSpec(c: ContainerRecord, image: ImageRecord, o: Pick<ExecOptions, 'command' | 'tty' | 'env' | 'envFile' | 'user' | 'workdir'>): Spec {
   const user = resolveUser(o.user ?? c.config.user, [containerPaths.upper(c.id), ...layersTopFirst(image)]);
   const env = mergeEnv([...c.config.env, `HOSTNAME=${c.config.hostname}`, `HOME=${user.home}`, ...(o.tty ? ['TERM=xterm'] : [])], parseEnv(o.env, o.envFile));
   const spec: Spec = [
-    ['pid', String(st.pid)],
     ['cwd', o.workdir ?? c.config.workingDir],
     ['uid', String(user.uid)],
     ['gid', String(user.gid)],
@@ -47,13 +47,27 @@ export async function execInContainer(query: string, o: ExecOptions): Promise<nu
     ...o.command.map((a): [string, string] => ['arg', a]),
     ...processSecurity(c.hostConfig),
     ...processLimits(c.hostConfig),
+  ];
+  const cgroup = containerCgroup(c.id, c.hostConfig);
+  if (cgroup) spec.push(['cgroup', cgroup]);
+  return spec;
+}
+
+export async function execInContainer(query: string, o: ExecOptions): Promise<number> {
+  if (o.command.length === 0) throw new TsctrError('exec requires at least 1 argument: a command');
+  const c = getContainer(loadContainers(), query);
+  const st = liveState(c);
+  if (st.status !== 'running') throw new ConflictError(`container ${c.id.slice(0, 12)} is not running`);
+  // docker's rule; cp (its own stdio) still reads and writes a paused container's files
+  if (st.paused && !o.stdio) throw new ConflictError(`Container ${c.id} is paused, unpause the container before exec`);
+  const spec: Spec = [
+    ['pid', String(st.pid)],
+    ...processSpec(c, getImage(loadImages(), c.imageId), o),
     ['tty', o.tty ? '1' : '0'],
     ['stdin', o.interactive ? '1' : '0'],
     ['attach', o.detach ? '0' : '1'],
     ['detach', o.detach ? '1' : '0'],
   ];
-  const cgroup = containerCgroup(c.id, c.hostConfig);
-  if (cgroup) spec.push(['cgroup', cgroup]);
   const file = path.join(containerPaths.run(c.id), `exec-${randomHex(6)}`);
   atomicWriteFile(file, encodeSpec(spec));
   try {

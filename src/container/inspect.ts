@@ -4,6 +4,7 @@ import { networkMode } from '../net/default.js';
 import { modeFor } from '../net/modes/index.js';
 import { netRequest } from './net-request.js';
 import { liveState } from './state.js';
+import { probeCommand, readHealth, type HealthState } from './health.js';
 import type { ContainerRecord, PortBinding } from './types.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -18,6 +19,12 @@ function portMap(bindings: PortBinding[], exposed: string[]): Record<string, { H
   return out;
 }
 
+/** docker shows State.Health for a container with a check, from its first start on. */
+function healthOf(c: ContainerRecord): { Health?: HealthState } {
+  if (!c.startedAt || !probeCommand(c.config.healthcheck)) return {};
+  return { Health: readHealth(c) ?? { Status: 'starting', FailingStreak: 0, Log: [] } };
+}
+
 export function inspectContainer(c: ContainerRecord): Record<string, unknown> {
   const st = liveState(c);
   const running = st.status === 'running';
@@ -27,9 +34,9 @@ export function inspectContainer(c: ContainerRecord): Record<string, unknown> {
     Path: c.path,
     Args: c.args,
     State: {
-      Status: st.status,
+      Status: st.paused ? 'paused' : st.status,
       Running: running,
-      Paused: false,
+      Paused: st.paused === true,
       Restarting: false,
       OOMKilled: false,
       Dead: false,
@@ -38,6 +45,7 @@ export function inspectContainer(c: ContainerRecord): Record<string, unknown> {
       Error: '',
       StartedAt: st.startedAt || ZERO_TIME,
       FinishedAt: st.finishedAt || ZERO_TIME,
+      ...healthOf(c),
     },
     Image: c.imageId,
     ResolvConfPath: containerPaths.etc(c.id, 'resolv.conf'),
@@ -101,6 +109,7 @@ export function inspectContainer(c: ContainerRecord): Record<string, unknown> {
       StopTimeout: c.config.stopTimeout,
       // podman's: the command line it was created with (after the verb), when one made it.
       ...(c.createCommand ? { CreateCommand: c.createCommand } : {}),
+      ...(c.config.healthcheck ? { Healthcheck: c.config.healthcheck } : {}),
     },
     NetworkSettings: networkSettings(c, running),
   };

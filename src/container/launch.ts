@@ -112,6 +112,7 @@ async function launchPlanned(query: string, c: ContainerRecord, image: ImageReco
     ['attach', opts.attach ? '1' : '0'],
     ['stdin', opts.interactive ? '1' : '0'],
     ...exitCommand(c),
+    ...(c.config.healthcheck ? await (await import('./health.js')).healthSpec(c, image) : []),
   ];
   atomicWriteFile(containerPaths.spec(c.id), encodeSpec(spec), 0o600, false);
   const recordStart = () =>

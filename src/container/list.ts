@@ -6,6 +6,7 @@ import { formatBinding } from '../net/ports.js';
 import { networkMode } from '../net/default.js';
 import { liveState } from './state.js';
 import { loadContainers } from './store.js';
+import { healthSuffix, readHealth, type HealthState } from './health.js';
 import type { ContainerRecord, LiveState } from './types.js';
 
 export interface ContainerRow {
@@ -36,10 +37,10 @@ function goTime(iso: string): string {
   return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000 UTC`;
 }
 
-export function statusText(st: LiveState, now: number): string {
+export function statusText(st: LiveState, now: number, health?: HealthState): string {
   switch (st.status) {
     case 'running':
-      return `Up ${humanDuration(now - Date.parse(st.startedAt))}`;
+      return `Up ${humanDuration(now - Date.parse(st.startedAt))}${st.paused ? ' (Paused)' : healthSuffix(health)}`;
     case 'exited':
       return `Exited (${st.exitCode}) ${humanDuration(now - Date.parse(st.finishedAt || st.startedAt))} ago`;
     default:
@@ -78,7 +79,13 @@ function parseFilters(filters: string[]): Pred[] {
         if (!['created', 'running', 'exited', 'paused', 'restarting', 'removing', 'dead'].includes(value)) {
           throw new TsctrError(`invalid filter 'status=${value}'`);
         }
+        if (value === 'paused') return (_c, st) => st.paused === true;
+        if (value === 'running') return (_c, st) => st.status === 'running' && !st.paused;
         return (_c, st) => st.status === value;
+      case 'health':
+        if (!['starting', 'healthy', 'unhealthy', 'none'].includes(value)) throw new TsctrError(`invalid filter 'health=${value}'`);
+        // docker: a container with no check is 'none', one not running has no health shown
+        return (c, st) => (st.status === 'running' ? (readHealth(c)?.Status ?? 'none') : 'none') === value;
       case 'name': {
         let re: RegExp;
         try {
@@ -142,8 +149,8 @@ export function listContainers(o: PsOptions = {}, now = Date.now()): ContainerRo
       Ports: portsText(c, st.status === 'running'),
       RunningFor: `${humanDuration(now - Date.parse(c.created))} ago`,
       Size: 'N/A',
-      State: st.status,
-      Status: statusText(st, now),
+      State: st.paused ? 'paused' : st.status,
+      Status: statusText(st, now, st.status === 'running' ? readHealth(c) : undefined),
     });
   }
   return rows;

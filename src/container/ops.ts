@@ -28,6 +28,7 @@ export async function killContainer(query: string, signal: string): Promise<Cont
   if (st.status !== 'running') throw new ConflictError(`Cannot kill container: ${query}: Container ${c.id.slice(0, 12)} is not running`);
   // Gone since liveState looked: then it is no longer running, and no stranger is signalled.
   if (!signalProcess(st.init, signalNumber(signal))) throw new ConflictError(`Cannot kill container: ${query}: Container ${c.id.slice(0, 12)} is not running`);
+  if (st.paused) (await import('./pause.js')).resumeIfPaused(c);
   return c;
 }
 
@@ -46,6 +47,7 @@ export async function stopContainer(query: string, timeoutSec?: number): Promise
   }
   const timeout = timeoutSec ?? c.config.stopTimeout;
   signalProcess(st.init, signalNumber(c.config.stopSignal));
+  if (st.paused) (await import('./pause.js')).resumeIfPaused(c);
   const stopped = timeout < 0 ? await waitStopped(c, 2 ** 31) : await waitStopped(c, timeout * 1000);
   if (!stopped) {
     signalProcess(st.init, 'SIGKILL');

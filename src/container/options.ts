@@ -53,6 +53,14 @@ export const CREATE_FLAGS = {
   capDrop: { names: '--cap-drop', kind: 'array', description: 'Drop Linux capabilities' },
   logOpt: { names: '--log-opt', kind: 'array', description: 'Log driver options: max-size=10m (rotate at this size), max-file=3 (files kept)' },
   securityOpt: { names: '--security-opt', kind: 'array', description: 'Security options: seccomp=unconfined (no seccomp filter), no-new-privileges[=false] (on by default)' },
+  healthCmd: { names: '--health-cmd', kind: 'string', description: 'Command to run to check health' },
+  healthInterval: { names: '--health-interval', kind: 'string', description: 'Time between running the check (ms|s|m|h) (default 30s)' },
+  healthTimeout: { names: '--health-timeout', kind: 'string', description: 'Maximum time to allow one check to run (ms|s|m|h) (default 30s)' },
+  healthRetries: { names: '--health-retries', kind: 'string', description: 'Consecutive failures needed to report unhealthy' },
+  healthStartPeriod: { names: '--health-start-period', kind: 'string', description: 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)' },
+  healthStartInterval: { names: '--health-start-interval', kind: 'string', description: 'Time between running the check during the start period (ms|s|m|h) (default 5s)' },
+  noHealthcheck: { names: '--no-healthcheck', kind: 'boolean', description: 'Disable any container-specified HEALTHCHECK' },
+  replace: { names: '--replace', kind: 'boolean', description: 'If a container with the same name exists, replace it (podman)' },
 } as const satisfies Record<string, FlagDecl>;
 
 export interface FlagDecl {

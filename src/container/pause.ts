@@ -7,7 +7,9 @@
  * not having a freezer.
  */
 import fs from 'node:fs';
-import { liveState } from './state.js';
+import { ConflictError } from '../errors.js';
+import { atomicWriteFile } from '../util/fsutil.js';
+import { liveState, pausedFile } from './state.js';
 import type { ContainerRecord } from './types.js';
 
 function pidNamespaceMembers(ns: string): number[] {
@@ -26,7 +28,8 @@ function pidNamespaceMembers(ns: string): number[] {
 /** Stops the container's processes; the function returned continues them. Not running: nothing to do. */
 export function pauseContainer(c: ContainerRecord): () => void {
   const st = liveState(c);
-  if (st.status !== 'running') return () => undefined;
+  // Paused already (`pause`): it stays so, commit's resume must not continue it.
+  if (st.status !== 'running' || st.paused) return () => undefined;
   let ns: string;
   try {
     ns = fs.readlinkSync(`/proc/${st.pid}/ns/pid`);
@@ -55,4 +58,48 @@ export function pauseContainer(c: ContainerRecord): () => void {
       }
     }
   };
+}
+
+/**
+ * `pause`: as docker's, but without a freezer: every process of the container gets SIGSTOP and
+ * a mark in the run directory says so (state.ts), until `unpause` continues them all. A process
+ * the container starts meanwhile (exec) is not stopped; docker refuses exec on a paused container.
+ */
+export function pauseForGood(c: ContainerRecord): void {
+  const st = liveState(c);
+  if (st.status !== 'running') throw new ConflictError(`Container ${c.id} is not running`);
+  if (st.paused) throw new ConflictError(`Container ${c.id} is already paused`);
+  pauseContainer(c);
+  atomicWriteFile(pausedFile(c.id), `${new Date().toISOString()}\n`, 0o600, false);
+}
+
+export function unpause(c: ContainerRecord): void {
+  const st = liveState(c);
+  if (st.status !== 'running' || !st.paused) throw new ConflictError(`Container ${c.id} is not paused`);
+  resumeAll(st.pid);
+  fs.rmSync(pausedFile(c.id), { force: true });
+}
+
+/** After stop's or kill's signal: a stopped process only acts on it once continued (SIGKILL aside). */
+export function resumeIfPaused(c: ContainerRecord): void {
+  const st = liveState(c);
+  if (!st.paused) return;
+  resumeAll(st.pid);
+  fs.rmSync(pausedFile(c.id), { force: true });
+}
+
+function resumeAll(pid: number): void {
+  let ns: string;
+  try {
+    ns = fs.readlinkSync(`/proc/${pid}/ns/pid`);
+  } catch {
+    return;
+  }
+  for (const p of pidNamespaceMembers(ns)) {
+    try {
+      process.kill(p, 'SIGCONT');
+    } catch {
+      // exited meanwhile
+    }
+  }
 }

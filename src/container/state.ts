@@ -20,6 +20,9 @@ function readInt(file: string, exists = statOf(file) !== undefined): number {
   return Number.isFinite(n) ? n : 0;
 }
 
+/** Written by `pause`, removed by `unpause` (pause.ts). */
+export const pausedFile = (id: string) => `${containerPaths.run(id)}/paused`;
+
 /** Unknown exit (the monitor itself was killed, or the machine rebooted under it). */
 export const EXIT_UNKNOWN = 255;
 
@@ -37,7 +40,12 @@ export function liveState(c: ContainerRecord): LiveState {
   const base = { pid: 0, monitorPid: monitor?.pid ?? 0, monitor, restarts: started ? readInt(containerPaths.restarts(c.id)) : 0, startedAt: pidTime ?? c.startedAt ?? '', exitCode: 0, finishedAt: '' };
 
   // Under a restart policy the previous run's exit file stays while the new run's pid is newer.
-  if (isAlive(init) && (!exitTime || (pidTime ?? '') >= exitTime)) return { ...base, status: 'running', pid: init.pid, init };
+  if (isAlive(init) && (!exitTime || (pidTime ?? '') >= exitTime)) {
+    // `pause` marks it; a mark from before the current run's start (a restart) is stale.
+    const pausedStat = statOf(pausedFile(c.id));
+    const paused = pausedStat !== undefined && pidStat !== undefined && pausedStat.mtimeMs >= pidStat.mtimeMs;
+    return { ...base, status: 'running', pid: init.pid, init, ...(paused ? { paused } : {}) };
+  }
   const exitRaw = exitStat ? readFileIfExists(containerPaths.exit(c.id))?.toString('utf8').trim() : undefined;
   if (exitRaw) {
     const [code, finishedAt] = exitRaw.split(/\s+/);

@@ -5,6 +5,16 @@ import type { DnsConfig, Endpoint, PortBinding } from '../net/types.js';
 import type { EndpointRequest } from '../net/endpoints.js';
 export type { Endpoint, PortBinding } from '../net/types.js';
 
+/** docker's Config.Healthcheck: durations in nanoseconds, 0 = the default. */
+export interface Healthcheck {
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  StartInterval?: number;
+  Retries?: number;
+}
+
 export interface MountSpec {
   type: 'bind' | 'volume' | 'tmpfs';
   source: string; // host path, volume name, or '' for tmpfs
@@ -29,6 +39,8 @@ export interface ContainerConfig {
   tty: boolean;
   openStdin: boolean;
   exposedPorts: string[];
+  /** docker's Config.Healthcheck: the image's HEALTHCHECK with the run flags over it (health.ts). */
+  healthcheck?: Healthcheck;
 }
 
 export interface HostConfig {
@@ -120,4 +132,6 @@ export interface LiveState {
   startedAt: string;
   finishedAt: string;
   restarts: number;
+  /** `pause`d (SIGSTOP) since this run started: shown as paused, still running underneath. */
+  paused?: boolean;
 }

@@ -20,6 +20,8 @@ export async function createFromOptions(o: CreateOptions, createCommand?: string
   const { processHost } = await import('../container/options.js');
   const image = await ensureImage(o.image, o.pull, o.platform);
   const spec = buildContainerSpec(o, readImageConfig(image).config ?? {}, processHost());
+  // podman's --replace: a container of that name goes (as rm -f) once the new one's input is known good.
+  if (o.replace && spec.name) await (await import('./extra.js')).replaceContainer(spec.name);
   return { record: await createContainer(createCommand ? { ...spec, createCommand } : spec, image), image };
 }
 

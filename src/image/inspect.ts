@@ -42,6 +42,7 @@ export function inspectImage(image: ImageRecord): Record<string, unknown> {
       OnBuild: null,
       Labels: c.Labels ?? null,
       StopSignal: c.StopSignal ?? undefined,
+      Healthcheck: c.Healthcheck ?? undefined,
     },
     Architecture: config.architecture,
     Variant: config.variant,

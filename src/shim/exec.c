@@ -45,7 +45,7 @@ static const struct {
 	{"net", CLONE_NEWNET}, {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP},
 };
 
-int cmd_exec(const char *specfile)
+int cmd_exec(const char *specfile, const char *probe_pid)
 {
 	struct spec s;
 	char err[MSG_MAX];
@@ -59,6 +59,8 @@ int cmd_exec(const char *specfile)
 		g_sync = 3;
 	if (spec_load(specfile, &s, err, sizeof err) < 0)
 		return exec_error(1, EX_SETUP, err);
+	if (probe_pid) /* the monitor's health probe: the spec is fixed, the container's pid is not */
+		s.pid = probe_pid;
 	int detach = spec_flag(s.detach), attach = !detach;
 	int tty = spec_flag(s.tty) && !detach, want_stdin = spec_flag(s.stdin_) && !detach;
 	if (!s.pid || atoi(s.pid) <= 0 || s.argv.n == 0)
@@ -190,7 +192,7 @@ int cmd_exec(const char *specfile)
 		tty_raw(0);
 	struct relay r = {
 		.out = tty ? master : pout[0], .err = perr[0], .in = -1, .src = -1, .attach = 1,
-		.log = NULL, .tty = tty, .forward = !tty, .sigfd = sigfd, .pid = pid,
+		.log = NULL, .tty = tty, .forward = !tty, .sigfd = sigfd, .pid = pid, .term_kills = probe_pid != NULL,
 	};
 	if (want_stdin) {
 		r.in = tty ? dup(master) : pin[1];

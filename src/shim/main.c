@@ -59,6 +59,7 @@ static int usage(void)
 	static const char text[] =
 		"usage: tsctr-shim run SPECFILE      create a container and monitor it\n"
 		"       tsctr-shim exec SPECFILE     run a process in a running container\n"
+		"       tsctr-shim exec SPECFILE PID a health probe in container PID (SIGTERM kills it)\n"
 		"       tsctr-shim init -- ARGV...   minimal init: forward signals, reap zombies\n"
 		"       tsctr-shim pause             wait for SIGTERM (a pod's infra container)\n"
 		"       tsctr-shim netns-holder DIR [--join-userns PATH] --uidmap MAP... --gidmap MAP...\n"
@@ -82,7 +83,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	int holder = argc >= 3 && strcmp(argv[1], "netns-holder") == 0;
-	if (argc != 3 && !holder)
+	if (argc != 3 && !holder && !(argc == 4 && strcmp(argv[1], "exec") == 0))
 		return usage();
 	if (run_sealed(argv) < 0) {
 		char msg[160];
@@ -95,6 +96,6 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argv[2]);
 	if (strcmp(argv[1], "exec") == 0)
-		return cmd_exec(argv[2]);
+		return cmd_exec(argv[2], argc == 4 ? argv[3] : NULL);
 	return usage();
 }

@@ -595,6 +595,7 @@ int cmd_run(const char *specfile)
 	signal(SIGPIPE, SIG_IGN);
 	int sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	int tty = spec_flag(s.tty), want_stdin = spec_flag(s.stdin_);
+	health_init(&s);
 	if (g_attach && tty && want_stdin && isatty(0))
 		tty_raw(0);
 
@@ -625,8 +626,9 @@ int cmd_run(const char *specfile)
 			struct relay r = {
 				.out = tty ? c.master : c.out, .err = c.err, .in = -1, .src = -1,
 				.attach = g_attach, .log = &log, .tty = tty, .forward = g_attach && !tty,
-				.sigfd = sigfd, .pid = c.init, .other = &c.fuse,
+				.sigfd = sigfd, .pid = c.init, .other = &c.fuse, .health = 1,
 			};
+			health_start(c.init);
 			if (want_stdin) {
 				/* Detached, stdin stays open (never written) like `docker run -di`. */
 				r.in = tty ? dup(c.master) : c.in;
@@ -634,6 +636,7 @@ int cmd_run(const char *specfile)
 				r.src = g_attach ? 0 : -1;
 			}
 			relay_run(&r);
+			health_stop();
 			stopping |= r.got_term;
 			closefd(&r.in);
 			closefd(&c.in);

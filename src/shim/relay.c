@@ -86,6 +86,8 @@ static void reap(struct relay *r, long *exited_at)
 			*exited_at = now_ms();
 		} else if (r->other && w == *r->other) {
 			*r->other = 0;
+		} else if (r->health) {
+			health_reaped(w, st);
 		}
 	}
 }
@@ -108,8 +110,8 @@ void relay_run(struct relay *r)
 		 * outlived it and still hold the output open (a backgrounded child of exec). */
 		if (done && now_ms() - exited_at > 2000)
 			break;
-		struct pollfd p[5];
-		int n = 0, iout = -1, ierr = -1, isrc = -1, iin = -1;
+		struct pollfd p[6];
+		int n = 0, iout = -1, ierr = -1, isrc = -1, iin = -1, ihealth = -1;
 		p[n++] = (struct pollfd){.fd = r->sigfd, .events = POLLIN};
 		if (r->out >= 0)
 			p[iout = n++] = (struct pollfd){.fd = r->out, .events = POLLIN};
@@ -121,14 +123,21 @@ void relay_run(struct relay *r)
 			else if (ilen > 0)
 				p[iin = n++] = (struct pollfd){.fd = r->in, .events = POLLOUT};
 		}
-		int k = poll(p, (nfds_t)n, done ? 200 : -1);
+		if (r->health && !done && health_fd() >= 0)
+			p[ihealth = n++] = (struct pollfd){.fd = health_fd(), .events = POLLIN};
+		int k = poll(p, (nfds_t)n, done ? 200 : r->health ? health_wait_ms() : -1);
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (k == 0)
+		if (k == 0 && done)
 			break; /* exited, and the outputs have been quiet */
+		if (r->health && !done) {
+			if (ihealth >= 0 && p[ihealth].revents)
+				health_read();
+			health_tick();
+		}
 		if (p[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			while (read(r->sigfd, &si, sizeof si) == sizeof si) {
@@ -141,7 +150,10 @@ void relay_run(struct relay *r)
 				} else {
 					if (sig == SIGTERM)
 						r->got_term = 1;
-					if (r->forward && !exited_at)
+					if (sig == SIGTERM && r->term_kills && !exited_at) {
+						kill(-r->pid, SIGKILL); /* the probe's session, in the container */
+						kill(r->pid, SIGKILL);
+					} else if (r->forward && !exited_at)
 						kill(r->pid, sig);
 				}
 			}

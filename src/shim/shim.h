@@ -31,6 +31,9 @@ struct spec {
 	const char *seccomp, *cgroup, *helpers_file, *log_max_size, *log_max_file;
 	struct strlist lower, uidmap, gidmap, mounts, env, argv, caps, rlimits, exit_command, prestart, helper, publish;
 	struct strlist netattach;
+	/* health checks (health.c); durations in milliseconds */
+	const char *health_spec, *health_file, *health_interval, *health_timeout, *health_retries;
+	const char *health_start_period, *health_start_interval;
 };
 
 /* spec.c */
@@ -110,6 +113,8 @@ struct relay {
 	pid_t *other;   /* another child we must notice dying (fuse-overlayfs); zeroed when reaped */
 	int status;
 	int got_term;   /* SIGTERM was received */
+	int term_kills; /* a health probe: SIGTERM (its timeout) kills the process group */
+	int health;     /* the monitor: run the container's health checks (health.c) meanwhile */
 };
 void relay_run(struct relay *r);
 void relay_signals(sigset_t *set);
@@ -117,12 +122,22 @@ void copy_winsize(int from, int to);
 int tty_raw(int fd);
 void tty_restore(void);
 
+/* health.c: the container's health checks, run from the monitor's relay loop */
+int health_init(const struct spec *s);
+void health_start(pid_t init);  /* a (re)started container: status starting, no history */
+int health_wait_ms(void);       /* until the next thing to do; -1 none */
+int health_fd(void);            /* the running probe's output, or -1 */
+void health_read(void);
+void health_tick(void);         /* start a due probe, end one past its timeout */
+int health_reaped(pid_t pid, int status); /* 1 if pid was the probe */
+void health_stop(void);         /* the container is gone */
+
 /* main.c: our own executable, a sealed memfd (the container's --init is exec'ed from it) */
 extern int g_self_fd;
 
 /* entry points */
 int cmd_run(const char *specfile);
-int cmd_exec(const char *specfile);
+int cmd_exec(const char *specfile, const char *probe_pid);
 int cmd_init(int argc, char **argv);
 int cmd_pause(void);
 int cmd_netns_holder(int argc, char **argv);

@@ -31,6 +31,10 @@ static const struct {
 	{"env", L(env)}, {"arg", L(argv)}, {"cap", L(caps)}, {"rlimit", L(rlimits)},
 	{"exit-command", L(exit_command)}, {"prestart", L(prestart)},
 	{"publish", L(publish)}, {"helper", L(helper)}, {"netattach", L(netattach)},
+	{"health-spec", S(health_spec)}, {"health-file", S(health_file)},
+	{"health-interval", S(health_interval)}, {"health-timeout", S(health_timeout)},
+	{"health-retries", S(health_retries)}, {"health-start-period", S(health_start_period)},
+	{"health-start-interval", S(health_start_interval)},
 };
 
 int spec_flag(const char *v)

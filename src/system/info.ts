@@ -74,6 +74,7 @@ export async function gather(): Promise<Info> {
       return { uidmap: mapEntries(m.uid), gidmap: mapEntries(m.gid) };
     }),
     networkBackend: defaultNetwork(),
+    logDriver: 'k8s-file',
     pasta: whichOnPath('pasta') ?? 'not found',
     slirp4netns: whichOnPath('slirp4netns') ?? 'not found',
   };
@@ -90,8 +91,10 @@ export async function gather(): Promise<Info> {
     const { loadContainers } = await import('../container/store.js');
     const { liveState } = await import('../container/state.js');
     const all = Object.values(loadContainers().containers);
-    const running = all.filter((c) => liveState(c).status === 'running').length;
-    return { number: all.length, running, paused: 0, stopped: all.length - running };
+    const states = all.map(liveState);
+    const running = states.filter((s) => s.status === 'running').length;
+    const paused = states.filter((s) => s.paused).length;
+    return { number: all.length, running: running - paused, paused, stopped: all.length - running };
   });
   store.volumeStore = await attemptAsync(async () => {
     const { volumeNames } = await import('../container/volumes.js');

@@ -104,7 +104,7 @@ test("a noun alone lists its commands, as docker's `docker container`; a wrong v
   assert.match(help, /\n {2}ls +List images\n/);
   assert.match(help, /\n {2}pull +Download an image/);
   assert.doesNotMatch(help, /\n {2}(images|rmi|ps) /);
-  assert.deepEqual(verbs(['volume']).sort(), ['create', 'inspect', 'list', 'ls', 'prune', 'remove', 'rm']);
+  assert.deepEqual(verbs(['volume']).sort(), ['create', 'exists', 'inspect', 'list', 'ls', 'prune', 'remove', 'rm']);
   assert.equal(unknownVerbMessage('lss', ['container']), 'Error: unknown command "lss" for "tsctr container"; did you mean "list" or "logs" or "ls"?\nSee \'tsctr container --help\'.\n');
 });
 

@@ -266,6 +266,14 @@ const FLAG_CASES: { [K in keyof CreateFlags]: [string[], (s: ContainerSpec, o: C
   capDrop: [['--cap-drop', 'ALL'], (s) => s.capDrop, ['ALL']],
   logOpt: [['--log-opt', 'max-size=-1'], (s) => s.logConfig?.config['max-size'], '-1'],
   securityOpt: [['--security-opt', 'no-new-privileges=false'], (s) => s.securityOpt, ['no-new-privileges=false']],
+  healthCmd: [['--health-cmd', 'true'], (s) => s.healthcheck?.Test, ['CMD-SHELL', 'true']],
+  healthInterval: [['--health-cmd', 'true', '--health-interval', '2s'], (s) => s.healthcheck?.Interval, 2e9],
+  healthTimeout: [['--health-cmd', 'true', '--health-timeout', '1s'], (s) => s.healthcheck?.Timeout, 1e9],
+  healthRetries: [['--health-cmd', 'true', '--health-retries', '5'], (s) => s.healthcheck?.Retries, 5],
+  healthStartPeriod: [['--health-cmd', 'true', '--health-start-period', '3s'], (s) => s.healthcheck?.StartPeriod, 3e9],
+  healthStartInterval: [['--health-cmd', 'true', '--health-start-interval', '1s'], (s) => s.healthcheck?.StartInterval, 1e9],
+  noHealthcheck: [['--no-healthcheck'], (s) => s.healthcheck, { Test: ['NONE'] }],
+  replace: [['--replace', '--name', 'web'], (_s, o) => o.replace, true],
 };
 
 test('every flag of the table, by its long name, reaches the spec (or the options, for the image’s)', () => {

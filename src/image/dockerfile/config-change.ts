@@ -54,6 +54,8 @@ function healthcheck(ins: Instruction): ContainerConfig['Healthcheck'] {
   const interval = ns('interval');
   const timeout = ns('timeout');
   const start = ns('start-period');
+  const startInterval = ns('start-interval');
+  if (startInterval) hc.StartInterval = startInterval;
   if (interval) hc.Interval = interval;
   if (timeout) hc.Timeout = timeout;
   if (start) hc.StartPeriod = start;

@@ -1,0 +1,57 @@
+/**
+ * `attach`: the container's output from now on, read from its log as the monitor writes it (the
+ * monitor has no channel for another reader), until it exits; its exit code then.
+ */
+import fs from 'node:fs';
+import { ConflictError } from '../errors.js';
+import { containerPaths } from '../paths.js';
+import { signalProcess } from '../util/proc.js';
+import { writeFd } from '../util/stdout.js';
+import { formatRecord, readLogRecords, type LogRecord } from './logs.js';
+import { liveState, monitorAlive } from './state.js';
+import { getContainer, loadContainers } from './store.js';
+import type { ContainerRecord } from './types.js';
+
+export async function attachOutput(query: string, sigProxy: boolean): Promise<number> {
+  const c = getContainer(loadContainers(), query);
+  const st = liveState(c);
+  if (st.status !== 'running') throw new ConflictError('You cannot attach to a stopped container, start it first');
+  if (st.paused) throw new ConflictError('You cannot attach to a paused container, unpause it first');
+  // docker's --sig-proxy: what we get, the container gets (as long as it is the same run).
+  const proxy = (sig: NodeJS.Signals) => signalProcess(liveState(c).init, sig);
+  if (sigProxy) for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const) process.on(s, proxy);
+  const print = (rs: LogRecord[]) => {
+    for (const r of rs) writeFd(r.stream === 'stderr' ? 2 : 1, formatRecord(r, false));
+  };
+  const before = exitFileTime(c); // the exit of an earlier run (under a restart policy) is not ours
+  let { cursor } = readLogRecords(c); // what was written before we came is not shown
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 50));
+    // A new pid is a restart (restart policy) behind our back: the run we attached to is over.
+    const now = liveState(c);
+    const running = now.status === 'running' && now.pid === st.pid;
+    const next = readLogRecords(c, cursor);
+    cursor = next.cursor;
+    print(next.records);
+    if (!running) break;
+    if (!loadContainers().containers[c.id]) return 0;
+  }
+  return exitCodeAfter(c, before);
+}
+
+/**
+ * The code of the exit that follows `before`: the monitor writes it just after the process is gone
+ * (and under a restart policy starts it again, which attach does not wait for, as docker's).
+ */
+const exitFileTime = (c: ContainerRecord) => fs.statSync(containerPaths.exit(c.id), { throwIfNoEntry: false })?.mtimeMs;
+
+async function exitCodeAfter(c: ContainerRecord, before: number | undefined): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    if (!loadContainers().containers[c.id]) return 0; // removed (--rm) as it exited
+    const t = exitFileTime(c);
+    if (t !== undefined && t !== before) return Number(fs.readFileSync(containerPaths.exit(c.id), 'latin1').split(' ')[0]) || 0;
+    if (!monitorAlive(c)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return liveState(c).exitCode;
+}
