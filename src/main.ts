@@ -72,7 +72,6 @@ function editDistance(a: string, b: string): number {
 }
 
 async function main(): Promise<number> {
-  if (process.env.TSCTR_USERNS === '1') await (await import('./rootless/userns.js')).bindLifetimeToParent();
   let argv: string[];
   try {
     argv = await takeGlobals(process.argv.slice(2));

@@ -1,6 +1,5 @@
 import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
-import { CLEANUP_SIGNALS, canOwnImageFiles, reexecInUserNamespace } from '../rootless/userns.js';
 
 export class ExportCommand extends TsctrCommand {
   static override paths = [['export'], ['container', 'export']];
@@ -22,8 +21,6 @@ export class ExportCommand extends TsctrCommand {
 
   async run(): Promise<number | void> {
     if (this.output === undefined) (await import('../util/output.js')).refuseTerminalStdout();
-    // The layers hold files of subordinate uids, some readable only by them: read as root in the namespace.
-    if (!canOwnImageFiles()) return reexecInUserNamespace(process.argv.slice(2), CLEANUP_SIGNALS);
     const { exportContainer } = await import('../container/export.js');
     const { writeOutput } = await import('../util/output.js');
     await writeOutput(this.output, exportContainer(this.container));

@@ -1,6 +1,5 @@
 import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
-import { CLEANUP_SIGNALS, canOwnImageFiles, reexecInUserNamespace } from '../rootless/userns.js';
 
 export class ImportCommand extends TsctrCommand {
   static override paths = [['import'], ['image', 'import']];
@@ -35,7 +34,6 @@ export class ImportCommand extends TsctrCommand {
     const { normalizeTag } = await import('../image/add.js');
     if (this.repository !== undefined) normalizeTag(this.repository);
     (await import('../builder/config-change.js')).applyChanges({}, this.changes);
-    if (!canOwnImageFiles()) return reexecInUserNamespace(process.argv.slice(2), CLEANUP_SIGNALS);
     const { importTarball } = await import('../image/import.js');
     const image = await importTarball({ source: this.source, tag: this.repository, changes: this.changes, message: this.message });
     this.out(image.id);

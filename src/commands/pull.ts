@@ -1,6 +1,5 @@
 import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
-import { canOwnImageFiles, reexecInUserNamespace } from '../rootless/userns.js';
 
 export class PullCommand extends TsctrCommand {
   static override paths = [['pull'], ['image', 'pull']];
@@ -28,7 +27,6 @@ export class PullCommand extends TsctrCommand {
     // Validate before anything else (and before entering the namespace): bad input costs nothing.
     const ref = parseReference(this.image);
     const platform = this.platform ? parsePlatform(this.platform) : undefined;
-    if (!canOwnImageFiles()) return reexecInUserNamespace(process.argv.slice(2));
     const { pullImage } = await import('../image/pull.js');
     await pullImage(this.image, { platform, quiet: this.quiet, out: this.context.stdout as NodeJS.WriteStream });
     this.out(formatReference(ref));

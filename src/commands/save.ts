@@ -1,6 +1,5 @@
 import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
-import { CLEANUP_SIGNALS, canOwnImageFiles, reexecInUserNamespace } from '../rootless/userns.js';
 
 export class SaveCommand extends TsctrCommand {
   static override paths = [['save'], ['image', 'save']];
@@ -28,8 +27,6 @@ export class SaveCommand extends TsctrCommand {
     const { parseArchiveFormat } = await import('../image/archive-save.js');
     const format = parseArchiveFormat(this.format);
     if (this.output === undefined) (await import('../util/output.js')).refuseTerminalStdout();
-    // Layer files belong to subordinate uids: only root in the user namespace may read them all.
-    if (!canOwnImageFiles()) return reexecInUserNamespace(process.argv.slice(2), CLEANUP_SIGNALS);
     const { saveImages } = await import('../image/archive-save.js');
     await saveImages(this.images, format, this.output);
   }

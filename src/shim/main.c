@@ -61,6 +61,7 @@ static int usage(void)
 		"       tsctr-shim exec SPECFILE     run a process in a running container\n"
 		"       tsctr-shim init -- ARGV...   minimal init: forward signals, reap zombies\n"
 		"       tsctr-shim pause             wait for SIGTERM (a pod's infra container)\n"
+		"       tsctr-shim userns-serve UIDMAP GIDMAP  file operations as root of a user namespace, on fd 3\n"
 		"       tsctr-shim --version\n";
 	write_all(2, text, sizeof text - 1);
 	return 2;
@@ -76,7 +77,8 @@ int main(int argc, char **argv)
 		write_all(1, "tsctr-shim " VERSION "\n", sizeof("tsctr-shim " VERSION "\n") - 1);
 		return 0;
 	}
-	if (argc != 3)
+	int serve = argc == 4 && strcmp(argv[1], "userns-serve") == 0;
+	if (argc != 3 && !serve)
 		return usage();
 	if (run_sealed(argv) < 0) {
 		char msg[160];
@@ -84,6 +86,8 @@ int main(int argc, char **argv)
 		write_all(2, msg, (size_t)n);
 		return EX_SETUP;
 	}
+	if (serve)
+		return cmd_userns_serve(argv[2], argv[3]);
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argv[2]);
 	if (strcmp(argv[1], "exec") == 0)

@@ -122,6 +122,7 @@ int cmd_run(const char *specfile);
 int cmd_exec(const char *specfile);
 int cmd_init(int argc, char **argv);
 int cmd_pause(void);
+int cmd_userns_serve(char *uidmap, char *gidmap); /* userns-ops.c */
 
 /* forward.c: published TCP ports (see there) */
 int forward_listen(const struct strlist *publish, char *err, size_t errsz);
