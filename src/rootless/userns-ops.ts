@@ -102,6 +102,10 @@ class Server {
     return this.receive();
   }
 
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+
   /** The id of root (an absolute directory path of ours) for the requests below. */
   root(root: string): number {
     let id = this.roots.get(root);
@@ -267,4 +271,11 @@ export function nsRemoveTrees(paths: string[]): void {
     const r = s.request(Op.Remove, Buffer.from(p));
     if (r.errno) throw new NamespaceOpError(r.errno, 0, `removing ${p}`);
   }
+}
+
+/** Ends the helper (it would otherwise stay until this process exits): for a command that goes on to other work. */
+export function endNamespaceHelper(): void {
+  if (!server) return;
+  server.close();
+  server = undefined;
 }
