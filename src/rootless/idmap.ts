@@ -8,7 +8,8 @@ import { requireSubIds, type IdRange } from './subids.js';
 /** What the kernel shows for an id the namespace does not map. */
 const OVERFLOW = 65534;
 
-function mapper(self: number, ranges: IdRange[]): (host: number) => number {
+/** Host id → namespace id for a namespace mapping 0 → self and 1.. → ranges, in order. */
+export function idMapper(self: number, ranges: IdRange[]): (host: number) => number {
   return (host) => {
     if (host === self) return 0;
     let next = 1;
@@ -28,7 +29,7 @@ export function namespaceIds(): { uid: (host: number) => number; gid: (host: num
     if (process.getuid?.() === 0) cached = null;
     else {
       const { uids, gids } = requireSubIds();
-      cached = { uid: mapper(process.getuid!(), uids), gid: mapper(process.getgid!(), gids) };
+      cached = { uid: idMapper(process.getuid!(), uids), gid: idMapper(process.getgid!(), gids) };
     }
   }
   return cached ?? undefined;
@@ -43,8 +44,7 @@ const VFS_CAP_REVISION_MASK = 0xff000000;
  * namespaced capability as v3 with its root's host uid; in the namespace whose root that is, it
  * gives v2. Other rootids are translated like file owners.
  */
-export function capabilityInNamespace(value: Buffer): Buffer {
-  const ids = namespaceIds();
+export function capabilityInNamespace(value: Buffer, ids = namespaceIds()): Buffer {
   if (!ids || value.length !== 24 || (value.readUInt32LE(0) & VFS_CAP_REVISION_MASK) >>> 0 !== VFS_CAP_REVISION_3) return value;
   const rootid = ids.uid(value.readUInt32LE(20));
   const flags = value.readUInt32LE(0) & ~VFS_CAP_REVISION_MASK;
