@@ -6,8 +6,8 @@
  * whose parent, instruction and inputs (the checksums of copied files, the build arguments a RUN
  * sees) are unchanged is taken from the cache.
  *
- * The build itself runs as the user (it starts containers, which cannot be done from inside the
- * user namespace); layer files are written by short-lived `tsctr internal layer` children in it.
+ * The build runs as the user (it starts containers), and so does its layer work: ownership of
+ * subordinate ids is the shim's namespace helper's (rootless/userns-ops.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
