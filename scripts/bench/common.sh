@@ -15,6 +15,10 @@ tsctr=${TSCTR_BIN:-$here/dist/tsctr}
 command -v hyperfine >/dev/null || { echo "hyperfine is missing: apt-get install hyperfine" >&2; exit 1; }
 work=$(mktemp -d /var/tmp/tsctr-bench.XXXXXX)
 export TSCTR_ROOT=$work/tsctr
+# tsctr's code caches and extracted helpers live in XDG_CACHE_HOME, one build's at a time (a build
+# deletes the caches of others): a private one, so that another build run meanwhile by the same
+# user (tests of another checkout) cannot make every command compile from scratch.
+export XDG_CACHE_HOME=$work/cache
 podman=(podman --runtime runc)
 bench_cleanup() {
   "$tsctr" rm -f $("$tsctr" ps -aq) >/dev/null 2>&1 || true
