@@ -80,6 +80,20 @@ describe('one Node process per command', () => {
     assert.equal(counted(['push', '-q', dest]).starts, 1, 'push');
   });
 
+  test('run pulls a missing image in its own process: progress on stderr, stdout the container\'s', () => {
+    sb.ok(['rmi', '-f', 'busybox']);
+    fs.rmSync(log, { force: true });
+    const r = sb.run(['run', '--rm', 'busybox', 'echo', 'hello'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'hello\n');
+    assert.match(r.stderr, /^Unable to find image 'busybox:latest' locally$/m);
+    assert.match(r.stderr, /^docker\.io\/library\/busybox:latest$/m);
+    const starts = fs.readFileSync(log, 'utf8').trim().split('\n').filter((l) => l.slice(l.indexOf(' ') + 1) === binary);
+    // Attached, the CLI removes the --rm container itself (the monitor's `container cleanup` is for a CLI that is gone).
+    assert.equal(starts.length, 1, 'run with a pull');
+    assert.equal(counted(['run', '--rm', '--pull', 'always', '--network', 'none', 'busybox', 'true']).starts, 1, 'run --pull always');
+  });
+
   test('rm and rmi delete files of subordinate ids without a second start', () => {
     assert.equal(counted(['rm', 'owner']).starts, 1, 'rm');
     assert.equal(counted(['rmi', 'imported:1']).starts, 1, 'rmi');
