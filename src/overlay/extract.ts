@@ -219,6 +219,7 @@ class Extractor {
     }
     return r;
   }
+
   private needsOwner(e: TarEntry): boolean {
     return this.opts.chown && !(e.uid === 0 && e.gid === 0 && this.ownerIsRoot);
   }
