@@ -21,7 +21,6 @@ function plainCommand(classes: CommandClass[], argv: string[]): import('clipanio
 }
 
 async function main(): Promise<number> {
-  if (process.env.TSCTR_USERNS === '1') await (await import('./rootless/userns.js')).bindLifetimeToParent();
   const line = splitCommandLine(process.argv.slice(2));
   if (line.missingValue) {
     process.stderr.write(`Error: flag needs an argument: ${line.missingValue}\n`);

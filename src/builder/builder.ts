@@ -6,8 +6,8 @@
  * whose parent, instruction and inputs (the checksums of copied files, the build arguments a RUN
  * sees) are unchanged is taken from the cache.
  *
- * The build itself runs as the user (it starts containers, which cannot be done from inside the
- * user namespace); layer files are written by short-lived `tsctr internal layer` children in it.
+ * The build runs as the user (it starts containers), and so does its layer work: ownership of
+ * subordinate ids is the shim's namespace helper's (rootless/userns-ops.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,7 +17,6 @@ import { storePaths } from '../paths.js';
 import { atomicWriteFile, tmpName } from '../util/fsutil.js';
 import { readJson, writeJson } from '../store/json-store.js';
 import { withLock } from '../store/lock.js';
-import { runInUserNamespace } from '../rootless/userns.js';
 import { hostPlatform } from '../image/platform.js';
 import { addImage, normalizeTag } from '../image/add.js';
 import { getImage, initStore, layerPresent, loadImages, readImageConfig, setTag, updateImages } from '../image/store.js';
@@ -320,7 +319,8 @@ export class Builder {
       if (code !== 0) {
         throw new DockerfileError(`The command '${ins.json ? JSON.stringify(ins.json) : argv.join(' ')}' returned a non-zero code: ${code}`, ins.line);
       }
-      const layer = JSON.parse(await runInUserNamespace(['internal', 'layer', 'diff', containerPaths.upper(c.id)])) as ExtractedLayer;
+      const { layerFromUpper } = await import('../image/layers.js');
+      const layer = await layerFromUpper(containerPaths.upper(c.id));
       await this.commitStep(stage, layer, key, ins.json ? `RUN ${JSON.stringify(ins.json)}` : `RUN ${argv.join(' ')}`);
       this.print(`Removing intermediate container ${c.id.slice(0, 12)}`);
     } finally {
@@ -367,14 +367,10 @@ export class Builder {
       unpack: ins.cmd === 'ADD',
       mtime: Math.floor(Date.now() / 1000),
     };
-    const file = tmpName(storePaths.tmp(), 'copyspec');
-    atomicWriteFile(file, JSON.stringify(spec), 0o600, false);
-    try {
-      const layer = JSON.parse(await runInUserNamespace(['internal', 'layer', 'copy', file])) as ExtractedLayer;
-      await this.commitStep(stage, layer, key, `/bin/sh -c #(nop) ${ins.cmd} ${sources.describe} in ${absDest} `);
-    } finally {
-      fs.rmSync(file, { force: true });
-    }
+    const { ingestLayer } = await import('../image/layers.js');
+    const { copyTar } = await import('./copy-tar.js');
+    const layer = await ingestLayer(copyTar(spec), undefined, 'COPY');
+    await this.commitStep(stage, layer, key, `/bin/sh -c #(nop) ${ins.cmd} ${sources.describe} in ${absDest} `);
   }
 
   private async sourcesFor(from: string | undefined, srcs: string[]): Promise<ResolvedSources> {

@@ -1,6 +1,5 @@
 import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
-import { canOwnImageFiles, reexecInUserNamespace } from '../rootless/userns.js';
 
 export class CommitCommand extends TsctrCommand {
   static override usage = TsctrCommand.Usage({
@@ -35,12 +34,9 @@ export class CommitCommand extends TsctrCommand {
     const { TsctrError } = await import('../errors.js');
     const pause = this.pause === undefined || this.pause === true || /^(1|t|true)$/i.test(String(this.pause));
     if (!pause && !/^(0|f|false)$/i.test(String(this.pause))) throw new TsctrError(`invalid argument "${this.pause}" for "-p, --pause" flag: strconv.ParseBool: parsing "${this.pause}": invalid syntax`);
-    // Paused from here, outside the namespace we re-run in: the user owns the container's user
-    // namespace and may stop every process in it.
-    const { isNamespaceChild } = await import('../rootless/userns.js');
-    const resume = pause && !isNamespaceChild() ? await (await import('../engine/containers.js')).pauseWhile(this.container) : () => undefined;
+    // The user owns the container's user namespace and may stop every process in it.
+    const resume = pause ? await (await import('../engine/containers.js')).pauseWhile(this.container) : () => undefined;
     try {
-      if (!canOwnImageFiles()) return await reexecInUserNamespace(process.argv.slice(2));
       const { commitContainer } = await import('../engine/images.js');
       this.out((await commitContainer(this.container, options)).id);
     } finally {

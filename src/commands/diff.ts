@@ -1,6 +1,5 @@
 import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
-import { CLEANUP_SIGNALS, canOwnImageFiles, reexecInUserNamespace } from '../rootless/userns.js';
 
 export class DiffCommand extends TsctrCommand {
   static override usage = TsctrCommand.Usage({
@@ -16,8 +15,6 @@ export class DiffCommand extends TsctrCommand {
   async run(): Promise<number | void> {
     const { TsctrError } = await import('../errors.js');
     if (this.format !== undefined && this.format !== 'json') throw new TsctrError(`unknown --format "${this.format}": only json is supported`);
-    // The layers hold files of subordinate uids, some readable only by them: read as root in the namespace.
-    if (!canOwnImageFiles()) return reexecInUserNamespace(process.argv.slice(2), CLEANUP_SIGNALS);
     const { containerChanges } = await import('../engine/extra.js');
     const changes = await containerChanges(this.container);
     if (this.format === 'json') {

@@ -1,6 +1,5 @@
 import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
-import { CLEANUP_SIGNALS, canOwnImageFiles, reexecInUserNamespace } from '../rootless/userns.js';
 
 export class ExportCommand extends TsctrCommand {
   static override usage = TsctrCommand.Usage({
@@ -22,7 +21,6 @@ export class ExportCommand extends TsctrCommand {
   async run(): Promise<number | void> {
     if (this.output === undefined) (await import('../util/output.js')).refuseTerminalStdout();
     // The layers hold files of subordinate uids, some readable only by them: read as root in the namespace.
-    if (!canOwnImageFiles()) return reexecInUserNamespace(process.argv.slice(2), CLEANUP_SIGNALS);
     const { exportContainer } = await import('../engine/containers.js');
     const { writeOutput } = await import('../util/output.js');
     await writeOutput(this.output, await exportContainer(this.container));

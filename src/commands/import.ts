@@ -1,6 +1,5 @@
 import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
-import { CLEANUP_SIGNALS, canOwnImageFiles, reexecInUserNamespace } from '../rootless/userns.js';
 
 export class ImportCommand extends TsctrCommand {
   static override usage = TsctrCommand.Usage({
@@ -27,7 +26,6 @@ export class ImportCommand extends TsctrCommand {
     const { checkImport } = await import('../engine/images.js');
     const options = { source: this.source, tag: this.repository, changes: this.changes, message: this.message };
     await checkImport(options, this.source === '-' && (await import('node:tty')).isatty(0));
-    if (!canOwnImageFiles()) return reexecInUserNamespace(process.argv.slice(2), CLEANUP_SIGNALS);
     const { importImage } = await import('../engine/images.js');
     const image = await importImage(options);
     this.out(image.id);

@@ -1,6 +1,5 @@
 import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
-import { CLEANUP_SIGNALS, canOwnImageFiles, reexecInUserNamespace } from '../rootless/userns.js';
 
 export class LoadCommand extends TsctrCommand {
   static override usage = TsctrCommand.Usage({
@@ -26,7 +25,6 @@ export class LoadCommand extends TsctrCommand {
       throw new (await import('../errors.js')).TsctrError('requested load from stdin, but stdin is empty');
     }
     // Extracting layers makes files of subordinate uids: root in the user namespace does it.
-    if (!canOwnImageFiles()) return reexecInUserNamespace(process.argv.slice(2), CLEANUP_SIGNALS);
     const { loadImageArchive } = await import('../engine/images.js');
     await loadImageArchive(this.input, (line) => this.out(line));
   }

@@ -1,6 +1,5 @@
 import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
-import { canOwnImageFiles, reexecInUserNamespace } from '../rootless/userns.js';
 
 export class PullCommand extends TsctrCommand {
   static override usage = TsctrCommand.Usage({
@@ -26,7 +25,6 @@ export class PullCommand extends TsctrCommand {
     // Validate before anything else (and before entering the namespace): bad input costs nothing.
     await checkReference(this.image);
     const platform = this.platform ? await checkPlatform(this.platform) : undefined;
-    if (!canOwnImageFiles()) return reexecInUserNamespace(process.argv.slice(2));
     const { pullImage } = await import('../engine/images.js');
     this.out(await pullImage(this.image, { platform, quiet: this.quiet, out: this.context.stdout as NodeJS.WriteStream }));
   }

@@ -1,6 +1,5 @@
 import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
-import { canOwnImageFiles, reexecInUserNamespace } from '../rootless/userns.js';
 
 export class PushCommand extends TsctrCommand {
   static override usage = TsctrCommand.Usage({
@@ -28,7 +27,6 @@ export class PushCommand extends TsctrCommand {
     const { checkReference } = await import('../engine/images.js');
     // A bad destination costs nothing: checked before entering the namespace.
     if (this.destination !== undefined) await checkReference(this.destination);
-    if (!canOwnImageFiles()) return reexecInUserNamespace(process.argv.slice(2));
     const { pushImage } = await import('../engine/images.js');
     const result = await pushImage(this.image, this.destination, { quiet: this.quiet, out: this.context.stdout as NodeJS.WriteStream });
     if (this.quiet) this.out(result.reference);

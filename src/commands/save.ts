@@ -1,6 +1,5 @@
 import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
-import { CLEANUP_SIGNALS, canOwnImageFiles, reexecInUserNamespace } from '../rootless/userns.js';
 
 export class SaveCommand extends TsctrCommand {
   static override usage = TsctrCommand.Usage({
@@ -28,7 +27,6 @@ export class SaveCommand extends TsctrCommand {
     const format = await checkArchiveFormat(this.format);
     if (this.output === undefined) (await import('../util/output.js')).refuseTerminalStdout();
     // Layer files belong to subordinate uids: only root in the user namespace may read them all.
-    if (!canOwnImageFiles()) return reexecInUserNamespace(process.argv.slice(2), CLEANUP_SIGNALS);
     const { saveImages } = await import('../engine/images.js');
     await saveImages(this.images, format, this.output);
   }

@@ -77,7 +77,6 @@ export const COMMANDS: readonly CommandEntry[] = [
   cmd('pod', 'PodRmCommand', ['pod rm']),
   cmd('pod', 'PodStartCommand', ['pod start']),
   cmd('pod', 'PodStopCommand', ['pod stop']),
-  cmd('internal', 'InternalLayerCommand', ['internal layer']),
   cmd('save', 'SaveCommand', ['save', 'image save']),
   cmd('load', 'LoadCommand', ['load', 'image load']),
   cmd('import', 'ImportCommand', ['import', 'image import']),

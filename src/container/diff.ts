@@ -9,7 +9,7 @@ import { containerPaths } from '../paths.js';
 import { getImage, loadImages } from '../image/store.js';
 import { RUNTIME_STUBS } from '../image/layers.js';
 import { DirTree, LayerStack } from '../overlay/dir-tar.js';
-import { layersTopFirst } from './create.js';
+import { layersTopFirst } from './layers.js';
 import { getContainer, loadContainers } from './store.js';
 
 /** docker's ChangeType: 0 modified, 1 added, 2 deleted. */

@@ -1,10 +1,9 @@
 /**
- * --pull missing|always|never for run/create. Pulling happens in a child `tsctr pull` (it must run
- * inside the user namespace), with its progress on stderr so that stdout stays the container's.
+ * --pull missing|always|never for run/create. The pull's progress goes to stderr, so that stdout
+ * stays the container's.
  */
-import { ReportedError, TsctrError } from '../errors.js';
-import { selfCommand } from '../rootless/userns.js';
-import { parseReference, familiarString } from '../image/reference.js';
+import { TsctrError } from '../errors.js';
+import { parseReference, familiarString, formatReference } from '../image/reference.js';
 import { localImage } from './create.js';
 import type { ImageRecord } from '../image/types.js';
 
@@ -17,16 +16,13 @@ export async function ensureImage(name: string, policy: string, platform?: strin
   if (have && policy !== 'always') return have;
   if (policy === 'never') throw new TsctrError(`${familiarString(ref)}: image not known (--pull never)`);
   if (!have) process.stderr.write(`Unable to find image '${familiarString(ref)}' locally\n`);
-  const [cmd, ...args] = selfCommand();
-  const argv = [...args, 'pull', ...(platform ? ['--platform', platform] : []), name];
-  const { spawn } = await import('node:child_process');
-  const code = await new Promise<number>((resolve, reject) => {
-    const child = spawn(cmd!, argv, { stdio: ['ignore', process.stderr, process.stderr] });
-    child.on('error', reject);
-    child.on('exit', (c) => resolve(c ?? 125));
-  });
-  // The child already printed the reason.
-  if (code !== 0) throw new ReportedError(code);
+  // In this process: the namespace work is the shim helper's, so no second Node start.
+  const { pullImage } = await import('../image/pull.js');
+  const { parsePlatform } = await import('../image/platform.js');
+  await pullImage(name, { platform: platform ? parsePlatform(platform) : undefined, out: process.stderr });
+  process.stderr.write(`${formatReference(ref)}\n`);
+  // The container may run for long: the helper has nothing more to do.
+  (await import('../rootless/userns-ops.js')).endNamespaceHelper();
   const image = localImage(name);
   if (!image) throw new TsctrError(`${familiarString(ref)}: image not found after pull`);
   return image;

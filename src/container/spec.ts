@@ -3,13 +3,12 @@
  * may hold any byte but NUL and the C side should not need a JSON parser.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import { containerPaths } from '../paths.js';
 import { modeFor } from '../net/modes/index.js';
 import { hostsFile, resolvConf } from '../net/etc-files.js';
 import { parseExtraHosts } from '../net/dns-options.js';
 import { netRequest } from './net-request.js';
-import { requireSubIds } from '../rootless/subids.js';
+import { idMaps } from '../rootless/subids.js';
 import { atomicWriteFile, ensureDir } from '../util/fsutil.js';
 import { effectiveCaps } from './options.js';
 import { layersTopFirst } from './layers.js';
@@ -26,21 +25,7 @@ export function encodeSpec(spec: Spec): Buffer {
   return Buffer.from(spec.map(([k, v]) => `${k}\0${v}\0`).join(''), 'utf8');
 }
 
-/** 0 → the user, 1.. → the subordinate ranges, the same mapping podman uses. */
-export function idMaps(): { uid: string[]; gid: string[] } {
-  const { uids, gids } = requireSubIds();
-  const me = os.userInfo();
-  const build = (self: number, ranges: { start: number; count: number }[]) => {
-    const out = [`0 ${self} 1`];
-    let next = 1;
-    for (const r of ranges) {
-      out.push(`${next} ${r.start} ${r.count}`);
-      next += r.count;
-    }
-    return out;
-  };
-  return { uid: build(me.uid, uids), gid: build(me.gid, gids) };
-}
+export { idMaps } from '../rootless/subids.js';
 
 function etcFiles(c: ContainerRecord): Spec {
   const dir = containerPaths.dir(c.id);

@@ -193,20 +193,3 @@ export async function buildImage(o: BuildOptions): Promise<ImageRecord> {
   const { Builder } = await import('../builder/builder.js');
   return new Builder({ ...o, context, dockerfile: o.dockerfile ? path.resolve(o.dockerfile) : path.join(context, 'Dockerfile') }).run();
 }
-
-/**
- * Work build and commit hand to a child running as root in the user namespace: the layer of a
- * container's upper directory (`diff`), or of a COPY spec file (`copy`). Refused outside it.
- */
-export async function createInternalLayer(kind: string, arg: string): Promise<import('../image/layers.js').ExtractedLayer> {
-  const { TsctrError } = await import('../errors.js');
-  if (!(await import('../rootless/userns.js')).canOwnImageFiles()) throw new TsctrError('internal commands run in the user namespace only');
-  const { ingestLayer, layerFromUpper } = await import('../image/layers.js');
-  if (kind === 'diff') return layerFromUpper(arg);
-  if (kind === 'copy') {
-    const fs = await import('node:fs');
-    const { copyTar } = await import('../builder/copy-tar.js');
-    return ingestLayer(copyTar(JSON.parse(fs.readFileSync(arg, 'utf8'))), undefined, 'COPY');
-  }
-  throw new TsctrError(`unknown layer kind ${kind}`);
-}

@@ -10,7 +10,7 @@ import { LayerError } from '../errors.js';
 import { storePaths } from '../paths.js';
 import { extractLayer } from '../overlay/extract.js';
 import { TarSplitRecorder, reassembleTar, verifiedTar, recordedTarSize } from '../overlay/tar-split.js';
-import { canOwnImageFiles, removeTreesAsNamespaceRoot } from '../rootless/userns.js';
+import { removeTreesAsNamespaceRoot } from '../rootless/userns.js';
 import { withLock } from '../store/lock.js';
 import { atomicWriteFile, tmpName } from '../util/fsutil.js';
 import { log } from '../util/log.js';
@@ -34,7 +34,7 @@ export function storeExtractedLayer(dir: string, diffId: string, recorder: TarSp
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
-    fs.rmSync(dir, { recursive: true, force: true });
+    removeTreesAsNamespaceRoot([dir]);
   }
 }
 
@@ -63,7 +63,7 @@ export async function ingestLayer(tar: AsyncIterable<Buffer>, expected?: string,
       }),
     };
     const recorder = new TarSplitRecorder();
-    const stats = await extractLayer(tapped, dir, { chown: canOwnImageFiles(), onWarning: (m) => log.warn(`${label}: ${m}`) }, recorder);
+    const stats = await extractLayer(tapped, dir, { chown: true, onWarning: (m) => log.warn(`${label}: ${m}`) }, recorder);
     // Whatever follows the end marker counts for the digest (the recorder has it too).
     for (let r = await it.next(); !r.done; r = await it.next()) {
       hash.update(r.value);
@@ -71,11 +71,11 @@ export async function ingestLayer(tar: AsyncIterable<Buffer>, expected?: string,
     }
     const diffId = `sha256:${hash.digest('hex')}`;
     if (expected && diffId !== expected) throw new LayerError(`${label} failed verification: its digest is ${diffId}, not ${expected}; nothing was stored`);
-    if (layerPresent(diffId)) fs.rmSync(dir, { recursive: true, force: true });
+    if (layerPresent(diffId)) removeTreesAsNamespaceRoot([dir]);
     else storeExtractedLayer(dir, diffId, stats.reproducible ? recorder : undefined);
     return { diffId, size };
   } catch (e) {
-    fs.rmSync(dir, { recursive: true, force: true });
+    removeTreesAsNamespaceRoot([dir]);
     throw e;
   }
 }

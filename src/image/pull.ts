@@ -17,7 +17,7 @@ import { loadRegistriesConf, endpointsFor, type RegistriesConf } from '../regist
 import { extractLayer } from '../overlay/extract.js';
 import { TarSplitRecorder } from '../overlay/tar-split.js';
 import { storeExtractedLayer } from './layers.js';
-import { canOwnImageFiles } from '../rootless/userns.js';
+import { removeTreesAsNamespaceRoot } from '../rootless/userns.js';
 import { Progress } from '../util/progress.js';
 import { tmpName } from '../util/fsutil.js';
 import { runPool } from '../util/pool.js';
@@ -224,7 +224,7 @@ async function fetchLayer(client: RegistryClient, desc: Descriptor, diffId: stri
       storeExtractedLayer(dir, diffId, recorder);
       return size;
     } catch (e) {
-      fs.rmSync(dir, { recursive: true, force: true });
+      removeTreesAsNamespaceRoot([dir]);
       const transient = e instanceof RegistryError || (e as { code?: string }).code?.startsWith('UND_ERR') || (e as { code?: string }).code === 'ECONNRESET';
       if (!transient || attempt >= 3) throw e;
       log.warn(`retrying layer ${desc.digest.slice(7, 19)}: ${(e as Error).message}`);
@@ -266,7 +266,7 @@ async function streamLayer(
   try {
     // The extractor may stop at the tar's end marker, but the digests cover every byte: so the
     // iterator must not destroy the stream on return, and the rest is drained below.
-    const stats = await extractLayer(diffTap.iterator({ destroyOnReturn: false }), dir, { chown: canOwnImageFiles(), onWarning: warn }, recorder);
+    const stats = await extractLayer(diffTap.iterator({ destroyOnReturn: false }), dir, { chown: true, onWarning: warn }, recorder);
     if (!stats.reproducible) reproducible = false;
   } catch (e) {
     body.destroy();

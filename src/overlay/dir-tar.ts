@@ -4,8 +4,9 @@
  * `.wh..wh..opq`), and trees as they are seen — one directory, or a stack of layers merged as
  * the overlay would merge them (for `export`, and for COPY sources and `COPY --from`). Entries come
  * in a fixed order (byte-sorted names, a directory before its contents), so the same files give the
- * same tar. Run as root in the user namespace, where every file can be read and ids are the
- * container's.
+ * same tar. Read as the user, who is root of the user namespace: ids are shown as they are in
+ * there (idmap.ts), and what the user may not open — a directory or file of a subordinate id
+ * without permissions for others — is read through the namespace helper (userns-ops.ts).
  *
  * A running container may change its writable layer while we read it, and swap any name for a
  * symlink to the host. So no path is ever resolved through more than one name: each directory is
@@ -16,6 +17,8 @@
 import fs from 'node:fs';
 import { LayerError } from '../errors.js';
 import { lgetxattr, llistxattr } from '../rootless/syscalls.js';
+import { capabilityInNamespace, namespaceIds } from '../rootless/idmap.js';
+import { nsList, nsLstat, nsRead, nsReadlink, nsXattrs } from '../rootless/userns-ops.js';
 import { entryHeader, padding, END_OF_ARCHIVE, type WriteEntry } from './tar-writer.js';
 
 const WHITEOUT = '.wh.';
@@ -37,6 +40,28 @@ const lstatOrUndefined = (p: string) => {
     return undefined; // ENOTDIR, ELOOP: not there as a name of this tree
   }
 };
+const denied = (e: unknown) => (e as NodeJS.ErrnoException).code === 'EACCES' && process.getuid?.() !== 0;
+
+/**
+ * A directory this process may not open is named by a marker instead of a /proc path: NUL (no
+ * real path has one), the tree's root, NUL, the path under it. What is under it is looked at by
+ * the namespace helper.
+ */
+const REMOTE = '\0';
+const remote = (root: string, rel: string) => `${REMOTE}${root}${REMOTE}${rel}`;
+function remoteOf(abs: string): { root: string; rel: string } | undefined {
+  if (!abs.startsWith(REMOTE)) return undefined;
+  const i = abs.indexOf(REMOTE, 1);
+  return { root: abs.slice(1, i), rel: abs.slice(i + 1).replace(/^\//, '') };
+}
+function lstatAt(abs: string): fs.Stats | undefined {
+  const r = remoteOf(abs);
+  return r ? (nsLstat(r.root, r.rel) as fs.Stats | undefined) : lstatOrUndefined(abs);
+}
+function readdirAt(dir: string): string[] {
+  const r = remoteOf(dir);
+  return r ? nsList(r.root, r.rel) : fs.readdirSync(dir);
+}
 
 /**
  * The open directories of one tree, from its root down to the one last asked for: a walk in
@@ -46,7 +71,7 @@ const lstatOrUndefined = (p: string) => {
 class DirHandles {
   private readonly open: { rel: string; fd: number }[] = [];
 
-  constructor(private readonly root: string) {}
+  constructor(readonly root: string) {}
 
   /** `/proc/self/fd/N` of directory rel, or undefined when rel is no directory (now). */
   path(rel: string): string | undefined {
@@ -59,11 +84,18 @@ class DirHandles {
       const rest = top.rel === rel ? [] : (top.rel ? rel.slice(top.rel.length + 1) : rel).split('/');
       for (const name of rest) {
         const next = top.rel ? `${top.rel}/${name}` : name;
-        top = { rel: next, fd: fs.openSync(`${fdPath(top.fd)}/${name}`, O_DIR) };
+        try {
+          top = { rel: next, fd: fs.openSync(`${fdPath(top.fd)}/${name}`, O_DIR) };
+        } catch (e) {
+          // Not ours to open (a subordinate id's): the helper looks from here down.
+          if (denied(e)) return remote(this.root, rel);
+          throw e;
+        }
         this.open.push(top);
       }
       return fdPath(top.fd);
-    } catch {
+    } catch (e) {
+      if (!this.open.length && denied(e)) return remote(this.root, rel);
       return undefined;
     }
   }
@@ -87,17 +119,33 @@ const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const isWhiteoutDevice = (st: fs.Stats) => st.isCharacterDevice() && st.rdev === 0;
 const join = (dir: string, name: string) => (dir ? `${dir}/${name}` : name);
 
+/** Whether we may read it (user.* extended attributes need that): else the helper reads them. */
+function readable(st: fs.Stats): boolean {
+  const bits = st.uid === process.getuid?.() ? 0o400 : st.gid === process.getgid?.() ? 0o040 : 0o004;
+  return (st.mode & bits) !== 0 || process.getuid?.() === 0;
+}
+
+/** The remote marker for a node this process cannot read, or its own path. */
+const readableAbs = (n: Node) => (readable(n.st) || n.root === undefined || n.rel === undefined ? n.abs : remote(n.root, n.rel));
+
 function isOpaque(abs: string, names: string[]): boolean {
   if (names.includes(OPAQUE)) return true;
+  const r = remoteOf(abs);
+  if (r) {
+    const x = nsXattrs(r.root, r.rel);
+    return OPAQUE_XATTRS.some((n) => x.get(n)?.toString() === 'y');
+  }
   return OPAQUE_XATTRS.some((x) => lgetxattr(abs, x)?.toString() === 'y');
 }
 
 function xattrsOf(abs: string): Record<string, Buffer> | undefined {
   let out: Record<string, Buffer> | undefined;
-  for (const name of llistxattr(abs)) {
+  const r = remoteOf(abs);
+  const all = r ? nsXattrs(r.root, r.rel) : undefined;
+  for (const name of all ? all.keys() : llistxattr(abs)) {
     if (OVERLAY_XATTR.test(name) || (name.startsWith('security.') && name !== 'security.capability')) continue;
-    const v = lgetxattr(abs, name);
-    if (v) (out ??= {})[name] = Buffer.from(v);
+    const v = all ? all.get(name) : lgetxattr(abs, name);
+    if (v) (out ??= {})[name] = name === 'security.capability' && !all ? capabilityInNamespace(Buffer.from(v)) : Buffer.from(v);
   }
   return out;
 }
@@ -106,6 +154,9 @@ function xattrsOf(abs: string): Record<string, Buffer> | undefined {
 export interface Node {
   abs: string;
   st: fs.Stats;
+  /** The tree's root and the path under it: where the namespace helper finds it when abs is not ours to open. */
+  root?: string;
+  rel?: string;
 }
 
 /** A read-only view of a file tree by relative path ('' is the root). */
@@ -126,17 +177,17 @@ export class DirTree implements Tree {
   get(rel: string): Node | undefined {
     if (rel === '') {
       const abs = this.handles.path('');
-      const st = abs ? fs.statSync(abs, { throwIfNoEntry: false }) : undefined;
-      return abs && st ? { abs, st } : undefined;
+      const st = abs ? (remoteOf(abs) ? lstatAt(abs) : fs.statSync(abs, { throwIfNoEntry: false })) : undefined;
+      return abs && st ? { abs, st, root: this.handles.root, rel } : undefined;
     }
     const abs = this.handles.entry(rel);
-    const st = abs ? lstatOrUndefined(abs) : undefined;
-    return abs && st ? { abs, st } : undefined;
+    const st = abs ? lstatAt(abs) : undefined;
+    return abs && st ? { abs, st, root: this.handles.root, rel } : undefined;
   }
 
   list(rel: string): string[] {
     const dir = this.handles.path(rel);
-    return dir ? fs.readdirSync(dir).sort(byteOrder) : [];
+    return dir ? readdirAt(dir).sort(byteOrder) : [];
   }
 
   close(): void {
@@ -161,7 +212,7 @@ export class LayerStack implements Tree {
 
   private whiteout(layer: number, rel: string): boolean {
     const dir = this.handles[layer]!.path(parentOf(rel));
-    return !!dir && lstatOrUndefined(`${dir}/${WHITEOUT}${baseOf(rel)}`) !== undefined;
+    return !!dir && lstatAt(`${dir}/${WHITEOUT}${baseOf(rel)}`) !== undefined;
   }
 
   /** The layers contributing to directory rel, or undefined when rel is not a visible directory. */
@@ -173,7 +224,7 @@ export class LayerStack implements Tree {
     const below: number[] = [];
     for (const layer of parent) {
       const abs = this.handles[layer]!.entry(rel);
-      const st = abs ? lstatOrUndefined(abs) : undefined;
+      const st = abs ? lstatAt(abs) : undefined;
       if (!abs || !st) {
         if (this.whiteout(layer, rel)) break;
         continue;
@@ -182,7 +233,7 @@ export class LayerStack implements Tree {
       below.push(layer);
       // (abs, the name through its parent, for the xattr: dir is a /proc link, not the directory)
       const dir = this.handles[layer]!.path(rel);
-      if (!dir || isOpaque(abs, fs.readdirSync(dir))) break;
+      if (!dir || isOpaque(dir.startsWith(REMOTE) ? dir : abs, readdirAt(dir))) break;
     }
     if (below.length === 0) return undefined;
     this.dirs.set(rel, below);
@@ -192,15 +243,15 @@ export class LayerStack implements Tree {
   get(rel: string): Node | undefined {
     if (rel === '') {
       const abs = this.handles[0]!.path('');
-      const st = abs ? fs.statSync(abs, { throwIfNoEntry: false }) : undefined;
-      return abs && st ? { abs, st } : undefined;
+      const st = abs ? (remoteOf(abs) ? lstatAt(abs) : fs.statSync(abs, { throwIfNoEntry: false })) : undefined;
+      return abs && st ? { abs, st, root: this.handles[0]!.root, rel } : undefined;
     }
     const layers = this.layersOf(parentOf(rel));
     if (!layers || baseOf(rel).startsWith(WHITEOUT)) return undefined;
     for (const layer of layers) {
       const abs = this.handles[layer]!.entry(rel);
-      const st = abs ? lstatOrUndefined(abs) : undefined;
-      if (abs && st) return isWhiteoutDevice(st) ? undefined : { abs, st };
+      const st = abs ? lstatAt(abs) : undefined;
+      if (abs && st) return isWhiteoutDevice(st) ? undefined : { abs, st, root: this.handles[layer]!.root, rel };
       if (this.whiteout(layer, rel)) return undefined;
     }
     return undefined;
@@ -213,7 +264,7 @@ export class LayerStack implements Tree {
     const hidden = new Set<string>();
     for (const layer of layers) {
       const dir = this.handles[layer]!.path(rel);
-      for (const name of dir ? fs.readdirSync(dir) : []) {
+      for (const name of dir ? readdirAt(dir) : []) {
         if (name === OPAQUE) continue;
         if (name.startsWith(WHITEOUT)) hidden.add(name.slice(WHITEOUT.length));
         else if (!hidden.has(name)) names.add(name);
@@ -241,18 +292,23 @@ export interface TreeTarOptions {
 /** One file system object as a tar entry (null for what a tar does not carry: sockets). */
 function describe(node: Node, path: string, links: Map<string, string>, o: TreeTarOptions): WriteEntry | null {
   const { abs, st } = node;
+  // The helper's answers come from inside the namespace already.
+  const ids = remoteOf(abs) ? undefined : namespaceIds();
   const base = {
     path,
     mode: o.mode !== undefined && !st.isSymbolicLink() ? o.mode : st.mode & 0o7777,
-    uid: o.owner?.uid ?? st.uid,
-    gid: o.owner?.gid ?? st.gid,
+    uid: o.owner?.uid ?? (ids ? ids.uid(st.uid) : st.uid),
+    gid: o.owner?.gid ?? (ids ? ids.gid(st.gid) : st.gid),
     mtime: Math.floor(st.mtimeMs / 1000),
-    xattrs: xattrsOf(abs),
+    xattrs: xattrsOf(readableAbs(node)),
   };
   if (st.isDirectory()) return { ...base, type: 'dir', path: `${path}/` };
   if (st.isSymbolicLink()) {
     try {
-      return { ...base, type: 'symlink', linkname: fs.readlinkSync(abs) };
+      const r = remoteOf(abs);
+      const linkname = r ? nsReadlink(r.root, r.rel) : fs.readlinkSync(abs);
+      if (linkname === undefined) return null;
+      return { ...base, type: 'symlink', linkname };
     } catch {
       return null; // no longer a symlink: changed while we looked, left out
     }
@@ -281,15 +337,18 @@ function describe(node: Node, path: string, links: Map<string, string>, o: TreeT
  * something else meanwhile is left out; one that shrinks while read is padded with zeros, one
  * that grows is cut at that size, so the tar stays whole, as docker's export does.
  */
-async function* emit(abs: string, e: WriteEntry): AsyncGenerator<Buffer> {
+async function* emit(node: Node, e: WriteEntry): AsyncGenerator<Buffer> {
+  const { abs } = node;
   if (e.type !== 'file') {
     yield entryHeader(e);
     return;
   }
   let fd: number;
   try {
+    if (remoteOf(abs)) throw Object.assign(new Error('not ours'), { code: 'EACCES' });
     fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-  } catch {
+  } catch (err) {
+    if (denied(err) && node.root !== undefined && node.rel !== undefined) yield* emitRemote(node.root, node.rel, e);
     return;
   }
   try {
@@ -316,6 +375,34 @@ async function* emit(abs: string, e: WriteEntry): AsyncGenerator<Buffer> {
   }
 }
 
+/** emit for a file only root of the namespace may read: its size is what lstat says as it starts. */
+async function* emitRemote(root: string, rel: string, e: WriteEntry): AsyncGenerator<Buffer> {
+  const st = nsLstat(root, rel);
+  if (!st?.isFile()) return;
+  const size = st.size;
+  let first: Buffer;
+  try {
+    first = nsRead(root, rel, 0, Math.min(CHUNK, size));
+  } catch {
+    return; // gone, or no longer a file: left out like a file that changed before it was opened
+  }
+  yield entryHeader({ ...e, size });
+  let done = 0;
+  for (let buf: Buffer | undefined = first; done < size; buf = undefined) {
+    const want = Math.min(CHUNK, size - done);
+    try {
+      buf ??= nsRead(root, rel, done, want);
+    } catch {
+      buf = Buffer.alloc(0);
+    }
+    // Shrunk (or gone) while read: padded with zeros, as a local read does.
+    const piece = buf.length ? buf.subarray(0, want) : Buffer.alloc(want);
+    done += piece.length;
+    yield piece;
+  }
+  yield padding(size);
+}
+
 /**
  * The entries of `from` and everything under it, as the tree shows them (no end-of-archive
  * marker: callers put several together). Hard links are kept only among the files written here.
@@ -330,7 +417,7 @@ export async function* treeEntries(tree: Tree, from = '', o: TreeTarOptions = {}
       if (path !== '') {
         const e = describe(node, path, links, o);
         if (!e) return;
-        yield* emit(node.abs, e);
+        yield* emit(node, e);
       }
     }
     if (node.st.isDirectory()) for (const name of tree.list(rel)) yield* walk(join(rel, name));
@@ -357,7 +444,7 @@ export async function* diffTar(upper: string, opts: { exclude?: Set<string> } = 
   const links = new Map<string, string>();
   const opaque = (rel: string, names: string[]) => {
     const node = tree.get(rel);
-    return !!node && isOpaque(node.abs, names);
+    return !!node && isOpaque(readableAbs(node), names);
   };
   // A directory that is in the upper layer only because excluded files were put in it (the
   // runtime's mount points in /etc) was copied up unchanged: it is no change of the container's.
@@ -368,7 +455,7 @@ export async function* diffTar(upper: string, opts: { exclude?: Set<string> } = 
   async function* walk(dirRel: string): AsyncGenerator<Buffer> {
     const names = tree.list(dirRel);
     const dir = dirRel ? tree.get(dirRel) : undefined;
-    if (dir && isOpaque(dir.abs, names)) yield entryHeader(whiteoutEntry(`${dirRel}/${OPAQUE}`, dir.st));
+    if (dir && isOpaque(readableAbs(dir), names)) yield entryHeader(whiteoutEntry(`${dirRel}/${OPAQUE}`, dir.st));
     for (const name of names) {
       if (name === OPAQUE) continue;
       const rel = join(dirRel, name);
@@ -383,7 +470,7 @@ export async function* diffTar(upper: string, opts: { exclude?: Set<string> } = 
       if (node.st.isDirectory() && onlyExcluded(rel)) continue;
       const e = describe(node, rel, links, {});
       if (!e) continue;
-      yield* emit(node.abs, e);
+      yield* emit(node, e);
       if (node.st.isDirectory()) yield* walk(rel);
     }
   }

@@ -14,10 +14,14 @@ import path from 'node:path';
 import { LayerError, errorMessage } from '../errors.js';
 import { lsetxattr, mkfifo, mknodWhiteout, SyscallError } from '../rootless/syscalls.js';
 import { FileWriter } from './file-writer.js';
+import { applyOwnership, NamespaceOpError, type OwnRecord } from '../rootless/userns-ops.js';
 import { readTar, type TarEntry, type TarRecorder } from './tar-reader.js';
 
 export interface ExtractOptions {
-  /** False when not in a user namespace (nor root): files keep the caller's ownership. */
+  /**
+   * False: files keep the caller's ownership. True: they get the layer's: directly as real root,
+   * otherwise by the user namespace helper (userns-ops.ts) at the end, in one batch.
+   */
   chown: boolean;
   onWarning?: (msg: string) => void;
 }
@@ -78,8 +82,15 @@ class Extractor {
   private readonly made = new Set<string>();
   /** The permission bits the process umask takes away: where it takes none, open() sets the final mode. */
   private readonly umask = processUmask();
-  /** Root in the user namespace: new files are 0:0 already (no set-group-id directory above), so chown to 0:0 is skipped. */
+  /** New files are 0:0 already (no set-group-id directory above), so chown to 0:0 is skipped. */
   private readonly ownerIsRoot: boolean;
+  /**
+   * Not real root: ownership is applied by root of the user namespace once everything is written
+   * (until then every file is ours, so nothing stands in the way of writing), with the set-id bits
+   * and file capabilities that a chown clears. By relative path, in the order made.
+   */
+  private readonly deferred: Map<string, OwnRecord> | undefined;
+  private readonly deferredNames = new Map<string, string>();
   /** Small plain files go to a worker thread once a layer has shown it has many (file-writer.ts). */
   private readonly writer = new FileWriter();
   private files = 0;
@@ -92,7 +103,11 @@ class Extractor {
     private readonly root: string,
     private readonly opts: ExtractOptions,
   ) {
-    this.ownerIsRoot = process.getuid?.() === 0 && process.getgid?.() === 0 && (fs.statSync(root).mode & 0o2000) === 0;
+    const realRoot = process.getuid?.() === 0;
+    // Outside the namespace our own ids are its 0:0 (userns-ops.ts maps them so).
+    const ours = realRoot ? process.getgid?.() === 0 : process.getegid?.() === process.getgid?.();
+    this.ownerIsRoot = ours && (fs.statSync(root).mode & 0o2000) === 0;
+    this.deferred = opts.chown && !realRoot ? new Map() : undefined;
   }
 
   private warnOnce(key: string, msg: string): void {
@@ -142,6 +157,7 @@ class Extractor {
 
   /** Forgets what was known about rel and everything under it. */
   private forget(rel: string): void {
+    this.undefer(rel, true);
     this.knownDirs.delete(rel);
     this.dirMeta.delete(rel);
     this.made.delete(rel);
@@ -179,16 +195,44 @@ class Extractor {
       this.made.add(rel); // the caller makes it again
     } else {
       fs.unlinkSync(abs);
+      this.undefer(rel, false);
     }
     return false;
+  }
+
+  /** What was removed gets no ownership later (a new entry there records its own). */
+  private undefer(rel: string, tree: boolean): void {
+    if (!this.deferred?.size) return;
+    this.deferred.delete(rel);
+    if (!tree) return;
+    const prefix = rel ? `${rel}/` : '';
+    for (const k of this.deferred.keys()) if (k.startsWith(prefix)) this.deferred.delete(k);
+  }
+
+  /** The deferred record of rel, made anew (at the end of the order: after what is inside a replaced one). */
+  private defer(rel: string, e: TarEntry): OwnRecord {
+    let r = this.deferred!.get(rel);
+    if (!r) {
+      r = { rel, uid: e.uid, gid: e.gid };
+      this.deferred!.set(rel, r);
+      this.deferredNames.set(rel, e.path);
+    }
+    return r;
   }
 
   private needsOwner(e: TarEntry): boolean {
     return this.opts.chown && !(e.uid === 0 && e.gid === 0 && this.ownerIsRoot);
   }
 
-  private owner(abs: string, e: TarEntry, fd?: number): void {
+  private owner(rel: string, abs: string, e: TarEntry, fd?: number): void {
     if (!this.needsOwner(e)) return;
+    if (this.deferred) {
+      this.deferred.delete(rel);
+      const r = this.defer(rel, e);
+      // A chown clears set-id bits: the helper puts them back (what fchmod below did before).
+      if (e.mode & 0o6000 && (e.type === 'file' || e.type === 'dir')) r.mode = e.mode & 0o7777;
+      return;
+    }
     try {
       if (fd !== undefined) fs.fchownSync(fd, e.uid, e.gid);
       else fs.lchownSync(abs, e.uid, e.gid);
@@ -203,7 +247,7 @@ class Extractor {
     }
   }
 
-  private xattrs(abs: string, e: TarEntry): void {
+  private xattrs(rel: string, abs: string, e: TarEntry): void {
     for (const [name, value] of Object.entries(e.xattrs)) {
       if (FORGED_OVERLAY_XATTR.test(name)) {
         // Overlay metadata from a layer could forge whiteouts, opaque dirs or redirects.
@@ -216,6 +260,11 @@ class Extractor {
       }
       // security.selinux and friends belong to the host that built the image; file capabilities matter.
       if (name.startsWith('security.') && name !== 'security.capability') continue;
+      if (this.deferred && name === 'security.capability') {
+        // Only root of the namespace may set it, and only after the chown (which drops it).
+        if (e.type === 'file') this.defer(rel, e).capability = value;
+        continue;
+      }
       try {
         lsetxattr(abs, name, value);
       } catch (err) {
@@ -225,7 +274,7 @@ class Extractor {
     }
   }
 
-  private async file(abs: string, e: TarEntry): Promise<void> {
+  private async file(rel: string, abs: string, e: TarEntry): Promise<void> {
     // The final mode at once where nothing comes between: no set-id bits (chown would clear
     // them), no xattrs (user.* may need write access), nothing the umask would take away.
     const direct = (e.mode & 0o7000) === 0 && (e.mode & this.umask & 0o777) === 0 && Object.keys(e.xattrs).length === 0;
@@ -268,9 +317,9 @@ class Extractor {
       }
       // Unwritten ranges (skipped zero blocks, sparse holes, the tail) become holes.
       if (end !== total) fs.ftruncateSync(fd, total);
-      this.owner(abs, e, fd);
+      this.owner(rel, abs, e, fd);
       // After chown (which drops file capabilities) and before chmod (user.* needs write access).
-      this.xattrs(abs, e);
+      this.xattrs(rel, abs, e);
       // After chown, which clears setuid/setgid.
       if (!direct) fs.fchmodSync(fd, e.mode);
       fs.futimesSync(fd, e.mtime, e.mtime);
@@ -284,8 +333,8 @@ class Extractor {
     if (parts.length === 0) {
       // The root itself ("./"): only a directory's metadata means anything there.
       if (e.type === 'dir') {
-        this.owner(this.root, e);
-        this.xattrs(this.root, e);
+        this.owner('', this.root, e);
+        this.xattrs('', this.root, e);
         this.dirMeta.set('', { mode: e.mode, mtime: e.mtime });
       }
       return;
@@ -321,8 +370,8 @@ class Extractor {
       case 'dir': {
         if (!this.clear(rel, abs, true)) fs.mkdirSync(abs, { mode: 0o700 });
         this.knownDirs.add(rel);
-        this.owner(abs, e);
-        this.xattrs(abs, e);
+        this.owner(rel, abs, e);
+        this.xattrs(rel, abs, e);
         this.dirMeta.set(rel, { mode: e.mode, mtime: e.mtime });
         return;
       }
@@ -332,14 +381,14 @@ class Extractor {
           e.byReference(rel);
           this.referenced.add(rel);
         }
-        await this.file(abs, e);
+        await this.file(rel, abs, e);
         return;
       case 'symlink':
         this.clear(rel, abs, false);
         // The target is only data: nothing here ever follows it.
         fs.symlinkSync(e.linkname, abs);
-        this.owner(abs, e);
-        this.xattrs(abs, e);
+        this.owner(rel, abs, e);
+        this.xattrs(rel, abs, e);
         try {
           fs.lutimesSync(abs, e.mtime, e.mtime);
         } catch {
@@ -362,6 +411,12 @@ class Extractor {
         this.clear(rel, abs, false);
         // link(2) does not follow a symlink source: at worst this links the symlink itself.
         fs.linkSync(source, abs);
+        // The same inode by another name: its ownership must survive the first name's removal.
+        const owned = this.deferred?.get(linkParts.join('/'));
+        if (owned) {
+          this.deferred!.set(rel, { ...owned, rel });
+          this.deferredNames.set(rel, e.path);
+        }
         return;
       }
       case 'char':
@@ -376,8 +431,8 @@ class Extractor {
       case 'fifo':
         this.clear(rel, abs, false);
         mkfifo(abs, 0o600);
-        this.owner(abs, e);
-        this.xattrs(abs, e);
+        this.owner(rel, abs, e);
+        this.xattrs(rel, abs, e);
         fs.chmodSync(abs, e.mode); // a fifo this just made: chmod does not open it
         try {
           fs.lutimesSync(abs, e.mtime, e.mtime);
@@ -408,6 +463,27 @@ class Extractor {
       fs.chmodSync(abs, meta.mode);
       fs.lutimesSync(abs, meta.mtime, meta.mtime);
     }
+    if (this.deferred?.size) this.applyDeferred();
+  }
+
+  private applyDeferred(): void {
+    const records = [...this.deferred!.values()];
+    const name = (i: number) => this.deferredNames.get(records[i]!.rel) ?? records[i]!.rel;
+    let warnings: { index: number; errno: number }[];
+    try {
+      warnings = applyOwnership(this.root, records);
+    } catch (err) {
+      if (!(err instanceof NamespaceOpError)) throw err;
+      const r = records[err.index]!;
+      if (err.errno === 22 /* EINVAL */) {
+        throw new LayerError(
+          `layer entry "${name(err.index)}" is owned by ${r.uid}:${r.gid}, outside the ids mapped into the user namespace; ` +
+            `give the user a larger /etc/subuid and /etc/subgid range`,
+        );
+      }
+      throw new LayerError(`extracting layer entry "${name(err.index)}": ${err.message}`);
+    }
+    for (const w of warnings) this.warnOnce('x:security.capability', `could not set extended attribute security.capability on ${name(w.index)} (errno ${w.errno})`);
   }
 }
 

@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import crypto from 'node:crypto';
+import { nsLstat, nsRead } from '../rootless/userns-ops.js';
 import { LayerError } from '../errors.js';
 import type { TarRecorder } from './tar-reader.js';
 
@@ -74,8 +75,16 @@ export async function* reassembleTar(record: Buffer, layerDir: string): AsyncGen
     }
     const [rel, size] = seg;
     const file = `${layerDir}/${rel}`;
-    if (fs.realpathSync(file) !== file) throw new LayerError(`layer file ${rel} is reached through a symlink`);
-    const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    let fd: number;
+    try {
+      if (fs.realpathSync(file) !== file) throw new LayerError(`layer file ${rel} is reached through a symlink`);
+      fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    } catch (e) {
+      // A file (or directory) of a subordinate id that only root of the namespace may read.
+      if ((e as NodeJS.ErrnoException).code !== 'EACCES' || process.getuid?.() === 0) throw e;
+      yield* readAsNamespaceRoot(layerDir, rel, size);
+      continue;
+    }
     try {
       const st = fs.fstatSync(fd);
       if (!st.isFile() || st.size !== size) throw new LayerError(`layer file ${rel} changed since it was extracted`);
@@ -90,6 +99,18 @@ export async function* reassembleTar(record: Buffer, layerDir: string): AsyncGen
     } finally {
       fs.closeSync(fd);
     }
+  }
+}
+
+/** A recorded file read by the namespace helper, which follows no symlink on the way. */
+function* readAsNamespaceRoot(layerDir: string, rel: string, size: number): Generator<Buffer> {
+  const st = nsLstat(layerDir, rel);
+  if (!st?.isFile() || st.size !== size) throw new LayerError(`layer file ${rel} changed since it was extracted`);
+  for (let done = 0; done < size; ) {
+    const buf = nsRead(layerDir, rel, done, Math.min(READ_CHUNK, size - done));
+    if (buf.length === 0) throw new LayerError(`layer file ${rel} is shorter than recorded`);
+    done += buf.length;
+    yield buf;
   }
 }
 

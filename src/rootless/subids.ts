@@ -48,3 +48,18 @@ export function requireSubIds(): { uids: IdRange[]; gids: IdRange[] } {
   }
   return { uids, gids };
 }
+
+/** 0 → the user, 1.. → the subordinate ranges: "CONTAINER HOST COUNT" lines, the mapping podman uses. */
+export function idMaps(): { uid: string[]; gid: string[] } {
+  const { uids, gids } = requireSubIds();
+  const build = (self: number, ranges: { start: number; count: number }[]) => {
+    const out = [`0 ${self} 1`];
+    let next = 1;
+    for (const r of ranges) {
+      out.push(`${next} ${r.start} ${r.count}`);
+      next += r.count;
+    }
+    return out;
+  };
+  return { uid: build(process.getuid!(), uids), gid: build(process.getgid!(), gids) };
+}

@@ -20,6 +20,7 @@ interface Libc {
   getsockname: Fn;
   close: Fn;
   pipe2: Fn;
+  socketpair: Fn;
   waitpid: Fn;
   posix_spawn: Fn;
   posix_spawn_file_actions_init: Fn;
@@ -51,6 +52,7 @@ function load(): Libc {
     getsockname: lib.func('int getsockname(int fd, _Inout_ void *addr, _Inout_ uint32_t *len)'),
     close: lib.func('int close(int fd)'),
     pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)'),
+    socketpair: lib.func('int socketpair(int domain, int type, int protocol, _Out_ int *fds)'),
     waitpid: lib.func('int waitpid(int pid, _Out_ int *status, int options)'),
     posix_spawn: lib.func('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)'),
     posix_spawn_file_actions_init: lib.func('int posix_spawn_file_actions_init(void *actions)'),
@@ -203,6 +205,40 @@ export function spawnWithFd3(path: string, argv: string[], env: NodeJS.ProcessEn
     fs.closeSync(wr);
   }
   return { wait: () => readFd3(rd, pid) };
+}
+
+/**
+ * Starts `path` with a connected stream socket as its fd 3 (stdin and stdout on /dev/null, stderr
+ * shared) and returns its pid and our end of the socket, a blocking descriptor for fs.readSync and
+ * fs.writeSync: a synchronous conversation with a helper, without node:child_process.
+ */
+export function spawnWithSocket(path: string, argv: string[], env: NodeJS.ProcessEnv): { pid: number; fd: number } {
+  const fs = process.getBuiltinModule('node:fs') as typeof import('node:fs');
+  const lib = load();
+  const fds = [0, 0];
+  check('socketpair', lib.socketpair(1 /* AF_UNIX */, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
+  const [ours, theirs] = fds as [number, number];
+  const devnull = fs.openSync('/dev/null', 'r+');
+  const actions = Buffer.alloc(512);
+  const attr = Buffer.alloc(1024);
+  try {
+    lib.posix_spawn_file_actions_init(actions);
+    lib.posix_spawnattr_init(attr);
+    for (const [from, to] of [[devnull, 0], [devnull, 1], [theirs, 3]] as const) check('posix_spawn', lib.posix_spawn_file_actions_adddup2(actions, from, to));
+    const envp = Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+    const out = [0];
+    const rc = lib.posix_spawn(out, path, actions, attr, [path, ...argv, null], [...envp, null]);
+    if (rc !== 0) {
+      lib.close(ours);
+      throw new SyscallError('posix_spawn', rc, path);
+    }
+    return { pid: out[0]!, fd: ours };
+  } finally {
+    lib.posix_spawn_file_actions_destroy(actions);
+    lib.posix_spawnattr_destroy(attr);
+    fs.closeSync(devnull);
+    lib.close(theirs);
+  }
 }
 
 function readFd3(rd: number, pid: number): { output: string; status: number } {

@@ -65,6 +65,7 @@ static int usage(void)
 		"       tsctr-shim netns-holder DIR [--join-userns PATH] --uidmap MAP... --gidmap MAP...\n"
 		"                                    the per-user network holder (bridges, veths, DNS)\n"
 		"       tsctr-shim netns-ctl SOCKET REQUEST...  ask the network holder\n"
+		"       tsctr-shim userns-serve UIDMAP GIDMAP  file operations as root of a user namespace, on fd 3\n"
 		"       tsctr-shim --version\n";
 	write_all(2, text, sizeof text - 1);
 	return 2;
@@ -83,7 +84,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	int holder = argc >= 3 && strcmp(argv[1], "netns-holder") == 0;
-	if (argc != 3 && !holder && !(argc == 4 && strcmp(argv[1], "exec") == 0))
+	int serve = argc == 4 && strcmp(argv[1], "userns-serve") == 0;
+	if (argc != 3 && !holder && !serve && !(argc == 4 && strcmp(argv[1], "exec") == 0))
 		return usage();
 	if (run_sealed(argv) < 0) {
 		char msg[160];
@@ -93,6 +95,8 @@ int main(int argc, char **argv)
 	}
 	if (holder) /* containers share its user namespace: it runs sealed too */
 		return cmd_netns_holder(argc - 2, argv + 2);
+	if (serve)
+		return cmd_userns_serve(argv[2], argv[3]);
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argv[2]);
 	if (strcmp(argv[1], "exec") == 0)
