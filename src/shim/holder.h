@@ -73,6 +73,7 @@ int nl_veth_add(int fd, const char *hostname, const char *peername, int nsfd, co
 int nl_link_up(int fd, int ifindex, int master);
 int nl_link_del(int fd, int ifindex);
 int nl_addr_add(int fd, int ifindex, uint32_t addr_be, int prefix);
+int nl_addr_owner(int fd, uint32_t addr_be);
 int nl_read_dellinks(int fd, void (*gone)(int ifindex));
 
 #endif

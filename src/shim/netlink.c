@@ -181,6 +181,46 @@ int nl_addr_add(int fd, int ifindex, uint32_t addr_be, int prefix)
 	return talk(fd, H(&r));
 }
 
+/* The index of a link holding the IPv4 address addr_be: 0 when none has it, or -errno. */
+int nl_addr_owner(int fd, uint32_t addr_be)
+{
+	union nlreq r;
+	memset(&r, 0, sizeof r);
+	H(&r)->nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
+	H(&r)->nlmsg_type = RTM_GETADDR;
+	H(&r)->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	H(&r)->nlmsg_seq = ++g_seq;
+	((struct ifaddrmsg *)NLMSG_DATA(H(&r)))->ifa_family = AF_INET;
+	struct sockaddr_nl to = {.nl_family = AF_NETLINK};
+	if (sendto(fd, H(&r), H(&r)->nlmsg_len, 0, (struct sockaddr *)&to, sizeof to) < 0)
+		return -errno;
+	int found = 0;
+	for (;;) {
+		char buf[8192];
+		ssize_t n = recv(fd, buf, sizeof buf, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_seq != g_seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_DONE)
+				return found;
+			if (h->nlmsg_type == NLMSG_ERROR)
+				return -EPROTO;
+			if (h->nlmsg_type != RTM_NEWADDR || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifaddrmsg)))
+				continue;
+			struct ifaddrmsg *a = NLMSG_DATA(h);
+			int len = (int)IFA_PAYLOAD(h);
+			for (struct rtattr *rt = IFA_RTA(a); RTA_OK(rt, len); rt = RTA_NEXT(rt, len))
+				if (!found && rt->rta_type == IFA_LOCAL && RTA_PAYLOAD(rt) == 4 && memcmp(RTA_DATA(rt), &addr_be, 4) == 0)
+					found = (int)a->ifa_index;
+		}
+	}
+}
+
 /*
  * Read link notifications (a socket from nl_open(RTMGRP_LINK)); calls gone(ifindex) for each link
  * deleted. Returns -1 when the socket overflowed (ENOBUFS): the caller must re-check everything.

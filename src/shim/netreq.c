@@ -399,6 +399,35 @@ static int configure_peer(int nsfd, const char *ifname, uint32_t ip, int prefix,
 	return r;
 }
 
+/*
+ * A container re-attached after its holder died may still hold that holder's veth end, with its
+ * name and address: the kernel tears a dead network namespace down asynchronously, and until then
+ * replies would leave by the dead interface. Such an interface goes first; one that a live
+ * attachment of this holder owns is never touched.
+ */
+static void purge_stale(int nsfd, const char *id, const char *ifname, uint32_t ip)
+{
+	for (struct hatt *a = g_atts; a; a = a->next)
+		if (strcmp(a->id, id) == 0 && strcmp(a->ifname, ifname) == 0)
+			return;
+	if (setns(nsfd, CLONE_NEWNET) < 0)
+		return;
+	int fd = nl_open(0);
+	if (fd >= 0) {
+		int idx = (int)if_nametoindex(ifname);
+		if (idx > 0)
+			nl_link_del(fd, idx);
+		int owner = nl_addr_owner(fd, ip);
+		if (owner > 0)
+			nl_link_del(fd, owner);
+		close(fd);
+	}
+	if (setns(g_selfns, CLONE_NEWNET) < 0) {
+		warnx("return to the holder's network namespace: %s", errstr(errno));
+		_exit(1);
+	}
+}
+
 const char *req_attach(char **f, int n, unsigned long long conn)
 {
 	if (n != 9)
@@ -452,6 +481,7 @@ const char *req_attach(char **f, int n, unsigned long long conn)
 		close(nsfd);
 		return reply_err("process %lu is not in a network namespace of its own", pid);
 	}
+	purge_stale(nsfd, f[1], f[6], ip);
 	char hostif[IFNAMSIZ];
 	do
 		snprintf(hostif, sizeof hostif, "tv%08x", g_vethseq++);
