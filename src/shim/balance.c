@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -202,7 +203,9 @@ struct conn {
 	size_t queued[2];
 	int eof[2], done[2];
 	int connecting, answered, dead, port;
-	char *early; /* NULL once given up (answered, or more than EARLY_MAX sent) */
+	int replays; /* backends tried again after one closed without answering */
+	int kept;    /* the client's bytes are kept: until answered, or more than EARLY_MAX sent */
+	char *early; /* allocated at the first byte: a connection that sends nothing costs nothing */
 	size_t early_len, early_sent;
 	unsigned ev[2];
 	struct end end[2];
@@ -265,9 +268,9 @@ static void rearm(struct conn *c)
 		arm(c, 1, EPOLLOUT);
 		return;
 	}
-	int early_pending = c->early && c->early_sent < c->early_len;
+	int early_pending = c->kept && c->early_sent < c->early_len;
 	unsigned w0 = 0, w1 = 0;
-	if (!c->eof[0] && (c->early ? c->early_len < EARLY_MAX : c->queued[0] == 0 && !early_pending))
+	if (!c->eof[0] && (c->kept ? c->early_len < EARLY_MAX : c->queued[0] == 0 && !early_pending))
 		w0 |= EPOLLIN;
 	if (!c->eof[1] && c->queued[1] == 0)
 		w1 |= EPOLLIN;
@@ -310,14 +313,16 @@ static int conn_connect(struct conn *c)
 }
 
 /*
- * The backend failed before answering (connect refused, or a reset: a stopped replica's forwarder
- * refuses what it accepted): out of rotation for a while, and the client's bytes so far go to the
- * next one. -1: no replay possible, or no backend left.
+ * The backend failed before answering: connect refused, or a reset (`down`: out of rotation for a
+ * while), or closed after the client's first bytes (a replica killed with the request in flight:
+ * its forwarder passes the close on). The client's bytes so far go to the next one. -1: no replay
+ * possible, or no backend left.
  */
-static int conn_retry(struct conn *c)
+static int conn_retry(struct conn *c, int down)
 {
-	mark_down(c->port);
-	if (c->answered || !c->early)
+	if (down)
+		mark_down(c->port);
+	if (c->answered || !c->kept || (!down && ++c->replays >= g_nbe))
 		return -1;
 	close(c->fd[1]);
 	c->fd[1] = -1;
@@ -349,8 +354,8 @@ static void on_accept(const struct listener *l)
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		struct epoll_event e = {.events = 0, .data.ptr = &c->end[0]};
-		c->early = malloc(EARLY_MAX);
-		if (!c->early || epoll_ctl(g_ep, EPOLL_CTL_ADD, fd, &e) < 0 || pipe2(c->p[0], O_NONBLOCK | O_CLOEXEC) < 0 ||
+		c->kept = 1;
+		if (epoll_ctl(g_ep, EPOLL_CTL_ADD, fd, &e) < 0 || pipe2(c->p[0], O_NONBLOCK | O_CLOEXEC) < 0 ||
 		    pipe2(c->p[1], O_NONBLOCK | O_CLOEXEC) < 0 || conn_connect(c) < 0) {
 			conn_refuse(c);
 			continue;
@@ -365,11 +370,18 @@ static void on_accept(const struct listener *l)
 static int pump_early(struct conn *c)
 {
 	if (!c->eof[0] && c->early_len < EARLY_MAX) {
-		ssize_t n = read(c->fd[0], c->early + c->early_len, EARLY_MAX - c->early_len);
+		static char first[EARLY_MAX];
+		char *to = c->early ? c->early + c->early_len : first;
+		ssize_t n = read(c->fd[0], to, EARLY_MAX - c->early_len);
 		if (n < 0 && errno != EAGAIN)
 			return -1;
 		if (n == 0)
 			c->eof[0] = 1;
+		if (n > 0 && !c->early) {
+			if (!(c->early = malloc(EARLY_MAX)))
+				return -1;
+			memcpy(c->early, first, (size_t)n);
+		}
 		if (n > 0)
 			c->early_len += (size_t)n;
 	}
@@ -390,19 +402,20 @@ static int pump_early(struct conn *c)
 /* Done with the kept bytes once all are sent and no replay can come (answered, or too many). */
 static void early_release(struct conn *c)
 {
-	if (c->early && c->early_sent == c->early_len && (c->answered || c->early_len == EARLY_MAX)) {
+	if (c->kept && c->early_sent == c->early_len && (c->answered || c->early_len == EARLY_MAX)) {
 		free(c->early);
 		c->early = NULL;
+		c->kept = 0;
 	}
 }
 
 /*
  * One step in direction d: at most one read and one write. -1 on a hard error, -2 on a backend
- * error before it answered (a replay may help).
+ * error before it answered, -3 on its close before it answered (a replay may help).
  */
 static int pump(struct conn *c, int d)
 {
-	if (d == 0 && c->early) {
+	if (d == 0 && c->kept) {
 		int r = pump_early(c);
 		early_release(c);
 		return r;
@@ -412,6 +425,8 @@ static int pump(struct conn *c, int d)
 		ssize_t n = splice(src, NULL, c->p[d][1], NULL, PIPE_BYTES, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n < 0 && errno != EAGAIN)
 			return d == 1 && !c->answered ? -2 : -1;
+		if (n == 0 && d == 1 && !c->answered && c->kept && c->early_len > 0 && c->replays + 1 < g_nbe)
+			return -3; /* closed without a word: a replica that died under the request */
 		if (n == 0)
 			c->eof[d] = 1;
 		if (n > 0) {
@@ -429,7 +444,7 @@ static int pump(struct conn *c, int d)
 		if (n > 0)
 			c->queued[d] -= (size_t)n;
 	}
-	if (c->eof[d] && c->queued[d] == 0 && !c->done[d] && !(d == 0 && c->early)) {
+	if (c->eof[d] && c->queued[d] == 0 && !c->done[d] && !(d == 0 && c->kept)) {
 		shutdown(dst, SHUT_WR);
 		c->done[d] = 1;
 	}
@@ -453,7 +468,7 @@ static void on_ready(struct end *e, unsigned events)
 		struct sockaddr_storage peer;
 		socklen_t pl = sizeof peer;
 		if (getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr) {
-			if (conn_retry(c) < 0)
+			if (conn_retry(c, 1) < 0)
 				conn_refuse(c);
 			else
 				rearm(c);
@@ -472,8 +487,8 @@ static void on_ready(struct end *e, unsigned events)
 		r = pump(c, s);
 	if (!r && (events & EPOLLOUT))
 		r = pump(c, 1 - s);
-	if (r == -2) {
-		if (conn_retry(c) < 0)
+	if (r == -2 || r == -3) {
+		if (conn_retry(c, r == -2) < 0)
 			conn_refuse(c);
 		else
 			rearm(c);
@@ -613,11 +628,14 @@ static void __attribute__((noreturn)) serve(void)
 				on_ready(p, evs[i].events);
 			}
 		}
+		int freed = g_dead != NULL;
 		while (g_dead) {
 			struct conn *c = g_dead;
 			g_dead = c->next_dead;
 			free(c);
 		}
+		if (freed && g_nconns == 0)
+			malloc_trim(0); /* a burst's memory goes back once it is over */
 		if (now_ms() >= next_check) {
 			next_check = now_ms() + CHECK_MS;
 			if (file_changed(g_backends_path, &g_bid)) {
