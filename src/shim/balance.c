@@ -164,13 +164,17 @@ static int in_rotation(const struct backend *b, long long now)
 	return (!b->health || b->healthy) && now >= b->down_until;
 }
 
-/* The next backend in rotation, round robin; -1 if none. */
-static int pick(void)
+#define MAX_TRIED 8
+
+/* The next backend in rotation, round robin, not one of `tried` (this connection's); -1 if none. */
+static int pick(const int *tried, int ntried)
 {
 	long long now = now_ms();
 	for (int k = 0; k < g_nbe; k++) {
-		int i = (g_next + k) % g_nbe;
-		if (in_rotation(&g_be[i], now)) {
+		int i = (g_next + k) % g_nbe, seen = 0;
+		for (int t = 0; t < ntried; t++)
+			seen |= tried[t] == g_be[i].port;
+		if (!seen && in_rotation(&g_be[i], now)) {
 			g_next = (i + 1) % g_nbe;
 			return i;
 		}
@@ -204,6 +208,7 @@ struct conn {
 	int eof[2], done[2];
 	int connecting, answered, dead, port;
 	int replays; /* backends tried again after one closed without answering */
+	int tried[MAX_TRIED], ntried;
 	int kept;    /* the client's bytes are kept: until answered, or more than EARLY_MAX sent */
 	char *early; /* allocated at the first byte: a connection that sends nothing costs nothing */
 	size_t early_len, early_sent;
@@ -286,9 +291,11 @@ static void rearm(struct conn *c)
 static int conn_connect(struct conn *c)
 {
 	for (int tries = 0; tries < g_nbe + 1; tries++) {
-		int i = pick();
+		int i = pick(c->tried, c->ntried);
 		if (i < 0)
 			return -1;
+		if (c->ntried < MAX_TRIED)
+			c->tried[c->ntried++] = g_be[i].port;
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
 		if (fd < 0)
 			return -1;
@@ -425,8 +432,10 @@ static int pump(struct conn *c, int d)
 		ssize_t n = splice(src, NULL, c->p[d][1], NULL, PIPE_BYTES, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n < 0 && errno != EAGAIN)
 			return d == 1 && !c->answered ? -2 : -1;
-		if (n == 0 && d == 1 && !c->answered && c->kept && c->early_len > 0 && c->replays + 1 < g_nbe)
-			return -3; /* closed without a word: a replica that died under the request */
+		/* Closed without a word, after the client spoke or before it could: a replica that died
+		 * under the request (a client that closed first gets the close it asked for). */
+		if (n == 0 && d == 1 && !c->answered && c->kept && (c->early_len > 0 || !c->eof[0]) && c->replays + 1 < g_nbe)
+			return -3;
 		if (n == 0)
 			c->eof[d] = 1;
 		if (n > 0) {
