@@ -362,13 +362,10 @@ static void on_accept(const struct listener *l)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		struct epoll_event e = {.events = 0, .data.ptr = &c->end[0]};
 		c->kept = 1;
-		if (epoll_ctl(g_ep, EPOLL_CTL_ADD, fd, &e) < 0 || pipe2(c->p[0], O_NONBLOCK | O_CLOEXEC) < 0 ||
-		    pipe2(c->p[1], O_NONBLOCK | O_CLOEXEC) < 0 || conn_connect(c) < 0) {
+		if (epoll_ctl(g_ep, EPOLL_CTL_ADD, fd, &e) < 0 || conn_connect(c) < 0) {
 			conn_refuse(c);
 			continue;
 		}
-		for (int d = 0; d < 2; d++)
-			fcntl(c->p[d][1], F_SETPIPE_SZ, PIPE_BYTES); /* best effort: pipe-max-size may be lower */
 		rearm(c);
 	}
 }
@@ -428,6 +425,13 @@ static int pump(struct conn *c, int d)
 		return r;
 	}
 	int src = c->fd[d], dst = c->fd[1 - d];
+	/* Made at the first use: a connection that never gets this far costs no pipe (the user's pipe
+	 * pages are counted, pipe-user-pages-soft). */
+	if (c->p[d][0] < 0) {
+		if (pipe2(c->p[d], O_NONBLOCK | O_CLOEXEC) < 0)
+			return -1;
+		fcntl(c->p[d][1], F_SETPIPE_SZ, PIPE_BYTES); /* best effort: pipe-max-size may be lower */
+	}
 	if (c->queued[d] == 0 && !c->eof[d]) {
 		ssize_t n = splice(src, NULL, c->p[d][1], NULL, PIPE_BYTES, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n < 0 && errno != EAGAIN)
