@@ -208,6 +208,7 @@ struct conn {
 	int eof[2], done[2];
 	int connecting, answered, dead, port;
 	int replays; /* backends tried again after one closed without answering */
+	unsigned long retried_in; /* the batch of events in which the backend socket was replaced */
 	int tried[MAX_TRIED], ntried;
 	int kept;    /* the client's bytes are kept: until answered, or more than EARLY_MAX sent */
 	char *early; /* allocated at the first byte: a connection that sends nothing costs nothing */
@@ -218,6 +219,7 @@ struct conn {
 };
 
 static struct conn *g_dead; /* freed after each batch of events: a later event may still name it */
+static unsigned long g_batch;
 
 static void listeners_pause(int pause)
 {
@@ -333,6 +335,7 @@ static int conn_retry(struct conn *c, int down)
 		return -1;
 	close(c->fd[1]);
 	c->fd[1] = -1;
+	c->retried_in = g_batch;
 	c->early_sent = 0;
 	c->eof[1] = c->done[0] = 0;
 	return conn_connect(c);
@@ -469,13 +472,12 @@ static void on_ready(struct end *e, unsigned events)
 {
 	struct conn *c = e->c;
 	int s = e->side;
-	if (c->dead)
+	/* A backend event of this batch after a replay is the replaced socket's; the new one's come later. */
+	if (c->dead || (s == 1 && c->retried_in == g_batch))
 		return;
 	if (c->connecting) {
 		if (s != 1)
 			return;
-		/* An event may be left over from a backend socket a replay replaced: believe only the
-		 * socket's own state. */
 		int soerr = 0;
 		socklen_t sl = sizeof soerr;
 		struct sockaddr_storage peer;
@@ -629,6 +631,7 @@ static void __attribute__((noreturn)) serve(void)
 	for (;;) {
 		long long left = next_check - now_ms();
 		int n = epoll_wait(g_ep, evs, 64, left < 0 ? 0 : (int)left);
+		g_batch++;
 		if (n < 0 && errno != EINTR)
 			cleanup_exit(1);
 		for (int i = 0; i < n; i++) {
