@@ -299,6 +299,13 @@ describe('load balancer', () => {
       assert.deepEqual(balancerProcesses(), procs);
       assert.equal(balancerAlive(d), false);
       await assert.rejects(startBalancer({ dir: d, hostIp: '127.0.0.1', hostPort: 0, protocol: 'udp' }), /tcp only/);
+      if (Number(fs.readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8')) > 80) {
+        await assert.rejects(
+          startBalancer({ dir: d, hostIp: '127.0.0.1', hostPort: 80, protocol: 'tcp' }),
+          /^TsctrError: failed to bind port 127\.0\.0\.1:80\/tcp: ports below \d+ are privileged; as root run 'sysctl net\.ipv4\.ip_unprivileged_port_start=80'/,
+        );
+        assert.deepEqual(fs.readdirSync(d), []);
+      }
     } finally {
       busy.close();
     }
