@@ -8,8 +8,9 @@
  * bytes with splice(2) like the forwarder. The backends file (rewritten by rename) lists
  * `PORT HEALTHFILE|-` per replica; a backend is in rotation when its health file says healthy (or
  * it has none), and leaves it for DOWN_MS when a connect to it fails or it resets a connection
- * before answering anything. Such a connection is replayed on the next backend (its first bytes
- * are kept until the backend answers): the client never sees a stopped replica while another is up.
+ * before answering anything. Such a connection, and one a backend closes without answering, is
+ * replayed on another backend (the client's first bytes are kept until the backend answers): the
+ * client never sees a stopped or killed replica while another is up.
  *
  * One process, one epoll loop, no threads; connections capped by MAX_CONNS and the fd limit.
  */
