@@ -92,6 +92,9 @@ export async function startBalancer(o: BalancerOptions): Promise<{ pid: number; 
   const f = files(o.dir);
   if (balancerAlive(o.dir)) throw new TsctrError(`a load balancer already runs for ${o.dir}`);
   ensureDir(o.dir);
+  // Its files steer where connections go: the directory must be ours alone (and not a symlink).
+  const st = fs.lstatSync(o.dir);
+  if (!st.isDirectory() || st.uid !== process.getuid?.()) throw new TsctrError(`${o.dir}: not a directory of ours`);
   fs.chmodSync(o.dir, 0o700);
   const spec = [...listenAddresses(o.hostIp).map((ip) => `listen ${ip} ${o.hostPort}`), `backends ${f.backends}`, `pid-file ${f.pid}`].join('\n') + '\n';
   atomicWriteFile(f.spec, spec, 0o600, false);

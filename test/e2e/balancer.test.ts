@@ -271,13 +271,18 @@ describe('load balancer', () => {
     assert.deepEqual([...hostsAfterKill].sort(), [r1.hostname, r2.hostname].sort());
   });
 
-  test('bad backends are refused before anything is written', () => {
+  test('bad backends are refused before anything is written', async () => {
     const d = balancerDir();
     fs.mkdirSync(d, { mode: 0o700 });
     assert.throws(() => setBackends(d, [{ port: 0 }]), /invalid backend port 0/);
     assert.throws(() => setBackends(d, [{ port: 70000 }]), /invalid backend port 70000/);
     assert.throws(() => setBackends(d, [{ port: 80, healthFile: 'relative/health.json' }]), /invalid health file path/);
     assert.throws(() => setBackends(d, [{ port: 80, healthFile: '/x\n81 -' }]), /invalid health file path/);
+    assert.deepEqual(fs.readdirSync(d), []);
+    // Nor does it follow a symlink for its directory.
+    const link = path.join(sb.dir, 'lb-link');
+    fs.symlinkSync(d, link);
+    await assert.rejects(startBalancer({ dir: link, hostIp: '127.0.0.1', hostPort: 0, protocol: 'tcp' }), /not a directory of ours/);
     assert.deepEqual(fs.readdirSync(d), []);
   });
 
