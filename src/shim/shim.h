@@ -143,6 +143,7 @@ int cmd_pause(void);
 int cmd_netns_holder(int argc, char **argv);
 int cmd_netns_ctl(int argc, char **argv);
 int cmd_userns_serve(char *uidmap, char *gidmap); /* userns-ops.c */
+int cmd_balance(const char *specfile); /* balance.c: replicas behind one host port */
 
 /* forward.c: published TCP ports (see there) */
 int forward_listen(const struct strlist *publish, char *err, size_t errsz);
