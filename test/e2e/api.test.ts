@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { Sandbox, freePort } from '../support/harness.js';
+import { AUTH_PASS, AUTH_REGISTRY, AUTH_USER, Sandbox, freePort } from '../support/harness.js';
 
 const sb = new Sandbox('api');
 const sock = path.join(sb.env.XDG_RUNTIME_DIR!, 'tsctr', 'tsctr.sock');
@@ -230,6 +230,52 @@ describe('docker CLI through tsctr system service', () => {
     assert.equal(fs.existsSync(other), false, 'the socket was left behind');
     assert.equal(sb.ok(['inspect', '--format', '{{.State.Running}}', 'survivor']).trim(), 'true');
     sb.ok(['rm', '-f', 'survivor']);
+  });
+
+  test('docker inspect probes each kind: an image, a network, a volume by name; logs with timestamps and since', () => {
+    assert.equal(dockerOk(['inspect', '--format', '{{.Os}}', 'busybox']).trim(), 'linux');
+    dockerOk(['network', 'create', 'probenet']);
+    dockerOk(['volume', 'create', 'probevol']);
+    assert.equal(dockerOk(['inspect', '--format', '{{.Name}}', 'probenet']).trim(), 'probenet');
+    assert.equal(dockerOk(['inspect', '--format', '{{.Name}}', 'probevol']).trim(), 'probevol');
+    dockerOk(['network', 'rm', 'probenet']);
+    dockerOk(['volume', 'rm', 'probevol']);
+    const ts = dockerOk(['logs', '-t', 'seven']);
+    assert.match(ts, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z to-out\n$/);
+    assert.equal(docker(['logs', '--since', '2100-01-01T00:00:00Z', 'seven']).stdout, '');
+  });
+
+  test('tag, history, rmi and image prune through the socket', () => {
+    dockerOk(['tag', 'busybox', 'mine/box:v1']);
+    assert.match(sb.ok(['images', '--format', '{{.Repository}}:{{.Tag}}']), /mine\/box:v1/);
+    assert.ok(dockerOk(['history', '-q', 'mine/box:v1']).trim().split('\n').length >= 1);
+    assert.match(dockerOk(['rmi', 'mine/box:v1']), /Untagged: .*mine\/box:v1/);
+    assert.doesNotMatch(sb.ok(['images', '--format', '{{.Repository}}:{{.Tag}}']), /mine\/box/);
+    dockerOk(['image', 'prune', '-f']);
+    assert.notEqual(docker(['rmi', 'no-such-image:1']).code, 0);
+    assert.match(docker(['search', 'busybox']).stderr, /not supported/);
+  });
+
+  test('container, volume and network prune', () => {
+    dockerOk(['create', '--name', 'stale', 'busybox', 'true']);
+    dockerOk(['volume', 'create', 'stalevol']);
+    dockerOk(['network', 'create', 'stalenet']);
+    assert.match(dockerOk(['container', 'prune', '-f']), /stale|[0-9a-f]{64}/);
+    assert.equal(sb.run(['container', 'exists', 'stale']).code, 1);
+    dockerOk(['volume', 'prune', '-f']);
+    assert.doesNotMatch(sb.ok(['volume', 'ls', '--format', '{{.Name}}']), /stalevol/);
+    dockerOk(['network', 'prune', '-f']);
+    assert.doesNotMatch(sb.ok(['network', 'ls', '--format', '{{.Name}}']), /stalenet/);
+  });
+
+  test('docker login checks the credentials with the registry and stores them as tsctr login does', () => {
+    const wrong = spawnSync('docker', ['login', '-u', AUTH_USER, '--password-stdin', AUTH_REGISTRY], { env: dockerEnv, input: 'wrong-password\n', encoding: 'utf8' });
+    assert.notEqual(wrong.status, 0);
+    assert.equal(fs.existsSync(sb.env.REGISTRY_AUTH_FILE!) && fs.readFileSync(sb.env.REGISTRY_AUTH_FILE!, 'utf8').includes(AUTH_REGISTRY), false);
+    const ok = spawnSync('docker', ['login', '-u', AUTH_USER, '--password-stdin', AUTH_REGISTRY], { env: dockerEnv, input: `${AUTH_PASS}\n`, encoding: 'utf8' });
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /Login Succeeded/);
+    assert.ok(fs.readFileSync(sb.env.REGISTRY_AUTH_FILE!, 'utf8').includes(AUTH_REGISTRY), 'tsctr\'s auth file has no entry for the registry');
   });
 
   test('bad input on the command line: a bad --time or URI is one Error line, exit 125', () => {
