@@ -232,6 +232,19 @@ describe('docker CLI through tsctr system service', () => {
     sb.ok(['rm', '-f', 'survivor']);
   });
 
+  test('socket activation: the service takes the listening socket it is given (LISTEN_FDS), then exits when idle', async () => {
+    const activated = path.join(sb.dir, 'activated.sock');
+    const BIN = process.env.TSCTR_BIN || path.join(import.meta.dirname, '..', '..', 'dist', 'tsctr');
+    const act = spawn('systemd-socket-activate', ['-l', activated, BIN, 'system', 'service', '--time', '2'], { env: sb.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    act.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number>((resolve) => act.on('close', (c) => resolve(c ?? 128)));
+    await until('the activation socket', () => (fs.existsSync(activated) ? true : undefined));
+    const v = spawnSync('docker', ['version', '--format', '{{.Server.APIVersion}}'], { env: { ...dockerEnv, DOCKER_HOST: `unix://${activated}` }, encoding: 'utf8' });
+    assert.equal(v.stdout.trim(), '1.41', v.stderr + err);
+    assert.equal(await exited, 0, err);
+  });
+
   test('docker inspect probes each kind: an image, a network, a volume by name; logs with timestamps and since', () => {
     assert.equal(dockerOk(['inspect', '--format', '{{.Os}}', 'busybox']).trim(), 'linux');
     dockerOk(['network', 'create', 'probenet']);
