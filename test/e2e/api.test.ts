@@ -152,6 +152,12 @@ describe('docker CLI through tsctr system service', () => {
     dockerOk(['cp', 'files:/data', outDir]);
     assert.equal(fs.readFileSync(path.join(outDir, 'data', 'sub', 'f'), 'utf8'), 'inside\n');
     assert.notEqual(docker(['cp', 'files:/no/such', outDir]).code, 0);
+    // To a new name (the CLI stats the target, gets a 404, and sends the tar to its parent renamed).
+    dockerOk(['cp', host, 'files:/tmp/renamed.txt']);
+    assert.equal(sb.ok(['exec', 'files', 'cat', '/tmp/renamed.txt']), 'from the host\n');
+    const single = path.join(sb.dir, 'hostname-copy');
+    dockerOk(['cp', 'files:/etc/hostname', single]);
+    assert.equal(fs.readFileSync(single, 'utf8').trim(), sb.ok(['exec', 'files', 'hostname']).trim());
   });
 
   test('stop (304 when stopped), restart, kill, rename, top, rm', async () => {
@@ -243,6 +249,28 @@ describe('docker CLI through tsctr system service', () => {
     const v = spawnSync('docker', ['version', '--format', '{{.Server.APIVersion}}'], { env: { ...dockerEnv, DOCKER_HOST: `unix://${activated}` }, encoding: 'utf8' });
     assert.equal(v.stdout.trim(), '1.41', v.stderr + err);
     assert.equal(await exited, 0, err);
+  });
+
+  test("compose's shapes: a project network, a service created with an alias and labels, found by label and by its alias", async () => {
+    const net = await api('POST', '/v1.41/networks/create', { Name: 'proj_default', CheckDuplicate: true, Driver: 'bridge', Labels: { 'com.docker.compose.project': 'proj' }, Attachable: true });
+    assert.equal(net.status, 201, net.body);
+    const body = {
+      Image: 'busybox', Cmd: ['sleep', '300'], Env: null, Labels: { 'com.docker.compose.project': 'proj', 'com.docker.compose.service': 'db' },
+      Volumes: {}, StopSignal: null, Healthcheck: null,
+      HostConfig: { NetworkMode: 'proj_default', Binds: [], PortBindings: {}, RestartPolicy: { Name: '', MaximumRetryCount: 0 }, LogConfig: { Type: '', Config: {} }, VolumesFrom: [], Links: [], Dns: null, Ulimits: null, ExtraHosts: null, MemorySwappiness: null, OomKillDisable: false },
+      NetworkingConfig: { EndpointsConfig: { proj_default: { Aliases: ['db', 'database'], IPAMConfig: null } } },
+    };
+    const created = await api('POST', '/v1.41/containers/create?name=proj_db_1', body);
+    assert.equal(created.status, 201, created.body);
+    assert.equal((await api('POST', '/v1.41/containers/proj_db_1/start')).status, 204);
+    const filter = encodeURIComponent(JSON.stringify({ label: ['com.docker.compose.project=proj', 'com.docker.compose.service=db'] }));
+    const listed = JSON.parse((await api('GET', `/v1.41/containers/json?all=0&filters=${filter}`)).body) as { Names: string[]; Labels: Record<string, string> }[];
+    assert.deepEqual(listed.map((c) => c.Names[0]), ['/proj_db_1']);
+    dockerOk(['run', '-d', '--name', 'proj_web_1', '--network', 'proj_default', 'busybox', 'sleep', '300']);
+    const ping = sb.run(['exec', 'proj_web_1', 'ping', '-c', '1', '-W', '2', 'database']);
+    assert.equal(ping.code, 0, ping.stdout + ping.stderr);
+    dockerOk(['rm', '-f', 'proj_db_1', 'proj_web_1']);
+    assert.equal((await api('DELETE', '/v1.41/networks/proj_default')).status, 204);
   });
 
   test('docker inspect probes each kind: an image, a network, a volume by name; logs with timestamps and since', () => {
