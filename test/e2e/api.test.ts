@@ -167,6 +167,11 @@ describe('docker CLI through tsctr system service', () => {
     assert.equal((await api('POST', '/v1.41/containers/life/stop')).status, 304);
     dockerOk(['restart', '-t', '1', 'life']);
     assert.equal(dockerOk(['inspect', '--format', '{{.State.Running}}', 'life']).trim(), 'true');
+    dockerOk(['pause', 'life']);
+    assert.equal(sb.ok(['inspect', '--format', '{{.State.Status}}', 'life']).trim(), 'paused');
+    dockerOk(['unpause', 'life']);
+    assert.equal(dockerOk(['inspect', '--format', '{{.State.Status}}', 'life']).trim(), 'running');
+    assert.match(dockerOk(['system', 'df']), /^Images\s+\d+/m);
     dockerOk(['kill', 'life']);
     dockerOk(['rename', 'life', 'life2']);
     assert.match(sb.ok(['ps', '-a', '--format', '{{.Names}}']), /^life2$/m);
