@@ -104,7 +104,9 @@ function forbidden(e: Edge): string | undefined {
   if (a === b) return undefined;
   if (b === 'commands' && !ENTRY_POINTS.has(e.from)) return 'only the entry points (main, the SEA loader) import commands/';
   if (CLI_MODULES.has(b) && a !== 'commands' && !ENTRY_POINTS.has(e.from)) return `${b} is the CLI's: for commands/ and the entry points only`;
-  if (b === 'engine' && a !== 'commands') return 'only commands/ imports engine/';
+  // The two front ends over the engine: the CLI's commands and the Docker API server (api/).
+  if (b === 'engine' && a !== 'commands' && a !== 'api') return 'only commands/ and api/ import engine/';
+  if (b === 'api' && a !== 'commands') return 'only commands/ (system service) imports api/';
   if (a === 'engine' && (b === 'commands' || ENTRY_POINTS.has(e.to))) return 'engine/ never imports commands/';
   if (BELOW_CONTAINER.has(a) && b === 'container') return `${a}/ is below container/ and never imports it`;
   return undefined;
