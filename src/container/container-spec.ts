@@ -101,6 +101,11 @@ export function buildContainerSpec(o: CreateOptions, img: ImageRunConfig, host: 
   if (o.stopSignal !== undefined) signalNumber(o.stopSignal); // a name the kernel knows, now rather than at stop
   const resources = parseResources(o);
   const more = moreHostConfig(o, host, parseNetwork(net.mode ?? net.networks[0]), resources.memory);
+  if (more.usernsMode || more.uidMap || more.gidMap) {
+    // These join a user namespace that already exists (another container's, or the user networks' holder's), with its maps.
+    const joins = net.networks.length ? `--network ${net.networks[0]}` : net.mode?.startsWith('container:') ? `--network ${net.mode}` : more.pidMode?.startsWith('container:') ? `--pid ${more.pidMode}` : more.ipcMode?.startsWith('container:') ? `--ipc ${more.ipcMode}` : undefined;
+    if (joins) throw new TsctrError(`${more.usernsMode ? `--userns ${more.usernsMode}` : '--uidmap/--gidmap'} cannot be used with ${joins}: the container joins a user namespace that exists already, with its own id maps`);
+  }
   const ulimits = o.ulimit.map(parseUlimit);
   const restart = parseRestart(o.restart);
   const portBindings = [...parsePorts(o.publish), ...(o.publishAll ? exposedBindings(img) : [])];

@@ -8,13 +8,15 @@ import fs from 'node:fs';
 import { containerPaths } from '../paths.js';
 import { getImage, loadImages } from '../image/store.js';
 import { ensureDir } from '../util/fsutil.js';
-import { assertNameFree, newContainerId, updateContainers } from './store.js';
+import { assertNameFree, getContainer, loadContainers, newContainerId, updateContainers } from './store.js';
 import { randomName } from './names.js';
 import { ensureVolume, randomVolumeName } from './volumes.js';
 import { checkSpec, publishesPorts, recordOf } from './container-spec.js';
 import { allocateEndpoints, checkEndpointRequest } from '../net/endpoints.js';
 import { layersTopFirst } from './layers.js';
 import { resolveUser } from './user.js';
+import { addedGroups } from './run-spec.js';
+import { containerIdMaps } from './spec.js';
 import { TsctrError } from '../errors.js';
 import { log } from '../util/log.js';
 import { resolveStorageDriver } from '../store/storage-driver.js';
@@ -36,7 +38,7 @@ export function localImage(name: string): ImageRecord | undefined {
 export async function writeContainer(spec: ContainerSpec, image: ImageRecord): Promise<ContainerRecord> {
   const id = newContainerId();
   const mounts = spec.mounts.map((m) => (m.type === 'volume' && !m.source ? { ...m, source: randomVolumeName(), anonymous: true } : m));
-  const record = recordOf({ ...spec, mounts }, { id, name: spec.name ?? '', imageId: image.id, created: new Date().toISOString(), storage: await resolveStorageDriver() });
+  const record = recordOf({ ...spec, mounts }, { id, name: spec.name ?? '', imageId: image.id, created: new Date().toISOString(), storage: idMapped(spec) ? 'fuse-overlayfs' : await resolveStorageDriver() });
   await updateContainers((doc) => {
     if (spec.name) assertNameFree(doc, spec.name);
     else record.name = randomName((n) => Object.values(doc.containers).some((c) => c.name === n));
@@ -53,6 +55,9 @@ export async function writeContainer(spec: ContainerSpec, image: ImageRecord): P
   return record;
 }
 
+/** --userns keep-id, --uidmap/--gidmap: fuse-overlayfs shows the layers' owners through the maps (spec.ts). */
+const idMapped = (spec: ContainerSpec) => !!(spec.usernsMode || spec.uidMap || spec.gidMap);
+
 export function removeContainerDirs(id: string): string[] {
   return [containerPaths.dir(id), containerPaths.run(id)].filter((d) => fs.existsSync(d));
 }
@@ -67,6 +72,11 @@ export async function createContainer(spec: ContainerSpec, image: ImageRecord): 
   if (spec.endpointRequest) checkEndpointRequest(spec.endpointRequest); // the networks exist, --ip fits
   if (spec.pod !== undefined) await joinPod(spec.pod);
   resolveUser(spec.user, layersTopFirst(image)); // an unknown user fails now, not at every start
+  addedGroups(spec.groupAdd, layersTopFirst(image)); // and an unknown --group-add
+  containerIdMaps(spec); // and --uidmap/--gidmap outside the user's range
+  for (const mode of [spec.pidMode, spec.ipcMode]) {
+    if (mode?.startsWith('container:')) getContainer(loadContainers(), mode.slice('container:'.length)); // a container that exists
+  }
   const { existsSync } = await import('node:fs');
   for (const m of spec.mounts) {
     if (m.type === 'bind' && !existsSync(m.source)) throw new TsctrError(`invalid mount config for type "bind": bind source path does not exist: ${m.source}`);
@@ -78,7 +88,26 @@ export async function createContainer(spec: ContainerSpec, image: ImageRecord): 
   // A taken host port is found now, before anything is written (start checks again).
   const fixed = spec.portBindings.filter((b) => b.hostPort !== 0);
   if (fixed.length) await (await import('../net/setup.js')).resolvePorts(fixed);
-  return writeContainer(spec, image);
+  if (!spec.containerIdFile) return writeContainer(spec, image);
+  // --cidfile: claimed (O_EXCL) before the container exists, filled in once it does, gone if it never does.
+  const cidFile = spec.containerIdFile;
+  let fd: number;
+  try {
+    fd = fs.openSync(cidFile, 'wx', 0o644);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new TsctrError(`Container ID file found, make sure the other container isn't running or delete ${cidFile}`);
+    throw new TsctrError(`failed to create the container ID file: ${(e as Error).message}`);
+  }
+  try {
+    const record = await writeContainer(spec, image);
+    fs.writeSync(fd, record.id);
+    return record;
+  } catch (e) {
+    fs.rmSync(cidFile, { force: true });
+    throw e;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** A pod's member needs the pod, and its infra container running: its network namespace is the pod's. */

@@ -1,0 +1,53 @@
+/**
+ * The shim spec entries of the flags in run-flags.ts: shared namespaces (host, or another running
+ * container's), --privileged, /dev/shm's size, sysctls, the OOM score, host devices, added groups.
+ */
+import { TsctrError } from '../errors.js';
+import { parseGroup, readLayeredFile } from './image-files.js';
+import { getContainer, loadContainers } from './store.js';
+import { liveState } from './state.js';
+import type { Spec } from './spec.js';
+import type { HostConfig } from './types.js';
+
+/** The init pid of a running container, whose namespaces --pid/--ipc container:NAME join. */
+export function runningPidOf(name: string): number {
+  const other = getContainer(loadContainers(), name);
+  const st = liveState(other);
+  if (st.status !== 'running') throw new TsctrError(`cannot join the namespaces of container ${name}: it is not running`);
+  return st.pid;
+}
+
+/** A mode's namespace for the shim: host (ours, joined as it is), another container's, or none (its own). */
+function namespaceOf(mode: string | undefined, kind: 'pid' | 'ipc', otherPid: (name: string) => number): string | undefined {
+  if (mode === 'host') return 'host';
+  if (mode?.startsWith('container:')) return `/proc/${otherPid(mode.slice('container:'.length))}/ns/${kind}`;
+  return undefined; // '', private, shareable (its own, which others may join), none
+}
+
+export function runFlagsSpec(hc: HostConfig, otherPid: (name: string) => number): Spec {
+  const out: Spec = [];
+  const pidns = namespaceOf(hc.pidMode, 'pid', otherPid);
+  const ipcns = namespaceOf(hc.ipcMode, 'ipc', otherPid);
+  if (pidns) out.push(['pidns', pidns]);
+  if (ipcns) out.push(['ipcns', ipcns]);
+  if (hc.utsMode === 'host') out.push(['utsns', 'host']);
+  if (hc.privileged) out.push(['privileged', '1']);
+  if (hc.shmSize) out.push(['shm-size', String(hc.shmSize)]);
+  for (const [k, v] of Object.entries(hc.sysctls ?? {})) out.push(['sysctl', `${k}=${v}`]);
+  if (hc.oomScoreAdj !== undefined) out.push(['oom-score-adj', String(hc.oomScoreAdj)]);
+  // mknod is not possible in a user namespace: the host's node is bound, as podman does rootless.
+  for (const d of hc.devices ?? []) out.push(['mount', `bind\t${d.pathOnHost}\t${d.pathInContainer}\tbind,nosuid`]);
+  return out;
+}
+
+/** --group-add: gids as given, names from the container's /etc/group. */
+export function addedGroups(groupAdd: string[] | undefined, layersTopFirst: string[]): number[] {
+  if (!groupAdd?.length) return [];
+  const groups = parseGroup(readLayeredFile(layersTopFirst, 'etc/group'));
+  return groupAdd.map((g) => {
+    if (/^\d+$/.test(g)) return Number(g);
+    const found = groups.find((x) => x.name === g);
+    if (!found) throw new TsctrError(`unable to find group ${g}: no matching entries in group file`);
+    return found.gid;
+  });
+}
