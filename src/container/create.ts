@@ -5,6 +5,7 @@
  * volumes, and its record.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import { containerPaths } from '../paths.js';
 import { getImage, loadImages } from '../image/store.js';
 import { ensureDir } from '../util/fsutil.js';
@@ -69,6 +70,8 @@ export function removeContainerDirs(id: string): string[] {
  */
 export async function createContainer(spec: ContainerSpec, image: ImageRecord): Promise<ContainerRecord> {
   checkSpec(spec);
+  // podman's keep-id: the process (and exec, and health probes) runs as you unless --user says otherwise.
+  if (spec.usernsMode === 'keep-id' && !spec.user) spec = { ...spec, user: `${os.userInfo().uid}:${os.userInfo().gid}` };
   if (spec.endpointRequest) checkEndpointRequest(spec.endpointRequest); // the networks exist, --ip fits
   if (spec.pod !== undefined) await joinPod(spec.pod);
   resolveUser(spec.user, layersTopFirst(image)); // an unknown user fails now, not at every start

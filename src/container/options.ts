@@ -83,7 +83,7 @@ export const CREATE_FLAGS = {
   cpusetCpus: { names: '--cpuset-cpus', kind: 'string', description: 'CPUs in which to allow execution (0-3, 0,1; needs a delegated cgroup v2)' },
   blkioWeight: { names: '--blkio-weight', kind: 'string', description: 'Block IO (relative weight), between 10 and 1000, or 0 to disable (needs a delegated cgroup v2)' },
   httpProxy: { names: '--http-proxy', kind: 'string', default: 'true', tolerateBoolean: true, description: "Set proxy environment variables in the container based on the host's (podman; default true, --http-proxy=false turns it off)" },
-  detachKeys: { names: '--detach-keys', kind: 'string', description: 'Override the key sequence for detaching a container (accepted; see run --help)' },
+  detachKeys: { names: '--detach-keys', kind: 'string', description: 'Override the key sequence for detaching a container (accepted, no effect: tsctr has no detach from a running terminal)' },
 } as const satisfies Record<string, FlagDecl>;
 
 export interface FlagDecl {

@@ -6,7 +6,8 @@ import { TsctrError } from '../errors.js';
 import { parseGroup, readLayeredFile } from './image-files.js';
 import { getContainer, loadContainers } from './store.js';
 import { liveState } from './state.js';
-import type { Spec } from './spec.js';
+/** The shim spec's entries (spec.ts's Spec), repeated here: spec.ts imports this file. */
+type Spec = [string, string][];
 import type { HostConfig } from './types.js';
 
 /** The init pid of a running container, whose namespaces --pid/--ipc container:NAME join. */

@@ -166,9 +166,7 @@ export function processSecurity(hc: HostConfig): Spec {
 
 export function buildRunSpec(c: ContainerRecord, image: ImageRecord, network: Spec, otherPid: (name: string) => number = runningPidOf): Spec {
   const maps = containerIdMaps(c.hostConfig);
-  // keep-id: the process runs as you unless --user says otherwise.
-  const userSpec = c.hostConfig.usernsMode === 'keep-id' && !c.config.user ? `${os.userInfo().uid}:${os.userInfo().gid}` : c.config.user;
-  const user = resolveUser(userSpec, [containerPaths.upper(c.id), ...layersTopFirst(image)]);
+  const user = resolveUser(c.config.user, [containerPaths.upper(c.id), ...layersTopFirst(image)]);
   const env = c.config.env.some((e) => e.startsWith('HOME=')) ? c.config.env : [...c.config.env, `HOME=${user.home}`];
   const spec: Spec = [
     ['id', c.id],
