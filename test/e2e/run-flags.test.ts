@@ -155,12 +155,32 @@ describe('run/create flags', () => {
     assert.match(sb.ok(['run', '--rm', '-e', 'http_proxy=mine', 'busybox', 'env'], { env }), /^http_proxy=mine$/m);
   });
 
-  test('resource flags start the container with limits applied or one warning, never a failure', () => {
-    const r = sb.run(['run', '--rm', '--memory', '64m', '--memory-swap', '128m', '--memory-reservation', '32m', '--cpu-shares', '512', '--cpuset-cpus', '0',
-      '--blkio-weight', '300', 'busybox', 'echo', 'ran']);
+  test('resource flags: each value in its cgroup file where the controller is delegated, named in a warning where not; never a failure', () => {
+    const r = sb.run(['run', '-d', '--name', 'finer', '--memory', '64m', '--memory-swap', '128m', '--memory-reservation', '32m', '--cpu-shares', '512', '--cpuset-cpus', '0',
+      '--blkio-weight', '300', 'busybox', 'sleep', '60']);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, 'ran\n');
     for (const line of r.stderr.split('\n').filter(Boolean)) assert.match(line, /^WARNING: /);
+    const pid = sb.ok(['inspect', '-f', '{{.State.Pid}}', 'finer']).trim();
+    const mount = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' - ')).find(([, t]) => t?.startsWith('cgroup2 '))?.[0]?.split(' ')[4];
+    const cgroup = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'))!.slice(3);
+    if (mount && cgroup.endsWith(`/tsctr/${sb.ok(['inspect', '-f', '{{.Id}}', 'finer']).trim()}`)) {
+      // Delegated: the container has its cgroup; each limit is there or named as ignored.
+      const usable = fs.readFileSync(path.join(mount, path.dirname(cgroup), 'cgroup.subtree_control'), 'utf8').trim().split(/\s+/);
+      const expect: [string, string, string, string][] = [
+        ['--memory-reservation', 'memory', 'memory.low', String(32 * 1024 * 1024)],
+        ['--cpu-shares', 'cpu', 'cpu.weight', '20'],
+        ['--cpuset-cpus', 'cpuset', 'cpuset.cpus', '0'],
+        ['--blkio-weight', 'io', 'io.weight', 'default 2930'],
+      ];
+      for (const [flag, controller, file, value] of expect) {
+        if (usable.includes(controller)) assert.equal(sb.ok(['exec', 'finer', 'cat', `/sys/fs/cgroup/${file}`]).trim(), value, file);
+        else assert.match(r.stderr, new RegExp(`WARNING: [^\\n]*${flag}[^\\n]* ignored`), `${flag}: ${r.stderr}`);
+      }
+    } else {
+      assert.match(r.stderr, /^WARNING: --memory, --memory-swap, --memory-reservation, --cpu-shares, --cpuset-cpus, --blkio-weight ignored: /m);
+    }
+    assert.equal(sb.ok(['exec', 'finer', 'echo', 'ran']), 'ran\n');
+    sb.ok(['rm', '-f', 'finer']);
   });
 
   test('--userns keep-id: your uid and gid inside, the image’s files still root’s; --uidmap over your range', () => {
@@ -170,6 +190,11 @@ describe('run/create flags', () => {
     const [u, g, binOwner, passwdOwner, ...map] = out.split('\n');
     assert.deepEqual([u, g, binOwner, passwdOwner], [String(uid), String(gid), '0:0', '0:0']);
     assert.match(map.join('\n'), new RegExp(`^\\s*${uid}\\s+${uid}\\s+1$`, 'm'));
+    // exec runs as you too, as podman's keep-id; --detach-keys is accepted.
+    sb.ok(['run', '-d', '--name', 'kid', '--userns', 'keep-id', '--detach-keys', 'ctrl-x', 'busybox', 'sleep', '60']);
+    assert.equal(sb.ok(['exec', 'kid', 'id', '-u']).trim(), String(uid));
+    assert.equal(inspectJson<{ GraphDriver: { Name: string } }>(sb, 'kid').GraphDriver.Name, 'fuse-overlayfs');
+    sb.ok(['rm', '-f', 'kid']);
     // Your files in a bind mount are yours inside.
     fs.chmodSync(sb.dir, 0o755);
     assert.equal(sh(['--userns', 'keep-id', '-v', `${sb.dir}:/mnt`], 'stat -c %u /mnt'), String(uid));
