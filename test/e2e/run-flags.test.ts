@@ -95,6 +95,9 @@ describe('run/create flags', () => {
   test('--group-add, --device, --oom-score-adj', () => {
     assert.match(sh(['--group-add', '123', '--group-add', 'www-data'], 'grep ^Groups: /proc/self/status'), /^Groups:.*\b33\b.*\b123\b|^Groups:.*\b123\b.*\b33\b/);
     assert.equal(sh(['-u', 'nobody', '--group-add', 'www-data'], 'id -Gn'), 'nogroup www-data');
+    sb.ok(['run', '-d', '--name', 'grouped', '--group-add', '123', 'busybox', 'sleep', '60']);
+    assert.match(sb.ok(['exec', 'grouped', 'id', '-G']), /\b123\b/, 'exec keeps the added groups');
+    sb.ok(['rm', '-f', 'grouped']);
     // /dev/fuse (crw-rw-rw- on the host) bound at another name; the default /dev has no such node.
     assert.match(sh(['--device', '/dev/fuse:/dev/myfuse'], 'ls -l /dev/myfuse'), /^crw-rw-rw-\s.*\b10,\s+229\b/);
     assert.equal(sb.run(['run', '--rm', 'busybox', 'ls', '/dev/fuse']).code, 1);
