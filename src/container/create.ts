@@ -17,7 +17,6 @@ import { allocateEndpoints, checkEndpointRequest } from '../net/endpoints.js';
 import { layersTopFirst } from './layers.js';
 import { resolveUser } from './user.js';
 import { addedGroups } from './run-spec.js';
-import { containerIdMaps } from './spec.js';
 import { TsctrError } from '../errors.js';
 import { log } from '../util/log.js';
 import { resolveStorageDriver } from '../store/storage-driver.js';
@@ -76,7 +75,7 @@ export async function createContainer(spec: ContainerSpec, image: ImageRecord): 
   if (spec.pod !== undefined) await joinPod(spec.pod);
   resolveUser(spec.user, layersTopFirst(image)); // an unknown user fails now, not at every start
   addedGroups(spec.groupAdd, layersTopFirst(image)); // and an unknown --group-add
-  containerIdMaps(spec); // and --uidmap/--gidmap outside the user's range
+  if (idMapped(spec)) (await import('./spec.js')).containerIdMaps(spec); // and --uidmap/--gidmap outside the user's range
   for (const mode of [spec.pidMode, spec.ipcMode]) {
     if (mode?.startsWith('container:')) getContainer(loadContainers(), mode.slice('container:'.length)); // a container that exists
   }
