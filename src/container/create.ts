@@ -16,7 +16,7 @@ import { checkSpec, publishesPorts, recordOf } from './container-spec.js';
 import { allocateEndpoints, checkEndpointRequest } from '../net/endpoints.js';
 import { layersTopFirst } from './layers.js';
 import { resolveUser } from './user.js';
-import { addedGroups } from './run-spec.js';
+import { addedGroups, keepIdFiles } from './run-spec.js';
 import { TsctrError } from '../errors.js';
 import { log } from '../util/log.js';
 import { resolveStorageDriver } from '../store/storage-driver.js';
@@ -55,6 +55,15 @@ export async function writeContainer(spec: ContainerSpec, image: ImageRecord): P
   return record;
 }
 
+/** What a new container gets before it first runs: keep-id's user in its /etc/passwd. */
+function written(record: ContainerRecord, spec: ContainerSpec, image: ImageRecord): ContainerRecord {
+  if (spec.usernsMode === 'keep-id') {
+    const me = os.userInfo();
+    keepIdFiles(containerPaths.upper(record.id), layersTopFirst(image), { uid: me.uid, gid: me.gid, username: me.username, homedir: me.homedir });
+  }
+  return record;
+}
+
 /** --userns keep-id, --uidmap/--gidmap: fuse-overlayfs shows the layers' owners through the maps (spec.ts). */
 const idMapped = (spec: ContainerSpec) => !!(spec.usernsMode || spec.uidMap || spec.gidMap);
 
@@ -90,7 +99,7 @@ export async function createContainer(spec: ContainerSpec, image: ImageRecord): 
   // A taken host port is found now, before anything is written (start checks again).
   const fixed = spec.portBindings.filter((b) => b.hostPort !== 0);
   if (fixed.length) await (await import('../net/setup.js')).resolvePorts(fixed);
-  if (!spec.containerIdFile) return writeContainer(spec, image);
+  if (!spec.containerIdFile) return written(await writeContainer(spec, image), spec, image);
   // --cidfile: claimed (O_EXCL) before the container exists, filled in once it does, gone if it never does.
   const cidFile = spec.containerIdFile;
   let fd: number;
@@ -101,7 +110,7 @@ export async function createContainer(spec: ContainerSpec, image: ImageRecord): 
     throw new TsctrError(`failed to create the container ID file: ${(e as Error).message}`);
   }
   try {
-    const record = await writeContainer(spec, image);
+    const record = written(await writeContainer(spec, image), spec, image);
     fs.writeSync(fd, record.id);
     return record;
   } catch (e) {

@@ -2,8 +2,10 @@
  * The shim spec entries of the flags in run-flags.ts: shared namespaces (host, or another running
  * container's), --privileged, /dev/shm's size, sysctls, the OOM score, host devices, added groups.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { TsctrError } from '../errors.js';
-import { parseGroup, readLayeredFile } from './image-files.js';
+import { parseGroup, parsePasswd, readLayeredFile } from './image-files.js';
 import { getContainer, loadContainers } from './store.js';
 import { liveState } from './state.js';
 /** The shim spec's entries (spec.ts's Spec), repeated here: spec.ts imports this file. */
@@ -51,4 +53,25 @@ export function addedGroups(groupAdd: string[] | undefined, layersTopFirst: stri
     if (!found) throw new TsctrError(`unable to find group ${g}: no matching entries in group file`);
     return found.gid;
   });
+}
+
+/**
+ * --userns keep-id, as podman: the user gets an /etc/passwd entry (and its group one) when the
+ * image has none for its ids, with the host's name and home, so `whoami` and $HOME work. Written
+ * into the upper directory of a container just created, which nothing has run in yet: no path in
+ * it can be a link the container made.
+ */
+export function keepIdFiles(upper: string, layersTopFirst: string[], me: { uid: number; gid: number; username: string; homedir: string }): void {
+  const passwd = readLayeredFile(layersTopFirst, 'etc/passwd');
+  const group = readLayeredFile(layersTopFirst, 'etc/group');
+  if (passwd === undefined) return; // an image without users: nothing to add to
+  const etc = path.join(upper, 'etc');
+  fs.mkdirSync(etc, { mode: 0o755 });
+  const append = (text: string, line: string) => `${text}${text.endsWith('\n') || !text ? '' : '\n'}${line}\n`;
+  if (!parsePasswd(passwd).some((p) => p.uid === me.uid)) {
+    fs.writeFileSync(path.join(etc, 'passwd'), append(passwd, `${me.username}:*:${me.uid}:${me.gid}:${me.username}:${me.homedir}:/bin/sh`), { mode: 0o644, flag: 'wx' });
+  }
+  if (group !== undefined && !parseGroup(group).some((g) => g.gid === me.gid)) {
+    fs.writeFileSync(path.join(etc, 'group'), append(group, `${me.username}:x:${me.gid}:`), { mode: 0o644, flag: 'wx' });
+  }
 }

@@ -193,6 +193,8 @@ describe('run/create flags', () => {
     const [u, g, binOwner, passwdOwner, ...map] = out.split('\n');
     assert.deepEqual([u, g, binOwner, passwdOwner], [String(uid), String(gid), '0:0', '0:0']);
     assert.match(map.join('\n'), new RegExp(`^\\s*${uid}\\s+${uid}\\s+1$`, 'm'));
+    // As podman: your name and home in the container's /etc/passwd.
+    assert.equal(sh(['--userns', 'keep-id'], 'whoami; echo $HOME'), `${os.userInfo().username}\n${os.userInfo().homedir}`);
     // exec runs as you too, as podman's keep-id; --detach-keys is accepted.
     sb.ok(['run', '-d', '--name', 'kid', '--userns', 'keep-id', '--detach-keys', 'ctrl-x', 'busybox', 'sleep', '60']);
     assert.equal(sb.ok(['exec', 'kid', 'id', '-u']).trim(), String(uid));
