@@ -166,6 +166,7 @@ function moreHostConfig(o: CreateOptions, host: HostView, network: string, memor
   const groupAdd = parseGroupAdd(o.groupAdd);
   const devices = parseDevices(o.device, host.device);
   const oomScoreAdj = parseOomScoreAdj(o.oomScoreAdj);
+  if (ns.utsMode === 'host' && o.hostname !== undefined) throw new TsctrError('Conflicting options: hostname and the UTS mode');
   if (ns.ipcMode === 'host' && shmSize !== undefined) throw new TsctrError('--shm-size cannot be used with --ipc host: /dev/shm is the host\'s');
   if (o.cidfile === '') throw new TsctrError('invalid argument "" for "--cidfile" flag: the file name is empty');
   return {

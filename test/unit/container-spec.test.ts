@@ -331,6 +331,7 @@ test('the namespace, device, sysctl, resource and log flags: docker’s values a
   fails(['--pid', 'bogus', 'nginx'], /^--pid: invalid PID mode 'bogus'/);
   fails(['--ipc', 'weird', 'nginx'], /^--ipc: invalid IPC mode 'weird'/);
   fails(['--uts', 'container:x', 'nginx'], /^--uts: invalid UTS mode 'container:x' \(host\)$/);
+  fails(['--uts', 'host', '-h', 'box', 'nginx'], 'Conflicting options: hostname and the UTS mode');
   fails(['--log-driver', 'gelf', 'nginx'], 'error looking up logging plugin gelf: plugin "gelf" not found');
   fails(['--log-driver', 'journald', 'nginx'], /the journald log driver is not supported by tsctr/);
   fails(['--oom-score-adj', '1001', 'nginx'], 'Invalid value: 1001, range for oom score adj is [-1000, 1000]');
