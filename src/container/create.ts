@@ -84,7 +84,14 @@ export async function createContainer(spec: ContainerSpec, image: ImageRecord): 
   if (spec.pod !== undefined) await joinPod(spec.pod);
   resolveUser(spec.user, layersTopFirst(image)); // an unknown user fails now, not at every start
   addedGroups(spec.groupAdd, layersTopFirst(image)); // and an unknown --group-add
-  if (idMapped(spec)) (await import('./spec.js')).containerIdMaps(spec); // and --uidmap/--gidmap outside the user's range
+  if (idMapped(spec)) {
+    (await import('./spec.js')).containerIdMaps(spec); // and --uidmap/--gidmap outside the user's range
+    const { whichOnPath } = await import('../util/host-check.js');
+    // The shim looks in these too (mounts.c).
+    if (!whichOnPath('fuse-overlayfs', `${process.env.PATH ?? ''}:/usr/bin:/usr/local/bin:/bin`)) {
+      throw new TsctrError(`${spec.usernsMode ? `--userns ${spec.usernsMode}` : '--uidmap/--gidmap'} needs fuse-overlayfs (to show the image's files with their owners through the new id maps): install the fuse-overlayfs package`);
+    }
+  }
   for (const mode of [spec.pidMode, spec.ipcMode]) {
     if (mode?.startsWith('container:')) getContainer(loadContainers(), mode.slice('container:'.length)); // a container that exists
   }
