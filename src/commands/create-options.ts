@@ -12,6 +12,7 @@ function clipanionOption(d: FlagDecl): unknown {
   const opts = { description: d.description };
   if (d.kind === 'array') return Option.Array(d.names, [], opts);
   if (d.kind === 'boolean') return Option.Boolean(d.names, false, opts);
+  if (d.tolerateBoolean) return Option.String(d.names, d.default ?? '', { ...opts, tolerateBoolean: true });
   return d.default !== undefined ? Option.String(d.names, d.default, opts) : Option.String(d.names, opts);
 }
 

@@ -11,14 +11,19 @@ import {
   parseTmpfs, parseUlimit, parseVolume, refuseKernelDestination, VOLUME_NAME, type CreateOptions, type HostView,
 } from './options.js';
 import { parseSecurityOpts } from './security.js';
-import { parseLogOpts } from './log-config.js';
+import path from 'node:path';
+import { parseLogOpts, type LogConfig } from './log-config.js';
+import {
+  checkDetachKeys, parseBoolFlag, parseDevices, parseGroupAdd, parseLabelFiles, parseLogDriver, parseMoreResources, parseNamespaceModes,
+  parseOomScoreAdj, parseShmSize, parseSysctls, parseUserns, PROXY_VARS,
+} from './run-flags.js';
 import { signalNumber } from './signals.js';
 import { validName } from './store.js';
 import { POD_LABEL, infraName } from './pods.js';
 import { checkEndpointFlags, splitNetworkValues } from '../net/endpoints.js';
 import { parseDnsConfig } from '../net/dns-options.js';
 import { resolveHealthcheck, type Healthcheck } from './health.js';
-import type { ContainerRecord, ContainerSpec, PortBinding } from './types.js';
+import type { ContainerRecord, ContainerSpec, HostConfig, PortBinding } from './types.js';
 import type { ContainerConfig as ImageRunConfig } from '../image/types.js';
 
 /** docker's PATH for images that set none. */
@@ -64,7 +69,7 @@ export function buildContainerSpec(o: CreateOptions, img: ImageRunConfig, host: 
   if (o.name !== undefined && !validName(o.name)) {
     throw new TsctrError(`Invalid container name (${o.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
   }
-  const labels = parseLabels(o.label);
+  const labels = parseLabels([...parseLabelFiles(o.labelFile, host.readFile), ...o.label]);
   let net = splitNetworkValues(o.network);
   if (o.pod !== undefined) {
     // A pod's member uses the pod's network and published ports; the pod itself is checked when created.
@@ -88,12 +93,19 @@ export function buildContainerSpec(o: CreateOptions, img: ImageRunConfig, host: 
   const cmd = o.command.length ? o.command : o.entrypoint !== undefined ? [] : (img.Cmd ?? []);
   if (entrypoint.length + cmd.length === 0) throw new TsctrError('no command specified', 125);
 
-  const env = mergeEnv(base.env, parseEnv(o.env, o.envFile, host, o.envHost));
+  const proxies = parseBoolFlag(o.httpProxy, '--http-proxy', true) ? PROXY_VARS.filter((k) => host.env[k] !== undefined).map((k) => `${k}=${host.env[k]}`) : [];
+  const env = mergeEnv(base.env, [...proxies, ...parseEnv(o.env, o.envFile, host, o.envHost)]);
   const mounts = [...o.volume.map((v) => parseVolume(v, host)), ...o.tmpfs.map(parseTmpfs), ...o.mount.map((m) => parseMount(m, host))].map((m) =>
     m.type === 'volume' && !m.source ? { ...m, anonymous: true } : m,
   );
   if (o.stopSignal !== undefined) signalNumber(o.stopSignal); // a name the kernel knows, now rather than at stop
   const resources = parseResources(o);
+  const more = moreHostConfig(o, host, parseNetwork(net.mode ?? net.networks[0]), resources.memory);
+  if (more.usernsMode || more.uidMap || more.gidMap) {
+    // These join a user namespace that already exists (another container's, or the user networks' holder's), with its maps.
+    const joins = net.networks.length ? `--network ${net.networks[0]}` : net.mode?.startsWith('container:') ? `--network ${net.mode}` : more.pidMode?.startsWith('container:') ? `--pid ${more.pidMode}` : more.ipcMode?.startsWith('container:') ? `--ipc ${more.ipcMode}` : undefined;
+    if (joins) throw new TsctrError(`${more.usernsMode ? `--userns ${more.usernsMode}` : '--uidmap/--gidmap'} cannot be used with ${joins}: the container joins a user namespace that exists already, with its own id maps`);
+  }
   const ulimits = o.ulimit.map(parseUlimit);
   const restart = parseRestart(o.restart);
   const portBindings = [...parsePorts(o.publish), ...(o.publishAll ? exposedBindings(img) : [])];
@@ -128,11 +140,46 @@ export function buildContainerSpec(o: CreateOptions, img: ImageRunConfig, host: 
     capAdd: o.capAdd,
     capDrop: o.capDrop,
     securityOpt: parseSecurityOpts(o.securityOpt),
-    ...(o.logOpt.length ? { logConfig: parseLogOpts(o.logOpt) } : {}),
+    ...logConfigOf(o),
+    ...more,
+    privileged: o.privileged,
   };
   effectiveCaps(o.capAdd, o.capDrop); // validates the names now rather than at start
   checkSpec(spec);
   return spec;
+}
+
+/** --log-driver and --log-opt: stored only when given (the default cap otherwise). */
+function logConfigOf(o: CreateOptions): { logConfig?: LogConfig } {
+  const driver = parseLogDriver(o.logDriver);
+  if (!o.logOpt.length && !driver) return {};
+  const lc = o.logOpt.length ? parseLogOpts(o.logOpt) : { type: 'k8s-file' as const, config: {} };
+  return { logConfig: { ...lc, type: driver ?? lc.type } };
+}
+
+/** The flags of run-flags.ts, each in the spec only when given. */
+function moreHostConfig(o: CreateOptions, host: HostView, network: string, memory: number): Partial<HostConfig> {
+  checkDetachKeys(o.detachKeys);
+  const ns = parseNamespaceModes(o);
+  const shmSize = parseShmSize(o.shmSize);
+  const sysctls = parseSysctls(o.sysctl, { network, ...ns });
+  const groupAdd = parseGroupAdd(o.groupAdd);
+  const devices = parseDevices(o.device, host.device);
+  const oomScoreAdj = parseOomScoreAdj(o.oomScoreAdj);
+  if (ns.utsMode === 'host' && o.hostname !== undefined) throw new TsctrError('Conflicting options: hostname and the UTS mode');
+  if (ns.ipcMode === 'host' && shmSize !== undefined) throw new TsctrError('--shm-size cannot be used with --ipc host: /dev/shm is the host\'s');
+  if (o.cidfile === '') throw new TsctrError('invalid argument "" for "--cidfile" flag: the file name is empty');
+  return {
+    ...parseUserns(o.userns, o.uidmap, o.gidmap),
+    ...ns,
+    ...(shmSize !== undefined ? { shmSize } : {}),
+    ...(sysctls ? { sysctls } : {}),
+    ...(groupAdd ? { groupAdd } : {}),
+    ...(devices ? { devices } : {}),
+    ...(oomScoreAdj !== undefined ? { oomScoreAdj } : {}),
+    ...parseMoreResources(o, memory),
+    ...(o.cidfile !== undefined ? { containerIdFile: path.resolve(host.cwd, o.cidfile) } : {}),
+  };
 }
 
 /** docker's: the run flags over the image's HEALTHCHECK; none when neither has a test. */

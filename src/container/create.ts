@@ -5,16 +5,18 @@
  * volumes, and its record.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import { containerPaths } from '../paths.js';
 import { getImage, loadImages } from '../image/store.js';
 import { ensureDir } from '../util/fsutil.js';
-import { assertNameFree, newContainerId, updateContainers } from './store.js';
+import { assertNameFree, getContainer, loadContainers, newContainerId, updateContainers } from './store.js';
 import { randomName } from './names.js';
 import { ensureVolume, randomVolumeName } from './volumes.js';
 import { checkSpec, publishesPorts, recordOf } from './container-spec.js';
 import { allocateEndpoints, checkEndpointRequest } from '../net/endpoints.js';
 import { layersTopFirst } from './layers.js';
 import { resolveUser } from './user.js';
+import { addedGroups, keepIdFiles } from './run-spec.js';
 import { TsctrError } from '../errors.js';
 import { log } from '../util/log.js';
 import { resolveStorageDriver } from '../store/storage-driver.js';
@@ -36,7 +38,7 @@ export function localImage(name: string): ImageRecord | undefined {
 export async function writeContainer(spec: ContainerSpec, image: ImageRecord): Promise<ContainerRecord> {
   const id = newContainerId();
   const mounts = spec.mounts.map((m) => (m.type === 'volume' && !m.source ? { ...m, source: randomVolumeName(), anonymous: true } : m));
-  const record = recordOf({ ...spec, mounts }, { id, name: spec.name ?? '', imageId: image.id, created: new Date().toISOString(), storage: await resolveStorageDriver() });
+  const record = recordOf({ ...spec, mounts }, { id, name: spec.name ?? '', imageId: image.id, created: new Date().toISOString(), storage: idMapped(spec) ? 'fuse-overlayfs' : await resolveStorageDriver() });
   await updateContainers((doc) => {
     if (spec.name) assertNameFree(doc, spec.name);
     else record.name = randomName((n) => Object.values(doc.containers).some((c) => c.name === n));
@@ -53,6 +55,18 @@ export async function writeContainer(spec: ContainerSpec, image: ImageRecord): P
   return record;
 }
 
+/** What a new container gets before it first runs: keep-id's user in its /etc/passwd. */
+function written(record: ContainerRecord, spec: ContainerSpec, image: ImageRecord): ContainerRecord {
+  if (spec.usernsMode === 'keep-id') {
+    const me = os.userInfo();
+    keepIdFiles(containerPaths.upper(record.id), layersTopFirst(image), { uid: me.uid, gid: me.gid, username: me.username, homedir: me.homedir });
+  }
+  return record;
+}
+
+/** --userns keep-id, --uidmap/--gidmap: fuse-overlayfs shows the layers' owners through the maps (spec.ts). */
+const idMapped = (spec: ContainerSpec) => !!(spec.usernsMode || spec.uidMap || spec.gidMap);
+
 export function removeContainerDirs(id: string): string[] {
   return [containerPaths.dir(id), containerPaths.run(id)].filter((d) => fs.existsSync(d));
 }
@@ -64,9 +78,23 @@ export function removeContainerDirs(id: string): string[] {
  */
 export async function createContainer(spec: ContainerSpec, image: ImageRecord): Promise<ContainerRecord> {
   checkSpec(spec);
+  // podman's keep-id: the process (and exec, and health probes) runs as you unless --user says otherwise.
+  if (spec.usernsMode === 'keep-id' && !spec.user) spec = { ...spec, user: `${os.userInfo().uid}:${os.userInfo().gid}` };
   if (spec.endpointRequest) checkEndpointRequest(spec.endpointRequest); // the networks exist, --ip fits
   if (spec.pod !== undefined) await joinPod(spec.pod);
   resolveUser(spec.user, layersTopFirst(image)); // an unknown user fails now, not at every start
+  addedGroups(spec.groupAdd, layersTopFirst(image)); // and an unknown --group-add
+  if (idMapped(spec)) {
+    (await import('./spec.js')).containerIdMaps(spec); // and --uidmap/--gidmap outside the user's range
+    const { whichOnPath } = await import('../util/host-check.js');
+    // The shim looks in these too (mounts.c).
+    if (!whichOnPath('fuse-overlayfs', `${process.env.PATH ?? ''}:/usr/bin:/usr/local/bin:/bin`)) {
+      throw new TsctrError(`${spec.usernsMode ? `--userns ${spec.usernsMode}` : '--uidmap/--gidmap'} needs fuse-overlayfs (to show the image's files with their owners through the new id maps): install the fuse-overlayfs package`);
+    }
+  }
+  for (const mode of [spec.pidMode, spec.ipcMode]) {
+    if (mode?.startsWith('container:')) getContainer(loadContainers(), mode.slice('container:'.length)); // a container that exists
+  }
   const { existsSync } = await import('node:fs');
   for (const m of spec.mounts) {
     if (m.type === 'bind' && !existsSync(m.source)) throw new TsctrError(`invalid mount config for type "bind": bind source path does not exist: ${m.source}`);
@@ -78,7 +106,26 @@ export async function createContainer(spec: ContainerSpec, image: ImageRecord): 
   // A taken host port is found now, before anything is written (start checks again).
   const fixed = spec.portBindings.filter((b) => b.hostPort !== 0);
   if (fixed.length) await (await import('../net/setup.js')).resolvePorts(fixed);
-  return writeContainer(spec, image);
+  if (!spec.containerIdFile) return written(await writeContainer(spec, image), spec, image);
+  // --cidfile: claimed (O_EXCL) before the container exists, filled in once it does, gone if it never does.
+  const cidFile = spec.containerIdFile;
+  let fd: number;
+  try {
+    fd = fs.openSync(cidFile, 'wx', 0o644);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new TsctrError(`Container ID file found, make sure the other container isn't running or delete ${cidFile}`);
+    throw new TsctrError(`failed to create the container ID file: ${(e as Error).message}`);
+  }
+  try {
+    const record = written(await writeContainer(spec, image), spec, image);
+    fs.writeSync(fd, record.id);
+    return record;
+  } catch (e) {
+    fs.rmSync(cidFile, { force: true });
+    throw e;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** A pod's member needs the pod, and its infra container running: its network namespace is the pod's. */

@@ -14,6 +14,7 @@ import { encodeSpec, processLimits, processSecurity, type Spec } from './spec.js
 import { liveState } from './state.js';
 import { getContainer, loadContainers } from './store.js';
 import { resolveUser } from './user.js';
+import { addedGroups } from './run-spec.js';
 import { containerCgroup } from '../rootless/cgroups.js';
 import type { ContainerRecord } from './types.js';
 import type { ImageRecord } from '../image/types.js';
@@ -42,7 +43,8 @@ export function processSpec(c: ContainerRecord, image: ImageRecord, o: Pick<Exec
     ['cwd', o.workdir ?? c.config.workingDir],
     ['uid', String(user.uid)],
     ['gid', String(user.gid)],
-    ['groups', user.groups.join(',')],
+    // docker's exec keeps the container's --group-add groups.
+    ['groups', [...new Set([...user.groups, ...addedGroups(c.hostConfig.groupAdd, [containerPaths.upper(c.id), ...layersTopFirst(image)])])].join(',')],
     ...env.map((e): [string, string] => ['env', e]),
     ...o.command.map((a): [string, string] => ['arg', a]),
     ...processSecurity(c.hostConfig),

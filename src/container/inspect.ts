@@ -5,6 +5,7 @@ import { modeFor } from '../net/modes/index.js';
 import { netRequest } from './net-request.js';
 import { liveState } from './state.js';
 import { probeCommand, readHealth, type HealthState } from './health.js';
+import { hostConfigView } from './run-flags.js';
 import type { ContainerRecord, PortBinding } from './types.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -71,8 +72,9 @@ export function inspectContainer(c: ContainerRecord): Record<string, unknown> {
       CapAdd: c.hostConfig.capAdd,
       CapDrop: c.hostConfig.capDrop,
       SecurityOpt: c.hostConfig.securityOpt?.length ? c.hostConfig.securityOpt : null,
-      LogConfig: { Type: 'k8s-file', Config: c.hostConfig.logConfig?.config ?? {} },
+      LogConfig: { Type: c.hostConfig.logConfig?.type ?? 'k8s-file', Config: c.hostConfig.logConfig?.config ?? {} },
       Tmpfs: Object.fromEntries(c.hostConfig.mounts.filter((m) => m.type === 'tmpfs').map((m) => [m.destination, m.options ?? ''])),
+      ...hostConfigView(c.hostConfig),
     },
     GraphDriver: { Name: c.storage, Data: { UpperDir: containerPaths.upper(c.id), WorkDir: containerPaths.work(c.id), MergedDir: containerPaths.rootfs(c.id) } },
     Mounts: c.hostConfig.mounts

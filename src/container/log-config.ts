@@ -8,7 +8,8 @@ import { TsctrError } from '../errors.js';
 import { parseBytes } from '../util/units.js';
 
 export interface LogConfig {
-  type: 'k8s-file';
+  /** k8s-file and json-file are the same log (tsctr's compact k8s-file records); none keeps none. */
+  type: 'k8s-file' | 'json-file' | 'none';
   /** The options as given (inspect shows them as docker does). */
   config: Record<string, string>;
 }

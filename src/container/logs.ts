@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import { containerPaths } from '../paths.js';
+import { TsctrError } from '../errors.js';
 import type { ContainerRecord } from './types.js';
 
 export interface LogRecord {
@@ -89,6 +90,8 @@ const inoOf = (file: string) => fs.statSync(file, { throwIfNoEntry: false })?.in
  * of the file it was in (now `ctr.log.1`), then the new file from its start.
  */
 export function readLogRecords(c: ContainerRecord, cursor?: LogCursor): { records: LogRecord[]; cursor: LogCursor } {
+  // docker's words: --log-driver none keeps nothing to read.
+  if (c.hostConfig.logConfig?.type === 'none') throw new TsctrError('configured logging driver does not support reading');
   const file = containerPaths.log(c.id);
   let records: LogRecord[] = [];
   let time = cursor?.time ?? '';

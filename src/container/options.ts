@@ -5,6 +5,7 @@ import { TsctrError } from '../errors.js';
 import { parseBytes } from '../util/units.js';
 import { parsePublish } from '../net/ports.js';
 import type { HostConfig, MountSpec } from './types.js';
+import type { DeviceAccess } from './run-flags.js';
 
 /**
  * docker's run/create flags, declared once: the command line parser (commands/create-options.ts)
@@ -61,6 +62,28 @@ export const CREATE_FLAGS = {
   healthStartInterval: { names: '--health-start-interval', kind: 'string', description: 'Time between running the check during the start period (ms|s|m|h) (default 5s)' },
   noHealthcheck: { names: '--no-healthcheck', kind: 'boolean', description: 'Disable any container-specified HEALTHCHECK' },
   replace: { names: '--replace', kind: 'boolean', description: 'If a container with the same name exists, replace it (podman)' },
+  userns: { names: '--userns', kind: 'string', description: "User namespace: keep-id (your uid and gid inside, and the process runs as them); host is not possible rootless" },
+  uidmap: { names: '--uidmap', kind: 'array', description: "UID map for the user namespace, CONTAINER:HOST:COUNT (HOST in your own range: 0 is you, 1.. your subordinate ids)" },
+  gidmap: { names: '--gidmap', kind: 'array', description: 'GID map for the user namespace, CONTAINER:HOST:COUNT (as --uidmap)' },
+  groupAdd: { names: '--group-add', kind: 'array', description: 'Add additional groups to join' },
+  device: { names: '--device', kind: 'array', description: "Add a host device to the container (/dev/X[:/dev/Y][:rwm]; one you may open)" },
+  privileged: { names: '--privileged', kind: 'boolean', description: "Give extended privileges to this container (rootless: every capability of its user namespace, no seccomp filter, no masked or read-only /proc paths)" },
+  shmSize: { names: '--shm-size', kind: 'string', description: 'Size of /dev/shm (default 64m)' },
+  sysctl: { names: '--sysctl', kind: 'array', description: 'Sysctl options (namespaced ones: net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)' },
+  cidfile: { names: '--cidfile', kind: 'string', description: 'Write the container ID to the file' },
+  labelFile: { names: '--label-file', kind: 'array', description: 'Read in a line delimited file of labels' },
+  pid: { names: '--pid', kind: 'string', description: 'PID namespace to use (host, container:NAME)' },
+  ipc: { names: '--ipc', kind: 'string', description: 'IPC mode to use (host, container:NAME, shareable, private)' },
+  uts: { names: '--uts', kind: 'string', description: 'UTS namespace to use (host)' },
+  logDriver: { names: '--log-driver', kind: 'string', description: 'Logging driver for the container: k8s-file (default), json-file (the same log), none' },
+  oomScoreAdj: { names: '--oom-score-adj', kind: 'string', description: "Tune host's OOM preferences (-1000 to 1000; rootless, only upwards of your own)" },
+  memoryReservation: { names: '--memory-reservation', kind: 'string', description: 'Memory soft limit (needs a delegated cgroup v2)' },
+  memorySwap: { names: '--memory-swap', kind: 'string', description: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap (needs a delegated cgroup v2)" },
+  cpuShares: { names: '-c,--cpu-shares', kind: 'string', description: 'CPU shares (relative weight; needs a delegated cgroup v2)' },
+  cpusetCpus: { names: '--cpuset-cpus', kind: 'string', description: 'CPUs in which to allow execution (0-3, 0,1; needs a delegated cgroup v2)' },
+  blkioWeight: { names: '--blkio-weight', kind: 'string', description: 'Block IO (relative weight), between 10 and 1000, or 0 to disable (needs a delegated cgroup v2)' },
+  httpProxy: { names: '--http-proxy', kind: 'string', default: 'true', tolerateBoolean: true, description: "Set proxy environment variables in the container based on the host's (podman; default true, --http-proxy=false turns it off)" },
+  detachKeys: { names: '--detach-keys', kind: 'string', description: 'Override the key sequence for detaching a container (accepted, no effect: tsctr has no detach from a running terminal)' },
 } as const satisfies Record<string, FlagDecl>;
 
 export interface FlagDecl {
@@ -69,9 +92,11 @@ export interface FlagDecl {
   kind: 'string' | 'array' | 'boolean';
   description: string;
   default?: string;
+  /** A string flag that may also stand alone (`--http-proxy`, `--http-proxy=false`): a value only after '='. */
+  tolerateBoolean?: boolean;
 }
 
-type FlagValue<D> = D extends { kind: 'array' } ? string[] : D extends { kind: 'boolean' } ? boolean : D extends { default: string } ? string : string | undefined;
+type FlagValue<D> = D extends { kind: 'array' } ? string[] : D extends { kind: 'boolean' } ? boolean : D extends { tolerateBoolean: true } ? string | boolean : D extends { default: string } ? string : string | undefined;
 
 /** The values of CREATE_FLAGS as parsed: strings as given, arrays in order, booleans. */
 export type CreateFlags = { -readonly [K in keyof typeof CREATE_FLAGS]: FlagValue<(typeof CREATE_FLAGS)[K]> };
@@ -87,7 +112,7 @@ export interface CreateOptions extends CreateFlags {
 /** Whether a flag takes a value, by any of its names (`-e`, `--env`): for reading a stored command line. */
 export function flagTakesValue(name: string): boolean | undefined {
   for (const d of Object.values(CREATE_FLAGS) as FlagDecl[]) {
-    if (d.names.split(',').includes(name)) return d.kind !== 'boolean';
+    if (d.names.split(',').includes(name)) return d.kind !== 'boolean' && !d.tolerateBoolean;
   }
   return undefined;
 }
@@ -113,6 +138,8 @@ export interface HostView {
   readFile(file: string): string | undefined;
   /** Whether a bind mount's source exists. */
   exists(file: string): boolean;
+  /** Whether a --device path is a device node this user may open (for writing too when asked). */
+  device(file: string, write: boolean): DeviceAccess;
 }
 
 /** This process's view: its working directory, environment and files (the engine's, not a test's). */
@@ -128,6 +155,21 @@ export function processHost(): HostView {
       }
     },
     exists: (file) => fs.existsSync(file),
+    device: (file, write) => {
+      let st: fs.Stats;
+      try {
+        st = fs.statSync(file);
+      } catch {
+        return 'missing';
+      }
+      if (!st.isCharacterDevice() && !st.isBlockDevice()) return 'not-a-device';
+      try {
+        fs.accessSync(file, write ? fs.constants.R_OK | fs.constants.W_OK : fs.constants.R_OK);
+        return 'ok';
+      } catch {
+        return 'denied';
+      }
+    },
   };
 }
 

@@ -30,6 +30,8 @@ export function pauseContainer(c: ContainerRecord): () => void {
   const st = liveState(c);
   // Paused already (`pause`): it stays so, commit's resume must not continue it.
   if (st.status !== 'running' || st.paused) return () => undefined;
+  // Its pid namespace is not its own (--pid host|container:): stopping every process in it would stop others'.
+  if (c.hostConfig.pidMode) throw new ConflictError(`cannot pause container ${c.name}: it shares the pid namespace of ${c.hostConfig.pidMode === 'host' ? 'the host' : c.hostConfig.pidMode.slice(10)} (--pid), and without a cgroup freezer its own processes cannot be told apart`);
   let ns: string;
   try {
     ns = fs.readlinkSync(`/proc/${st.pid}/ns/pid`);

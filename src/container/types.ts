@@ -64,6 +64,35 @@ export interface HostConfig {
   logConfig?: LogConfig;
   /** --dns, --dns-search, --dns-option, --add-host (absent: none given). */
   dnsConfig?: DnsConfig;
+  /** The rest of docker's run flags (run-flags.ts); each absent when not given, as in older records. */
+  shmSize?: number;
+  sysctls?: Record<string, string>;
+  groupAdd?: string[];
+  devices?: DeviceMapping[];
+  /** '' (a user namespace of its own), keep-id; uidMap/gidMap: podman's CONTAINER:HOST:COUNT over the user's range. */
+  usernsMode?: string;
+  uidMap?: string[];
+  gidMap?: string[];
+  /** '' (its own), host, container:NAME; ipc also shareable, private. */
+  pidMode?: string;
+  ipcMode?: string;
+  utsMode?: string;
+  oomScoreAdj?: number;
+  memoryReservation?: number;
+  /** docker's: memory + swap; -1 unlimited swap, 0 unset. */
+  memorySwap?: number;
+  cpuShares?: number;
+  cpusetCpus?: string;
+  blkioWeight?: number;
+  /** --cidfile: where the id was written (docker's ContainerIDFile). */
+  containerIdFile?: string;
+}
+
+/** --device: a host device bound into the container (docker's HostConfig.Devices entry). */
+export interface DeviceMapping {
+  pathOnHost: string;
+  pathInContainer: string;
+  cgroupPermissions: string;
 }
 
 export interface ContainerRecord {

@@ -15,6 +15,12 @@ export interface ResourceLimits {
   memory: number;
   nanoCpus: number;
   pidsLimit: number;
+  memoryReservation?: number;
+  /** docker's memory + swap: -1 unlimited swap. */
+  memorySwap?: number;
+  cpuShares?: number;
+  cpusetCpus?: string;
+  blkioWeight?: number;
 }
 
 export interface CgroupInfo {
@@ -87,9 +93,15 @@ interface Limit {
 export function limitFiles(h: ResourceLimits): Limit[] {
   const out: Limit[] = [];
   if (h.memory) {
-    // docker's default --memory-swap is twice --memory: as much swap again.
-    out.push({ flag: '--memory', controller: 'memory', files: [['memory.max', String(h.memory)], ['memory.swap.max', String(h.memory)]] });
+    // docker's default --memory-swap is twice --memory: as much swap again; -1 is no swap limit.
+    const swap = h.memorySwap === -1 ? 'max' : String(h.memorySwap ? h.memorySwap - h.memory : h.memory);
+    out.push({ flag: h.memorySwap ? '--memory, --memory-swap' : '--memory', controller: 'memory', files: [['memory.max', String(h.memory)], ['memory.swap.max', swap]] });
   }
+  if (h.memoryReservation) out.push({ flag: '--memory-reservation', controller: 'memory', files: [['memory.low', String(h.memoryReservation)]] });
+  // runc's conversions of the cgroup v1 values: shares 2..262144 → weight 1..10000, blkio 10..1000 → io 1..10000.
+  if (h.cpuShares) out.push({ flag: '--cpu-shares', controller: 'cpu', files: [['cpu.weight', String(1 + Math.floor(((h.cpuShares - 2) * 9999) / 262142))]] });
+  if (h.cpusetCpus) out.push({ flag: '--cpuset-cpus', controller: 'cpuset', files: [['cpuset.cpus', h.cpusetCpus]] });
+  if (h.blkioWeight) out.push({ flag: '--blkio-weight', controller: 'io', files: [['io.weight', `default ${1 + Math.floor(((h.blkioWeight - 10) * 9999) / 990)}`]] });
   if (h.nanoCpus) {
     const period = 100000;
     out.push({ flag: '--cpus', controller: 'cpu', files: [['cpu.max', `${Math.max(1000, Math.round((h.nanoCpus / 1e9) * period))} ${period}`]] });

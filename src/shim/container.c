@@ -40,10 +40,41 @@ static int same_ns(int fd, const char *self)
  * the kernel checks a migration against the opener's credentials and cgroup namespace. */
 static int g_cgroup_procs = -1;
 
+/* --oom-score-adj: raising it needs no privilege; lowering below what we were given needs
+ * CAP_SYS_RESOURCE on the host, which a rootless container never has: said, not ignored. */
+static void set_oom_score_adj(const char *v)
+{
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, v, strlen(v)) < 0) {
+		int e = errno;
+		char cur[16] = "?";
+		int r = open("/proc/self/oom_score_adj", O_RDONLY | O_CLOEXEC);
+		ssize_t n = r >= 0 ? read(r, cur, sizeof cur - 1) : -1;
+		if (n > 0)
+			cur[n - (cur[n - 1] == '\n')] = 0;
+		errno = e;
+		failsys(EX_SETUP, "--oom-score-adj %s: rootless, it can only be raised from your own (%s)", v, cur);
+	}
+	close(fd);
+}
+
+/* A namespace to join ("host" means: keep ours, join nothing), opened before any setns. */
+static int open_ns(const char *what, const char *path)
+{
+	if (!path || strcmp(path, "host") == 0)
+		return -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		failsys(EX_SETUP, "open %s namespace %s (is that container running?)", what, path);
+	return fd;
+}
+
 static void container_init(const struct spec *s, const int stdio[3])
 {
 	int master = -1, slave = -1;
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); /* die with a monitor that dies during setup */
+	if (s->oom_score_adj)
+		set_oom_score_adj(s->oom_score_adj);
 	if (g_cgroup_procs >= 0) {
 		/* Only the container's processes count against its limits: init joins, before anything
 		 * else, so every process it starts is in; fuse-overlayfs, started earlier, is not. */
@@ -103,13 +134,15 @@ void container_setup_child(const struct spec *s, int sock, const int stdio[3])
 		fail(EX_SETUP, "unknown network \"%s\"", net);
 	}
 
+	int ipcfd = open_ns("ipc", s->ipcns), pidfd = open_ns("pid", s->pidns);
+	int shared = netfd >= 0 ? netfd : ipcfd >= 0 ? ipcfd : pidfd;
 	if (s->userns) {
 		if ((userfd = open(s->userns, O_RDONLY | O_CLOEXEC)) < 0)
 			failsys(EX_SETUP, "open user namespace %s", s->userns);
-	} else if (netfd >= 0) {
-		/* Joining a netns needs CAP_SYS_ADMIN over its owner: another container's netns
-		 * means sharing that container's user namespace, as podman does. */
-		userfd = ioctl(netfd, NS_GET_USERNS);
+	} else if (shared >= 0) {
+		/* Joining a namespace needs CAP_SYS_ADMIN over its owner: another container's
+		 * namespaces mean sharing that container's user namespace, as podman does. */
+		userfd = ioctl(shared, NS_GET_USERNS);
 		if (userfd >= 0 && same_ns(userfd, "/proc/self/ns/user")) {
 			close(userfd);
 			userfd = -1;
@@ -132,14 +165,24 @@ void container_setup_child(const struct spec *s, int sock, const int stdio[3])
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 			failsys(EX_SETUP, "become root in the user namespace (is the user mapped to 0?)");
 		setgroups(0, NULL); /* denied when setgroups is disabled: harmless */
+		/* Under --userns keep-id or --uidmap the namespace's root is not the user, and
+		 * changing uid made us non-dumpable: the monitor (the user) must still open our
+		 * namespaces for its helpers. Nothing of the container runs yet; exec resets it. */
+		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	}
 	if (netfd >= 0) {
 		if (setns(netfd, CLONE_NEWNET) < 0)
 			failsys(EX_SETUP, "setns network namespace %s", net + 6);
 		close(netfd);
 	}
-	if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | (newnet ? CLONE_NEWNET : 0)) < 0)
-		failsys(EX_SETUP, "unshare mount/uts/ipc%s namespaces", newnet ? "/net" : "");
+	if (ipcfd >= 0) {
+		if (setns(ipcfd, CLONE_NEWIPC) < 0)
+			failsys(EX_SETUP, "setns ipc namespace %s (a container shares namespaces with one user namespace only)", s->ipcns);
+		close(ipcfd);
+	}
+	int newuts = !s->utsns, newipc = !s->ipcns;
+	if (unshare(CLONE_NEWNS | (newuts ? CLONE_NEWUTS : 0) | (newipc ? CLONE_NEWIPC : 0) | (newnet ? CLONE_NEWNET : 0)) < 0)
+		failsys(EX_SETUP, "unshare mount%s%s%s namespaces", newuts ? "/uts" : "", newipc ? "/ipc" : "", newnet ? "/net" : "");
 	unshare(CLONE_NEWCGROUP); /* not everywhere permitted; optional like in runc rootless */
 	if (newnet) {
 		loopback_up();
@@ -154,8 +197,13 @@ void container_setup_child(const struct spec *s, int sock, const int stdio[3])
 	 * fuse-overlayfs must keep its view of the host, so the container gets a copy. */
 	if (fuse > 0 && unshare(CLONE_NEWNS) < 0)
 		failsys(EX_SETUP, "unshare mount namespace");
-	if (unshare(CLONE_NEWPID) < 0)
+	if (pidfd >= 0) {
+		if (setns(pidfd, CLONE_NEWPID) < 0)
+			failsys(EX_SETUP, "setns pid namespace %s (a container shares namespaces with one user namespace only)", s->pidns);
+		close(pidfd);
+	} else if (!s->pidns && unshare(CLONE_NEWPID) < 0) {
 		failsys(EX_SETUP, "unshare pid namespace");
+	}
 	pid_t init = (pid_t)syscall(SYS_clone, CLONE_PARENT, 0, 0, 0, 0);
 	if (init < 0)
 		failsys(EX_SETUP, "clone container init");

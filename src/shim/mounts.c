@@ -228,6 +228,17 @@ static pid_t start_fuse_overlayfs(const struct spec *s)
 	    find_in_path("fuse-overlayfs", "/usr/bin:/usr/local/bin:/bin", exe, sizeof exe) < 0)
 		fail(EX_SETUP, "fuse-overlayfs not found in $PATH");
 	char *opts = overlay_opts(s, 0, 0);
+	if (s->fuse_uidmapping && s->fuse_gidmapping) {
+		/* --userns keep-id, --uidmap: the layers' owners are the default mapping's; fuse-overlayfs
+		 * shows them as the image has them, whatever this namespace maps. */
+		size_t n = strlen(opts) + strlen(s->fuse_uidmapping) + strlen(s->fuse_gidmapping) + 32;
+		char *o = malloc(n);
+		if (!o)
+			fail(EX_SETUP, "out of memory");
+		snprintf(o, n, "%s,uidmapping=%s,gidmapping=%s", opts, s->fuse_uidmapping, s->fuse_gidmapping);
+		free(opts);
+		opts = o;
+	}
 	/* A memfd as its stderr: never blocks, never SIGPIPEs, and we can read it back on failure. */
 	int errfd = memfd_create("fuse-overlayfs-stderr", MFD_CLOEXEC);
 	pid_t pid = fork();
@@ -359,7 +370,7 @@ static void touch(const char *path)
 	close(fd);
 }
 
-static void setup_dev(void)
+static void setup_dev(const struct spec *s)
 {
 	char d[PATH_MAX], t[PATH_MAX + 32];
 	static const char *const devices[] = {"null", "zero", "full", "random", "urandom", "tty"};
@@ -392,7 +403,14 @@ static void setup_dev(void)
 		    "/dev/pts");
 	snprintf(t, sizeof t, "%s/shm", d);
 	mkdir(t, 01777);
-	mnt("shm", t, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k", "/dev/shm");
+	if (s->ipcns && strcmp(s->ipcns, "host") == 0) {
+		/* --ipc host: POSIX shared memory is the host's too, as docker binds it. */
+		mnt("/dev/shm", t, NULL, MS_BIND | MS_REC, NULL, "/dev/shm");
+	} else {
+		char shm[64];
+		snprintf(shm, sizeof shm, "mode=1777,size=%s", s->shm_size ? s->shm_size : "65536k");
+		mnt("shm", t, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm, "/dev/shm");
+	}
 	snprintf(t, sizeof t, "%s/mqueue", d);
 	mkdir(t, 0755);
 	if (mount("mqueue", t, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
@@ -532,6 +550,28 @@ static void mask_paths(void)
 	}
 }
 
+/* --sysctl KEY=VALUE (only namespaced keys reach here): written through the container's own
+ * fresh /proc, before /proc/sys is made read-only. */
+static void set_sysctls(const struct strlist *l)
+{
+	for (int i = 0; i < l->n; i++) {
+		char rel[PATH_MAX], t[PATH_MAX];
+		const char *eq = strchr(l->v[i], '=');
+		if (!eq || eq == l->v[i] || (size_t)(eq - l->v[i]) > 200)
+			fail(EX_SETUP, "bad sysctl \"%s\": want KEY=VALUE", l->v[i]);
+		int n = snprintf(rel, sizeof rel, "/proc/sys/%.*s", (int)(eq - l->v[i]), l->v[i]);
+		for (char *p = rel + 10; p < rel + n; p++)
+			if (*p == '.')
+				*p = '/';
+		if (strstr(rel, "/../") || resolve_in_root(g_root, rel, RESOLVE_NOCREATE, t, sizeof t) < 0)
+			fail(EX_SETUP, "sysctl %.*s: no such key in this kernel", (int)(eq - l->v[i]), l->v[i]);
+		int fd = open(t, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0 || write(fd, eq + 1, strlen(eq + 1)) < 0)
+			failsys(EX_SETUP, "sysctl %s", l->v[i]);
+		close(fd);
+	}
+}
+
 void setup_mounts(const struct spec *s, int *master, int *slave)
 {
 	char t[PATH_MAX];
@@ -539,8 +579,15 @@ void setup_mounts(const struct spec *s, int *master, int *slave)
 
 	/* A fresh proc: it shows the new pid namespace, which is why this runs as its pid 1. */
 	cpath("/proc", RESOLVE_MKDIR, t);
-	mnt("proc", t, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, "/proc");
-	setup_dev();
+	if (s->pidns && strcmp(s->pidns, "host") == 0) {
+		/* --pid host: the host's pid namespace belongs to the host's user namespace, so no
+		 * proc of it may be mounted here; the host's /proc is bound instead. */
+		mnt("/proc", t, NULL, MS_BIND | MS_REC, NULL, "/proc");
+	} else {
+		mnt("proc", t, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, "/proc");
+	}
+	set_sysctls(&s->sysctls);
+	setup_dev(s);
 
 	/* sysfs may only be mounted by the owner of the network namespace (EPERM for the host's). */
 	cpath("/sys", RESOLVE_MKDIR, t);
@@ -560,7 +607,9 @@ void setup_mounts(const struct spec *s, int *master, int *slave)
 
 	for (int i = 0; i < s->mounts.n; i++)
 		spec_mount(s->mounts.v[i]);
-	mask_paths();
+	/* --privileged: every path of /proc and /sys as the kernel shows it, as docker does. */
+	if (!spec_flag(s->privileged))
+		mask_paths();
 
 	if (spec_flag(s->readonly))
 		restrict_mount(s->rootfs, MS_RDONLY, 0, "/");

@@ -31,6 +31,10 @@ struct spec {
 	const char *seccomp, *cgroup, *helpers_file, *log_max_size, *log_max_file;
 	struct strlist lower, uidmap, gidmap, mounts, env, argv, caps, rlimits, exit_command, prestart, helper, publish;
 	struct strlist netattach;
+	/* run flags: namespaces shared ("host" or a /proc/PID/ns/X path), /dev/shm, sysctls, OOM score */
+	const char *pidns, *ipcns, *utsns, *privileged, *shm_size, *oom_score_adj;
+	const char *fuse_uidmapping, *fuse_gidmapping; /* fuse-overlayfs shows the image's owners */
+	struct strlist sysctls;
 	/* health checks (health.c); durations in milliseconds */
 	const char *health_spec, *health_file, *health_interval, *health_timeout, *health_retries;
 	const char *health_start_period, *health_start_interval;

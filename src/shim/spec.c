@@ -35,6 +35,9 @@ static const struct {
 	{"health-interval", S(health_interval)}, {"health-timeout", S(health_timeout)},
 	{"health-retries", S(health_retries)}, {"health-start-period", S(health_start_period)},
 	{"health-start-interval", S(health_start_interval)},
+	{"pidns", S(pidns)}, {"ipcns", S(ipcns)}, {"utsns", S(utsns)}, {"privileged", S(privileged)},
+	{"shm-size", S(shm_size)}, {"oom-score-adj", S(oom_score_adj)}, {"sysctl", L(sysctls)},
+	{"fuse-uidmapping", S(fuse_uidmapping)}, {"fuse-gidmapping", S(fuse_gidmapping)},
 };
 
 int spec_flag(const char *v)

@@ -29,8 +29,9 @@ const IMG: ImageRunConfig = {
 const HOST: HostView = {
   cwd: '/home/u/project',
   env: { HOME: '/home/u', FROM_HOST: 'yes', MODE: 'host' },
-  readFile: (f) => ({ '/home/u/a.env': '# comment\n  A=1\r\nMODE=file\n\nFROM_HOST\nUNSET_ONE\n' } as Record<string, string>)[f],
+  readFile: (f) => ({ '/home/u/a.env': '# comment\n  A=1\r\nMODE=file\n\nFROM_HOST\nUNSET_ONE\n', '/home/u/labels': '# labels\ntier=file\nteam=core\n\nbare\n' } as Record<string, string>)[f],
   exists: (f) => ['/home/u/project/data', '/etc/app', '/home/u/project'].includes(f),
+  device: (f, write) => (f === '/dev/fuse' ? 'ok' : f === '/dev/kmsg' ? (write ? 'denied' : 'ok') : f === '/etc/app' ? 'not-a-device' : 'missing'),
 };
 
 // Their paths come from the command table.
@@ -274,7 +275,76 @@ const FLAG_CASES: { [K in keyof CreateFlags]: [string[], (s: ContainerSpec, o: C
   healthStartInterval: [['--health-cmd', 'true', '--health-start-interval', '1s'], (s) => s.healthcheck?.StartInterval, 1e9],
   noHealthcheck: [['--no-healthcheck'], (s) => s.healthcheck, { Test: ['NONE'] }],
   replace: [['--replace', '--name', 'web'], (_s, o) => o.replace, true],
+  userns: [['--userns', 'keep-id'], (s) => s.usernsMode, 'keep-id'],
+  uidmap: [['--uidmap', '0:1:1000'], (s) => s.uidMap, ['0:1:1000']],
+  gidmap: [['--gidmap', '0:1:1000'], (s) => s.gidMap, ['0:1:1000']],
+  groupAdd: [['--group-add', 'audio'], (s) => s.groupAdd, ['audio']],
+  device: [['--device', '/dev/fuse'], (s) => s.devices, [{ pathOnHost: '/dev/fuse', pathInContainer: '/dev/fuse', cgroupPermissions: 'rwm' }]],
+  privileged: [['--privileged'], (s) => s.privileged, true],
+  shmSize: [['--shm-size', '1g'], (s) => s.shmSize, 1024 ** 3],
+  sysctl: [['--sysctl', 'net.ipv4.ip_forward=1'], (s) => s.sysctls, { 'net.ipv4.ip_forward': '1' }],
+  cidfile: [['--cidfile', 'id.txt'], (s) => s.containerIdFile, '/home/u/project/id.txt'],
+  labelFile: [['--label-file', '/home/u/labels'], (s) => s.labels.team, 'core'],
+  pid: [['--pid', 'host'], (s) => s.pidMode, 'host'],
+  ipc: [['--ipc', 'container:db'], (s) => s.ipcMode, 'container:db'],
+  uts: [['--uts', 'host'], (s) => s.utsMode, 'host'],
+  logDriver: [['--log-driver', 'none'], (s) => s.logConfig?.type, 'none'],
+  oomScoreAdj: [['--oom-score-adj', '500'], (s) => s.oomScoreAdj, 500],
+  memoryReservation: [['--memory-reservation', '32m'], (s) => s.memoryReservation, 32 * 1024 * 1024],
+  memorySwap: [['--memory-swap=-1'], (s) => s.memorySwap, -1],
+  cpuShares: [['--cpu-shares', '512'], (s) => s.cpuShares, 512],
+  cpusetCpus: [['--cpuset-cpus', '0-1'], (s) => s.cpusetCpus, '0-1'],
+  blkioWeight: [['--blkio-weight', '300'], (s) => s.blkioWeight, 300],
+  // Default on: the host's proxy variables (HOST has none, so the flag's value is what reaches the builder).
+  httpProxy: [['--http-proxy=false'], (_s, o) => o.httpProxy, 'false'],
+  detachKeys: [['--detach-keys', 'ctrl-x,x'], (_s, o) => o.detachKeys, 'ctrl-x,x'],
 };
+
+test('the namespace, device, sysctl, resource and log flags: docker’s values and docker’s errors', () => {
+  const s = spec(['--label-file', '/home/u/labels', '-l', 'tier=flag', '--device', '/dev/kmsg:/dev/k:r', '--device', '/dev/fuse:rw', '--sysctl', 'kernel.shmmax=1024',
+    '--sysctl', 'fs.mqueue.msg_max=20', '--ipc', 'shareable', '--pid', 'private', '-m', '64m', '--memory-swap', '128m', '--memory-reservation', '16m', 'nginx']);
+  assert.deepEqual([s.labels.tier, s.labels.team, s.labels.bare], ['flag', 'core', '']);
+  assert.deepEqual(s.devices, [{ pathOnHost: '/dev/kmsg', pathInContainer: '/dev/k', cgroupPermissions: 'r' }, { pathOnHost: '/dev/fuse', pathInContainer: '/dev/fuse', cgroupPermissions: 'rw' }]);
+  assert.deepEqual(s.sysctls, { 'kernel.shmmax': '1024', 'fs.mqueue.msg_max': '20' });
+  assert.deepEqual([s.ipcMode, s.pidMode, s.memorySwap, s.memoryReservation], ['shareable', undefined, 128 * 1024 * 1024, 16 * 1024 * 1024]);
+  assert.deepEqual([spec(['--memory-swap', '0', 'nginx']).memorySwap, spec(['--memory-swap=-1', '-m', '8m', 'nginx']).memorySwap], [undefined, -1]);
+  assert.equal(spec(['--http-proxy', 'nginx']).env.length, spec(['nginx']).env.length);
+  const proxyHost = { ...HOST, env: { ...HOST.env, https_proxy: 'http://proxy:3128', NO_PROXY: 'localhost' } };
+  assert.deepEqual(buildContainerSpec(parse(['-e', 'NO_PROXY=x', 'nginx']), IMG, proxyHost).env.slice(3), ['https_proxy=http://proxy:3128', 'NO_PROXY=x'], '-e wins');
+  assert.equal(buildContainerSpec(parse(['--http-proxy=false', 'nginx']), IMG, proxyHost).env.length, 3);
+  assert.equal(spec(['--log-driver', 'json-file', '--log-opt', 'max-size=1m', 'nginx']).logConfig?.type, 'json-file');
+  fails(['--device', '/dev/nope', 'nginx'], 'error gathering device information while adding custom device "/dev/nope": no such file or directory');
+  fails(['--device', '/dev/kmsg', 'nginx'], /^error gathering device information while adding custom device "\/dev\/kmsg": permission denied: rootless/);
+  fails(['--device', '/etc/app', 'nginx'], /not a device node/);
+  fails(['--device', '/dev/fuse:/dev/f:rx', 'nginx'], 'invalid argument "/dev/fuse:/dev/f:rx" for "--device" flag: invalid device mode: rx');
+  fails(['--sysctl', 'vm.swappiness=1', 'nginx'], /^invalid argument "vm.swappiness=1" for "--sysctl" flag: sysctl 'vm.swappiness=1' is not allowed/);
+  fails(['--sysctl', 'kernel.pid_max=9', 'nginx'], /is not allowed: it is not namespaced/);
+  fails(['--sysctl', 'net.ipv4.ip_forward=1', '--network', 'host', 'nginx'], /not allowed in the host's network namespace/);
+  fails(['--sysctl', 'kernel.shmmax=1', '--ipc', 'host', 'nginx'], /not allowed in the host's IPC namespace/);
+  fails(['--sysctl', 'noequals', 'nginx'], /is not in the form key=value/);
+  fails(['--shm-size', 'lots', 'nginx'], /^invalid argument "lots" for "--shm-size" flag/);
+  fails(['--userns', 'host', 'nginx'], /^--userns host: rootless, a container always has a user namespace of its own/);
+  fails(['--userns', 'auto', 'nginx'], /invalid user namespace mode 'auto'/);
+  fails(['--uidmap', '0:1', 'nginx'], /^invalid argument "0:1" for "--uidmap" flag: want CONTAINER:HOST:COUNT/);
+  fails(['--userns', 'keep-id', '--uidmap', '0:1:5', 'nginx'], '--userns and --uidmap cannot be used together');
+  fails(['--group-add', 'a b', 'nginx'], /invalid group name or id 'a b'/);
+  fails(['--pid', 'bogus', 'nginx'], /^--pid: invalid PID mode 'bogus'/);
+  fails(['--ipc', 'weird', 'nginx'], /^--ipc: invalid IPC mode 'weird'/);
+  fails(['--uts', 'container:x', 'nginx'], /^--uts: invalid UTS mode 'container:x' \(host\)$/);
+  fails(['--uts', 'host', '-h', 'box', 'nginx'], 'Conflicting options: hostname and the UTS mode');
+  fails(['--log-driver', 'gelf', 'nginx'], 'error looking up logging plugin gelf: plugin "gelf" not found');
+  fails(['--log-driver', 'journald', 'nginx'], /the journald log driver is not supported by tsctr/);
+  fails(['--oom-score-adj', '1001', 'nginx'], 'Invalid value: 1001, range for oom score adj is [-1000, 1000]');
+  fails(['--memory-reservation', '128m', '-m', '64m', 'nginx'], 'Minimum memory limit can not be less than memory reservation limit, see usage');
+  fails(['--memory-swap', '1g', 'nginx'], 'You should always set the Memory limit when using Memoryswap limit, see usage');
+  fails(['--memory-swap', '32m', '-m', '64m', 'nginx'], 'Minimum memoryswap limit should be larger than memory limit, see usage');
+  fails(['--cpu-shares', 'half', 'nginx'], /^invalid argument "half" for "--cpu-shares" flag/);
+  fails(['--cpuset-cpus', '3-1', 'nginx'], 'Invalid value 3-1 for cpuset cpus');
+  fails(['--blkio-weight', '5', 'nginx'], 'Range of blkio weight is from 10 to 1000');
+  fails(['--http-proxy=maybe', 'nginx'], /^invalid argument "maybe" for "--http-proxy" flag/);
+  fails(['--detach-keys', 'ctrl-xx', 'nginx'], 'Invalid detach keys (ctrl-xx) provided');
+  fails(['--label-file', '/nope', 'nginx'], 'open /nope: no such file or directory');
+});
 
 test('every flag of the table, by its long name, reaches the spec (or the options, for the image’s)', () => {
   assert.deepEqual(Object.keys(FLAG_CASES).sort(), Object.keys(CREATE_FLAGS).sort());
