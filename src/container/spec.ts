@@ -8,7 +8,8 @@ import { modeFor } from '../net/modes/index.js';
 import { hostsFile, resolvConf } from '../net/etc-files.js';
 import { parseExtraHosts } from '../net/dns-options.js';
 import { netRequest } from './net-request.js';
-import { idMaps } from '../rootless/subids.js';
+import { idMaps, requireSubIds } from '../rootless/subids.js';
+import os from 'node:os';
 import { atomicWriteFile, ensureDir } from '../util/fsutil.js';
 import { TsctrError } from '../errors.js';
 import { effectiveCaps } from './options.js';
@@ -27,7 +28,7 @@ export function encodeSpec(spec: Spec): Buffer {
   return Buffer.from(spec.map(([k, v]) => `${k}\0${v}\0`).join(''), 'utf8');
 }
 
-export { idMaps } from '../rootless/subids.js';
+export { idMaps };
 
 /**
  * The container's maps as newuidmap takes them. By default idMaps(); with --userns keep-id or

@@ -18,7 +18,7 @@ const IMG: ImageRunConfig = {
   ExposedPorts: { '80/tcp': {} },
 };
 const BARE: ImageRunConfig = { Cmd: ['sh'], Env: ['PATH=/bin'] };
-const HOST: HostView = { cwd: '/nowhere', env: { SECRET: 'host-only' }, readFile: () => undefined, exists: (f) => f === '/data' };
+const HOST: HostView = { cwd: '/nowhere', env: { SECRET: 'host-only' }, readFile: () => undefined, exists: (f) => f === '/data', device: () => 'missing' };
 
 /** What docker CLI 20.10 sends for `docker run -d --name web -p 127.0.0.1:8080:80 -e A=1 -v /data:/d:ro --rm busybox sh -c 'exit 7'`. */
 const CLI_BODY = {
