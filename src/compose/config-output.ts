@@ -9,6 +9,9 @@ import { isMap, put, type Tree } from './tree.js';
 /** Keys whose number is milliseconds in the model and a Go duration in the file. */
 const DURATIONS = new Set(['interval', 'timeout', 'start_period', 'start_interval', 'stop_grace_period', 'delay', 'window']);
 
+/** Keys whose number is bytes. */
+const SIZES = new Set(['memory', 'mem_limit', 'shm_size']);
+
 /** Go's time.Duration String() of a number of milliseconds: `1m30s`, `500ms`, `2h0m0s`. */
 export function goDuration(ms: number): string {
   if (ms === 0) return '0s';
@@ -54,6 +57,8 @@ function serviceTree(s: Service): Tree {
 function clean(v: unknown, key: string): unknown {
   if (v === undefined || v === false || v === null) return undefined;
   if (typeof v === 'number' && DURATIONS.has(key)) return goDuration(v);
+  // As docker compose prints them, and as the schema wants `memory` (a string only).
+  if (typeof v === 'number' && SIZES.has(key)) return String(v);
   if (Array.isArray(v)) {
     const list = v.map((x) => clean(x, '')).filter((x) => x !== undefined);
     return list.length ? list : undefined;
