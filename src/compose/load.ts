@@ -91,8 +91,9 @@ function resolveFiles(opts: LoadOptions, cwd: string, early: (n: string) => stri
     const sep = early('COMPOSE_PATH_SEPARATOR') ?? ':';
     return fromEnv.split(sep).filter(Boolean).map((f) => path.resolve(cwd, f));
   }
-  // As docker compose: the nearest directory, from cwd upwards, that has a compose file.
-  for (let dir = cwd; ; dir = path.dirname(dir)) {
+  // As docker compose: the nearest directory, from the project directory (or cwd) upwards, that has a compose file.
+  const start = opts.projectDirectory ? path.resolve(cwd, opts.projectDirectory) : cwd;
+  for (let dir = start; ; dir = path.dirname(dir)) {
     const found = DEFAULT_FILES.filter((f) => isFile(path.join(dir, f)));
     if (found.length) {
       if (found.length > 1) warnings.push(`Found multiple config files with supported names: ${found.map((f) => path.join(dir, f)).join(', ')}\nUsing ${path.join(dir, found[0]!)}`);
