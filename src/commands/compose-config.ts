@@ -83,3 +83,27 @@ export class ComposeConfigCommand extends ComposeFileCommand {
     return 0;
   }
 }
+
+export class ComposeConvertCommand extends ComposeConfigCommand {
+  static override usage = TsctrCommand.Usage({
+    category,
+    description: 'Convert the project: the compose file (as config), or Kubernetes objects with --kube',
+    details: `
+      Without --kube, the same as \`compose config\` (docker compose's alias). With --kube, the
+      project as Kubernetes YAML: a Deployment per service (replicas, command, environment, ports,
+      limits, health check as a liveness probe, mounts), a Service per service with ports, a
+      PersistentVolumeClaim per named volume; \`tsctr play kube\` runs it, and so does a cluster.
+    `,
+    examples: [['Kubernetes YAML', '$0 compose convert --kube > app.yaml']],
+  });
+  kube = Option.Boolean('--kube', false, { description: 'Write Kubernetes Deployments, Services and PersistentVolumeClaims' });
+
+  override async run(): Promise<number> {
+    if (!this.kube) return super.run();
+    const p = await this.loadProject();
+    const text = await (await import('../compose/kube.js')).kubeYaml(p);
+    if (this.output) (await import('node:fs')).writeFileSync(this.output, text);
+    else this.write(text);
+    return 0;
+  }
+}

@@ -752,3 +752,63 @@ describe('hostile files', () => {
     assert.match(err.message, /not a regular file/);
   });
 });
+
+describe('compose convert --kube', () => {
+  test('Deployments, Services and claims that validate against the Kubernetes schemas', async () => {
+    const { kubeObjects, kubeName } = await import('../../src/compose/kube.js');
+    const { Deployment } = await import('kubernetes-models/apps/v1/Deployment');
+    const { Service } = await import('kubernetes-models/v1/Service');
+    const { PersistentVolumeClaim } = await import('kubernetes-models/v1/PersistentVolumeClaim');
+    const d = dir({
+      'token.txt': 't',
+      'compose.yaml': `
+name: my_shop
+services:
+  web_app:
+    image: nginx
+    command: ["nginx", "-g", "daemon off;"]
+    entrypoint: /docker-entrypoint.sh
+    environment: {A: "1"}
+    ports: ["8080:80", "127.0.0.1:9090:90/udp"]
+    expose: ["3000"]
+    volumes: ["data:/data", "./html:/usr/share/nginx/html:ro", {type: tmpfs, target: /cache, tmpfs: {size: 1m}}]
+    tmpfs: [/run]
+    healthcheck: {test: "curl -f localhost", interval: 5s, timeout: 2s, retries: 3, start_period: 10s}
+    deploy: {replicas: 3, resources: {limits: {memory: 64m, cpus: "0.5"}}}
+    user: "101:101"
+    read_only: true
+    cap_drop: [ALL]
+    secrets: [token]
+    stop_grace_period: 20s
+  worker:
+    image: busybox
+volumes:
+  data:
+secrets:
+  token: {file: ./token.txt}
+`,
+    });
+    const objs = kubeObjects(await load(d));
+    assert.deepEqual(objs.map((o) => `${o.kind}/${(o.metadata as { name: string }).name}`), ['PersistentVolumeClaim/data', 'Deployment/web-app', 'Service/web-app', 'Deployment/worker']);
+    for (const o of objs) {
+      const Model = { Deployment, Service, PersistentVolumeClaim }[o.kind as 'Deployment' | 'Service' | 'PersistentVolumeClaim'];
+      new Model(o as never).validate();
+    }
+    const web = objs[1] as any;
+    assert.equal(web.spec.replicas, 3);
+    const c = web.spec.template.spec.containers[0];
+    assert.deepEqual([c.command, c.args], [['/docker-entrypoint.sh'], ['nginx', '-g', 'daemon off;']]);
+    assert.deepEqual(c.ports, [{ containerPort: 80, protocol: 'TCP', hostPort: 8080 }, { containerPort: 90, protocol: 'UDP', hostPort: 9090, hostIP: '127.0.0.1' }]);
+    assert.deepEqual(c.resources.limits, { memory: String(64 * 1024 * 1024), cpu: '0.5' });
+    assert.deepEqual(c.livenessProbe, { exec: { command: ['/bin/sh', '-c', 'curl -f localhost'] }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3, initialDelaySeconds: 10 });
+    assert.deepEqual(c.securityContext, { readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] }, runAsUser: 101, runAsGroup: 101 });
+    const vols = web.spec.template.spec.volumes;
+    assert.deepEqual(vols.map((v: any) => Object.keys(v)[1]), ['persistentVolumeClaim', 'hostPath', 'emptyDir', 'hostPath', 'emptyDir']);
+    assert.equal(vols[1].hostPath.path, path.join(d, 'html'));
+    assert.deepEqual(vols[3].hostPath, { path: path.join(d, 'token.txt'), type: 'File' });
+    assert.equal(web.spec.template.spec.terminationGracePeriodSeconds, 20);
+    const svc = objs[2] as any;
+    assert.deepEqual(svc.spec.ports.map((p: any) => `${p.port}->${p.targetPort}/${p.protocol}`), ['8080->80/TCP', '9090->90/UDP', '3000->3000/TCP']);
+    assert.equal(kubeName('My_App.v2'), 'my-app-v2');
+  });
+});
