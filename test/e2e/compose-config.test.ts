@@ -5,12 +5,28 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Sandbox } from '../support/harness.js';
+import { Sandbox, freePort } from '../support/harness.js';
 
 const sb = new Sandbox('compose-config');
-after(() => sb.cleanup());
+after(() => {
+  const ids = fs.existsSync(sb.root) ? sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean) : [];
+  if (ids.length) sb.run(['rm', '-f', ...ids]);
+  sb.cleanup();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function fetchPage(port: number, tries = 100): Promise<string> {
+  for (let i = 0; i < tries; i++) {
+    const r = spawnSync('curl', ['-s', '-m', '2', `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
+    if (r.status === 0 && r.stdout) return r.stdout;
+    await sleep(100);
+  }
+  return '';
+}
 
 function project(name: string, files: Record<string, string>): string {
   const d = path.join(sb.dir, name);
@@ -93,4 +109,32 @@ test('a hostile file (alias bomb) fails fast with one line, no stack', () => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^Error: .*compose\.yaml: Excessive alias count indicates a resource exhaustion attack\n$/);
   assert.ok(Date.now() - t0 < 10_000);
+});
+
+test('compose convert --kube: play kube runs the result; the published port answers; --down removes it', async () => {
+  const port = await freePort();
+  const d = project('kubeapp', {
+    'compose.yaml': `services:
+  web:
+    image: nginx
+    ports: ["${port}:80"]
+    volumes: [cache:/var/cache/nginx]
+    healthcheck: {test: "true", interval: 10s}
+volumes:
+  cache:
+`,
+  });
+  // Without --kube it is config's alias, as in docker compose.
+  assert.equal(sb.ok(['compose', 'convert', '--project-directory', d, '--services']), 'web\n');
+  const file = path.join(sb.dir, 'kubeapp.yaml');
+  sb.ok(['compose', 'convert', '--kube', '--project-directory', d, '-o', file]);
+  assert.match(fs.readFileSync(file, 'utf8'), /kind: PersistentVolumeClaim[\s\S]*kind: Deployment[\s\S]*kind: Service/);
+  sb.ok(['pull', '-q', 'nginx']);
+  const out = sb.ok(['play', 'kube', file]);
+  assert.match(out, /^Pod:\nweb-pod\n/);
+  assert.match(await fetchPage(port), /Welcome to nginx/);
+  assert.match(sb.ok(['volume', 'ls', '--format', '{{.Name}}']), /^cache$/m);
+  sb.ok(['play', 'kube', '--down', file]);
+  assert.equal(sb.ok(['ps', '-aq']), '');
+  assert.equal(await fetchPage(port, 1), '');
 });
