@@ -68,6 +68,8 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
     const { tree, tags } = await readComposeFile(file, lookup, (n) => unset.add(n));
     merged = mergeTrees(merged, tree, tags);
   }
+  const { resolveExtends } = await import('./extends.js');
+  await resolveExtends(merged, workingDir, async (f) => (await readComposeFile(f, lookup, (n) => unset.add(n))).tree);
   for (const n of unset) warnings.unshift(`The "${n}" variable is not set. Defaulting to a blank string.`);
 
   const name = projectName(opts.projectName, environment.COMPOSE_PROJECT_NAME, merged.name, workingDir);

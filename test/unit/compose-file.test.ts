@@ -812,3 +812,47 @@ secrets:
     assert.equal(kubeName('My_App.v2'), 'my-app-v2');
   });
 });
+
+describe('extends', () => {
+  test('a service of the same file: merged by the file rules, the extending service winning; chains', async () => {
+    const p = await one(`
+services:
+  base:
+    image: app:1
+    environment: {A: "1", B: "1"}
+    ports: ["8080:80"]
+    command: ["base"]
+  mid:
+    extends: base
+    environment: {B: "2"}
+  web:
+    extends: {service: mid}
+    command: ["web"]
+    ports: ["9090:90"]
+`);
+    const web = p.services.web!;
+    assert.equal(web.image, 'app:1');
+    assert.deepEqual(web.environment, { A: '1', B: '2' });
+    assert.deepEqual(web.command, ['web']);
+    assert.deepEqual(web.ports.map((x) => x.target), [80, 90]);
+    assert.deepEqual(web.extra, {});
+    assert.deepEqual(unsupportedKeys(p), []);
+  });
+
+  test('a service of another file: its relative paths are that file\'s', async () => {
+    const d = dir({
+      'common/base.yaml': 'services:\n  svc:\n    build: ./ctx\n    env_file: base.env\n    volumes: ["./data:/data"]\n',
+      'common/base.env': 'FROM_BASE=1\n',
+      'compose.yaml': 'services:\n  web:\n    extends:\n      file: common/base.yaml\n      service: svc\n    environment: [OWN=2]\n',
+    });
+    const web = (await load(d)).services.web!;
+    assert.equal(web.build!.context, path.join(d, 'common', 'ctx'));
+    assert.deepEqual(web.environment, { FROM_BASE: '1', OWN: '2' });
+    assert.equal(web.volumes[0]!.source, path.join(d, 'common', 'data'));
+  });
+
+  test('a cycle or a missing service is an error', async () => {
+    assert.match((await loadError(dir({ 'compose.yaml': 'services:\n  a:\n    extends: b\n  b:\n    extends: a\n' }))).message, /circular reference with extends/);
+    assert.match((await loadError(dir({ 'compose.yaml': 'services:\n  a:\n    extends: nope\n' }))).message, /cannot extend service "a": service "nope" not found/);
+  });
+});
