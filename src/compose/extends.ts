@@ -35,7 +35,7 @@ async function resolve(services: Tree, name: string, file: string, stack: string
   const baseName = String(ext.service ?? '');
   let base: Tree;
   if (ext.file !== undefined) {
-    const other = path.resolve(file ? path.dirname(file) : workingDir, String(ext.file));
+    const other = path.resolve(file && file !== '-' ? path.dirname(file) : workingDir, String(ext.file));
     let t = files.get(other);
     if (!t) {
       t = await read(other);

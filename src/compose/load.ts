@@ -49,7 +49,7 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
   const early = (name: string) => opts.env[name] ?? cwdDotEnv[name];
 
   const files = resolveFiles(opts, cwd, early, warnings);
-  const workingDir = opts.projectDirectory ? path.resolve(cwd, opts.projectDirectory) : path.dirname(files[0]!);
+  const workingDir = opts.projectDirectory ? path.resolve(cwd, opts.projectDirectory) : files[0] === '-' ? cwd : path.dirname(files[0]!);
 
   // The interpolation environment: the process environment wins over the env files.
   let fileEnv: Record<string, string> = {};
@@ -87,7 +87,8 @@ function readDotEnvIfAny(file: string, env: Record<string, string | undefined>):
 }
 
 function resolveFiles(opts: LoadOptions, cwd: string, early: (n: string) => string | undefined, warnings: string[]): string[] {
-  if (opts.files?.length) return opts.files.map((f) => path.resolve(cwd, f));
+  // `-f -`: the file comes from stdin.
+  if (opts.files?.length) return opts.files.map((f) => (f === '-' ? '-' : path.resolve(cwd, f)));
   const fromEnv = early('COMPOSE_FILE');
   if (fromEnv) {
     const sep = early('COMPOSE_PATH_SEPARATOR') ?? ':';
@@ -247,6 +248,11 @@ function removeAt(tree: Tree, p: (string | number)[]): void {
 }
 
 function readText(file: string): string {
+  if (file === '-') {
+    const text = fs.readFileSync(0);
+    if (text.length > MAX_FILE_BYTES) throw new ComposeError(`-: larger than ${MAX_FILE_BYTES} bytes`);
+    return text.toString('utf8');
+  }
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');

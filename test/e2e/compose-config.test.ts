@@ -138,3 +138,10 @@ volumes:
   assert.equal(sb.ok(['ps', '-aq']), '');
   assert.equal(await fetchPage(port, 1), '');
 });
+
+test('-f - reads the file from stdin; errors name it `-`', () => {
+  assert.equal(sb.ok(['compose', 'config', '-f', '-', '--services'], { input: 'services:\n  from_stdin:\n    image: busybox\n' }), 'from_stdin\n');
+  const r = sb.run(['compose', 'config', '-f', '-'], { input: 'services:\n  x:\n    imag: busybox\n' });
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, 'Error: -: line 3: services.x Additional property imag is not allowed\n');
+});
