@@ -66,6 +66,7 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
   let merged: Tree = {};
   for (const file of files) {
     const { tree, tags } = await readComposeFile(file, lookup, (n) => unset.add(n));
+    if (tree.version !== undefined) warnings.push(`${file}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`);
     merged = mergeTrees(merged, tree, tags);
   }
   const { resolveExtends } = await import('./extends.js');

@@ -215,6 +215,7 @@ function ports(v: unknown, where: string): Port[] {
     }
     if (!isMap(p)) continue;
     const target = num(p.target, `${here}.target`);
+    if (p.target === undefined || p.target === null) throw new ComposeError(`${here}: a port mapping needs a target (the container port)`);
     if (!target || target > 65535) throw new ComposeError(`${here}.target: invalid container port ${JSON.stringify(p.target)}`);
     const published = str(p.published);
     if (published) range(published, `${here}.published`);
@@ -353,7 +354,6 @@ export function normalizeProject(tree: Tree, ctx: NormalizeContext): Project {
   for (const k of Object.keys(tree)) {
     if (!['version', 'name', 'services', 'networks', 'volumes', 'configs', 'secrets'].includes(k) && !k.startsWith('x-')) unsupported.push(k);
   }
-  if (tree.version !== undefined) ctx.warnings.push('the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion');
 
   const project: Project = {
     name: ctx.name,

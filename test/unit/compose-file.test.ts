@@ -380,6 +380,7 @@ describe('validation', () => {
       ['  a:\n    image: x\n    ports: ["8000-8002:80-81"]\n', /invalid ranges specified/],
       ['  a:\n    image: x\n    healthcheck: {interval: soon}\n', /services\.a\.healthcheck\.interval: time: invalid duration "soon"/],
       ['  a:\n    image: x\n    volumes: ["./a:/b:rx"]\n', /invalid mode "rx"/],
+      ['  a:\n    image: x\n    ports: [{published: 80}]\n', /services\.a\.ports\[0\]: a port mapping needs a target/],
     ];
     for (const [yaml, want] of cases) assert.match((await loadError(dir({ 'compose.yaml': `services:\n${yaml}` }))).message, want);
   });
@@ -664,7 +665,7 @@ secrets:
     const p = await one('version: "3.8"\nservices:\n  a:\n    image: x\n    cpu_shares: 512\n    deploy:\n      placement: {constraints: []}\n    x-custom: 1\ninclude: []\nx-top: 1\n');
     assert.deepEqual(unsupportedKeys(p).sort(), ['include', 'services.a.cpu_shares', 'services.a.deploy.placement'].sort());
     assert.deepEqual(p.services.a!.extra, { cpu_shares: 512 });
-    assert.match(p.warnings.join('\n'), /the attribute `version` is obsolete/);
+    assert.match(p.warnings.join('\n'), /compose\.yaml: the attribute `version` is obsolete/);
   });
 });
 
