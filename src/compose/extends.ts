@@ -43,7 +43,7 @@ async function resolve(services: Tree, name: string, file: string, stack: string
     }
     const otherServices = isMap(t.services) ? t.services : {};
     if (!isMap(otherServices[baseName])) throw new ComposeError(`cannot extend service "${name}": service "${baseName}" not found in ${other}`);
-    base = rebase(await resolve(otherServices, baseName, other, [...stack, id], workingDir, read, files, done), path.dirname(other));
+    base = rebaseService(await resolve(otherServices, baseName, other, [...stack, id], workingDir, read, files, done), path.dirname(other));
   } else {
     if (!isMap(services[baseName])) throw new ComposeError(`cannot extend service "${name}": service "${baseName}" not found${file ? ` in ${file}` : ''}`);
     base = await resolve(services, baseName, file, [...stack, id], workingDir, read, files, done);
@@ -61,7 +61,7 @@ async function resolve(services: Tree, name: string, file: string, stack: string
 }
 
 /** A service read from another file: its relative paths made absolute against that file's directory. */
-function rebase(s: Tree, dir: string): Tree {
+export function rebaseService(s: Tree, dir: string): Tree {
   const out: Tree = {};
   for (const [k, v] of Object.entries(s)) put(out, k, v);
   // Absolute paths, home paths and URLs (a remote build context) stay as they are.

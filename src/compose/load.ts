@@ -14,7 +14,7 @@ import { interpolateTree, InterpolationError } from './interpolate.js';
 import { mergeTrees, type Tags } from './merge.js';
 import type { Project } from './model.js';
 import { normalizeProject } from './normalize.js';
-import { isMap, type Tree } from './tree.js';
+import { isMap, put, type Tree } from './tree.js';
 
 export interface LoadOptions {
   /** `-f`, in order; none: discovery from cwd upwards (or COMPOSE_FILE). */
@@ -63,19 +63,70 @@ export async function loadProject(opts: LoadOptions): Promise<Project> {
   const lookup = (n: string) => (Object.prototype.hasOwnProperty.call(environment, n) ? environment[n] : undefined);
 
   const unset = new Set<string>();
-  let merged: Tree = {};
-  for (const file of files) {
-    const { tree, tags } = await readComposeFile(file, lookup, (n) => unset.add(n));
-    if (tree.version !== undefined) warnings.push(`${file}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`);
-    merged = mergeTrees(merged, tree, tags);
-  }
-  const { resolveExtends } = await import('./extends.js');
-  await resolveExtends(merged, workingDir, async (f) => (await readComposeFile(f, lookup, (n) => unset.add(n))).tree);
-  for (const n of unset) warnings.unshift(`The "${n}" variable is not set. Defaulting to a blank string.`);
+  const merged = await loadTree(files, workingDir, lookup, (n) => unset.add(n), warnings, []);
+  for (const n of [...unset].reverse()) warnings.unshift(`The "${n}" variable is not set. Defaulting to a blank string.`);
 
   const name = projectName(opts.projectName, environment.COMPOSE_PROJECT_NAME, merged.name, workingDir);
   const profiles = opts.profiles?.length ? opts.profiles : (environment.COMPOSE_PROFILES ?? '').split(',').map((p) => p.trim()).filter(Boolean);
   return normalizeProject(merged, { name, workingDir, configFiles: files, environment, profiles, warnings });
+}
+
+/** Deeper includes than this are a loop in disguise, or an attack. */
+const MAX_INCLUDE_DEPTH = 10;
+
+/**
+ * The files of one compose application merged in order, `extends` resolved, then its `include`s
+ * (each loaded as an application of its own, with its own project directory and env file) copied in.
+ */
+async function loadTree(files: string[], workingDir: string, lookup: (n: string) => string | undefined, onUnset: (n: string) => void, warnings: string[], stack: string[]): Promise<Tree> {
+  let merged: Tree = {};
+  for (const file of files) {
+    const { tree, tags } = await readComposeFile(file, lookup, onUnset);
+    if (tree.version !== undefined) warnings.push(`${file}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`);
+    merged = mergeTrees(merged, tree, tags);
+  }
+  const { resolveExtends } = await import('./extends.js');
+  await resolveExtends(merged, workingDir, async (f) => (await readComposeFile(f, lookup, onUnset)).tree);
+  if (merged.include !== undefined) {
+    const includes = Array.isArray(merged.include) ? merged.include : [];
+    delete merged.include;
+    for (const entry of includes) await include(merged, entry, workingDir, lookup, onUnset, warnings, [...stack, ...files]);
+  }
+  return merged;
+}
+
+async function include(into: Tree, entry: unknown, workingDir: string, outer: (n: string) => string | undefined, onUnset: (n: string) => void, warnings: string[], stack: string[]): Promise<void> {
+  const e = isMap(entry) ? entry : { path: entry };
+  const paths = (Array.isArray(e.path) ? e.path : [e.path]).map((p) => path.resolve(workingDir, String(p)));
+  if (stack.length > MAX_INCLUDE_DEPTH * 4 || paths.some((p) => stack.includes(p))) throw new ComposeError(`include cycle: ${[...stack, paths[0]].join(' -> ')}`);
+  const dir = e.project_directory !== undefined ? path.resolve(workingDir, String(e.project_directory)) : path.dirname(paths[0]!);
+  // Its own env file gives defaults; the including project's environment wins over it.
+  const envFiles = e.env_file === undefined ? [path.join(dir, '.env')] : (Array.isArray(e.env_file) ? e.env_file : [e.env_file]).map((f) => path.resolve(workingDir, String(f)));
+  let defaults: Record<string, string> = {};
+  for (const f of envFiles) {
+    if (e.env_file === undefined && !isFile(f)) continue;
+    defaults = { ...defaults, ...readEnvFile(f, (n) => outer(n) ?? defaults[n]) };
+  }
+  const lookup = (n: string) => outer(n) ?? (Object.prototype.hasOwnProperty.call(defaults, n) ? defaults[n] : undefined);
+  const sub = await loadTree(paths, dir, lookup, onUnset, warnings, stack);
+  const { rebaseService } = await import('./extends.js');
+  for (const section of ['services', 'networks', 'volumes', 'configs', 'secrets'] as const) {
+    const from = isMap(sub[section]) ? sub[section] : {};
+    if (!Object.keys(from).length) continue;
+    if (!isMap(into[section])) into[section] = {};
+    const to = into[section] as Tree;
+    for (const [name, raw] of Object.entries(from)) {
+      let value = raw;
+      // Relative paths are the included application's: made absolute against its directory.
+      if (section === 'services' && isMap(raw)) value = rebaseService(raw, dir);
+      if ((section === 'configs' || section === 'secrets') && isMap(raw) && typeof raw.file === 'string') value = { ...raw, file: path.resolve(dir, raw.file) };
+      if (Object.prototype.hasOwnProperty.call(to, name)) {
+        if (JSON.stringify(to[name]) !== JSON.stringify(value)) throw new ComposeError(`imported compose file ${paths[0]} defines conflicting ${section.slice(0, -1)} ${name}`);
+        continue;
+      }
+      put(to, name, value);
+    }
+  }
 }
 
 function readDotEnvIfAny(file: string, env: Record<string, string | undefined>): Record<string, string> {

@@ -663,7 +663,7 @@ secrets:
 
   test('valid keys the model does not carry are listed by unsupportedKeys, with their path', async () => {
     const p = await one('version: "3.8"\nservices:\n  a:\n    image: x\n    cpu_shares: 512\n    deploy:\n      placement: {constraints: []}\n    x-custom: 1\ninclude: []\nx-top: 1\n');
-    assert.deepEqual(unsupportedKeys(p).sort(), ['include', 'services.a.cpu_shares', 'services.a.deploy.placement'].sort());
+    assert.deepEqual(unsupportedKeys(p).sort(), ['services.a.cpu_shares', 'services.a.deploy.placement'].sort());
     assert.deepEqual(p.services.a!.extra, { cpu_shares: 512 });
     assert.match(p.warnings.join('\n'), /compose\.yaml: the attribute `version` is obsolete/);
   });
@@ -855,5 +855,38 @@ services:
   test('a cycle or a missing service is an error', async () => {
     assert.match((await loadError(dir({ 'compose.yaml': 'services:\n  a:\n    extends: b\n  b:\n    extends: a\n' }))).message, /circular reference with extends/);
     assert.match((await loadError(dir({ 'compose.yaml': 'services:\n  a:\n    extends: nope\n' }))).message, /cannot extend service "a": service "nope" not found/);
+  });
+});
+
+describe('include', () => {
+  test('an included application: its resources copied in, its paths and .env its own, the outer environment winning', async () => {
+    const d = dir({
+      'db/compose.yaml': 'services:\n  db:\n    image: "postgres:${PG_TAG}"\n    env_file: db.env\n    volumes: ["./init:/init", "pg:/var/lib/postgresql"]\nvolumes:\n  pg:\n',
+      'db/.env': 'PG_TAG=15\n',
+      'db/db.env': 'POSTGRES_PASSWORD=x\n',
+      'compose.yaml': 'include:\n  - db/compose.yaml\nservices:\n  web:\n    image: web\n    depends_on: [db]\n',
+    });
+    const p = await load(d);
+    assert.deepEqual(Object.keys(p.services).sort(), ['db', 'web']);
+    assert.equal(p.services.db!.image, 'postgres:15');
+    assert.deepEqual(p.services.db!.environment, { POSTGRES_PASSWORD: 'x' });
+    assert.equal(p.services.db!.volumes[0]!.source, path.join(d, 'db', 'init'));
+    assert.equal(p.volumes.pg!.name, `${p.name}_pg`);
+    assert.equal((await load(d, { env: { PG_TAG: '16' } })).services.db!.image, 'postgres:16');
+  });
+
+  test('long syntax (path list, env_file); a conflicting definition and a cycle are errors', async () => {
+    const d = dir({
+      'sub/a.yaml': 'services:\n  s:\n    image: "a:${T}"\n',
+      'sub/b.yaml': 'services:\n  s:\n    environment: [B=1]\n',
+      'sub/vars.env': 'T=9\n',
+      'compose.yaml': 'include:\n  - path: [sub/a.yaml, sub/b.yaml]\n    env_file: sub/vars.env\n',
+    });
+    const s = (await load(d)).services.s!;
+    assert.deepEqual([s.image, s.environment], ['a:9', { B: '1' }]);
+    const conflict = dir({ 'inc.yaml': 'services:\n  s:\n    image: other\n', 'compose.yaml': 'include: [inc.yaml]\nservices:\n  s:\n    image: mine\n' });
+    assert.match((await loadError(conflict)).message, /defines conflicting service s/);
+    const loop = dir({ 'a.yaml': 'include: [b.yaml]\nservices: {}\n', 'b.yaml': 'include: [a.yaml]\nservices: {}\n', 'compose.yaml': 'include: [a.yaml]\nservices: {}\n' });
+    assert.match((await loadError(loop)).message, /include cycle/);
   });
 });
