@@ -78,7 +78,7 @@ const MAX_INCLUDE_DEPTH = 10;
  * The files of one compose application merged in order, `extends` resolved, then its `include`s
  * (each loaded as an application of its own, with its own project directory and env file) copied in.
  */
-async function loadTree(files: string[], workingDir: string, lookup: (n: string) => string | undefined, onUnset: (n: string) => void, warnings: string[], stack: string[]): Promise<Tree> {
+async function loadTree(files: string[], workingDir: string, lookup: (n: string) => string | undefined, onUnset: (n: string) => void, warnings: string[], stack: string[], depth = 0): Promise<Tree> {
   let merged: Tree = {};
   for (const file of files) {
     const { tree, tags } = await readComposeFile(file, lookup, onUnset);
@@ -90,15 +90,16 @@ async function loadTree(files: string[], workingDir: string, lookup: (n: string)
   if (merged.include !== undefined) {
     const includes = Array.isArray(merged.include) ? merged.include : [];
     delete merged.include;
-    for (const entry of includes) await include(merged, entry, workingDir, lookup, onUnset, warnings, [...stack, ...files]);
+    for (const entry of includes) await include(merged, entry, workingDir, lookup, onUnset, warnings, [...stack, ...files], depth);
   }
   return merged;
 }
 
-async function include(into: Tree, entry: unknown, workingDir: string, outer: (n: string) => string | undefined, onUnset: (n: string) => void, warnings: string[], stack: string[]): Promise<void> {
+async function include(into: Tree, entry: unknown, workingDir: string, outer: (n: string) => string | undefined, onUnset: (n: string) => void, warnings: string[], stack: string[], depth: number): Promise<void> {
   const e = isMap(entry) ? entry : { path: entry };
   const paths = (Array.isArray(e.path) ? e.path : [e.path]).map((p) => path.resolve(workingDir, String(p)));
-  if (stack.length > MAX_INCLUDE_DEPTH * 4 || paths.some((p) => stack.includes(p))) throw new ComposeError(`include cycle: ${[...stack, paths[0]].join(' -> ')}`);
+  if (paths.some((p) => stack.includes(p))) throw new ComposeError(`include cycle: ${[...stack, paths[0]].join(' -> ')}`);
+  if (depth >= MAX_INCLUDE_DEPTH) throw new ComposeError(`${paths[0]}: includes nested deeper than ${MAX_INCLUDE_DEPTH} levels`);
   const dir = e.project_directory !== undefined ? path.resolve(workingDir, String(e.project_directory)) : path.dirname(paths[0]!);
   // Its own env file gives defaults; the including project's environment wins over it.
   const envFiles = e.env_file === undefined ? [path.join(dir, '.env')] : (Array.isArray(e.env_file) ? e.env_file : [e.env_file]).map((f) => path.resolve(workingDir, String(f)));
@@ -108,7 +109,7 @@ async function include(into: Tree, entry: unknown, workingDir: string, outer: (n
     defaults = { ...defaults, ...readEnvFile(f, (n) => outer(n) ?? defaults[n]) };
   }
   const lookup = (n: string) => outer(n) ?? (Object.prototype.hasOwnProperty.call(defaults, n) ? defaults[n] : undefined);
-  const sub = await loadTree(paths, dir, lookup, onUnset, warnings, stack);
+  const sub = await loadTree(paths, dir, lookup, onUnset, warnings, stack, depth + 1);
   const { rebaseService } = await import('./extends.js');
   for (const section of ['services', 'networks', 'volumes', 'configs', 'secrets'] as const) {
     const from = isMap(sub[section]) ? sub[section] : {};
