@@ -890,3 +890,28 @@ describe('include', () => {
     assert.match((await loadError(loop)).message, /include cycle/);
   });
 });
+
+describe('YAML features compose files use', () => {
+  test('x- extension fields with anchors and << merge keys', async () => {
+    const p = await one(`
+x-common: &common
+  image: app:1
+  restart: always
+  environment: {SHARED: "1"}
+services:
+  a:
+    <<: *common
+    environment: {OWN: "a"}
+  b:
+    <<: *common
+`);
+    assert.deepEqual([p.services.a!.image, p.services.a!.restart, p.services.a!.environment], ['app:1', 'always', { OWN: 'a' }]);
+    assert.deepEqual(p.services.b!.environment, { SHARED: '1' });
+    assert.deepEqual(unsupportedKeys(p), []);
+  });
+
+  test('mode: 0440 is octal, as docker compose reads it; 0o440 too', async () => {
+    const d = dir({ 'f': 'x', 'compose.yaml': 'services:\n  a:\n    image: x\n    configs:\n      - {source: c, mode: 0440}\n      - {source: c, target: /d, mode: 0o440}\nconfigs:\n  c: {file: ./f}\n' });
+    assert.deepEqual((await load(d)).services.a!.configs.map((c) => c.mode), [0o440, 0o440]);
+  });
+});
