@@ -22,7 +22,9 @@ function plainCommand(classes: CommandClass[], argv: string[]): import('clipanio
 
 async function main(): Promise<number> {
   if (process.env.TSCTR_USERNS === '1') await (await import('./rootless/userns.js')).bindLifetimeToParent();
-  const line = splitCommandLine(process.argv.slice(2));
+  let args = process.argv.slice(2);
+  if (args.includes('compose')) args = (await import('./commands/compose-argv.js')).hoistProjectOptions(args);
+  const line = splitCommandLine(args);
   if (line.missingValue) {
     process.stderr.write(`Error: flag needs an argument: ${line.missingValue}\n`);
     return 125;
