@@ -65,6 +65,7 @@ static int usage(void)
 		"       tsctr-shim netns-holder DIR [--join-userns PATH] --uidmap MAP... --gidmap MAP...\n"
 		"                                    the per-user network holder (bridges, veths, DNS)\n"
 		"       tsctr-shim netns-ctl SOCKET REQUEST...  ask the network holder\n"
+		"       tsctr-shim balance SPECFILE  one host port spread over replicas\n"
 		"       tsctr-shim --version\n";
 	write_all(2, text, sizeof text - 1);
 	return 2;
@@ -95,6 +96,8 @@ int main(int argc, char **argv)
 		return cmd_netns_holder(argc - 2, argv + 2);
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argv[2]);
+	if (strcmp(argv[1], "balance") == 0)
+		return cmd_balance(argv[2]);
 	if (strcmp(argv[1], "exec") == 0)
 		return cmd_exec(argv[2], argc == 4 ? argv[3] : NULL);
 	return usage();

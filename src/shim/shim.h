@@ -142,6 +142,7 @@ int cmd_init(int argc, char **argv);
 int cmd_pause(void);
 int cmd_netns_holder(int argc, char **argv);
 int cmd_netns_ctl(int argc, char **argv);
+int cmd_balance(const char *specfile); /* balance.c: replicas behind one host port */
 
 /* forward.c: published TCP ports (see there) */
 int forward_listen(const struct strlist *publish, char *err, size_t errsz);
