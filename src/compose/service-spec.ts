@@ -91,7 +91,7 @@ export function replicaSpec(p: RtProject, s: RtService, r: ReplicaOptions, img: 
   o.publish = withPorts
     ? s.ports.map((pt) => {
         const ip = r.balanced ? '127.0.0.1' : pt.hostIp;
-        const host = r.balanced ? '0' : pt.published !== undefined ? String(pt.published) : '';
+        const host = r.balanced ? '' : pt.published !== undefined ? String(pt.published) : '';
         return `${ip ? `${ip}:` : ''}${host || ip ? `${host}:` : ''}${pt.target}/${pt.protocol}`;
       })
     : [];

@@ -166,6 +166,8 @@ export async function up(p: RtProject, o: UpOptions, progress: Progress, warn: (
     const want = replicasOf(s, o.scale);
     if (s.containerName && want > 1) throw new TsctrError(`service "${name}" has a container_name and cannot be scaled to ${want} replicas`);
     const balanced = want > 1 && s.ports.some((pt) => pt.published !== undefined) && balancerUsable();
+    // A service no longer balanced gives its host ports back before a replica publishes them itself.
+    if (!balanced) await syncBalancers(p, s, []);
     const existing = projectContainers(p.name).filter((c) => c.service === name);
     // Scaling down removes the highest numbers.
     for (const c of existing.filter((c) => c.number > want).reverse()) await removeReplica(c, progress);
