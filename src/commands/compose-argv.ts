@@ -4,6 +4,7 @@
  * where every compose command declares them. Plain data, no imports: main.ts loads it for `compose` only.
  */
 const PROJECT_WITH_VALUE = new Set(['-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile', '--ansi', '--progress', '--parallel']);
+const LONG: Record<string, string> = { '-f': '--file', '-p': '--project-name' };
 const PROJECT_BOOLEAN = new Set(['--compatibility', '--dry-run', '--all-resources']);
 
 export function hoistProjectOptions(argv: string[]): string[] {
@@ -18,12 +19,13 @@ export function hoistProjectOptions(argv: string[]): string[] {
     const name = a.startsWith('--') && a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
     if (PROJECT_WITH_VALUE.has(name)) {
       const n = name === a ? 2 : 1;
-      moved.push(...argv.slice(j, j + n));
+      // Long names: after the verb, `-f` is `logs -f` (follow) or `rm -f` (force).
+      moved.push(LONG[name] ?? name, ...(n === 2 ? argv.slice(j + 1, j + 2) : [a.slice(name.length + 1)]));
       j += n;
     } else if (PROJECT_BOOLEAN.has(a)) {
       j++;
     } else if (/^-[fp]./.test(a)) {
-      moved.push(a.slice(0, 2), a.slice(2));
+      moved.push(LONG[a.slice(0, 2)]!, a.slice(2));
       j++;
     } else break;
   }

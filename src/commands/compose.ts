@@ -16,7 +16,7 @@ abstract class ComposeCommand extends TsctrCommand {
   async project(nameOnly = false): Promise<RtProject> {
     const { loadComposeProject, projectByName } = await import('../engine/compose.js');
     try {
-      return await loadComposeProject({ files: this.file, projectName: this.projectName, projectDirectory: this.projectDirectory }, this.reporter().warn);
+      return await loadComposeProject({ files: this.file, projectName: this.projectName, projectDirectory: this.projectDirectory, envFiles: this.envFile, profiles: this.profile }, this.reporter().warn);
     } catch (e) {
       if (nameOnly && this.projectName && !this.file.length && /no configuration file/.test((e as Error).message)) return projectByName(this.projectName);
       throw e;
@@ -174,6 +174,8 @@ export class ComposePsCommand extends ComposeCommand {
 
 export class ComposeLogsCommand extends ComposeCommand {
   static override usage = TsctrCommand.Usage({ category, description: 'View output from containers' });
+  // Its -f is --follow / --force: the file only by its long name (or before the verb).
+  override file = Option.Array('--file', [], { description: 'Compose configuration files' });
   follow = Option.Boolean('-f,--follow', false, { description: 'Follow log output' });
   tail = Option.String('-n,--tail', 'all', { description: 'Number of lines to show from the end of the logs for each container' });
   timestamps = Option.Boolean('-t,--timestamps', false, { description: 'Show timestamps' });
@@ -320,6 +322,8 @@ export class ComposeKillCommand extends ComposeCommand {
 
 export class ComposeRmCommand extends ComposeCommand {
   static override usage = TsctrCommand.Usage({ category, description: 'Removes stopped service containers' });
+  // Its -f is --follow / --force: the file only by its long name (or before the verb).
+  override file = Option.Array('--file', [], { description: 'Compose configuration files' });
   force = Option.Boolean('-f,--force', false, { description: "Don't ask to confirm removal" });
   stop = Option.Boolean('-s,--stop', false, { description: 'Stop the containers, if required, before removing' });
   volumes = Option.Boolean('-v,--volumes', false, { description: 'Remove any anonymous volumes attached to containers' });

@@ -16,8 +16,3 @@ export const containerName = (project: string, service: string, n: number) => `$
 export const resourceName = (project: string, name: string) => `${project}_${name}`;
 /** The image `build:` makes when the service names none (docker compose v2: PROJECT-SERVICE). */
 export const builtImageName = (project: string, service: string) => `${project}-${service}`;
-
-/** docker compose's normalisation of a project name (directory names included). */
-export function normalizeProjectName(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9_-]/g, '');
-}

@@ -57,6 +57,14 @@ export interface RtService {
   readOnly?: boolean;
   extraHosts: string[];
   dns: string[];
+  dnsSearch?: string[];
+  dnsOption?: string[];
+  /** `nofile=SOFT:HARD`, as --ulimit takes them. */
+  ulimits?: string[];
+  securityOpt?: string[];
+  pidsLimit?: number;
+  tty?: boolean;
+  stdinOpen?: boolean;
   containerName?: string;
   memory?: string;
   cpus?: string;

@@ -82,6 +82,13 @@ export function replicaSpec(p: RtProject, s: RtService, r: ReplicaOptions, img: 
   // The service name (and its aliases) resolve to every replica on each of its networks.
   o.networkAlias = r.oneoff ? [] : [...new Set([s.name, ...Object.values(s.networks).flat()])];
   o.dns = s.dns;
+  o.dnsSearch = s.dnsSearch ?? [];
+  o.dnsOption = s.dnsOption ?? [];
+  o.ulimit = s.ulimits ?? [];
+  o.securityOpt = s.securityOpt ?? [];
+  o.pidsLimit = s.pidsLimit === undefined ? undefined : String(s.pidsLimit);
+  o.tty = s.tty ?? false;
+  o.interactive = s.stdinOpen ?? false;
   o.addHost = s.extraHosts.map((h) => h.replace('=', ':'));
   o.capAdd = s.capAdd;
   o.capDrop = s.capDrop;

@@ -15,6 +15,8 @@ export interface ProjectRef {
   files: string[];
   projectName?: string;
   projectDirectory?: string;
+  envFiles?: string[];
+  profiles?: string[];
 }
 
 export interface Reporter {
@@ -24,11 +26,23 @@ export interface Reporter {
   out: NodeJS.WritableStream;
 }
 
-/** The project the files describe, every unsupported key warned about by name. */
+/** The project the files describe (src/compose/load.ts), every warning and unsupported key reported by name. */
 export async function loadComposeProject(ref: ProjectRef, warn: (m: string) => void): Promise<RtProject> {
-  const p = await (await import('../compose/load-standin.js')).loadStandIn(ref);
-  if (p.unsupported.length) warn(`the following keys are not supported by tsctr and are ignored: ${p.unsupported.join(', ')}`);
-  return p;
+  const { loadProject } = await import('../compose/load.js');
+  const { runtimeProject } = await import('../compose/from-model.js');
+  const model = await loadProject({
+    ...(ref.files.length ? { files: ref.files } : {}),
+    ...(ref.envFiles?.length ? { envFiles: ref.envFiles } : {}),
+    ...(ref.profiles?.length ? { profiles: ref.profiles } : {}),
+    projectName: ref.projectName,
+    projectDirectory: ref.projectDirectory,
+    cwd: process.cwd(),
+    env: process.env,
+  });
+  const { project, warnings } = runtimeProject(model);
+  for (const w of warnings) warn(w);
+  if (project.unsupported.length) warn(`the following keys are not supported by tsctr and are ignored: ${project.unsupported.join(', ')}`);
+  return project;
 }
 
 /** A project known only by name (down/ps/ls without a file): what its containers' labels say. */
