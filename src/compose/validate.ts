@@ -5,18 +5,29 @@
  * (`services.web.ports must be a array`, `(root) Additional property servicez is not allowed`).
  */
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import schema from './compose-spec.json' with { type: 'json' };
 
 let compiled: ValidateFunction | undefined;
 
+/**
+ * The validator ajv generated from the schema at build time (scripts/gen-compose-validator.ts):
+ * compiling the schema here would cost about a second per command. Its one dependency is ajv's
+ * deep-equal helper (for uniqueItems).
+ */
 async function validator(): Promise<ValidateFunction> {
   if (compiled) return compiled;
-  const { Ajv } = await import('ajv');
-  // The schema is draft-07 with annotations ajv does not know (`deprecated`): not strict. Its
-  // `$schema` names the https URL of the meta-schema, which ajv registers under http: leave it out.
-  const { $schema: _ignored, ...body } = schema as Record<string, unknown>;
-  const ajv = new Ajv({ strict: false, allErrors: false, validateSchema: false });
-  compiled = ajv.compile(body);
+  const { VALIDATOR_SOURCE } = await import('./schema-validator.js');
+  // Whether interop hands over module.exports or its `default` depends on the loader (node, tsx,
+  // the bundle): take the function wherever it is.
+  let equal: unknown = await import('ajv/dist/runtime/equal.js');
+  while (typeof equal !== 'function' && equal && typeof equal === 'object' && 'default' in equal) equal = (equal as { default: unknown }).default;
+  const modules: Record<string, unknown> = { 'ajv/dist/runtime/equal': { default: equal } };
+  const require = (id: string) => {
+    if (!(id in modules)) throw new Error(`compose schema validator: unexpected require(${id})`);
+    return modules[id];
+  };
+  const module = { exports: {} as unknown };
+  new Function('require', 'module', 'exports', VALIDATOR_SOURCE)(require, module, module.exports);
+  compiled = module.exports as ValidateFunction;
   return compiled;
 }
 
