@@ -143,7 +143,8 @@ export async function waitCondition(p: RtProject, dep: string, condition: RtServ
       return;
     }
     if (Date.now() > deadline) throw new TsctrError(`timeout waiting for service "${dep}" to be ${condition === 'service_healthy' ? 'healthy' : 'completed'}`);
-    await new Promise((r) => setTimeout(r, 200));
+    // The monitor rewrites health.json after each probe: a short poll adds little to `up`'s time.
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
