@@ -5,7 +5,7 @@ import { killContainer, removeContainer, stopContainer } from '../container/ops.
 import { startContainer } from '../container/launch.js';
 import { removeVolume, volumeNames } from '../container/volumes.js';
 import { findNetwork, loadNetworks } from '../net/network-store.js';
-import { stopProjectBalancers } from './balance.js';
+import { stopProjectBalancers, syncBalancers } from './balance.js';
 import { startOrder } from './order.js';
 import type { RtProject } from './project-runtime.js';
 import { projectContainers, type ProjectContainer } from './state.js';
@@ -42,6 +42,12 @@ export async function startServices(p: RtProject, services: string[], progress: 
     if (c.running) continue;
     await startContainer(c.record.id, { attach: false, interactive: false });
     progress('Container', c.record.name, 'Started');
+  }
+  // Scaled services get their balancers back (stop took them down with the replicas).
+  for (const s of Object.values(p.services)) {
+    if (services.length && !services.includes(s.name)) continue;
+    const ids = projectContainers(p.name).filter((c) => c.service === s.name).map((c) => c.record.id);
+    if (ids.length > 1 && s.ports.some((pt) => pt.published !== undefined)) await syncBalancers(p, s, ids);
   }
 }
 

@@ -25,7 +25,7 @@ import { replicaSpec, serviceImage } from './service-spec.js';
 import { projectContainers, type ProjectContainer } from './state.js';
 import { syncBalancers, balancerUsable } from './balance.js';
 
-export type Progress = (kind: 'Network' | 'Volume' | 'Container', name: string, state: string) => void;
+export type Progress = (kind: 'Network' | 'Volume' | 'Container' | 'Image', name: string, state: string) => void;
 
 export interface UpOptions {
   services: string[];
@@ -130,12 +130,12 @@ export async function waitCondition(p: RtProject, dep: string, condition: RtServ
         continue;
       }
       // service_healthy
-      if (st.status !== 'running') throw new TsctrError(`dependency failed to start: container ${c.record.name} exited (${st.exitCode})`);
+      if (st.status !== 'running') throw new TsctrError(`dependency failed to start: container ${c.record.name} (service "${dep}") exited (${st.exitCode})`);
       const h = readHealth(c.record);
       if (!c.record.config.healthcheck?.Test?.length || c.record.config.healthcheck.Test[0] === 'NONE') {
         throw new TsctrError(`dependency failed to start: container ${c.record.name} has no healthcheck configured`);
       }
-      if (h?.Status === 'unhealthy') throw new TsctrError(`dependency failed to start: container ${c.record.name} is unhealthy`);
+      if (h?.Status === 'unhealthy') throw new TsctrError(`dependency failed to start: container ${c.record.name} (service "${dep}") is unhealthy`);
       if (h?.Status !== 'healthy') done = false;
     }
     if (done) {

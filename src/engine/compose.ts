@@ -123,7 +123,7 @@ export async function composeDown(p: RtProject, o: DownOptions & { rmi?: 'local'
       if (o.rmi === 'local' && s.image) continue;
       const img = serviceImage(p, s);
       if (!localImage(img)) continue;
-      await removeImage(img, false).then(() => r.progress('Container' as never, img, 'Removed'), (e: unknown) => r.warn(String((e as Error).message)));
+      await removeImage(img, false).then(() => r.progress('Image', img, 'Removed'), (e: unknown) => r.warn(String((e as Error).message)));
     }
   }
 }

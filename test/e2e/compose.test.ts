@@ -196,6 +196,74 @@ describe('compose: the counter', () => {
   });
 });
 
+describe('compose: dependencies, recreation and the other verbs', () => {
+  const fx = (name: string) => path.join(REPO, 'test', 'fixtures', 'compose', name, 'compose.yaml');
+  const deps = (...args: string[]) => sb.run(['compose', '-f', fx('deps'), ...args], { timeout: 120_000 });
+
+  test('service_completed_successfully: app starts after init exited 0; unsupported keys are warned about by name', () => {
+    const r = deps('up', '-d');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /WARN.*services\.app\.privileged/);
+    assert.ok(r.stderr.indexOf('Container deps-init-1  Exited') < r.stderr.indexOf('Container deps-app-1  Created'), r.stderr);
+    assert.match(sb.ok(['compose', '-f', fx('deps'), 'logs', '--no-prefix', 'app']), /^migrated\nhello\n/);
+    assert.match(sb.ok(['compose', '-f', fx('deps'), 'ps', '-a', 'init']), /Exited \(0\)/);
+    assert.match(sb.ok(['compose', '-f', fx('deps'), 'top', 'app']), /sleep 600/);
+    assert.match(sb.ok(['compose', '-f', fx('deps'), 'images']), /deps-app-1\s+busybox\s+latest/);
+  });
+
+  test('a changed value recreates only the service it changes', () => {
+    const appId = sb.ok(['ps', '-q', '--no-trunc', '--filter', 'name=deps-app-1']).trim();
+    const r = sb.run(['compose', '-f', fx('deps'), 'up', '-d'], { env: { GREETING: 'bye' } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /Container deps-app-1 {2}Recreate/);
+    assert.doesNotMatch(r.stderr, /deps-init-1 {2}Recreate/);
+    assert.notEqual(sb.ok(['ps', '-q', '--no-trunc', '--filter', 'name=deps-app-1']).trim(), appId);
+    assert.match(sb.ok(['compose', '-f', fx('deps'), 'logs', 'app']), /^app-1 {2}\| bye$/m);
+  });
+
+  test('attached up: per-service log prefixes; Ctrl-C (SIGINT) stops the project', async () => {
+    const child = sb.runAsync(['compose', '-f', fx('deps'), 'up']);
+    let out = '';
+    const deadline = Date.now() + 60_000;
+    // runAsync collects the output itself; poll the log through the CLI until the app printed.
+    while (Date.now() < deadline && !/app-1 {2}\| hello/.test(out)) {
+      await sleep(200);
+      out = sb.ok(['compose', '-f', fx('deps'), 'logs', 'app']);
+    }
+    await sleep(500);
+    child.kill('SIGINT');
+    const r = await child;
+    assert.match(r.stdout, /^app-1 {2}\| hello$/m);
+    assert.match(r.stdout, /^init-1 {2}\| $|^app-1 {2}\| migrated$/m);
+    assert.match(r.stderr, /Gracefully stopping/);
+    assert.equal(sb.ok(['compose', '-f', fx('deps'), 'ps', '-a', '--format', '{{.State}}', 'app']).trim(), 'exited');
+  });
+
+  test('kill -s, start, restart, stop -t, rm -s -f', () => {
+    const state = () => sb.ok(['compose', '-f', fx('deps'), 'ps', '-a', '--format', '{{.Service}}={{.State}}', 'app']).trim();
+    assert.equal(deps('kill', '-s', 'SIGKILL', 'app').code, 0);
+    assert.equal(state(), 'app=exited');
+    assert.equal(deps('start', 'app').code, 0);
+    assert.equal(state(), 'app=running');
+    assert.equal(deps('restart', 'app').code, 0);
+    assert.equal(state(), 'app=running');
+    assert.equal(deps('stop', '-t', '1').code, 0);
+    assert.equal(state(), 'app=exited');
+    assert.equal(deps('rm', '-s', '-f').code, 0);
+    assert.equal(sb.ok(['compose', '-f', fx('deps'), 'ps', '-a', '-q']).trim(), '');
+    assert.equal(deps('down', '-v').code, 0);
+  });
+
+  test('a dependency that becomes unhealthy fails up with a message naming it; the dependent is not created', () => {
+    const r = sb.run(['compose', '-f', fx('sick'), 'up', '-d'], { timeout: 60_000 });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /^Error: dependency failed to start: container sick-db-1 \(service "db"\) is unhealthy$/m);
+    assert.deepEqual(names().filter((n) => n.startsWith('sick')), ['sick-db-1']);
+    assert.equal(sb.run(['compose', '-f', fx('sick'), 'down', '-t', '0']).code, 0);
+    assert.deepEqual(names().filter((n) => n.startsWith('sick')), []);
+  });
+});
+
 describe('compose: bad input', () => {
   test('a file the schema refuses creates nothing: the error names the path', () => {
     const bad = path.join(REPO, 'test', 'fixtures', 'compose', 'bad-schema', 'compose.yaml');
