@@ -46,6 +46,14 @@ function hostHasIPv6(): boolean {
   }
 }
 
+function unprivilegedPortStart(): number {
+  try {
+    return Number(fs.readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim());
+  } catch {
+    return 1024;
+  }
+}
+
 function listenAddresses(hostIp: string): string[] {
   if (hostIp === '' || hostIp === '0.0.0.0') return hostHasIPv6() ? ['0.0.0.0', '::'] : ['0.0.0.0'];
   if (/^[0-9.]+$/.test(hostIp) || /^[0-9a-fA-F:.]+$/.test(hostIp)) return [hostIp];
@@ -84,6 +92,9 @@ export async function startBalancer(o: BalancerOptions): Promise<{ pid: number; 
   const f = files(o.dir);
   if (balancerAlive(o.dir)) throw new TsctrError(`a load balancer already runs for ${o.dir}`);
   ensureDir(o.dir);
+  // Its files steer where connections go: the directory must be ours alone (and not a symlink).
+  const st = fs.lstatSync(o.dir);
+  if (!st.isDirectory() || st.uid !== process.getuid?.()) throw new TsctrError(`${o.dir}: not a directory of ours`);
   fs.chmodSync(o.dir, 0o700);
   const spec = [...listenAddresses(o.hostIp).map((ip) => `listen ${ip} ${o.hostPort}`), `backends ${f.backends}`, `pid-file ${f.pid}`].join('\n') + '\n';
   atomicWriteFile(f.spec, spec, 0o600, false);
@@ -101,7 +112,14 @@ export async function startBalancer(o: BalancerOptions): Promise<{ pid: number; 
     if (!hadBackends) fs.rmSync(f.backends, { force: true });
     fs.rmSync(f.spec, { force: true });
     const err = /^error (.*)$/s.exec(out.output.trim());
-    throw new TsctrError(err ? err[1]! : `load balancer failed to start: ${out.output.trim() || `exit status ${out.status}`}`);
+    const msg = err ? err[1]! : `load balancer failed to start: ${out.output.trim() || `exit status ${out.status}`}`;
+    const low = unprivilegedPortStart();
+    const denied = /^(failed to bind port \S+\/tcp): .*permission denied$/.exec(msg);
+    if (denied && o.hostPort < low) {
+      // As -p says it (src/net/host-ports.ts): what to do about it, not just EACCES.
+      throw new TsctrError(`${denied[1]}: ports below ${low} are privileged; as root run 'sysctl net.ipv4.ip_unprivileged_port_start=${o.hostPort}' (persist it in /etc/sysctl.d/) or publish a higher port`);
+    }
+    throw new TsctrError(msg);
   }
   return { pid: Number(ok[1]), port: Number(ok[2]) };
 }

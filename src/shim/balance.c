@@ -8,8 +8,9 @@
  * bytes with splice(2) like the forwarder. The backends file (rewritten by rename) lists
  * `PORT HEALTHFILE|-` per replica; a backend is in rotation when its health file says healthy (or
  * it has none), and leaves it for DOWN_MS when a connect to it fails or it resets a connection
- * before answering anything. Such a connection is replayed on the next backend (its first bytes
- * are kept until the backend answers): the client never sees a stopped replica while another is up.
+ * before answering anything. Such a connection, and one a backend closes without answering, is
+ * replayed on another backend (the client's first bytes are kept until the backend answers): the
+ * client never sees a stopped or killed replica while another is up.
  *
  * One process, one epoll loop, no threads; connections capped by MAX_CONNS and the fd limit.
  */
@@ -208,6 +209,7 @@ struct conn {
 	int eof[2], done[2];
 	int connecting, answered, dead, port;
 	int replays; /* backends tried again after one closed without answering */
+	unsigned long retried_in; /* the batch of events in which the backend socket was replaced */
 	int tried[MAX_TRIED], ntried;
 	int kept;    /* the client's bytes are kept: until answered, or more than EARLY_MAX sent */
 	char *early; /* allocated at the first byte: a connection that sends nothing costs nothing */
@@ -218,6 +220,7 @@ struct conn {
 };
 
 static struct conn *g_dead; /* freed after each batch of events: a later event may still name it */
+static unsigned long g_batch;
 
 static void listeners_pause(int pause)
 {
@@ -333,6 +336,7 @@ static int conn_retry(struct conn *c, int down)
 		return -1;
 	close(c->fd[1]);
 	c->fd[1] = -1;
+	c->retried_in = g_batch;
 	c->early_sent = 0;
 	c->eof[1] = c->done[0] = 0;
 	return conn_connect(c);
@@ -362,13 +366,10 @@ static void on_accept(const struct listener *l)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		struct epoll_event e = {.events = 0, .data.ptr = &c->end[0]};
 		c->kept = 1;
-		if (epoll_ctl(g_ep, EPOLL_CTL_ADD, fd, &e) < 0 || pipe2(c->p[0], O_NONBLOCK | O_CLOEXEC) < 0 ||
-		    pipe2(c->p[1], O_NONBLOCK | O_CLOEXEC) < 0 || conn_connect(c) < 0) {
+		if (epoll_ctl(g_ep, EPOLL_CTL_ADD, fd, &e) < 0 || conn_connect(c) < 0) {
 			conn_refuse(c);
 			continue;
 		}
-		for (int d = 0; d < 2; d++)
-			fcntl(c->p[d][1], F_SETPIPE_SZ, PIPE_BYTES); /* best effort: pipe-max-size may be lower */
 		rearm(c);
 	}
 }
@@ -428,6 +429,13 @@ static int pump(struct conn *c, int d)
 		return r;
 	}
 	int src = c->fd[d], dst = c->fd[1 - d];
+	/* Made at the first use: a connection that never gets this far costs no pipe (the user's pipe
+	 * pages are counted, pipe-user-pages-soft). */
+	if (c->p[d][0] < 0) {
+		if (pipe2(c->p[d], O_NONBLOCK | O_CLOEXEC) < 0)
+			return -1;
+		fcntl(c->p[d][1], F_SETPIPE_SZ, PIPE_BYTES); /* best effort: pipe-max-size may be lower */
+	}
 	if (c->queued[d] == 0 && !c->eof[d]) {
 		ssize_t n = splice(src, NULL, c->p[d][1], NULL, PIPE_BYTES, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n < 0 && errno != EAGAIN)
@@ -465,13 +473,12 @@ static void on_ready(struct end *e, unsigned events)
 {
 	struct conn *c = e->c;
 	int s = e->side;
-	if (c->dead)
+	/* A backend event of this batch after a replay is the replaced socket's; the new one's come later. */
+	if (c->dead || (s == 1 && c->retried_in == g_batch))
 		return;
 	if (c->connecting) {
 		if (s != 1)
 			return;
-		/* An event may be left over from a backend socket a replay replaced: believe only the
-		 * socket's own state. */
 		int soerr = 0;
 		socklen_t sl = sizeof soerr;
 		struct sockaddr_storage peer;
@@ -625,6 +632,7 @@ static void __attribute__((noreturn)) serve(void)
 	for (;;) {
 		long long left = next_check - now_ms();
 		int n = epoll_wait(g_ep, evs, 64, left < 0 ? 0 : (int)left);
+		g_batch++;
 		if (n < 0 && errno != EINTR)
 			cleanup_exit(1);
 		for (int i = 0; i < n; i++) {

@@ -7,11 +7,12 @@
  */
 import { test, describe, after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { Sandbox, freePort } from '../support/harness.js';
+import { REPO, Sandbox, freePort } from '../support/harness.js';
 import { balancerAlive, setBackends, startBalancer, stopBalancer, type Backend } from '../../src/net/balancer.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -210,6 +211,35 @@ describe('load balancer', () => {
     assert.ok(afterKb < before + 8192, `RSS grew from ${before} to ${afterKb} kB`);
   });
 
+  test('at its connection cap (from the fd limit) new connections wait in the backlog, and are served once others go', async () => {
+    const [r1] = replicas as [Replica];
+    const d = balancerDir();
+    fs.mkdirSync(d, { mode: 0o700 });
+    const spec = path.join(d, 'spec');
+    fs.writeFileSync(spec, `listen 127.0.0.1 0\nbackends ${d}/backends\npid-file ${d}/balancer.pid\n`);
+    setBackends(d, [{ port: r1.port }]);
+    // 56 descriptors: (56 - 32) / 6 = 4 connections at once.
+    const child = spawn('prlimit', ['--nofile=56:56', path.join(REPO, 'dist', 'tsctr-shim'), 'balance', spec], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
+    let ready = '';
+    child.stdio[3]!.on('data', (b: Buffer) => (ready += b.toString()));
+    await new Promise((r) => child.on('close', r));
+    const m = /^ok (\d+) (\d+)\n$/.exec(ready);
+    assert.ok(m, ready);
+    const capPort = Number(m[2]);
+    const idle = await Promise.all(
+      Array.from({ length: 4 }, () => new Promise<net.Socket>((resolve) => { const s = net.connect(capPort, '127.0.0.1', () => resolve(s)); })),
+    );
+    await sleep(300);
+    let settled = false;
+    const waiting = get(capPort).finally(() => (settled = true));
+    await sleep(1000);
+    assert.equal(settled, false, 'a fifth connection was served at the cap');
+    for (const s of idle) s.destroy();
+    assert.equal(await waiting, r1.hostname);
+    assert.equal(await get(capPort), r1.hostname);
+    await stopBalancer(d);
+  });
+
   test('killing a replica keeps the port answering, with no failed request', async () => {
     const [r1, r2, r3] = replicas as [Replica, Replica, Replica];
     let stop = false;
@@ -241,6 +271,21 @@ describe('load balancer', () => {
     assert.deepEqual([...hostsAfterKill].sort(), [r1.hostname, r2.hostname].sort());
   });
 
+  test('bad backends are refused before anything is written', async () => {
+    const d = balancerDir();
+    fs.mkdirSync(d, { mode: 0o700 });
+    assert.throws(() => setBackends(d, [{ port: 0 }]), /invalid backend port 0/);
+    assert.throws(() => setBackends(d, [{ port: 70000 }]), /invalid backend port 70000/);
+    assert.throws(() => setBackends(d, [{ port: 80, healthFile: 'relative/health.json' }]), /invalid health file path/);
+    assert.throws(() => setBackends(d, [{ port: 80, healthFile: '/x\n81 -' }]), /invalid health file path/);
+    assert.deepEqual(fs.readdirSync(d), []);
+    // Nor does it follow a symlink for its directory.
+    const link = path.join(sb.dir, 'lb-link');
+    fs.symlinkSync(d, link);
+    await assert.rejects(startBalancer({ dir: link, hostIp: '127.0.0.1', hostPort: 0, protocol: 'tcp' }), /not a directory of ours/);
+    assert.deepEqual(fs.readdirSync(d), []);
+  });
+
   test('a port in use is a clear error and leaves nothing behind', async () => {
     const busy = net.createServer();
     await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
@@ -259,6 +304,13 @@ describe('load balancer', () => {
       assert.deepEqual(balancerProcesses(), procs);
       assert.equal(balancerAlive(d), false);
       await assert.rejects(startBalancer({ dir: d, hostIp: '127.0.0.1', hostPort: 0, protocol: 'udp' }), /tcp only/);
+      if (Number(fs.readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8')) > 80) {
+        await assert.rejects(
+          startBalancer({ dir: d, hostIp: '127.0.0.1', hostPort: 80, protocol: 'tcp' }),
+          /^TsctrError: failed to bind port 127\.0\.0\.1:80\/tcp: ports below \d+ are privileged; as root run 'sysctl net\.ipv4\.ip_unprivileged_port_start=80'/,
+        );
+        assert.deepEqual(fs.readdirSync(d), []);
+      }
     } finally {
       busy.close();
     }
