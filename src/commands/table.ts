@@ -103,6 +103,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   cmd('login', 'LoginCommand', ['login']),
   cmd('logout', 'LogoutCommand', ['logout']),
   cmd('image-prune', 'ImagePruneCommand', ['image prune']),
+  cmd('compose-config', 'ComposeConfigCommand', ['compose config']),
   cmd('version', 'VersionCommand', ['version']),
   cmd('system-check', 'SystemCheckCommand', ['system check', 'doctor']),
   cmd('info', 'InfoCommand', ['info', 'system info']),

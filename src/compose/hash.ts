@@ -10,7 +10,25 @@ import type { Service } from './model.js';
 export function configHash(service: Service): string {
   const { build: _b, pull_policy: _p, scale: _s, depends_on: _d, profiles: _pr, ...rest } = service;
   const deploy = rest.deploy ? { ...rest.deploy, replicas: undefined } : undefined;
-  return crypto.createHash('sha256').update(stableJson({ ...rest, deploy })).digest('hex');
+  return crypto.createHash('sha256').update(stableJson(prune({ ...rest, deploy }))).digest('hex');
+}
+
+/** Empty lists and maps, false and undefined dropped: `deploy: {replicas: 3}` hashes as no deploy. */
+function prune(v: unknown): unknown {
+  if (v === undefined || v === false) return undefined;
+  if (Array.isArray(v)) {
+    const list = v.map(prune).filter((x) => x !== undefined);
+    return list.length ? list : undefined;
+  }
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      const p = prune(x);
+      if (p !== undefined) Object.defineProperty(out, k, { value: p, enumerable: true });
+    }
+    return Object.keys(out).length ? out : undefined;
+  }
+  return v;
 }
 
 /** JSON with the keys of every object sorted, undefined left out: the same value always gives the same text. */

@@ -91,8 +91,9 @@ function resolveFiles(opts: LoadOptions, cwd: string, early: (n: string) => stri
     const sep = early('COMPOSE_PATH_SEPARATOR') ?? ':';
     return fromEnv.split(sep).filter(Boolean).map((f) => path.resolve(cwd, f));
   }
-  // As docker compose: the nearest directory, from cwd upwards, that has a compose file.
-  for (let dir = cwd; ; dir = path.dirname(dir)) {
+  // As docker compose: the nearest directory, from the project directory (or cwd) upwards, that has a compose file.
+  const start = opts.projectDirectory ? path.resolve(cwd, opts.projectDirectory) : cwd;
+  for (let dir = start; ; dir = path.dirname(dir)) {
     const found = DEFAULT_FILES.filter((f) => isFile(path.join(dir, f)));
     if (found.length) {
       if (found.length > 1) warnings.push(`Found multiple config files with supported names: ${found.map((f) => path.join(dir, f)).join(', ')}\nUsing ${path.join(dir, found[0]!)}`);
@@ -138,6 +139,19 @@ export function projectName(flag: string | undefined, env: string | undefined, t
   return name;
 }
 
+/**
+ * `mode: 0440` is octal in compose files (docker compose's YAML reader keeps YAML 1.1's leading-zero
+ * octal), whereas YAML 1.2 would read 440.
+ */
+const LEADING_ZERO_OCTAL = {
+  identify: (v: unknown) => typeof v === 'number' && Number.isInteger(v),
+  default: true,
+  tag: 'tag:yaml.org,2002:int',
+  format: 'OCT',
+  test: /^0[0-7]+$/,
+  resolve: (s: string) => parseInt(s, 8),
+};
+
 interface ParsedFile {
   tree: Tree;
   tags: Tags;
@@ -148,11 +162,13 @@ export async function readComposeFile(file: string, lookup: (n: string) => strin
   const text = readText(file);
   const { parseDocument, LineCounter, isMap: isYamlMap, isSeq, isScalar, isPair } = await import('yaml');
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, merge: true, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter: lines, merge: true, uniqueKeys: true, prettyErrors: false, customTags: (tags) => [LEADING_ZERO_OCTAL, ...tags] });
   const firstError = doc.errors[0];
   if (firstError) {
-    const pos = firstError.linePos?.[0];
-    throw new ComposeError(`${file}: ${pos ? `line ${pos.line}: ` : ''}${firstError.message.split('\n')[0]}`);
+    const pos = lines.linePos(firstError.pos[0]);
+    // The parser reports its own stack overflow as an error of the document.
+    const why = /call stack/i.test(firstError.message) ? 'nested too deeply' : firstError.message.split('\n')[0];
+    throw new ComposeError(`${file}: ${pos ? `line ${pos.line}: ` : ''}${why}`);
   }
 
   // Node positions for messages, and the `!reset` / `!override` tags merge needs, by path.

@@ -103,6 +103,11 @@ function keyValues(v: unknown, unset: (name: string) => string | undefined = () 
   return out;
 }
 
+/** Object.assign without setters: a variable named `__proto__` is a variable. */
+function assignOwn(target: Record<string, string>, source: Record<string, string>): void {
+  for (const [k, v] of Object.entries(source)) Object.defineProperty(target, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+
 // ---- shell words --------------------------------------------------------------------------------
 
 /** A command line split into words as a POSIX shell does, quotes and backslashes removed, nothing expanded. */
@@ -457,9 +462,9 @@ function service(name: string, s: Tree, lookup: Lookup, ctx: PathContext, unsupp
   const environment: Record<string, string> = {};
   for (const f of envFiles) {
     if (!f.required && !fileExists(f.path)) continue;
-    Object.assign(environment, readEnvFile(f.path, lookup));
+    assignOwn(environment, readEnvFile(f.path, lookup));
   }
-  Object.assign(environment, keyValues(s.environment, lookup));
+  assignOwn(environment, keyValues(s.environment, lookup));
 
   const out: Service = {
     name,
