@@ -233,8 +233,8 @@ describe('compose: dependencies, recreation and the other verbs', () => {
     await sleep(500);
     child.kill('SIGINT');
     const r = await child;
-    assert.match(r.stdout, /^app-1 {2}\| hello$/m);
-    assert.match(r.stdout, /^init-1 {2}\| $|^app-1 {2}\| migrated$/m);
+    // Prefixes are padded to the longest container's (init-1).
+    assert.match(r.stdout, /^app-1 {3}\| migrated\napp-1 {3}\| hello$/m);
     assert.match(r.stderr, /Gracefully stopping/);
     assert.equal(sb.ok(['compose', '-f', fx('deps'), 'ps', '-a', '--format', '{{.State}}', 'app']).trim(), 'exited');
   });
