@@ -5,6 +5,7 @@ import { killContainer, removeContainer, stopContainer } from '../container/ops.
 import { startContainer } from '../container/launch.js';
 import { removeVolume, volumeNames } from '../container/volumes.js';
 import { findNetwork, loadNetworks } from '../net/network-store.js';
+import { LABEL } from './labels.js';
 import { stopProjectBalancers, syncBalancers } from './balance.js';
 import { startOrder } from './order.js';
 import type { RtProject } from './project-runtime.js';
@@ -86,10 +87,13 @@ export async function down(p: RtProject, o: DownOptions, progress: Progress, war
     await removeContainer(c.record.id, true, o.volumes);
     progress('Container', c.record.name, 'Removed');
   }
-  for (const n of Object.values(p.networks)) {
-    if (n.external || !findNetwork(loadNetworks(), n.name)) continue;
-    await removeNetwork(n.name, false);
-    progress('Network', n.name, 'Removed');
+  // The file's networks, and those labelled with the project (down -p NAME without a file).
+  const labelled = Object.values(loadNetworks().networks).filter((n) => n.labels?.[LABEL.project] === p.name).map((n) => n.name);
+  const nets = new Set([...Object.values(p.networks).filter((n) => !n.external).map((n) => n.name), ...labelled]);
+  for (const name of nets) {
+    if (!findNetwork(loadNetworks(), name)) continue;
+    await removeNetwork(name, false);
+    progress('Network', name, 'Removed');
   }
   if (o.volumes) {
     const have = new Set(volumeNames());

@@ -150,7 +150,7 @@ describe('compose: the counter', () => {
   });
 
   test('up -d --scale web=3: one published port, load-balanced over the three replicas; a killed one leaves the rotation', async () => {
-    const r = composeRun('up', '-d', '--scale', 'web=3');
+    const r = composeRun('up', '-d', '--wait', '--scale', 'web=3');
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(names(), ['counter-redis-1', 'counter-web-1', 'counter-web-2', 'counter-web-3']);
     assert.equal(compose('port', 'web', '5000').trim(), `0.0.0.0:${port}`);
@@ -162,6 +162,9 @@ describe('compose: the counter', () => {
     const deadline = Date.now() + 30_000;
     while (hosts.size < 3 && Date.now() < deadline) hosts.add(hostOf(await hit())!);
     assert.equal(hosts.size, 3, `replicas reached: ${[...hosts].join(', ')}`);
+    // On the project network the service name resolves to every replica.
+    const addrs = new Set(compose('exec', '-T', 'redis', 'getent', 'ahostsv4', 'web').trim().split('\n').map((l) => l.split(/\s+/)[0]));
+    assert.equal(addrs.size, 3, [...addrs].join(' '));
     sb.ok(['kill', 'counter-web-2']);
     let failed = 0;
     const after = new Set<string>();
@@ -182,12 +185,13 @@ describe('compose: the counter', () => {
     assert.ok(seen(await hit()) > 1);
   });
 
-  test('down leaves no containers, networks or processes (monitors, helpers, the balancer)', async () => {
+  test('down leaves no containers, networks or processes (monitors, helpers, the balancer); -p NAME alone finds the project', async () => {
     compose('up', '-d', '--scale', 'web=2');
     await hit();
     const pids = recordedPids();
     assert.ok(pids.length >= 5, `pids recorded: ${pids.join(' ')}`);
-    compose('down');
+    // No file: the project's containers and networks are found by their labels.
+    sb.ok(['compose', '-p', 'counter', '--project-directory', sb.dir, 'down']);
     assert.deepEqual(names(), []);
     assert.deepEqual(networks(), []);
     assert.deepEqual(await allGone(pids), []);
