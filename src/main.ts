@@ -21,7 +21,9 @@ function plainCommand(classes: CommandClass[], argv: string[]): import('clipanio
 }
 
 async function main(): Promise<number> {
-  const line = splitCommandLine(process.argv.slice(2));
+  let args = process.argv.slice(2);
+  if (args.includes('compose')) args = (await import('./commands/compose-argv.js')).hoistProjectOptions(args);
+  const line = splitCommandLine(args);
   if (line.missingValue) {
     process.stderr.write(`Error: flag needs an argument: ${line.missingValue}\n`);
     return 125;

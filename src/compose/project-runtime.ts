@@ -1,0 +1,98 @@
+/**
+ * The part of a compose project the runtime acts on: services with the keys tsctr runs, networks
+ * and volumes, all resolved (interpolated, merged, defaults applied) by the loader. The runtime
+ * reads nothing else, so the file side can change shape without touching up/down.
+ */
+export interface RtHealthcheck {
+  test?: string[] | string;
+  interval?: string;
+  timeout?: string;
+  retries?: number;
+  startPeriod?: string;
+  startInterval?: string;
+  disable?: boolean;
+}
+
+export interface RtVolumeMount {
+  type: 'volume' | 'bind' | 'tmpfs';
+  /** A project volume's key, a host path (absolute), or '' (anonymous / tmpfs). */
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+export interface RtPort {
+  hostIp?: string;
+  /** undefined: a random host port. */
+  published?: number;
+  target: number;
+  protocol: 'tcp' | 'udp';
+}
+
+export interface RtService {
+  name: string;
+  image?: string;
+  build?: { context: string; dockerfile?: string; args: Record<string, string>; target?: string };
+  command?: string[];
+  entrypoint?: string[];
+  environment: Record<string, string>;
+  ports: RtPort[];
+  volumes: RtVolumeMount[];
+  tmpfs: string[];
+  /** Project network key → its aliases on it. */
+  networks: Record<string, string[]>;
+  dependsOn: Record<string, 'service_started' | 'service_healthy' | 'service_completed_successfully'>;
+  healthcheck?: RtHealthcheck;
+  restart?: string;
+  replicas: number;
+  user?: string;
+  workingDir?: string;
+  hostname?: string;
+  labels: Record<string, string>;
+  init?: boolean;
+  stopSignal?: string;
+  stopGracePeriod?: string;
+  capAdd: string[];
+  capDrop: string[];
+  readOnly?: boolean;
+  extraHosts: string[];
+  dns: string[];
+  dnsSearch?: string[];
+  dnsOption?: string[];
+  /** `nofile=SOFT:HARD`, as --ulimit takes them. */
+  ulimits?: string[];
+  securityOpt?: string[];
+  pidsLimit?: number;
+  tty?: boolean;
+  stdinOpen?: boolean;
+  containerName?: string;
+  memory?: string;
+  cpus?: string;
+  /** The config hash docker compose labels the container with: recreate when it changes. */
+  hash: string;
+}
+
+export interface RtNetwork {
+  /** The engine's name (project_key, or the external/explicit name). */
+  name: string;
+  external: boolean;
+  internal: boolean;
+  subnet?: string;
+  gateway?: string;
+}
+
+export interface RtVolume {
+  name: string;
+  external: boolean;
+}
+
+export interface RtProject {
+  name: string;
+  workingDir: string;
+  configFiles: string[];
+  services: Record<string, RtService>;
+  networks: Record<string, RtNetwork>;
+  volumes: Record<string, RtVolume>;
+  /** Keys tsctr does not act on, by path (`services.web.logging`): warned about, never silently dropped. */
+  unsupported: string[];
+}
