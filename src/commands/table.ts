@@ -91,4 +91,5 @@ export const COMMANDS: readonly CommandEntry[] = [
   cmd('system-df', 'SystemDfCommand', ['system df']),
   cmd('system-prune', 'SystemPruneCommand', ['system prune']),
   cmd('system-reset', 'SystemResetCommand', ['system reset']),
+  cmd('events', 'EventsCommand', ['events', 'system events']),
 ];
