@@ -43,6 +43,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   cmd('stats', 'StatsCommand', ['stats', 'container stats']),
   cmd('diff', 'DiffCommand', ['diff', 'container diff']),
   cmd('attach', 'AttachCommand', ['attach', 'container attach']),
+  cmd('update', 'UpdateCommand', ['update', 'container update']),
   cmd('exists', 'ContainerExistsCommand', ['container exists']),
   cmd('healthcheck', 'HealthcheckRunCommand', ['healthcheck run']),
   cmd('container-cleanup', 'ContainerCleanupCommand', ['container cleanup']),

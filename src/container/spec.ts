@@ -3,6 +3,7 @@
  * may hold any byte but NUL and the C side should not need a JSON parser.
  */
 import { monitorEventSpec } from './events.js';
+import { restartPolicyFile, restartValue } from './restart-policy.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import { containerPaths } from '../paths.js';
@@ -144,7 +145,8 @@ export function buildRunSpec(c: ContainerRecord, image: ImageRecord, network: Sp
     ['exit-file', containerPaths.exit(c.id)],
     ['restart-count-file', containerPaths.restarts(c.id)],
     ['init', c.hostConfig.init ? '1' : '0'],
-    ['restart', restartValue(c)],
+    ['restart', restartValue(c.hostConfig.restart)],
+    ['restart-file', restartPolicyFile(c.id)],
     ...monitorEventSpec(c),
   ];
   return spec;
@@ -159,9 +161,3 @@ function logSpec(c: ContainerRecord): Spec {
   ];
 }
 
-function restartValue(c: ContainerRecord): string {
-  const r = c.hostConfig.restart;
-  if (r.name === 'on-failure') return `on-failure:${r.maxRetries}`;
-  if (r.name === 'always' || r.name === 'unless-stopped') return 'always';
-  return 'no';
-}

@@ -492,6 +492,32 @@ static int parse_restart(const char *r, int *max, char *err, size_t errsz)
 	return -1;
 }
 
+/*
+ * `tsctr update --restart` writes the new policy to this file while the container runs: read at
+ * each exit, so the change applies without a restart (as docker's does). Absent or unreadable:
+ * the policy stays.
+ */
+static void reread_restart(const struct spec *s, int *policy, int *max)
+{
+	if (!s->restart_file)
+		return;
+	int fd = open(s->restart_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	char buf[64], err[MSG_MAX];
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	int m, p = parse_restart(buf, &m, err, sizeof err);
+	if (p >= 0) {
+		*policy = p;
+		*max = m;
+	}
+}
+
 static void detach_from_caller(void)
 {
 	int lp[2];
@@ -653,6 +679,7 @@ int cmd_run(const char *specfile)
 			snprintf(extra, sizeof extra, "\"exitCode\":\"%d\"", code);
 			event_append("die", extra);
 		}
+		reread_restart(&s, &policy, &max_restarts);
 		if (stopping || policy == P_NO ||
 		    (policy == P_ON_FAILURE && (code == 0 || (max_restarts && restarts >= max_restarts))))
 			break;

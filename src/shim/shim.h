@@ -36,6 +36,8 @@ struct spec {
 	const char *health_start_period, *health_start_interval;
 	/* the event journal (events.c) */
 	const char *events_file, *event_attrs;
+	/* `update --restart` of a running container: the policy, read again at each exit */
+	const char *restart_file;
 };
 
 /* spec.c */

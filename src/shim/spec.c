@@ -36,6 +36,7 @@ static const struct {
 	{"health-retries", S(health_retries)}, {"health-start-period", S(health_start_period)},
 	{"health-start-interval", S(health_start_interval)},
 	{"events-file", S(events_file)}, {"event-attrs", S(event_attrs)},
+	{"restart-file", S(restart_file)},
 };
 
 int spec_flag(const char *v)

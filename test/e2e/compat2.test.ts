@@ -5,6 +5,7 @@
  */
 import { test, describe, after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { Sandbox } from '../support/harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -130,5 +131,74 @@ describe('events', () => {
       assert.equal(r.code, 125, args.join(' '));
       assert.match(r.stderr, /^Error: .+\n$/);
     }
+  });
+});
+
+describe('update', () => {
+  test('limits are stored and applied as run applies them (or with the same warning); 0 removes one', () => {
+    sb.ok(['run', '-d', '--name', 'up1', 'busybox', 'sleep', '60']);
+    const r = sb.run(['update', '--memory', '64m', '--cpus', '0.5', '--pids-limit', '100', 'up1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'up1\n');
+    const hc = () => JSON.parse(sb.ok(['inspect', '--format', '{{json .HostConfig}}', 'up1'])) as { Memory: number; NanoCpus: number; PidsLimit: number | null };
+    assert.deepEqual([hc().Memory, hc().NanoCpus, hc().PidsLimit], [64 * 1024 * 1024, 5e8, 100]);
+    // What run says for the same limits on this host, update says for the running container.
+    const ref = sb.run(['run', '--rm', '--memory', '64m', '--cpus', '0.5', '--pids-limit', '100', 'busybox', 'true']);
+    const warnings = (s: string) => s.split('\n').filter((l) => l.startsWith('WARNING'));
+    assert.deepEqual(warnings(r.stderr), warnings(ref.stderr));
+    const own = fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::'))?.slice(3);
+    const mount = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' - ')).find(([, f]) => f?.startsWith('cgroup2 '))?.[0]?.split(' ')[4];
+    const delegated = own !== undefined && mount !== undefined && (() => {
+      try {
+        fs.accessSync(`${mount}${own}/cgroup.procs`, fs.constants.W_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    if (delegated) {
+      // It ran without limits, so without a cgroup of its own: now its processes are in one,
+      // holding what the delegation's controllers can limit.
+      const id = sb.ok(['inspect', '--format', '{{.Id}}', 'up1']).trim();
+      const pid = sb.ok(['inspect', '--format', '{{.State.Pid}}', 'up1']).trim();
+      const cg = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'))!.slice(3);
+      assert.match(cg, new RegExp(`/tsctr/${id}$`));
+      const mem = `${mount}${cg}/memory.max`;
+      if (fs.existsSync(mem)) assert.equal(fs.readFileSync(mem, 'utf8').trim(), String(64 * 1024 * 1024));
+    }
+    sb.ok(['update', '--memory', '0', '--pids-limit', '-1', 'up1']);
+    assert.deepEqual([hc().Memory, hc().NanoCpus, hc().PidsLimit], [0, 5e8, null]);
+    sb.ok(['rm', '-f', 'up1']);
+  });
+
+  test('--restart on a running container applies at its next exit; stored for a stopped one', async () => {
+    sb.ok(['run', '-d', '--name', 'up2', 'busybox', 'sh', '-c', 'while [ ! -e /go ]; do sleep 0.1; done; exit 5']);
+    sb.ok(['update', '--restart', 'on-failure:2', 'up2']);
+    assert.equal(sb.ok(['inspect', '--format', '{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}', 'up2']).trim(), 'on-failure:2');
+    sb.ok(['exec', 'up2', 'touch', '/go']);
+    // /go stays in its writable layer: each restart exits at once, two restarts, then it stays exited
+    await until('two restarts', () => (sb.ok(['inspect', '--format', '{{.RestartCount}} {{.State.Status}}', 'up2']).trim() === '2 exited' ? true : undefined), 20_000);
+    await sleep(1100);
+    const starts = events('--filter', 'container=up2', '--filter', 'event=start');
+    assert.equal(starts.length, 3);
+    sb.ok(['update', '--restart', 'no', 'up2']);
+    assert.equal(sb.ok(['inspect', '--format', '{{.HostConfig.RestartPolicy.Name}}', 'up2']).trim(), 'no');
+    sb.ok(['rm', 'up2']);
+  });
+
+  test('bad input: no flags, a bad value, --restart with --rm; one line, 125, nothing changed', () => {
+    sb.ok(['create', '--name', 'up3', 'busybox', 'true']);
+    sb.ok(['create', '--rm', '--name', 'up4', 'busybox', 'true']);
+    for (const args of [['up3'], ['--memory', 'lots', 'up3'], ['--restart', 'sometimes', 'up3'], ['--cpus', '-1', 'up3']]) {
+      const r = sb.run(['update', ...args]);
+      assert.equal(r.code, 125, args.join(' '));
+      assert.match(r.stderr, /^Error: .+\n$/);
+    }
+    const r = sb.run(['update', '--restart', 'always', 'up4']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /^Error: Restart policy cannot be updated because AutoRemove is enabled for the container\n$/);
+    assert.equal(sb.ok(['inspect', '--format', '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.Memory}}', 'up3', 'up4']), 'no 0\nno 0\n');
+    assert.equal(sb.run(['update', '--memory', '10m', 'nosuch']).code, 1);
+    sb.ok(['rm', 'up3', 'up4']);
   });
 });
