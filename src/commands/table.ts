@@ -63,6 +63,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   cmd('network', 'NetworkDisconnectCommand', ['network disconnect']),
   cmd('pull', 'PullCommand', ['pull', 'image pull']),
   cmd('push', 'PushCommand', ['push', 'image push']),
+  cmd('search', 'SearchCommand', ['search']),
   cmd('images', 'ImagesCommand', ['images', 'image ls', 'image list']),
   cmd('rmi', 'RmiCommand', ['rmi', 'image rm', 'image remove']),
   cmd('tag', 'TagCommand', ['tag', 'image tag']),

@@ -202,3 +202,26 @@ describe('update', () => {
     sb.ok(['rm', 'up3', 'up4']);
   });
 });
+
+describe('search', () => {
+  test('the registry catalog, filtered by the term: docker columns, --limit, --format; a registry without a catalog is a clear error', () => {
+    const tag = `c2s${Date.now().toString(36)}`;
+    for (const repo of ['alpha', 'beta', 'gamma']) sb.ok(['push', '-q', 'busybox', `127.0.0.1:5000/${tag}/${repo}:1`]);
+    const out = sb.ok(['search', `127.0.0.1:5000/${tag}`]);
+    const lines = out.trimEnd().split('\n');
+    assert.match(lines[0]!, /^NAME\s+DESCRIPTION\s+STARS\s+OFFICIAL$/);
+    assert.deepEqual(lines.slice(1).map((l) => l.split(/\s+/).slice(0, 2)), ['alpha', 'beta', 'gamma'].map((r) => [`127.0.0.1:5000/${tag}/${r}`, '0']));
+    assert.equal(sb.ok(['search', '--limit', '2', '--format', '{{.Name}}', `127.0.0.1:5000/${tag}`]), `127.0.0.1:5000/${tag}/alpha\n127.0.0.1:5000/${tag}/beta\n`);
+    assert.equal(sb.ok(['search', '--format', '{{.Name}}', `127.0.0.1:5000/${tag}/GAM`]), `127.0.0.1:5000/${tag}/gamma\n`, 'case-insensitive');
+    const j = JSON.parse(sb.ok(['search', '--format', 'json', `127.0.0.1:5000/${tag}/beta`]).trim()) as Record<string, unknown>;
+    assert.equal(j.Name, `127.0.0.1:5000/${tag}/beta`);
+    assert.equal(j.Index, '127.0.0.1:5000');
+    // 127.0.0.1:5003 is the token server: HTTP, but no registry
+    const r = sb.run(['search', '127.0.0.1:5003/busybox']);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr, 'Error: registry 127.0.0.1:5003 does not support searching (it has neither /v2/_catalog nor /v1/search)\n');
+    const bad = sb.run(['search', '--limit', '0', `127.0.0.1:5000/${tag}`]);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /^Error: invalid limit value 0/);
+  });
+});
