@@ -621,9 +621,12 @@ int cmd_run(const char *specfile)
 	signal(SIGPIPE, SIG_IGN);
 	int sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	int tty = spec_flag(s.tty), want_stdin = spec_flag(s.stdin_);
+	/* run -a: the streams the caller attached (all by default) */
+	const char *as = s.attach_streams;
+	int a_in = !as || strstr(as, "stdin"), a_out = !as || strstr(as, "stdout"), a_err = !as || strstr(as, "stderr");
 	health_init(&s);
 	event_init(&s);
-	if (g_attach && tty && want_stdin && isatty(0))
+	if (g_attach && tty && want_stdin && a_in && isatty(0))
 		tty_raw(0);
 
 	int restarts = 0, code = 0, first = 1, stopping = 0;
@@ -653,7 +656,7 @@ int cmd_run(const char *specfile)
 			}
 			struct relay r = {
 				.out = tty ? c.master : c.out, .err = c.err, .in = -1, .src = -1,
-				.attach = g_attach, .log = &log, .tty = tty, .forward = g_attach && !tty,
+				.attach = g_attach, .no_out = !a_out, .no_err = !a_err, .log = &log, .tty = tty, .forward = g_attach && !tty,
 				.sigfd = sigfd, .pid = c.init, .other = &c.fuse, .health = 1,
 			};
 			health_start(c.init);
@@ -661,7 +664,7 @@ int cmd_run(const char *specfile)
 				/* Detached, stdin stays open (never written) like `docker run -di`. */
 				r.in = tty ? dup(c.master) : c.in;
 				c.in = -1; /* the relay owns it now (and closes it at EOF) */
-				r.src = g_attach ? 0 : -1;
+				r.src = g_attach && a_in ? 0 : -1;
 			}
 			relay_run(&r);
 			health_stop();

@@ -38,6 +38,8 @@ struct spec {
 	const char *events_file, *event_attrs;
 	/* `update --restart` of a running container: the policy, read again at each exit */
 	const char *restart_file;
+	/* run -a: the streams the CLI attaches to, "stdin,stdout,stderr" (absent: all) */
+	const char *attach_streams;
 };
 
 /* spec.c */
@@ -113,6 +115,7 @@ struct relay {
 	int in;         /* container stdin write end (pipe or master), -1 if none */
 	int src;        /* our stdin to copy into `in`, -1 if not copying */
 	int attach;     /* also copy output to our fds 1/2 */
+	int no_out, no_err; /* attached, but not to this stream (run -a) */
 	struct logfile *log; /* the container's log, or NULL */
 	int tty;        /* out is a pty master: follow SIGWINCH */
 	int forward;    /* forward INT/TERM/HUP/QUIT/USR1/USR2 to pid */

@@ -36,7 +36,7 @@ static const struct {
 	{"health-retries", S(health_retries)}, {"health-start-period", S(health_start_period)},
 	{"health-start-interval", S(health_start_interval)},
 	{"events-file", S(events_file)}, {"event-attrs", S(event_attrs)},
-	{"restart-file", S(restart_file)},
+	{"restart-file", S(restart_file)}, {"attach-streams", S(attach_streams)},
 };
 
 int spec_flag(const char *v)

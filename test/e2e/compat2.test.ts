@@ -225,3 +225,30 @@ describe('search', () => {
     assert.match(bad.stderr, /^Error: invalid limit value 0/);
   });
 });
+
+describe('run -a', () => {
+  test('-a stdout / -a stderr attach only that stream (the log keeps both); -a stdin passes input', () => {
+    const cmd = ['busybox', 'sh', '-c', 'echo out; echo err >&2'];
+    const both = sb.run(['run', '--name', 'at1', ...cmd]);
+    assert.deepEqual([both.stdout, both.stderr], ['out\n', 'err\n']);
+    const o = sb.run(['run', '--name', 'at2', '-a', 'stdout', ...cmd]);
+    assert.deepEqual([o.code, o.stdout, o.stderr], [0, 'out\n', '']);
+    const e = sb.run(['run', '--name', 'at3', '--attach', 'STDERR', ...cmd]);
+    assert.deepEqual([e.code, e.stdout, e.stderr], [0, '', 'err\n']);
+    assert.equal(sb.ok(['logs', 'at2']), 'out\n');
+    assert.equal(sb.run(['logs', 'at3']).stderr, 'err\n');
+    const i = sb.run(['run', '--rm', '-i', '-a', 'stdin', '-a', 'stdout', 'busybox', 'sh', '-c', 'cat; echo done >&2'], { input: 'hello\n' });
+    assert.deepEqual([i.code, i.stdout, i.stderr], [0, 'hello\n', '']);
+    sb.ok(['rm', 'at1', 'at2', 'at3']);
+  });
+
+  test('bad input: an unknown stream, -a with -d; one line, 125, no container left', () => {
+    const before = sb.ok(['ps', '-aq']);
+    for (const args of [['-a', 'stdnothing'], ['-d', '-a', 'stdout']]) {
+      const r = sb.run(['run', ...args, 'busybox', 'true']);
+      assert.equal(r.code, 125, args.join(' '));
+      assert.match(r.stderr, /^Error: .+\n$/);
+    }
+    assert.equal(sb.ok(['ps', '-aq']), before);
+  });
+});
