@@ -252,3 +252,43 @@ describe('run -a', () => {
     assert.equal(sb.ok(['ps', '-aq']), before);
   });
 });
+
+describe('ps --sort and noun forms', () => {
+  test('ps --sort names|image|id|created|runningfor|status orders as podman does; a bad key is refused', () => {
+    sb.ok(['create', '--name', 'srt-b', 'busybox', 'true']);
+    sb.ok(['run', '-d', '--name', 'srt-c', 'busybox', 'sleep', '30']);
+    sb.ok(['create', '--name', 'srt-a', 'busybox', 'true']);
+    const ps = (...args: string[]) => sb.ok(['ps', '-a', '--filter', 'name=srt-', '--format', '{{.Names}}', ...args]).trim().split('\n');
+    assert.deepEqual(ps(), ['srt-a', 'srt-c', 'srt-b'], 'newest first by default');
+    assert.deepEqual(ps('--sort', 'created'), ['srt-a', 'srt-c', 'srt-b']);
+    assert.deepEqual(ps('--sort', 'names'), ['srt-a', 'srt-b', 'srt-c']);
+    assert.deepEqual(ps('--sort', 'status'), ['srt-a', 'srt-b', 'srt-c'], 'created before running');
+    const ids = sb.ok(['ps', '-a', '--filter', 'name=srt-', '--format', '{{.ID}}', '--sort', 'id']).trim().split('\n');
+    assert.deepEqual(ids, [...ids].sort());
+    assert.equal(ps('--sort', 'runningfor')[2], 'srt-b', 'the oldest (never started) last');
+    const r = sb.run(['ps', '--sort', 'colour']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /^Error: invalid option for --sort, options are: command, created, id, image, names, runningfor, size, status\n$/);
+    sb.ok(['rm', '-f', 'srt-a', 'srt-b', 'srt-c']);
+  });
+
+  test("every subcommand of docker's container, image, network, volume and system has its noun form", () => {
+    const docker: Record<string, string[]> = {
+      container: 'attach commit cp create diff exec export inspect kill logs ls pause port prune rename restart rm run start stats stop top unpause update wait'.split(' '),
+      image: 'build history import inspect load ls prune pull push rm save tag'.split(' '),
+      network: 'connect create disconnect inspect ls prune rm'.split(' '),
+      volume: 'create inspect ls prune rm'.split(' '),
+      system: 'df events info prune'.split(' '),
+    };
+    for (const [noun, verbs] of Object.entries(docker)) {
+      const listed = sb.ok([noun, '--help']);
+      for (const v of verbs) {
+        assert.match(listed, new RegExp(`^  ${v} `, 'm'), `${noun} ${v} in '${noun} --help'`);
+        const r = sb.run([noun, v, '--help']);
+        assert.equal(r.code, 0, `${noun} ${v} --help: ${r.stderr}`);
+        assert.match(r.stdout, new RegExp(`tsctr ${noun} ${v}`));
+      }
+    }
+    assert.equal(sb.ok(['container', 'ls', '-a', '--filter', 'name=nosuch']).split('\n')[0]!.split(/\s{2,}/)[0], 'CONTAINER ID');
+  });
+});
