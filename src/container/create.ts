@@ -47,12 +47,27 @@ export async function writeContainer(spec: ContainerSpec, image: ImageRecord): P
     getImage(loadImages(), image.id);
     ensureDir(containerPaths.dir(id));
     ensureDir(containerPaths.upper(id), 0o755);
+    fs.chmodSync(containerPaths.upper(id), imageRootMode(image)); // the merged root's mode is the upper dir's
     ensureDir(containerPaths.work(id));
     for (const m of mounts) if (m.type === 'volume') ensureVolume(m.source);
     doc.containers[id] = record;
   });
   containerEvent(record, 'create');
   return record;
+}
+
+/**
+ * The mode of the image's root directory, which the container's root must keep (a 555 root stays
+ * 555, as with docker). A layer's directory has the mode of its tar's `./` entry, or 0755 when the
+ * tar has none (as layers made by a build usually do: docker then inherits the layer below's): so
+ * the topmost root that is not 0755 is the one an image set, and 0755 if none did.
+ */
+export function imageRootMode(image: ImageRecord): number {
+  for (const dir of layersTopFirst(image)) {
+    const st = fs.statSync(dir, { throwIfNoEntry: false });
+    if (st && (st.mode & 0o7777) !== 0o755) return st.mode & 0o7777;
+  }
+  return 0o755;
 }
 
 export function removeContainerDirs(id: string): string[] {

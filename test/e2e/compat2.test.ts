@@ -6,6 +6,7 @@
 import { test, describe, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { Sandbox } from '../support/harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -290,5 +291,28 @@ describe('ps --sort and noun forms', () => {
       }
     }
     assert.equal(sb.ok(['container', 'ls', '-a', '--filter', 'name=nosuch']).split('\n')[0]!.split(/\s{2,}/)[0], 'CONTAINER ID');
+  });
+});
+
+describe('the image root directory', () => {
+  test("an image whose root has mode 555 keeps 555 in the container, also under a built layer without './'", () => {
+    assert.equal(sb.ok(['run', '--rm', 'busybox', 'stat', '-c', '%a', '/']).trim(), '755');
+    // busybox's files under a 555 root: exported, unpacked here, re-packed with "./" 555, imported
+    sb.ok(['create', '--name', 'r555src', 'busybox', 'true']);
+    const dir = fs.mkdtempSync(`${sb.dir}/r555-`);
+    const tarFile = `${dir}.tar`;
+    sb.ok(['export', '-o', tarFile, 'r555src']);
+    
+    assert.equal(spawnSync('tar', ['-xf', tarFile, '-C', dir]).status, 0);
+    fs.chmodSync(dir, 0o555);
+    assert.equal(spawnSync('tar', ['-cf', tarFile, '-C', dir, '.']).status, 0);
+    sb.ok(['import', tarFile, 'root555']);
+    assert.equal(sb.ok(['run', '--rm', 'root555', 'stat', '-c', '%a', '/']).trim(), '555');
+    const ctx = fs.mkdtempSync(`${sb.dir}/r555ctx-`);
+    fs.writeFileSync(`${ctx}/Dockerfile`, 'FROM root555\nRUN echo hi > /etc/hi\n');
+    sb.ok(['build', '-q', '-t', 'root555b', ctx]);
+    assert.equal(sb.ok(['run', '--rm', 'root555b', 'sh', '-c', 'stat -c %a /; cat /etc/hi']), '555\nhi\n');
+    fs.chmodSync(dir, 0o755);
+    sb.ok(['rm', 'r555src']);
   });
 });
