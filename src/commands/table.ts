@@ -80,6 +80,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   cmd('pod', 'PodStartCommand', ['pod start']),
   cmd('pod', 'PodStopCommand', ['pod stop']),
   cmd('internal', 'InternalLayerCommand', ['internal layer']),
+  cmd('internal-volume', 'InternalVolumeCopyCommand', ['internal volume-copy']),
   cmd('save', 'SaveCommand', ['save', 'image save']),
   cmd('load', 'LoadCommand', ['load', 'image load']),
   cmd('import', 'ImportCommand', ['import', 'image import']),

@@ -6,12 +6,12 @@
  */
 import { containerEvent } from './events.js';
 import fs from 'node:fs';
-import { containerPaths } from '../paths.js';
+import { containerPaths, volumePaths } from '../paths.js';
 import { getImage, loadImages } from '../image/store.js';
 import { ensureDir } from '../util/fsutil.js';
 import { assertNameFree, newContainerId, updateContainers } from './store.js';
 import { randomName } from './names.js';
-import { ensureVolume, randomVolumeName } from './volumes.js';
+import { ensureVolume, populateVolumes, randomVolumeName } from './volumes.js';
 import { checkSpec, publishesPorts, recordOf } from './container-spec.js';
 import { allocateEndpoints, checkEndpointRequest } from '../net/endpoints.js';
 import { layersTopFirst } from './layers.js';
@@ -37,6 +37,8 @@ export function localImage(name: string): ImageRecord | undefined {
 export async function writeContainer(spec: ContainerSpec, image: ImageRecord): Promise<ContainerRecord> {
   const id = newContainerId();
   const mounts = spec.mounts.map((m) => (m.type === 'volume' && !m.source ? { ...m, source: randomVolumeName(), anonymous: true } : m));
+  // New and empty volumes get the image's content at their mount point, as docker's and podman's first mount does.
+  const fresh = mounts.filter((m) => m.type === 'volume' && !m.noCopy && emptyOrMissing(volumePaths.data(m.source)));
   const record = recordOf({ ...spec, mounts }, { id, name: spec.name ?? '', imageId: image.id, created: new Date().toISOString(), storage: await resolveStorageDriver() });
   await updateContainers((doc) => {
     if (spec.name) assertNameFree(doc, spec.name);
@@ -53,7 +55,23 @@ export async function writeContainer(spec: ContainerSpec, image: ImageRecord): P
     doc.containers[id] = record;
   });
   containerEvent(record, 'create');
+  if (fresh.length) {
+    try {
+      await populateVolumes(layersTopFirst(image), fresh);
+    } catch (e) {
+      await (await import('./ops.js')).removeContainer(id, true, true).catch(() => undefined);
+      throw e;
+    }
+  }
   return record;
+}
+
+function emptyOrMissing(dir: string): boolean {
+  try {
+    return fs.readdirSync(dir).length === 0;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }
 
 /**

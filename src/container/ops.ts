@@ -27,10 +27,11 @@ export async function killContainer(query: string, signal: string): Promise<Cont
   const c = getContainer(loadContainers(), query);
   const st = liveState(c);
   if (st.status !== 'running') throw new ConflictError(`Cannot kill container: ${query}: Container ${c.id.slice(0, 12)} is not running`);
+  // Recorded before it is sent: the monitor writes `die` as soon as the container dies of it.
+  containerEvent(c, 'kill', { signal: String(signalNumber(signal)) });
   // Gone since liveState looked: then it is no longer running, and no stranger is signalled.
   if (!signalProcess(st.init, signalNumber(signal))) throw new ConflictError(`Cannot kill container: ${query}: Container ${c.id.slice(0, 12)} is not running`);
   if (st.paused) (await import('./pause.js')).resumeIfPaused(c);
-  containerEvent(c, 'kill', { signal: String(signalNumber(signal)) });
   return c;
 }
 
@@ -48,13 +49,13 @@ export async function stopContainer(query: string, timeoutSec?: number): Promise
     return c;
   }
   const timeout = timeoutSec ?? c.config.stopTimeout;
-  signalProcess(st.init, signalNumber(c.config.stopSignal));
   containerEvent(c, 'kill', { signal: String(signalNumber(c.config.stopSignal)) });
+  signalProcess(st.init, signalNumber(c.config.stopSignal));
   if (st.paused) (await import('./pause.js')).resumeIfPaused(c);
   const stopped = timeout < 0 ? await waitStopped(c, 2 ** 31) : await waitStopped(c, timeout * 1000);
   if (!stopped) {
-    signalProcess(st.init, 'SIGKILL');
     containerEvent(c, 'kill', { signal: '9' });
+    signalProcess(st.init, 'SIGKILL');
     if (!(await waitStopped(c, 10_000))) throw new TsctrError(`container ${query} did not stop after SIGKILL`);
   }
   killOrphanedHelpers(c);

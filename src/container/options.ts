@@ -178,14 +178,15 @@ export function parseVolume(spec: string, host: HostView = processHost()): Mount
   }
   const readOnly = flags.includes('ro');
   refuseKernelDestination(spec, dst);
-  if (src === '') return { type: 'volume', source: '', destination: path.posix.normalize(dst), readOnly };
+  const noCopy = flags.includes('nocopy') ? { noCopy: true } : {};
+  if (src === '') return { type: 'volume', source: '', destination: path.posix.normalize(dst), readOnly, ...noCopy };
   if (src.startsWith('/') || src.startsWith('.')) {
     const abs = path.resolve(host.cwd, src);
     if (!host.exists(abs)) throw new TsctrError(`invalid volume specification: '${spec}': bind source path does not exist: ${abs}`);
     return { type: 'bind', source: abs, destination: path.posix.normalize(dst), readOnly };
   }
   if (!VOLUME_NAME.test(src)) throw new TsctrError(`invalid volume name "${src}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-  return { type: 'volume', source: src, destination: path.posix.normalize(dst), readOnly };
+  return { type: 'volume', source: src, destination: path.posix.normalize(dst), readOnly, ...noCopy };
 }
 
 /** /proc, /sys and /dev are the kernel's, set up by the runtime: nothing may be mounted over them. */
@@ -236,7 +237,9 @@ export function parseMount(spec: string, host: HostView = processHost()): MountS
   }
   if (type === 'volume') {
     if (source && !VOLUME_NAME.test(source)) throw new TsctrError(`invalid volume name "${source}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-    return { type: 'volume', source, destination, readOnly };
+    const nc = fields.has('volume-nocopy') ? (take('volume-nocopy') ?? 'true') : 'false';
+    if (!/^(true|false|1|0)$/i.test(nc)) throw invalid(`invalid value for volume-nocopy: ${nc}`);
+    return { type: 'volume', source, destination, readOnly, ...(/^(true|1)$/i.test(nc) ? { noCopy: true } : {}) };
   }
   if (type === 'tmpfs') {
     if (source) throw invalid('source is not allowed for tmpfs mounts');

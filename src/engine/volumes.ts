@@ -35,3 +35,10 @@ export async function removeVolume(name: string, force: boolean): Promise<void> 
 export async function pruneVolumes(): Promise<Pruned> {
   return (await import('../container/prune.js')).pruneVolumes();
 }
+
+/** In the user namespace only (`internal volume-copy`): an image directory's content into a new, empty volume. */
+export async function copyImageContent(volume: string, destination: string, layers: string[]): Promise<void> {
+  const { TsctrError } = await import('../errors.js');
+  if (!(await import('../rootless/userns.js')).canOwnImageFiles()) throw new TsctrError('internal commands run in the user namespace only');
+  await (await import('../container/volumes.js')).copyIntoVolume(volume, destination, layers);
+}

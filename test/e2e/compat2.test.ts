@@ -316,3 +316,33 @@ describe('the image root directory', () => {
     sb.ok(['rm', 'r555src']);
   });
 });
+
+describe('volume copy-up', () => {
+  test("a new volume over an image directory starts with its content (owners, modes, links); nocopy opts out; a volume with content is left alone", () => {
+    const ctx = fs.mkdtempSync(`${sb.dir}/cu-`);
+    fs.writeFileSync(`${ctx}/Dockerfile`, [
+      'FROM busybox',
+      'RUN mkdir -p /app/sub && echo hi > /app/f && echo deep > /app/sub/g && ln -s f /app/link && ln -s /etc/passwd /app/abs && chown 1000:1001 /app/f && chmod 640 /app/f && chown 123:45 /app && chmod 750 /app',
+    ].join('\n'));
+    sb.ok(['build', '-q', '-t', 'cuimg', ctx]);
+    const look = 'stat -c "%n %u:%g %a" /app /app/f /app/sub/g; readlink /app/link; readlink /app/abs; cat /app/f /app/sub/g';
+    const expected = '/app 123:45 750\n/app/f 1000:1001 640\n/app/sub/g 0:0 644\nf\n/etc/passwd\nhi\ndeep\n';
+    assert.equal(sb.ok(['run', '--rm', 'cuimg', 'sh', '-c', look]), expected, 'the image itself');
+    assert.equal(sb.ok(['run', '--rm', '-v', 'cu1:/app', 'cuimg', 'sh', '-c', look]), expected, 'a named volume');
+    assert.equal(sb.ok(['run', '--rm', '-v', 'cu1:/data', 'busybox', 'cat', '/data/f']), 'hi\n', 'the content is in the volume');
+    assert.equal(sb.ok(['run', '--rm', '--mount', 'type=volume,src=cu2,dst=/app', 'cuimg', 'sh', '-c', look]), expected, '--mount');
+    assert.equal(sb.ok(['run', '--rm', '-v', '/app', 'cuimg', 'sh', '-c', look]), expected, 'an anonymous volume');
+    // nocopy: empty
+    assert.equal(sb.ok(['run', '--rm', '-v', 'cu3:/app:nocopy', 'cuimg', 'ls', '-A', '/app']), '');
+    assert.equal(sb.ok(['run', '--rm', '--mount', 'type=volume,src=cu4,dst=/app,volume-nocopy', 'cuimg', 'ls', '-A', '/app']), '');
+    // a volume that has content keeps it (only an empty one is filled)
+    sb.ok(['run', '--rm', '-v', 'cu5:/v', 'busybox', 'sh', '-c', 'echo mine > /v/own']);
+    assert.equal(sb.ok(['run', '--rm', '-v', 'cu5:/app', 'cuimg', 'ls', '-A', '/app']), 'own\n');
+    // a volume mounted where the image has nothing stays empty
+    assert.equal(sb.ok(['run', '--rm', '-v', 'cu6:/nothing', 'cuimg', 'ls', '-A', '/nothing']), '');
+    const bad = sb.run(['run', '--rm', '--mount', 'type=volume,src=cu7,dst=/app,volume-nocopy=maybe', 'cuimg', 'true']);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /^Error: .*volume-nocopy.*\n$/);
+    sb.ok(['volume', 'rm', 'cu1', 'cu2', 'cu3', 'cu4', 'cu5', 'cu6']);
+  });
+});
