@@ -11,7 +11,8 @@ import { getImage, loadImages } from '../image/store.js';
 import { ensureDir } from '../util/fsutil.js';
 import { assertNameFree, newContainerId, updateContainers } from './store.js';
 import { randomName } from './names.js';
-import { ensureVolume, populateVolumes, randomVolumeName } from './volumes.js';
+import { ensureVolume, populateVolumes, randomVolumeName, removeVolume } from './volumes.js';
+import { removeTreesAsNamespaceRoot } from '../rootless/userns.js';
 import { checkSpec, publishesPorts, recordOf } from './container-spec.js';
 import { allocateEndpoints, checkEndpointRequest } from '../net/endpoints.js';
 import { layersTopFirst } from './layers.js';
@@ -59,7 +60,10 @@ export async function writeContainer(spec: ContainerSpec, image: ImageRecord): P
     try {
       await populateVolumes(layersTopFirst(image), fresh);
     } catch (e) {
-      await (await import('./ops.js')).removeContainer(id, true, true).catch(() => undefined);
+      // Nothing of it stays: its record, its directories, the anonymous volumes made for it.
+      await updateContainers((doc) => void delete doc.containers[id]);
+      removeTreesAsNamespaceRoot(removeContainerDirs(id));
+      for (const m of fresh) if (m.anonymous) removeVolume(m.source, true);
       throw e;
     }
   }
