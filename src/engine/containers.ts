@@ -181,6 +181,11 @@ export async function topContainer(query: string, psArgs: string[]): Promise<Top
   return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', ok: r.status === 0 };
 }
 
+/** True when cp must run as root in the user namespace: the container is not running (its layers are read and written directly). */
+export async function copyNeedsNamespace(src: string, dst: string): Promise<boolean> {
+  return (await import('../container/copy.js')).copyNeedsNamespace(src, dst);
+}
+
 /** docker cp: one of src and dst is CONTAINER:PATH, the other a host path. */
 export async function copyFiles(src: string, dst: string): Promise<void> {
   await (await import('../container/copy.js')).copy(src, dst);

@@ -346,3 +346,62 @@ describe('volume copy-up', () => {
     sb.ok(['volume', 'rm', 'cu1', 'cu2', 'cu3', 'cu4', 'cu5', 'cu6']);
   });
 });
+
+describe('cp with created and stopped containers', () => {
+  test('out of a stopped container: its own files and its image files, a directory, owned by the user', () => {
+    sb.ok(['run', '--name', 'cp1', 'busybox', 'sh', '-c', 'echo made > /made; mkdir -p /d/e; echo x > /d/e/y; chmod 640 /d/e/y']);
+    const out = fs.mkdtempSync(`${sb.dir}/cpout-`);
+    sb.ok(['cp', 'cp1:/made', `${out}/made.txt`]);
+    assert.equal(fs.readFileSync(`${out}/made.txt`, 'utf8'), 'made\n');
+    sb.ok(['cp', 'cp1:/d', out]);
+    assert.equal(fs.readFileSync(`${out}/d/e/y`, 'utf8'), 'x\n');
+    assert.equal(fs.statSync(`${out}/d/e/y`).uid, process.getuid!());
+    sb.ok(['cp', 'cp1:/etc/passwd', out]);
+    assert.match(fs.readFileSync(`${out}/passwd`, 'utf8'), /^root:/);
+    const r = sb.run(['cp', 'cp1:/nosuch', out]);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr, 'Error: Could not find the file /nosuch in container cp1\n');
+    sb.ok(['rm', 'cp1']);
+  });
+
+  test('into a created container: a file (renamed), a directory, owned by its root, seen when it starts', () => {
+    sb.ok(['create', '--name', 'cp2', 'busybox', 'sh', '-c', 'cat /etc/in.txt /tmp/sub/f; stat -c "%u:%g %a %n" /etc/in.txt /tmp/sub/f /etc /tmp']);
+    const src = fs.mkdtempSync(`${sb.dir}/cpin-`);
+    fs.writeFileSync(`${src}/hello`, 'hello\n', { mode: 0o600 });
+    fs.mkdirSync(`${src}/sub`);
+    fs.writeFileSync(`${src}/sub/f`, 'sub\n', { mode: 0o644 });
+    sb.ok(['cp', `${src}/hello`, 'cp2:/etc/in.txt']);
+    sb.ok(['cp', `${src}/sub`, 'cp2:/tmp/']);
+    assert.equal(sb.ok(['start', '-a', 'cp2']), 'hello\nsub\n0:0 600 /etc/in.txt\n0:0 644 /tmp/sub/f\n0:0 755 /etc\n0:0 1777 /tmp\n');
+    // and out again, now that it has stopped
+    sb.ok(['cp', 'cp2:/etc/in.txt', `${src}/back`]);
+    assert.equal(fs.readFileSync(`${src}/back`, 'utf8'), 'hello\n');
+    sb.ok(['rm', 'cp2']);
+  });
+
+  test('attack: symlinks the container made to host paths lead nowhere (paths resolve inside the container)', () => {
+    const host = fs.mkdtempSync(`${sb.dir}/cphost-`);
+    fs.chmodSync(host, 0o755);
+    fs.writeFileSync(`${host}/secret`, 'host secret\n');
+    sb.ok(['run', '--name', 'cp3', 'busybox', 'sh', '-c', `ln -s ${host} /evil; ln -s ../../../../../../.. /up; mkdir /tmp/t; ln -s ${host}/secret /tmp/t/link`]);
+    const out = fs.mkdtempSync(`${sb.dir}/cp3out-`);
+    for (const p of ['/evil/secret', `/up${host}/secret`]) {
+      const r = sb.run(['cp', `cp3:${p}`, `${out}/got`]);
+      assert.equal(r.code, 125, p);
+      assert.match(r.stderr, /^Error: Could not find the file /);
+      assert.ok(!fs.existsSync(`${out}/got`));
+    }
+    // the link itself is copied, not what it names on the host
+    sb.ok(['cp', 'cp3:/tmp/t/link', `${out}/link`]);
+    assert.equal(fs.readlinkSync(`${out}/link`), `${host}/secret`);
+    fs.writeFileSync(`${out}/payload`, 'payload\n');
+    for (const p of ['/evil/', `/up${host}/`, '/evil/planted', `/up${host}/planted`]) {
+      const r = sb.run(['cp', `${out}/payload`, `cp3:${p}`]);
+      assert.equal(r.code, 125, p);
+      assert.match(r.stderr, /^Error: Could not find the file /);
+    }
+    assert.deepEqual(fs.readdirSync(host), ['secret'], 'nothing was written on the host');
+    assert.equal(fs.readFileSync(`${host}/secret`, 'utf8'), 'host secret\n');
+    sb.ok(['rm', 'cp3']);
+  });
+});
