@@ -405,3 +405,36 @@ describe('cp with created and stopped containers', () => {
     sb.ok(['rm', 'cp3']);
   });
 });
+
+describe('run --help', () => {
+  /** flag → description, continuation lines joined, docker's "(default ...)" left out. */
+  function dockerFlags(help: string): Map<string, string> {
+    const d = new Map<string, string>();
+    let cur: string | undefined;
+    for (const line of help.split('\n')) {
+      const m = /^\s{2,6}(?:-\w, )?(--[\w-]+)(?: \S+)?\s{2,}(.*)$/.exec(line);
+      if (m) {
+        cur = m[1]!;
+        d.set(cur, m[2]!.trim());
+      } else if (cur && /^\s{20,}\S/.test(line)) d.set(cur, `${d.get(cur)} ${line.trim()}`);
+      else cur = undefined;
+    }
+    for (const [k, v] of d) d.set(k, v.replace(/ \(default [^)]*\)$/, '').replace(/\s+/g, ' '));
+    return d;
+  }
+
+  test("every flag docker also has is described in docker's words (tsctr's notes may follow)", (t) => {
+    const docker = '/usr/local/bin/docker';
+    if (!fs.existsSync(docker)) return t.skip('no docker client here to compare with');
+    const d = dockerFlags(spawnSync(docker, ['run', '--help'], { encoding: 'utf8' }).stdout);
+    assert.ok(d.size > 50, 'docker run --help parsed');
+    const ours = new Map<string, string>();
+    for (const line of sb.ok(['run', '--help']).split('\n')) {
+      const m = /^\s+((?:-\w,)?--[\w-]+(?:,--[\w-]+)*)(?: #0)?\s{2,}(.*)$/.exec(line);
+      if (m) for (const n of m[1]!.split(',')) if (n.startsWith('--')) ours.set(n, m[2]!.trim());
+    }
+    assert.ok(ours.has('--attach') && ours.has('--detach') && ours.has('--memory'));
+    const wrong = [...ours].filter(([k, v]) => d.has(k) && !v.startsWith(d.get(k)!)).map(([k, v]) => `${k}: "${v}", docker: "${d.get(k)}"`);
+    assert.deepEqual(wrong, []);
+  });
+});
