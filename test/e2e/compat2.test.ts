@@ -126,6 +126,17 @@ describe('events', () => {
     assert.deepEqual(events('--filter', 'container=ev4', '--filter', 'event=exec_start').length, 1);
   });
 
+  test("the monitor records health status changes as docker's health_status events", async () => {
+    sb.ok(['run', '-d', '--name', 'evh', '--health-cmd', 'test ! -e /bad', '--health-interval', '300ms', '--health-retries', '1', 'busybox', 'sleep', '30']);
+    const health = () => events('--filter', 'container=evh', '--filter', 'event=health_status').map((e) => e.Action);
+    await until('healthy', () => (sb.ok(['ps', '--filter', 'name=evh', '--format', '{{.Status}}']).includes('(healthy)') ? true : undefined));
+    sb.ok(['exec', 'evh', 'touch', '/bad']);
+    await until('unhealthy', () => (sb.ok(['ps', '--filter', 'name=evh', '--format', '{{.Status}}']).includes('(unhealthy)') ? true : undefined));
+    await sleep(1100);
+    assert.deepEqual(health(), ['health_status: healthy', 'health_status: unhealthy']);
+    sb.ok(['rm', '-f', 'evh']);
+  });
+
   test('bad input: one line, exit 125', () => {
     for (const args of [['--filter', 'colour=red'], ['--filter', 'type=planet'], ['--since', 'yesterday'], ['--until', 'soon']]) {
       const r = sb.run(['events', ...(args[0] === '--until' ? [] : ['--until', '0s']), ...args]);
