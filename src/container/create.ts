@@ -11,7 +11,7 @@ import { getImage, loadImages } from '../image/store.js';
 import { ensureDir } from '../util/fsutil.js';
 import { assertNameFree, newContainerId, updateContainers } from './store.js';
 import { randomName } from './names.js';
-import { ensureVolume, populateVolumes, randomVolumeName, removeVolume } from './volumes.js';
+import { ensureVolume, randomVolumeName, removeVolume } from './volumes.js';
 import { removeTreesAsNamespaceRoot } from '../rootless/userns.js';
 import { checkSpec, publishesPorts, recordOf } from './container-spec.js';
 import { allocateEndpoints, checkEndpointRequest } from '../net/endpoints.js';
@@ -58,7 +58,7 @@ export async function writeContainer(spec: ContainerSpec, image: ImageRecord): P
   containerEvent(record, 'create');
   if (fresh.length) {
     try {
-      await populateVolumes(layersTopFirst(image), fresh);
+      await (await import('./volume-copy.js')).populateVolumes(layersTopFirst(image), fresh);
     } catch (e) {
       // Nothing of it stays: its record, its directories, the anonymous volumes made for it.
       await updateContainers((doc) => void delete doc.containers[id]);

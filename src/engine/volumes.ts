@@ -40,5 +40,5 @@ export async function pruneVolumes(): Promise<Pruned> {
 export async function copyImageContent(volume: string, destination: string, layers: string[]): Promise<void> {
   const { TsctrError } = await import('../errors.js');
   if (!(await import('../rootless/userns.js')).canOwnImageFiles()) throw new TsctrError('internal commands run in the user namespace only');
-  await (await import('../container/volumes.js')).copyIntoVolume(volume, destination, layers);
+  await (await import('../container/volume-copy.js')).copyIntoVolume(volume, destination, layers);
 }
