@@ -27,6 +27,7 @@ export class PsCommand extends TsctrCommand {
   noTrunc = Option.Boolean('--no-trunc', false, { description: "Don't truncate output" });
   format = Option.String('--format', { description: 'Format output using a Go template, or "json"' });
   noHeading = Option.Boolean('--noheading', false, { description: 'Do not print the table header (podman)' });
+  sort = Option.String('--sort', { description: 'Sort output by: command, created (default), id, image, names, runningfor, size, status (podman)' });
   filter = Option.Array('-f,--filter', [], { description: 'Filter output (status=, name=, ancestor=, label=, id=, exited=)' });
 
   async run(): Promise<void> {
@@ -34,7 +35,7 @@ export class PsCommand extends TsctrCommand {
     const { TsctrError } = await import('../errors.js');
     const last = this.latest ? 1 : this.last === undefined ? undefined : Number(this.last);
     if (last !== undefined && !Number.isInteger(last)) throw new TsctrError(`invalid argument "${this.last}" for "-n, --last" flag`);
-    const rows = await listContainers({ all: this.all, last, noTrunc: this.noTrunc, filters: this.filter });
+    const rows = await listContainers({ all: this.all, last, noTrunc: this.noTrunc, filters: this.filter, sort: this.sort });
     if (this.quiet) {
       this.write(rows.map((r) => `${r.ID}\n`).join(''));
       return;

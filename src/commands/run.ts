@@ -18,16 +18,18 @@ export class RunCommand extends ContainerCreateCommand {
   });
 
   detach = Option.Boolean('-d,--detach', false, { description: 'Run container in background and print container ID' });
+  attachStreams = Option.Array('-a,--attach', [], { description: 'Attach to STDIN, STDOUT or STDERR' });
   monitorPidFile = Option.String('--monitor-pidfile', { description: "With -d: write the container monitor's pid to this file (for systemd's PIDFile=)" });
 
   async run(): Promise<number> {
     const { createFromOptions } = await import('../engine/create.js');
     const { startContainer } = await import('../container/launch.js');
     const { removeContainer } = await import('../container/ops.js');
+    const streams = await this.streams();
     const { record: c, image } = await createFromOptions(this.createOptions(this.detach), this.commandLine());
     let running = false;
     try {
-      const code = await startContainer(c.id, { attach: !this.detach, interactive: this.interactive, monitorPidFile: this.monitorPidFile, created: { record: c, image } });
+      const code = await startContainer(c.id, { attach: !this.detach, streams, interactive: this.interactive, monitorPidFile: this.monitorPidFile, created: { record: c, image } });
       running = this.detach;
       if (this.detach) this.out(c.id);
       return code;
@@ -36,5 +38,17 @@ export class RunCommand extends ContainerCreateCommand {
       // never started. A detached one is removed by its monitor when it exits.
       if (this.rm && !running) await removeContainer(c.id, true, true).catch(() => undefined);
     }
+  }
+
+  /** -a: docker's stream names (any case); none given: all of them. */
+  private async streams(): Promise<('stdin' | 'stdout' | 'stderr')[] | undefined> {
+    if (!this.attachStreams.length) return undefined;
+    const { TsctrError } = await import('../errors.js');
+    if (this.detach) throw new TsctrError('Conflicting options: -a and -d');
+    return this.attachStreams.map((s) => {
+      const v = s.toLowerCase();
+      if (v !== 'stdin' && v !== 'stdout' && v !== 'stderr') throw new TsctrError(`invalid argument "${s}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`);
+      return v;
+    });
   }
 }

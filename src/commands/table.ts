@@ -43,6 +43,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   cmd('stats', 'StatsCommand', ['stats', 'container stats']),
   cmd('diff', 'DiffCommand', ['diff', 'container diff']),
   cmd('attach', 'AttachCommand', ['attach', 'container attach']),
+  cmd('update', 'UpdateCommand', ['update', 'container update']),
   cmd('exists', 'ContainerExistsCommand', ['container exists']),
   cmd('healthcheck', 'HealthcheckRunCommand', ['healthcheck run']),
   cmd('container-cleanup', 'ContainerCleanupCommand', ['container cleanup']),
@@ -62,6 +63,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   cmd('network', 'NetworkDisconnectCommand', ['network disconnect']),
   cmd('pull', 'PullCommand', ['pull', 'image pull']),
   cmd('push', 'PushCommand', ['push', 'image push']),
+  cmd('search', 'SearchCommand', ['search']),
   cmd('images', 'ImagesCommand', ['images', 'image ls', 'image list']),
   cmd('rmi', 'RmiCommand', ['rmi', 'image rm', 'image remove']),
   cmd('tag', 'TagCommand', ['tag', 'image tag']),
@@ -111,4 +113,5 @@ export const COMMANDS: readonly CommandEntry[] = [
   cmd('system-prune', 'SystemPruneCommand', ['system prune']),
   cmd('system-reset', 'SystemResetCommand', ['system reset']),
   cmd('system-service', 'SystemServiceCommand', ['system service']),
+  cmd('events', 'EventsCommand', ['events', 'system events']),
 ];

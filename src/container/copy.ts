@@ -1,13 +1,26 @@
 /**
- * `cp` both ways. The container's files are only whole inside its mount namespace (overlay), so
- * the copy runs `tar` in there through the shim's exec, and the host's tar on this side; the image
- * must contain a tar (busybox and debian do). Files copied out belong to the user.
+ * `cp` both ways. A running container's files are only whole inside its mount namespace
+ * (overlay), so the copy runs `tar` in there through the shim's exec, and the host's tar on this
+ * side; the image must contain a tar (busybox and debian do). A created or stopped container's
+ * files are read from its layers and writable layer, merged as the overlay would (LayerStack,
+ * paths resolved inside it: no symlink leads to the host), and copied in by writing to its
+ * writable layer; what only root of the user namespace may do (read files of subordinate ids, give
+ * a new directory the image's owner) goes through the shim's helper (rootless/userns-ops.ts).
+ * Files copied out belong to the user; copied in, to the container's root.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConflictError, TsctrError } from '../errors.js';
-import { findTool, removeTreesAsNamespaceRoot } from '../rootless/userns.js';
+import { NotFoundError, TsctrError } from '../errors.js';
+import { containerPaths } from '../paths.js';
+import { getImage, loadImages } from '../image/store.js';
+import { LayerStack, treeEntries } from '../overlay/dir-tar.js';
+import { END_OF_ARCHIVE } from '../overlay/tar-writer.js';
+import { resolveInTree } from '../overlay/tree-path.js';
+import { canOwnImageFiles, findTool, removeTreesAsNamespaceRoot } from '../rootless/userns.js';
+import { applyOwnership } from '../rootless/userns-ops.js';
+import { layersTopFirst } from './layers.js';
+import type { ContainerRecord } from './types.js';
 import { tmpName } from '../util/fsutil.js';
 import { execInContainer } from './exec.js';
 import { liveState } from './state.js';
@@ -54,22 +67,27 @@ async function pipeTar(hostArgs: string[], containerArgs: string[], container: s
   if (tcode !== 0) throw new TsctrError(`copying failed on the host: ${tarErr.trim() || `tar exit ${tcode}`}`);
 }
 
+/** Extracts a tar (written by `produce` into the host tar's stdin, or by tar in the container) to the host path, as docker's cp names it. */
+async function extractOut(hostPath: string, base: string, fill: (hostTarArgs: string[]) => Promise<void>): Promise<void> {
+  const target = path.resolve(hostPath);
+  const intoDir = fs.existsSync(target) && fs.statSync(target).isDirectory();
+  const stage = tmpName(intoDir ? target : path.dirname(target), '.tsctr-cp');
+  fs.mkdirSync(stage, { mode: 0o700 });
+  try {
+    await fill(['-xf', '-', '-C', stage, '--no-same-owner', '--no-same-permissions']);
+    fs.renameSync(path.join(stage, base), intoDir ? path.join(target, base) : target);
+  } finally {
+    removeTreesAsNamespaceRoot([stage]);
+  }
+}
+
 export async function copy(src: string, dst: string): Promise<void> {
   const { container, ctrPath, hostPath, out } = parseCopyArgs(src, dst);
   const c = getContainer(loadContainers(), container);
-  if (liveState(c).status !== 'running') throw new ConflictError(`container ${container} is not running (cp works on running containers)`);
+  if (liveState(c).status !== 'running') return copyStopped(c, ctrPath, hostPath, out);
   const base = path.posix.basename(ctrPath) || '.';
   if (out) {
-    const target = path.resolve(hostPath);
-    const intoDir = fs.existsSync(target) && fs.statSync(target).isDirectory();
-    const stage = tmpName(intoDir ? target : path.dirname(target), '.tsctr-cp');
-    fs.mkdirSync(stage, { mode: 0o700 });
-    try {
-      await pipeTar(['-xf', '-', '-C', stage, '--no-same-owner', '--no-same-permissions'], ['tar', '-cf', '-', '-C', path.posix.dirname(ctrPath), base], container, true);
-      fs.renameSync(path.join(stage, base), intoDir ? path.join(target, base) : target);
-    } finally {
-      removeTreesAsNamespaceRoot([stage]);
-    }
+    await extractOut(hostPath, base, (args) => pipeTar(args, ['tar', '-cf', '-', '-C', path.posix.dirname(ctrPath), base], container, true));
     return;
   }
   const source = path.resolve(hostPath);
@@ -78,10 +96,107 @@ export async function copy(src: string, dst: string): Promise<void> {
   const probe = await execInContainer(container, { command: ['test', '-d', ctrPath], interactive: false, tty: false, detach: false, env: [], envFile: [], stdio: ['ignore', 'ignore', 'ignore'] });
   const intoDir = probe === 0 || ctrPath.endsWith('/');
   const destDir = intoDir ? ctrPath : path.posix.dirname(ctrPath);
-  const rename = intoDir ? [] : [`--transform=s,^${escapeSed(path.basename(source))},${escapeSed(base)},`];
+  const rename = intoDir ? [] : [`--transform=s,^${escapeSed(path.basename(source))},${escapeReplacement(base)},`];
   await pipeTar(['-cf', '-', '-C', path.dirname(source), ...rename, path.basename(source)], ['tar', '-xf', '-', '-C', destDir], container, false);
 }
 
 function escapeSed(s: string): string {
   return s.replace(/[\\,.*[\]^$]/g, '\\$&');
+}
+
+/** In sed's replacement only these mean something (a `\.` there stays a backslash and a dot in GNU tar). */
+function escapeReplacement(s: string): string {
+  return s.replace(/[\\,&]/g, '\\$&');
+}
+
+/** The container's layers, its writable layer first. */
+function layersOf(c: ContainerRecord): { upper: string; lower: string[] } {
+  return { upper: containerPaths.upper(c.id), lower: layersTopFirst(getImage(loadImages(), c.imageId)) };
+}
+
+async function copyStopped(c: ContainerRecord, ctrPath: string, hostPath: string, out: boolean): Promise<void> {
+  const { upper, lower } = layersOf(c);
+  const merged = new LayerStack([upper, ...lower]);
+  try {
+    if (out) {
+      const { rel, node } = resolveInTree(merged, ctrPath, false);
+      if (!node) throw new NotFoundError(`Could not find the file ${ctrPath} in container ${c.name}`);
+      const base = path.posix.basename(ctrPath.replace(/\/+$/, '')) || path.posix.basename(rel) || '.';
+      const at = rel.length;
+      async function* tar(): AsyncGenerator<Buffer> {
+        yield* treeEntries(merged, rel, { rename: (r) => base + r.slice(at) });
+        yield END_OF_ARCHIVE;
+      }
+      await extractOut(hostPath, base, (args) => hostTarFrom(args, tar()));
+      return;
+    }
+    const source = path.resolve(hostPath);
+    if (!fs.existsSync(source)) throw new TsctrError(`no such file or directory: ${hostPath}`);
+    const { rel, node } = resolveInTree(merged, ctrPath);
+    const intoDir = node?.st.isDirectory() || ctrPath.endsWith('/');
+    if (intoDir && !node) throw new NotFoundError(`Could not find the file ${ctrPath} in container ${c.name}`);
+    const destRel = intoDir ? rel : path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel);
+    const destNode = intoDir ? node : merged.get(destRel);
+    if (!destNode?.st.isDirectory()) throw new NotFoundError(`Could not find the file ${path.posix.dirname(ctrPath)} in container ${c.name}`);
+    const name = intoDir ? path.basename(source) : path.posix.basename(rel);
+    const dir = copyUpDirs(merged, upper, destRel);
+    const rename = name === path.basename(source) ? [] : [`--transform=s,^${escapeSed(path.basename(source))},${escapeReplacement(name)},`];
+    await hostTarPipe(['-cf', '-', '-C', path.dirname(source), ...rename, path.basename(source)], ['-xf', '-', '-C', dir, '--no-same-owner']);
+  } finally {
+    merged.close();
+  }
+}
+
+/**
+ * The directory destRel (a real directory of the merged view: resolveInTree followed its links)
+ * made present in the writable layer, each missing level with the owner and mode the image gives
+ * it, as the overlay's copy-up would. A symlink met there is refused: nothing must be written
+ * through one (the container is not running, so nothing changes it meanwhile).
+ */
+function copyUpDirs(merged: LayerStack, upper: string, destRel: string): string {
+  let dir = upper;
+  let rel = '';
+  for (const name of destRel ? destRel.split('/') : []) {
+    rel = rel ? `${rel}/${name}` : name;
+    dir = `${dir}/${name}`;
+    const st = fs.lstatSync(dir, { throwIfNoEntry: false });
+    if (st?.isDirectory()) continue;
+    if (st) throw new TsctrError(`cannot copy into /${rel}: it is not a directory in the container's writable layer`);
+    const like = merged.get(rel)!.st;
+    fs.mkdirSync(dir);
+    if (canOwnImageFiles() || (like.uid === 0 && like.gid === 0)) {
+      if (canOwnImageFiles()) fs.chownSync(dir, like.uid, like.gid);
+      fs.chmodSync(dir, like.mode & 0o7777);
+    } else {
+      // Subordinate ids: only root of the user namespace may give them (the shim's helper).
+      applyOwnership(upper, [{ rel, uid: like.uid, gid: like.gid, mode: like.mode & 0o7777 }]);
+    }
+  }
+  return dir;
+}
+
+/** The host's tar reading a stream we write. */
+async function hostTarFrom(args: string[], src: AsyncIterable<Buffer>): Promise<void> {
+  const tar = spawn(hostTar(), args, { stdio: ['pipe', 'ignore', 'pipe'] });
+  let err = '';
+  tar.stderr!.on('data', (d) => (err += d));
+  const done = new Promise<number>((r) => tar.on('exit', (c) => r(c ?? 1)));
+  try {
+    for await (const chunk of src) if (!tar.stdin!.write(chunk)) await new Promise((r) => tar.stdin!.once('drain', r));
+  } finally {
+    tar.stdin!.end();
+  }
+  const code = await done;
+  if (code !== 0) throw new TsctrError(`copying failed on the host: ${err.trim() || `tar exit ${code}`}`);
+}
+
+/** Two host tars, the first's output into the second. */
+async function hostTarPipe(create: string[], extract: string[]): Promise<void> {
+  const a = spawn(hostTar(), create, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const b = spawn(hostTar(), extract, { stdio: [a.stdout!, 'ignore', 'pipe'] });
+  let err = '';
+  a.stderr!.on('data', (d) => (err += d));
+  b.stderr!.on('data', (d) => (err += d));
+  const [ca, cb] = await Promise.all([a, b].map((p) => new Promise<number>((r) => p.on('exit', (c) => r(c ?? 1)))));
+  if (ca !== 0 || cb !== 0) throw new TsctrError(`copying failed: ${err.trim() || `tar exit ${ca || cb}`}`);
 }

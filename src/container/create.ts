@@ -4,14 +4,16 @@
  * exactly one wins, and a random name is one no other container has), its directories and its
  * volumes, and its record.
  */
+import { containerEvent } from './events.js';
 import fs from 'node:fs';
 import os from 'node:os';
-import { containerPaths } from '../paths.js';
+import { containerPaths, volumePaths } from '../paths.js';
 import { getImage, loadImages } from '../image/store.js';
 import { ensureDir } from '../util/fsutil.js';
 import { assertNameFree, getContainer, loadContainers, newContainerId, updateContainers } from './store.js';
 import { randomName } from './names.js';
-import { ensureVolume, randomVolumeName } from './volumes.js';
+import { ensureVolume, randomVolumeName, removeVolume } from './volumes.js';
+import { removeTreesAsNamespaceRoot } from '../rootless/userns.js';
 import { checkSpec, publishesPorts, recordOf } from './container-spec.js';
 import { allocateEndpoints, checkEndpointRequest } from '../net/endpoints.js';
 import { layersTopFirst } from './layers.js';
@@ -38,6 +40,8 @@ export function localImage(name: string): ImageRecord | undefined {
 export async function writeContainer(spec: ContainerSpec, image: ImageRecord): Promise<ContainerRecord> {
   const id = newContainerId();
   const mounts = spec.mounts.map((m) => (m.type === 'volume' && !m.source ? { ...m, source: randomVolumeName(), anonymous: true } : m));
+  // New and empty volumes get the image's content at their mount point, as docker's and podman's first mount does.
+  const fresh = mounts.filter((m) => m.type === 'volume' && !m.noCopy && emptyOrMissing(volumePaths.data(m.source)));
   const record = recordOf({ ...spec, mounts }, { id, name: spec.name ?? '', imageId: image.id, created: new Date().toISOString(), storage: idMapped(spec) ? 'fuse-overlayfs' : await resolveStorageDriver() });
   await updateContainers((doc) => {
     if (spec.name) assertNameFree(doc, spec.name);
@@ -48,10 +52,23 @@ export async function writeContainer(spec: ContainerSpec, image: ImageRecord): P
     getImage(loadImages(), image.id);
     ensureDir(containerPaths.dir(id));
     ensureDir(containerPaths.upper(id), 0o755);
+    fs.chmodSync(containerPaths.upper(id), imageRootMode(image)); // the merged root's mode is the upper dir's
     ensureDir(containerPaths.work(id));
     for (const m of mounts) if (m.type === 'volume') ensureVolume(m.source);
     doc.containers[id] = record;
   });
+  containerEvent(record, 'create');
+  if (fresh.length) {
+    try {
+      await (await import('./volume-copy.js')).populateVolumes(layersTopFirst(image), fresh);
+    } catch (e) {
+      // Nothing of it stays: its record, its directories, the anonymous volumes made for it.
+      await updateContainers((doc) => void delete doc.containers[id]);
+      removeTreesAsNamespaceRoot(removeContainerDirs(id));
+      for (const m of fresh) if (m.anonymous) removeVolume(m.source, true);
+      throw e;
+    }
+  }
   return record;
 }
 
@@ -66,6 +83,28 @@ function written(record: ContainerRecord, spec: ContainerSpec, image: ImageRecor
 
 /** --userns keep-id, --uidmap/--gidmap: fuse-overlayfs shows the layers' owners through the maps (spec.ts). */
 const idMapped = (spec: ContainerSpec) => !!(spec.usernsMode || spec.uidMap || spec.gidMap);
+
+function emptyOrMissing(dir: string): boolean {
+  try {
+    return fs.readdirSync(dir).length === 0;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
+/**
+ * The mode of the image's root directory, which the container's root must keep (a 555 root stays
+ * 555, as with docker). A layer's directory has the mode of its tar's `./` entry, or 0755 when the
+ * tar has none (as layers made by a build usually do: docker then inherits the layer below's): so
+ * the topmost root that is not 0755 is the one an image set, and 0755 if none did.
+ */
+export function imageRootMode(image: ImageRecord): number {
+  for (const dir of layersTopFirst(image)) {
+    const st = fs.statSync(dir, { throwIfNoEntry: false });
+    if (st && (st.mode & 0o7777) !== 0o755) return st.mode & 0o7777;
+  }
+  return 0o755;
+}
 
 export function removeContainerDirs(id: string): string[] {
   return [containerPaths.dir(id), containerPaths.run(id)].filter((d) => fs.existsSync(d));

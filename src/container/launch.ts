@@ -27,6 +27,8 @@ export interface StartOptions {
   quiet?: boolean;
   /** Detached: where to write the monitor's pid (a systemd unit's PIDFile). */
   monitorPidFile?: string;
+  /** Attached to these streams only (run -a); absent: all. */
+  streams?: ('stdin' | 'stdout' | 'stderr')[];
   /** The container just created and its image (run): not read back from the stores. */
   created?: { record: ContainerRecord; image: ImageRecord };
 }
@@ -111,6 +113,7 @@ async function launchPlanned(query: string, c: ContainerRecord, image: ImageReco
     ...(cgroup ? [['cgroup', cgroup] as [string, string]] : []),
     ['attach', opts.attach ? '1' : '0'],
     ['stdin', opts.interactive ? '1' : '0'],
+    ...(opts.attach && opts.streams ? [['attach-streams', opts.streams.join(',')] as [string, string]] : []),
     ...exitCommand(c),
     ...(c.config.healthcheck ? await (await import('./health.js')).healthSpec(c, image) : []),
   ];

@@ -121,22 +121,50 @@ export interface PsOptions {
   last?: number;
   noTrunc?: boolean;
   filters?: string[];
+  /** podman's --sort: command, created (the default: newest first), id, image, names, runningfor, size, status. */
+  sort?: string;
+}
+
+export const PS_SORT_KEYS = ['command', 'created', 'id', 'image', 'names', 'runningfor', 'size', 'status'];
+
+/**
+ * podman's orders: created and runningfor newest first (the shortest-running first), the others
+ * ascending by their column; ties keep the newest first.
+ */
+function sortRows(pairs: { c: ContainerRecord; row: ContainerRow }[], key: string): void {
+  const str = (f: (p: { c: ContainerRecord; row: ContainerRow }) => string) => (a: (typeof pairs)[0], b: (typeof pairs)[0]) => {
+    const x = f(a);
+    const y = f(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+  const cmp: Record<string, (a: (typeof pairs)[0], b: (typeof pairs)[0]) => number> = {
+    command: str((p) => p.row.Command),
+    created: () => 0, // already newest first
+    id: str((p) => p.c.id),
+    image: str((p) => p.row.Image),
+    names: str((p) => p.row.Names),
+    runningfor: (a, b) => Date.parse(b.c.startedAt ?? b.c.created) - Date.parse(a.c.startedAt ?? a.c.created),
+    size: () => 0, // every size is N/A: not computed
+    status: str((p) => p.row.State),
+  };
+  pairs.sort(cmp[key]!);
 }
 
 export function listContainers(o: PsOptions = {}, now = Date.now()): ContainerRow[] {
+  if (o.sort !== undefined && !PS_SORT_KEYS.includes(o.sort)) throw new TsctrError(`invalid option for --sort, options are: ${PS_SORT_KEYS.join(', ')}`);
   const preds = parseFilters(o.filters ?? []);
   // Newest first. ISO times order as strings; localeCompare would load ICU's collator (~9 ms).
   let containers = Object.values(loadContainers().containers).sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
   if (o.last !== undefined && o.last > 0) containers = containers.slice(0, o.last);
   const showAll = o.all || (o.last !== undefined && o.last > 0);
-  const rows: ContainerRow[] = [];
+  const pairs: { c: ContainerRecord; row: ContainerRow }[] = [];
   for (const c of containers) {
     const st = liveState(c);
     if (!showAll && st.status !== 'running') continue;
     if (!preds.every((p) => p(c, st))) continue;
     // docker quotes the arguments that contain spaces.
     const command = [c.path, ...c.args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' ');
-    rows.push({
+    pairs.push({ c, row: {
       Command: JSON.stringify(o.noTrunc ? command : ellipsis(command, 20)),
       CreatedAt: goTime(c.created),
       ID: o.noTrunc ? c.id : c.id.slice(0, 12),
@@ -151,9 +179,10 @@ export function listContainers(o: PsOptions = {}, now = Date.now()): ContainerRo
       Size: 'N/A',
       State: st.paused ? 'paused' : st.status,
       Status: statusText(st, now, st.status === 'running' ? readHealth(c) : undefined),
-    });
+    } });
   }
-  return rows;
+  if (o.sort && o.sort !== 'created') sortRows(pairs, o.sort);
+  return pairs.map((p) => p.row);
 }
 
 /** The names a verb was given, or with --all (podman) every container (running ones only, unless `stopped`). */

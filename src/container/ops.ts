@@ -7,6 +7,7 @@ import { signalNumber } from './signals.js';
 import { killOrphanedHelpers, liveState, monitorAlive } from './state.js';
 import { getContainer, loadContainers, updateContainers } from './store.js';
 import { removeContainerDirs } from './create.js';
+import { containerEvent } from './events.js';
 import type { ContainerRecord } from './types.js';
 import { removeVolume, volumeUsers } from './volumes.js';
 
@@ -26,6 +27,8 @@ export async function killContainer(query: string, signal: string): Promise<Cont
   const c = getContainer(loadContainers(), query);
   const st = liveState(c);
   if (st.status !== 'running') throw new ConflictError(`Cannot kill container: ${query}: Container ${c.id.slice(0, 12)} is not running`);
+  // Recorded before it is sent: the monitor writes `die` as soon as the container dies of it.
+  containerEvent(c, 'kill', { signal: String(signalNumber(signal)) });
   // Gone since liveState looked: then it is no longer running, and no stranger is signalled.
   if (!signalProcess(st.init, signalNumber(signal))) throw new ConflictError(`Cannot kill container: ${query}: Container ${c.id.slice(0, 12)} is not running`);
   if (st.paused) (await import('./pause.js')).resumeIfPaused(c);
@@ -46,14 +49,17 @@ export async function stopContainer(query: string, timeoutSec?: number): Promise
     return c;
   }
   const timeout = timeoutSec ?? c.config.stopTimeout;
+  containerEvent(c, 'kill', { signal: String(signalNumber(c.config.stopSignal)) });
   signalProcess(st.init, signalNumber(c.config.stopSignal));
   if (st.paused) (await import('./pause.js')).resumeIfPaused(c);
   const stopped = timeout < 0 ? await waitStopped(c, 2 ** 31) : await waitStopped(c, timeout * 1000);
   if (!stopped) {
+    containerEvent(c, 'kill', { signal: '9' });
     signalProcess(st.init, 'SIGKILL');
     if (!(await waitStopped(c, 10_000))) throw new TsctrError(`container ${query} did not stop after SIGKILL`);
   }
   killOrphanedHelpers(c);
+  containerEvent(c, 'stop');
   return c;
 }
 
@@ -77,6 +83,7 @@ export async function removeContainer(query: string, force: boolean, volumes = f
   await updateContainers((doc) => {
     delete doc.containers[c.id];
   });
+  containerEvent(c, 'destroy');
   if (volumes) {
     for (const m of c.hostConfig.mounts) {
       if (m.anonymous && volumeUsers(m.source).length === 0) removeVolume(m.source, false);

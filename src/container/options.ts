@@ -29,31 +29,31 @@ export const CREATE_FLAGS = {
   ulimit: { names: '--ulimit', kind: 'array', description: 'Ulimit options (nofile=1024:4096)' },
   memory: { names: '-m,--memory', kind: 'string', description: 'Memory limit (needs a delegated cgroup v2)' },
   cpus: { names: '--cpus', kind: 'string', description: 'Number of CPUs (needs a delegated cgroup v2)' },
-  pidsLimit: { names: '--pids-limit', kind: 'string', description: 'Tune container pids limit (needs a delegated cgroup v2)' },
-  restart: { names: '--restart', kind: 'string', description: 'Restart policy: no, on-failure[:N], always, unless-stopped' },
+  pidsLimit: { names: '--pids-limit', kind: 'string', description: 'Tune container pids limit (set -1 for unlimited) (needs a delegated cgroup v2)' },
+  restart: { names: '--restart', kind: 'string', description: 'Restart policy to apply when a container exits (no, on-failure[:N], always, unless-stopped)' },
   stopSignal: { names: '--stop-signal', kind: 'string', description: 'Signal to stop the container' },
   stopTimeout: { names: '--stop-timeout', kind: 'string', description: 'Timeout (in seconds) to stop a container' },
   label: { names: '-l,--label', kind: 'array', description: 'Set meta data on a container' },
-  pull: { names: '--pull', kind: 'string', default: 'missing', description: 'Pull image before running (always, missing, never)' },
+  pull: { names: '--pull', kind: 'string', default: 'missing', description: 'Pull image before running ("always", "missing", "never")' },
   tty: { names: '-t,--tty', kind: 'boolean', description: 'Allocate a pseudo-TTY' },
   interactive: { names: '-i,--interactive', kind: 'boolean', description: 'Keep STDIN open even if not attached' },
-  rm: { names: '--rm', kind: 'boolean', description: 'Automatically remove the container when it exits' },
-  network: { names: '--network,--net', kind: 'array', description: "Network: slirp4netns (default; also 'bridge'), pasta (keeps client addresses), none, host, container:NAME, or user networks by name (repeatable)" },
-  networkAlias: { names: '--network-alias', kind: 'array', description: 'Add a network-scoped alias for the container (user networks)' },
-  ip: { names: '--ip', kind: 'string', description: 'IPv4 address on the (first) user network' },
-  macAddress: { names: '--mac-address', kind: 'string', description: 'MAC address on the (first) user network' },
+  rm: { names: '--rm', kind: 'boolean', description: 'Automatically remove the container and its associated anonymous volumes when it exits' },
+  network: { names: '--network,--net', kind: 'array', description: "Connect a container to a network: slirp4netns (default; also 'bridge'), pasta (keeps client addresses), none, host, container:NAME, or user networks by name (repeatable)" },
+  networkAlias: { names: '--network-alias', kind: 'array', description: 'Add network-scoped alias for the container (user networks)' },
+  ip: { names: '--ip', kind: 'string', description: 'IPv4 address (e.g., 172.30.100.104) on the (first) user network' },
+  macAddress: { names: '--mac-address', kind: 'string', description: 'Container MAC address (e.g., 92:d0:c6:0a:29:33) on the (first) user network' },
   dns: { names: '--dns', kind: 'array', description: 'Set custom DNS servers' },
   dnsSearch: { names: '--dns-search', kind: 'array', description: 'Set custom DNS search domains' },
   dnsOption: { names: '--dns-option,--dns-opt', kind: 'array', description: 'Set DNS options' },
-  addHost: { names: '--add-host', kind: 'array', description: 'Add a custom host-to-IP mapping (host:ip; ip may be host-gateway)' },
+  addHost: { names: '--add-host', kind: 'array', description: 'Add a custom host-to-IP mapping (host:ip) (ip may be host-gateway)' },
   publish: { names: '-p,--publish', kind: 'array', description: "Publish a container's port(s) to the host" },
   pod: { names: '--pod', kind: 'string', description: "Run container in an existing pod (its network; ports are the pod's)" },
   publishAll: { names: '-P,--publish-all', kind: 'boolean', description: 'Publish all exposed ports to random ports' },
-  platform: { names: '--platform', kind: 'string', description: 'Set platform if the image is multi-platform' },
+  platform: { names: '--platform', kind: 'string', description: 'Set platform if server is multi-platform capable (here: if the image is)' },
   capAdd: { names: '--cap-add', kind: 'array', description: 'Add Linux capabilities' },
   capDrop: { names: '--cap-drop', kind: 'array', description: 'Drop Linux capabilities' },
   logOpt: { names: '--log-opt', kind: 'array', description: 'Log driver options: max-size=10m (rotate at this size), max-file=3 (files kept)' },
-  securityOpt: { names: '--security-opt', kind: 'array', description: 'Security options: seccomp=unconfined (no seccomp filter), no-new-privileges[=false] (on by default)' },
+  securityOpt: { names: '--security-opt', kind: 'array', description: 'Security Options: seccomp=unconfined (no seccomp filter), no-new-privileges[=false] (on by default)' },
   healthCmd: { names: '--health-cmd', kind: 'string', description: 'Command to run to check health' },
   healthInterval: { names: '--health-interval', kind: 'string', description: 'Time between running the check (ms|s|m|h) (default 30s)' },
   healthTimeout: { names: '--health-timeout', kind: 'string', description: 'Maximum time to allow one check to run (ms|s|m|h) (default 30s)' },
@@ -220,14 +220,15 @@ export function parseVolume(spec: string, host: HostView = processHost()): Mount
   }
   const readOnly = flags.includes('ro');
   refuseKernelDestination(spec, dst);
-  if (src === '') return { type: 'volume', source: '', destination: path.posix.normalize(dst), readOnly };
+  const noCopy = flags.includes('nocopy') ? { noCopy: true } : {};
+  if (src === '') return { type: 'volume', source: '', destination: path.posix.normalize(dst), readOnly, ...noCopy };
   if (src.startsWith('/') || src.startsWith('.')) {
     const abs = path.resolve(host.cwd, src);
     if (!host.exists(abs)) throw new TsctrError(`invalid volume specification: '${spec}': bind source path does not exist: ${abs}`);
     return { type: 'bind', source: abs, destination: path.posix.normalize(dst), readOnly };
   }
   if (!VOLUME_NAME.test(src)) throw new TsctrError(`invalid volume name "${src}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-  return { type: 'volume', source: src, destination: path.posix.normalize(dst), readOnly };
+  return { type: 'volume', source: src, destination: path.posix.normalize(dst), readOnly, ...noCopy };
 }
 
 /** /proc, /sys and /dev are the kernel's, set up by the runtime: nothing may be mounted over them. */
@@ -278,7 +279,9 @@ export function parseMount(spec: string, host: HostView = processHost()): MountS
   }
   if (type === 'volume') {
     if (source && !VOLUME_NAME.test(source)) throw new TsctrError(`invalid volume name "${source}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-    return { type: 'volume', source, destination, readOnly };
+    const nc = fields.has('volume-nocopy') ? (take('volume-nocopy') ?? 'true') : 'false';
+    if (!/^(true|false|1|0)$/i.test(nc)) throw invalid(`invalid value for volume-nocopy: ${nc}`);
+    return { type: 'volume', source, destination, readOnly, ...(/^(true|1)$/i.test(nc) ? { noCopy: true } : {}) };
   }
   if (type === 'tmpfs') {
     if (source) throw invalid('source is not allowed for tmpfs mounts');

@@ -2,6 +2,8 @@
  * The spec handed to tsctr-shim: NUL-separated key/value pairs (keys repeat), because argv and env
  * may hold any byte but NUL and the C side should not need a JSON parser.
  */
+import { monitorEventSpec } from './events.js';
+import { restartPolicyFile, restartValue } from './restart-policy.js';
 import fs from 'node:fs';
 import { containerPaths } from '../paths.js';
 import { modeFor } from '../net/modes/index.js';
@@ -186,7 +188,9 @@ export function buildRunSpec(c: ContainerRecord, image: ImageRecord, network: Sp
     ['exit-file', containerPaths.exit(c.id)],
     ['restart-count-file', containerPaths.restarts(c.id)],
     ['init', c.hostConfig.init ? '1' : '0'],
-    ['restart', restartValue(c)],
+    ['restart', restartValue(c.hostConfig.restart)],
+    ['restart-file', restartPolicyFile(c.id)],
+    ...monitorEventSpec(c),
   ];
   return spec;
 }
@@ -203,9 +207,3 @@ function logSpec(c: ContainerRecord): Spec {
   ];
 }
 
-function restartValue(c: ContainerRecord): string {
-  const r = c.hostConfig.restart;
-  if (r.name === 'on-failure') return `on-failure:${r.maxRetries}`;
-  if (r.name === 'always' || r.name === 'unless-stopped') return 'always';
-  return 'no';
-}

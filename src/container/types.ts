@@ -23,6 +23,8 @@ export interface MountSpec {
   options?: string; // tmpfs data
   /** A volume named by tsctr for `-v /path`, removed with the container by `rm -v`. */
   anonymous?: boolean;
+  /** `-v name:/dst:nocopy`, `--mount ...,volume-nocopy`: a new volume starts empty (no copy-up). */
+  noCopy?: boolean;
 }
 
 export interface ContainerConfig {

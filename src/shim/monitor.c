@@ -492,6 +492,32 @@ static int parse_restart(const char *r, int *max, char *err, size_t errsz)
 	return -1;
 }
 
+/*
+ * `tsctr update --restart` writes the new policy to this file while the container runs: read at
+ * each exit, so the change applies without a restart (as docker's does). Absent or unreadable:
+ * the policy stays.
+ */
+static void reread_restart(const struct spec *s, int *policy, int *max)
+{
+	if (!s->restart_file)
+		return;
+	int fd = open(s->restart_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	char buf[64], err[MSG_MAX];
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	int m, p = parse_restart(buf, &m, err, sizeof err);
+	if (p >= 0) {
+		*policy = p;
+		*max = m;
+	}
+}
+
 static void detach_from_caller(void)
 {
 	int lp[2];
@@ -595,8 +621,12 @@ int cmd_run(const char *specfile)
 	signal(SIGPIPE, SIG_IGN);
 	int sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	int tty = spec_flag(s.tty), want_stdin = spec_flag(s.stdin_);
+	/* run -a: the streams the caller attached (all by default) */
+	const char *as = s.attach_streams;
+	int a_in = !as || strstr(as, "stdin"), a_out = !as || strstr(as, "stdout"), a_err = !as || strstr(as, "stderr");
 	health_init(&s);
-	if (g_attach && tty && want_stdin && isatty(0))
+	event_init(&s);
+	if (g_attach && tty && want_stdin && a_in && isatty(0))
 		tty_raw(0);
 
 	int restarts = 0, code = 0, first = 1, stopping = 0;
@@ -618,6 +648,7 @@ int cmd_run(const char *specfile)
 		} else {
 			write_pidfile(s.pid_file, c.init);
 			write_helpers_file(&s, &c);
+			event_append("start", NULL);
 			if (first) {
 				char line[32];
 				snprintf(line, sizeof line, "ok %d\n", (int)c.init);
@@ -625,7 +656,7 @@ int cmd_run(const char *specfile)
 			}
 			struct relay r = {
 				.out = tty ? c.master : c.out, .err = c.err, .in = -1, .src = -1,
-				.attach = g_attach, .log = &log, .tty = tty, .forward = g_attach && !tty,
+				.attach = g_attach, .no_out = !a_out, .no_err = !a_err, .log = &log, .tty = tty, .forward = g_attach && !tty,
 				.sigfd = sigfd, .pid = c.init, .other = &c.fuse, .health = 1,
 			};
 			health_start(c.init);
@@ -633,7 +664,7 @@ int cmd_run(const char *specfile)
 				/* Detached, stdin stays open (never written) like `docker run -di`. */
 				r.in = tty ? dup(c.master) : c.in;
 				c.in = -1; /* the relay owns it now (and closes it at EOF) */
-				r.src = g_attach ? 0 : -1;
+				r.src = g_attach && a_in ? 0 : -1;
 			}
 			relay_run(&r);
 			health_stop();
@@ -646,6 +677,12 @@ int cmd_run(const char *specfile)
 		}
 		first = 0;
 		write_exit_file(&s, code);
+		if (!rc) {
+			char extra[40];
+			snprintf(extra, sizeof extra, "\"exitCode\":\"%d\"", code);
+			event_append("die", extra);
+		}
+		reread_restart(&s, &policy, &max_restarts);
 		if (stopping || policy == P_NO ||
 		    (policy == P_ON_FAILURE && (code == 0 || (max_restarts && restarts >= max_restarts))))
 			break;

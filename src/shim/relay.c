@@ -97,7 +97,7 @@ void relay_run(struct relay *r)
 	char ibuf[4096];
 	size_t ilen = 0, ioff = 0;
 	long exited_at = 0;
-	int out1 = r->attach ? 1 : -1, out2 = r->attach ? 2 : -1;
+	int out1 = r->attach && !r->no_out ? 1 : -1, out2 = r->attach && !r->no_err ? 2 : -1;
 	if (r->in >= 0)
 		fcntl(r->in, F_SETFL, fcntl(r->in, F_GETFL) | O_NONBLOCK);
 	/* A SIGCHLD read before we started would otherwise be lost. */

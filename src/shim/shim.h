@@ -38,11 +38,21 @@ struct spec {
 	/* health checks (health.c); durations in milliseconds */
 	const char *health_spec, *health_file, *health_interval, *health_timeout, *health_retries;
 	const char *health_start_period, *health_start_interval;
+	/* the event journal (events.c) */
+	const char *events_file, *event_attrs;
+	/* `update --restart` of a running container: the policy, read again at each exit */
+	const char *restart_file;
+	/* run -a: the streams the CLI attaches to, "stdin,stdout,stderr" (absent: all) */
+	const char *attach_streams;
 };
 
 /* spec.c */
 int spec_load(const char *path, struct spec *s, char *err, size_t errsz);
 int spec_flag(const char *v);
+
+/* events.c */
+void event_init(const struct spec *s);
+void event_append(const char *action, const char *extra);
 
 /* util.c */
 extern int g_errfd;          /* setup children report failures on this socket */
@@ -109,6 +119,7 @@ struct relay {
 	int in;         /* container stdin write end (pipe or master), -1 if none */
 	int src;        /* our stdin to copy into `in`, -1 if not copying */
 	int attach;     /* also copy output to our fds 1/2 */
+	int no_out, no_err; /* attached, but not to this stream (run -a) */
 	struct logfile *log; /* the container's log, or NULL */
 	int tty;        /* out is a pty master: follow SIGWINCH */
 	int forward;    /* forward INT/TERM/HUP/QUIT/USR1/USR2 to pid */

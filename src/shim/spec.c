@@ -38,6 +38,8 @@ static const struct {
 	{"pidns", S(pidns)}, {"ipcns", S(ipcns)}, {"utsns", S(utsns)}, {"privileged", S(privileged)},
 	{"shm-size", S(shm_size)}, {"oom-score-adj", S(oom_score_adj)}, {"sysctl", L(sysctls)},
 	{"fuse-uidmapping", S(fuse_uidmapping)}, {"fuse-gidmapping", S(fuse_gidmapping)},
+	{"events-file", S(events_file)}, {"event-attrs", S(event_attrs)},
+	{"restart-file", S(restart_file)}, {"attach-streams", S(attach_streams)},
 };
 
 int spec_flag(const char *v)
