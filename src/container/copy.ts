@@ -197,6 +197,6 @@ async function hostTarPipe(create: string[], extract: string[]): Promise<void> {
   let err = '';
   a.stderr!.on('data', (d) => (err += d));
   b.stderr!.on('data', (d) => (err += d));
-  const [ca, cb] = await Promise.all([a, b].map((p) => new Promise<number>((r) => p.on('exit', (c) => r(c ?? 1)))));
+  const [ca, cb] = await Promise.all([a, b].map((p) => new Promise<number>((r) => p.on('close', (c) => r(c ?? 1)))));
   if (ca !== 0 || cb !== 0) throw new TsctrError(`copying failed: ${err.trim() || `tar exit ${ca || cb}`}`);
 }

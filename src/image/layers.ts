@@ -30,11 +30,32 @@ export interface ExtractedLayer {
 export function storeExtractedLayer(dir: string, diffId: string, recorder: TarSplitRecorder | undefined): void {
   if (recorder) atomicWriteFile(storePaths.tarSplit(diffId), recorder.serialize(), 0o600, false);
   try {
-    fs.renameSync(dir, storePaths.layer(diffId));
+    renameLayerDir(dir, storePaths.layer(diffId));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
     removeTreesAsNamespaceRoot([dir]);
+  }
+}
+
+/**
+ * Moving a directory to another parent rewrites its `..`: the kernel wants write permission on the
+ * directory itself. A layer whose root is read-only (an image's 555 root) gets it for the move.
+ */
+function renameLayerDir(from: string, to: string): void {
+  try {
+    fs.renameSync(from, to);
+  } catch (e) {
+    const mode = fs.statSync(from).mode & 0o7777;
+    if ((e as NodeJS.ErrnoException).code !== 'EACCES' || mode & 0o200) throw e;
+    fs.chmodSync(from, mode | 0o200);
+    try {
+      fs.renameSync(from, to);
+    } catch (again) {
+      fs.chmodSync(from, mode);
+      throw again;
+    }
+    fs.chmodSync(to, mode);
   }
 }
 
