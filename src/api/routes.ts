@@ -5,5 +5,19 @@
  */
 import type { Route } from './router.js';
 import { SYSTEM_ROUTES } from './system.js';
+import { attachRoutes } from './attach.js';
+import { buildRoutes } from './build.js';
+import { execRoutes } from './exec-start.js';
+import { imageArchiveRoutes } from './image-archive.js';
+import { logsRoutes } from './logs-follow.js';
+import { statsRoutes } from './stats.js';
 
-export const ROUTES: readonly Route[] = [...SYSTEM_ROUTES];
+export const ROUTES: readonly Route[] = [
+  ...SYSTEM_ROUTES,
+  ...attachRoutes,
+  ...execRoutes,
+  ...logsRoutes,
+  ...statsRoutes,
+  ...buildRoutes,
+  ...imageArchiveRoutes,
+];

@@ -126,6 +126,18 @@ export function runInUserNamespace(args: string[]): Promise<string> {
 }
 
 /**
+ * Starts a tsctr command as root in the user namespace with its stdio as pipes, for a caller that
+ * streams them elsewhere (the API server's save, load and push).
+ */
+export function spawnInUserNamespace(args: string[]): import('node:child_process').ChildProcess {
+  const argv = canOwnImageFiles() ? [...selfCommand(), ...args] : [...unshareArgv(), ...selfCommand(), ...args];
+  return childProcess().spawn(argv[0]!, argv.slice(1), {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, [MARK]: '1', TSCTR_PARENT_PID: String(process.pid) },
+  });
+}
+
+/**
  * Delete trees that may hold files of subordinate uids. Most containers only ever write as their
  * root (= us), so a plain delete is tried first; whatever it cannot remove is deleted by root in
  * the namespace.
