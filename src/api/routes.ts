@@ -7,6 +7,7 @@ import type { Route } from './router.js';
 import { SYSTEM_ROUTES } from './system.js';
 import { attachRoutes } from './attach.js';
 import { buildRoutes } from './build.js';
+import { eventRoutes } from './events.js';
 import { execRoutes } from './exec-start.js';
 import { imageArchiveRoutes } from './image-archive.js';
 import { logsRoutes } from './logs-follow.js';
@@ -19,5 +20,6 @@ export const ROUTES: readonly Route[] = [
   ...logsRoutes,
   ...statsRoutes,
   ...buildRoutes,
+  ...eventRoutes,
   ...imageArchiveRoutes,
 ];

@@ -93,4 +93,5 @@ export const COMMANDS: readonly CommandEntry[] = [
   cmd('system-reset', 'SystemResetCommand', ['system reset']),
   cmd('system-service', 'SystemServiceCommand', ['system service']),
   cmd('system-dial-stdio', 'SystemDialStdioCommand', ['system dial-stdio']),
+  cmd('events', 'EventsCommand', ['events', 'system events']),
 ];

@@ -4,6 +4,7 @@
  * exactly one wins, and a random name is one no other container has), its directories and its
  * volumes, and its record.
  */
+import { containerEvent } from './events.js';
 import fs from 'node:fs';
 import { containerPaths } from '../paths.js';
 import { getImage, loadImages } from '../image/store.js';
@@ -50,6 +51,7 @@ export async function writeContainer(spec: ContainerSpec, image: ImageRecord): P
     for (const m of mounts) if (m.type === 'volume') ensureVolume(m.source);
     doc.containers[id] = record;
   });
+  containerEvent(record, 'create');
   return record;
 }
 

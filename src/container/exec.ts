@@ -1,4 +1,6 @@
 /** exec: a new process joining a running container's namespaces, through tsctr-shim exec. */
+import { appendEvents, makeEvent } from '../store/events.js';
+import { containerAttributes } from './events.js';
 import { spawn } from 'node:child_process';
 import { randomHex } from '../util/random.js';
 import fs from 'node:fs';
@@ -72,6 +74,15 @@ export async function execInContainer(query: string, o: ExecOptions): Promise<nu
   ];
   const file = path.join(containerPaths.run(c.id), `exec-${randomHex(6)}`);
   atomicWriteFile(file, encodeSpec(spec));
+  if (!o.stdio) {
+    // docker names the command in the action; cp's own helper processes are not the user's execs.
+    const execID = randomHex(32);
+    const cmd = o.command.join(' ');
+    appendEvents([
+      makeEvent('container', `exec_create: ${cmd}`, c.id, containerAttributes(c, { execID })),
+      makeEvent('container', `exec_start: ${cmd}`, c.id, containerAttributes(c, { execID })),
+    ]);
+  }
   try {
     const child = spawn(shimPath(), ['exec', file], {
       detached: o.detach,

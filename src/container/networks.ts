@@ -3,6 +3,7 @@
  * Records change under the store lock together with the containers on them; a running container's
  * veths change live through the network holder.
  */
+import { appendEvent } from '../store/events.js';
 import { ConflictError, TsctrError } from '../errors.js';
 import { getContainer, loadContainers, updateContainers } from './store.js';
 import { liveState } from './state.js';
@@ -32,7 +33,7 @@ export async function createNetwork(o: NetworkCreateOptions): Promise<NetworkRec
   if (o.driver && o.driver !== 'bridge') throw new TsctrError(`network driver "${o.driver}" is not supported: tsctr has bridge networks only`);
   if (o.gateway !== undefined && !isIPv4(o.gateway)) throw new TsctrError(`invalid gateway address ${o.gateway}`);
   if (o.gateway !== undefined && o.subnet === undefined) throw new TsctrError('every ip-range or gateway must have a corresponding subnet');
-  return updateNetworks((doc) => {
+  const created = await updateNetworks((doc) => {
     if (Object.values(doc.networks).some((n) => n.name === o.name)) throw new ConflictError(`network with name ${o.name} already exists`);
     const { subnet, gateway } = planSubnet(o.subnet, o.gateway, Object.values(doc.networks));
     const id = randomHex(32);
@@ -43,6 +44,12 @@ export async function createNetwork(o: NetworkCreateOptions): Promise<NetworkRec
     doc.networks[id] = rec;
     return rec;
   });
+  networkEvent(created, 'create');
+  return created;
+}
+
+function networkEvent(n: NetworkRecord, action: string, container?: string): void {
+  appendEvent('network', action, n.id, { ...(container ? { container } : {}), name: n.name, type: n.driver });
 }
 
 /** docker's `network ls` row (its template fields). */
@@ -169,6 +176,7 @@ export async function removeNetwork(query: string, force: boolean): Promise<Netw
     writeNetworks(nets);
   });
   await forgetBridge(n);
+  networkEvent(n, 'destroy');
   return n;
 }
 
@@ -196,7 +204,10 @@ export async function pruneNetworks(): Promise<string[]> {
     writeNetworks(nets);
     return gone;
   });
-  for (const n of removed) await forgetBridge(n);
+  for (const n of removed) {
+    await forgetBridge(n);
+    networkEvent(n, 'destroy');
+  }
   return removed.map((n) => n.name);
 }
 
@@ -225,6 +236,7 @@ export async function connectNetwork(netQuery: string, ctrQuery: string, o: Conn
     if (c.endpoints.length === 1) c.hostConfig.network = n.name;
     return c;
   });
+  networkEvent(n, 'connect', c.id);
   const st = liveState(c);
   if (st.status !== 'running') return;
   if (c.endpoints!.length === 1) {
@@ -254,6 +266,7 @@ export async function disconnectNetwork(netQuery: string, ctrQuery: string): Pro
     } else c.hostConfig.network = c.endpoints[0]!.network;
     return c;
   });
+  networkEvent(n, 'disconnect', c.id);
   if (liveState(c).status !== 'running') return;
   await live(async (conn) => void conn.request(['detach', c.id, n.name]));
 }

@@ -7,6 +7,7 @@ import { signalNumber } from './signals.js';
 import { killOrphanedHelpers, liveState, monitorAlive } from './state.js';
 import { getContainer, loadContainers, updateContainers } from './store.js';
 import { removeContainerDirs } from './create.js';
+import { containerEvent } from './events.js';
 import type { ContainerRecord } from './types.js';
 import { removeVolume, volumeUsers } from './volumes.js';
 
@@ -29,6 +30,7 @@ export async function killContainer(query: string, signal: string): Promise<Cont
   // Gone since liveState looked: then it is no longer running, and no stranger is signalled.
   if (!signalProcess(st.init, signalNumber(signal))) throw new ConflictError(`Cannot kill container: ${query}: Container ${c.id.slice(0, 12)} is not running`);
   if (st.paused) (await import('./pause.js')).resumeIfPaused(c);
+  containerEvent(c, 'kill', { signal: String(signalNumber(signal)) });
   return c;
 }
 
@@ -47,13 +49,16 @@ export async function stopContainer(query: string, timeoutSec?: number): Promise
   }
   const timeout = timeoutSec ?? c.config.stopTimeout;
   signalProcess(st.init, signalNumber(c.config.stopSignal));
+  containerEvent(c, 'kill', { signal: String(signalNumber(c.config.stopSignal)) });
   if (st.paused) (await import('./pause.js')).resumeIfPaused(c);
   const stopped = timeout < 0 ? await waitStopped(c, 2 ** 31) : await waitStopped(c, timeout * 1000);
   if (!stopped) {
     signalProcess(st.init, 'SIGKILL');
+    containerEvent(c, 'kill', { signal: '9' });
     if (!(await waitStopped(c, 10_000))) throw new TsctrError(`container ${query} did not stop after SIGKILL`);
   }
   killOrphanedHelpers(c);
+  containerEvent(c, 'stop');
   return c;
 }
 
@@ -77,6 +82,7 @@ export async function removeContainer(query: string, force: boolean, volumes = f
   await updateContainers((doc) => {
     delete doc.containers[c.id];
   });
+  containerEvent(c, 'destroy');
   if (volumes) {
     for (const m of c.hostConfig.mounts) {
       if (m.anonymous && volumeUsers(m.source).length === 0) removeVolume(m.source, false);

@@ -6,6 +6,7 @@
  * in it, whatever its uid. Processes the container stopped itself are continued too: the price of
  * not having a freezer.
  */
+import { containerEvent } from './events.js';
 import fs from 'node:fs';
 import { ConflictError } from '../errors.js';
 import { atomicWriteFile } from '../util/fsutil.js';
@@ -71,6 +72,7 @@ export function pauseForGood(c: ContainerRecord): void {
   if (st.paused) throw new ConflictError(`Container ${c.id} is already paused`);
   pauseContainer(c);
   atomicWriteFile(pausedFile(c.id), `${new Date().toISOString()}\n`, 0o600, false);
+  containerEvent(c, 'pause');
 }
 
 export function unpause(c: ContainerRecord): void {
@@ -78,6 +80,7 @@ export function unpause(c: ContainerRecord): void {
   if (st.status !== 'running' || !st.paused) throw new ConflictError(`Container ${c.id} is not paused`);
   resumeAll(st.pid);
   fs.rmSync(pausedFile(c.id), { force: true });
+  containerEvent(c, 'unpause');
 }
 
 /** After stop's or kill's signal: a stopped process only acts on it once continued (SIGKILL aside). */

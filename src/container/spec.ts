@@ -2,6 +2,7 @@
  * The spec handed to tsctr-shim: NUL-separated key/value pairs (keys repeat), because argv and env
  * may hold any byte but NUL and the C side should not need a JSON parser.
  */
+import { monitorEventSpec } from './events.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import { containerPaths } from '../paths.js';
@@ -144,6 +145,7 @@ export function buildRunSpec(c: ContainerRecord, image: ImageRecord, network: Sp
     ['restart-count-file', containerPaths.restarts(c.id)],
     ['init', c.hostConfig.init ? '1' : '0'],
     ['restart', restartValue(c)],
+    ...monitorEventSpec(c),
   ];
   return spec;
 }

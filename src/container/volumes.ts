@@ -8,6 +8,7 @@ import path from 'node:path';
 import { ConflictError, NotFoundError, TsctrError } from '../errors.js';
 import { volumePaths } from '../paths.js';
 import { removeTreesAsNamespaceRoot } from '../rootless/userns.js';
+import { appendEvent } from '../store/events.js';
 import { ensureDir } from '../util/fsutil.js';
 import { loadContainers } from './store.js';
 import type { ContainerRecord } from './types.js';
@@ -32,7 +33,9 @@ export function ensureVolume(name: string): string {
   if (!NAME.test(name)) throw new TsctrError(`invalid volume name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
   ensureDir(volumePaths.dir(), 0o700);
   const data = volumePaths.data(name);
+  if (fs.existsSync(data)) return data;
   ensureDir(data, 0o755);
+  appendEvent('volume', 'create', name, { driver: 'local' });
   return data;
 }
 
@@ -67,4 +70,5 @@ export function removeVolume(name: string, force: boolean): void {
   const users = volumeUsers(name);
   if (users.length && !force) throw new ConflictError(`remove ${name}: volume is in use - [${users.join(', ')}]`);
   removeTreesAsNamespaceRoot([path.dirname(volumePaths.data(name))]);
+  appendEvent('volume', 'destroy', name, { driver: 'local' });
 }

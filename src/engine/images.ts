@@ -76,7 +76,13 @@ export async function tagImage(source: string, target: string): Promise<void> {
   const { getImage, setTag, updateImages } = await import('../image/store.js');
   const ref = parseReference(target);
   if (ref.digest) throw new (await import('../errors.js')).TsctrError(`refusing to create a tag with a digest reference`);
-  await updateImages((doc) => setTag(doc, getImage(doc, source), formatReference(ref)));
+  const id = await updateImages((doc) => {
+    const image = getImage(doc, source);
+    setTag(doc, image, formatReference(ref));
+    return image.id;
+  });
+  const { appendEvent } = await import('../store/events.js');
+  appendEvent('image', 'tag', id, { name: (await import('../image/reference.js')).familiarString(ref) });
 }
 
 /** Untags the name given (or every tag, by id) and deletes the image once nothing names it. */

@@ -27,6 +27,7 @@ import { parseReference, isFullyQualified, withDomain, formatReference, fullName
 import { hostPlatform, selectPlatform, formatPlatform, type Platform } from './platform.js';
 import { initStore, layerPresent, updateImages, writeBlob, setTag } from './store.js';
 import { collectGarbage } from './gc.js';
+import { appendEvent } from '../store/events.js';
 import type { Descriptor, ImageConfig, ImageIndex, ImageManifest, ImageRecord, LayerRecord } from './types.js';
 
 export interface PullOptions {
@@ -51,7 +52,11 @@ export async function pullImage(input: string, opts: PullOptions = {}): Promise<
   let lastError: Error | undefined;
   for (const candidate of candidates) {
     try {
-      return await pullFrom(candidate, conf, platform, progress);
+      const image = await pullFrom(candidate, conf, platform, progress);
+      // docker's: `image pull busybox:latest (name=busybox)`
+      const familiar = familiarString(candidate);
+      appendEvent('image', 'pull', familiar, { name: familiar.replace(/[:@][^/]*$/, '') });
+      return image;
     } catch (e) {
       lastError = e as Error;
       if (candidates.length === 1 || !(e instanceof NotFoundError)) throw e;

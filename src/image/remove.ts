@@ -9,6 +9,7 @@ import { storePaths, hexOf } from '../paths.js';
 import { removeTreesAsNamespaceRoot } from '../rootless/userns.js';
 import { parseReference, formatReference, familiarString } from './reference.js';
 import { dropUnusedLayers, getImage, loadImages, trashLayers, updateImages, initStore } from './store.js';
+import { appendEvents, makeEvent } from '../store/events.js';
 import { containersUsingImage } from './users.js';
 import { collectGarbage } from './gc.js';
 import type { ImageRecord, ImagesDoc } from './types.js';
@@ -36,8 +37,11 @@ function tagNamedBy(query: string, image: ImageRecord): string | undefined {
 export async function removeImage(query: string, force: boolean): Promise<RemoveReport> {
   initStore();
   let trash: string | undefined;
+  let imageId = '';
+  const deletedImages: string[] = [];
   const report = await updateImages((doc) => {
     const image = getImage(doc, query);
+    imageId = image.id;
     const rep: RemoveReport = { untagged: [], deleted: [], reclaimed: 0 };
     const tag = tagNamedBy(query, image);
     const users = containersUsingImage(image.id);
@@ -68,6 +72,7 @@ export async function removeImage(query: string, force: boolean): Promise<Remove
     }
     delete doc.images[image.id];
     rep.deleted.push(image.id);
+    deletedImages.push(image.id);
     // Then its build-step ancestors that nothing else needs, as docker does.
     for (let parent = image.parent ? doc.images[image.parent] : undefined; parent; ) {
       const p: ImageRecord = parent;
@@ -75,6 +80,7 @@ export async function removeImage(query: string, force: boolean): Promise<Remove
       if (needed) break;
       delete doc.images[p.id];
       rep.deleted.push(p.id);
+      deletedImages.push(p.id);
       removeUnusedBlobs(doc, p);
       parent = p.parent ? doc.images[p.parent] : undefined;
     }
@@ -87,6 +93,10 @@ export async function removeImage(query: string, force: boolean): Promise<Remove
     return rep;
   });
   if (trash) removeTreesAsNamespaceRoot([trash]);
+  appendEvents([
+    ...report.untagged.map((name) => makeEvent('image', 'untag', imageId, { name })),
+    ...deletedImages.map((id) => makeEvent('image', 'delete', id, { name: id })),
+  ]);
   return report;
 }
 

@@ -249,6 +249,7 @@ static void finish(int status)
 		memcpy(l.out, h.out, h.len);
 		l.len = h.len;
 	}
+	const char *before = h.status;
 	if (l.code == 0) {
 		h.streak = 0;
 		h.status = "healthy";
@@ -263,6 +264,11 @@ static void finish(int status)
 	}
 	h.log[h.nlog++] = l;
 	write_state();
+	if (strcmp(before, h.status) != 0) {
+		char action[40];
+		snprintf(action, sizeof action, "health_status: %s", h.status);
+		event_append(action, NULL);
+	}
 	schedule(mono_ms());
 }
 

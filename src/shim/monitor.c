@@ -596,6 +596,7 @@ int cmd_run(const char *specfile)
 	int sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	int tty = spec_flag(s.tty), want_stdin = spec_flag(s.stdin_);
 	health_init(&s);
+	event_init(&s);
 	if (g_attach && tty && want_stdin && isatty(0))
 		tty_raw(0);
 
@@ -618,6 +619,7 @@ int cmd_run(const char *specfile)
 		} else {
 			write_pidfile(s.pid_file, c.init);
 			write_helpers_file(&s, &c);
+			event_append("start", NULL);
 			if (first) {
 				char line[32];
 				snprintf(line, sizeof line, "ok %d\n", (int)c.init);
@@ -646,6 +648,11 @@ int cmd_run(const char *specfile)
 		}
 		first = 0;
 		write_exit_file(&s, code);
+		if (!rc) {
+			char extra[40];
+			snprintf(extra, sizeof extra, "\"exitCode\":\"%d\"", code);
+			event_append("die", extra);
+		}
 		if (stopping || policy == P_NO ||
 		    (policy == P_ON_FAILURE && (code == 0 || (max_restarts && restarts >= max_restarts))))
 			break;

@@ -34,11 +34,17 @@ struct spec {
 	/* health checks (health.c); durations in milliseconds */
 	const char *health_spec, *health_file, *health_interval, *health_timeout, *health_retries;
 	const char *health_start_period, *health_start_interval;
+	/* the event journal (events.c) */
+	const char *events_file, *event_attrs;
 };
 
 /* spec.c */
 int spec_load(const char *path, struct spec *s, char *err, size_t errsz);
 int spec_flag(const char *v);
+
+/* events.c */
+void event_init(const struct spec *s);
+void event_append(const char *action, const char *extra);
 
 /* util.c */
 extern int g_errfd;          /* setup children report failures on this socket */

@@ -35,6 +35,7 @@ static const struct {
 	{"health-interval", S(health_interval)}, {"health-timeout", S(health_timeout)},
 	{"health-retries", S(health_retries)}, {"health-start-period", S(health_start_period)},
 	{"health-start-interval", S(health_start_interval)},
+	{"events-file", S(events_file)}, {"event-attrs", S(event_attrs)},
 };
 
 int spec_flag(const char *v)
