@@ -1,9 +1,8 @@
 /**
- * `GET /containers/{id}/logs`, following too (`follow=1`): the records the engine reads from the
+ * `GET /containers/{id}/logs?follow=1` (containers.ts hands it over; it serves the rest): the records the engine reads from the
  * container's log, framed (no tty) or raw (tty), until the container stops or the client goes —
  * a client that disconnects ends the engine's reader, nothing stays behind.
  */
-import type { Route } from './router.js';
 import type { Ctx } from './http.js';
 import { boolParam } from './http.js';
 import { badRequest } from './errors.js';
@@ -53,5 +52,3 @@ export async function followLogs(ctx: Ctx): Promise<void> {
     ctx.res.end();
   }
 }
-
-export const logsRoutes: Route[] = [{ method: 'GET', pattern: '/containers/{id}/logs', handle: followLogs }];

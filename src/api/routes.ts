@@ -1,25 +1,30 @@
 /**
  * Every route of the API, one table. A new group of endpoints is a module exporting its `Route[]`
  * and one line here. Order matters only where patterns overlap: a literal path (`/images/json`)
- * before the `{name*}` pattern that would also match it.
+ * before the `{name*}` pattern that would also match it (each module lists its literals first).
  */
+import { CONTAINER_ROUTES } from './containers.js';
+import { IMAGE_ROUTES } from './images.js';
 import type { Route } from './router.js';
 import { SYSTEM_ROUTES } from './system.js';
+import { VOLUME_NETWORK_ROUTES } from './volumes-networks.js';
 import { attachRoutes } from './attach.js';
 import { buildRoutes } from './build.js';
 import { eventRoutes } from './events.js';
 import { execRoutes } from './exec-start.js';
 import { imageArchiveRoutes } from './image-archive.js';
-import { logsRoutes } from './logs-follow.js';
 import { statsRoutes } from './stats.js';
 
 export const ROUTES: readonly Route[] = [
   ...SYSTEM_ROUTES,
+  ...CONTAINER_ROUTES,
   ...attachRoutes,
   ...execRoutes,
-  ...logsRoutes,
   ...statsRoutes,
   ...buildRoutes,
   ...eventRoutes,
+  // before IMAGE_ROUTES: /images/get and /images/load are literal paths its {name*} would match
   ...imageArchiveRoutes,
+  ...IMAGE_ROUTES,
+  ...VOLUME_NETWORK_ROUTES,
 ];

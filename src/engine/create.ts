@@ -28,3 +28,14 @@ export async function createFromOptions(o: CreateOptions, createCommand?: string
 export async function createContainer(spec: ContainerSpec, image: ImageRecord): Promise<ContainerRecord> {
   return (await import('../container/create.js')).createContainer(spec, image);
 }
+
+/**
+ * A local image and its run configuration, without pulling: the API's create answers 404 for a
+ * missing one, and docker's clients then pull and retry.
+ */
+export async function localImageConfig(name: string): Promise<{ image: ImageRecord; config: import('../image/types.js').ContainerConfig } | undefined> {
+  const { localImage } = await import('../container/create.js');
+  const { readImageConfig } = await import('../image/store.js');
+  const image = localImage(name);
+  return image ? { image, config: readImageConfig(image).config ?? {} } : undefined;
+}

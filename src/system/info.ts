@@ -115,7 +115,9 @@ export async function gather(): Promise<Info> {
     };
   });
 
-  return { host, store, registries, version: { Version: VERSION, APIVersion: API_VERSION, NodeVersion: process.version, OsArch: `linux/${arch}` } };
+  // The API service (`system service`), when one answers on the default socket.
+  const socket = await (await import('./service-socket.js')).liveServiceSocket().catch(() => undefined);
+  return { host, store, registries, ...(socket ? { service: { socket: `unix://${socket}` } } : {}), version: { Version: VERSION, APIVersion: API_VERSION, NodeVersion: process.version, OsArch: `linux/${arch}` } };
 }
 
 /** podman's YAML-like layout: nested keys indented, lists as `- item`. */

@@ -1,0 +1,58 @@
+/**
+ * docker's `wait` conditions, for the API (`POST /containers/{id}/wait?condition=`):
+ * `not-running` (now, if it is not running), `next-exit` (the next exit from now on) and `removed`
+ * (after it is gone: an auto-removed container's real exit code, read while its record still is
+ * there). The exit file's directory is watched, so the code is read the moment the monitor writes
+ * it, before the exit command (`container cleanup`) has started to remove it.
+ */
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+export async function waitForCondition(query: string, condition: WaitCondition, signal?: AbortSignal): Promise<number> {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const { getContainer, loadContainers } = await import('../container/store.js');
+  const { liveState, monitorAlive } = await import('../container/state.js');
+  const { containerPaths } = await import('../paths.js');
+  const { TsctrError } = await import('../errors.js');
+  const c = getContainer(loadContainers(), query);
+  const first = liveState(c);
+  if (condition === 'not-running' && first.status !== 'running') return first.exitCode;
+  const firstFinish = first.status === 'exited' ? first.finishedAt : undefined;
+
+  let wake: () => void = () => undefined;
+  let watcher: import('node:fs').FSWatcher | undefined;
+  try {
+    watcher = fs.watch(path.dirname(containerPaths.exit(c.id)), () => wake());
+    watcher.on('error', () => undefined);
+  } catch {
+    /* polling alone */
+  }
+  let lastCode: number | undefined;
+  try {
+    for (;;) {
+      if (signal?.aborted) throw new TsctrError('the client went away');
+      const fresh = loadContainers().containers[c.id];
+      if (!fresh) {
+        if (condition === 'removed') return lastCode ?? 0;
+        throw new TsctrError(`No such container: ${query}`);
+      }
+      const st = liveState(fresh);
+      // An exit counts once its monitor is done (or, for `removed`, once the code is on disk:
+      // the monitor then runs the exit command that removes the container).
+      if (st.status === 'exited' && (firstFinish === undefined || st.finishedAt !== firstFinish || condition === 'not-running')) {
+        lastCode = st.exitCode;
+        if (condition !== 'removed' && !monitorAlive(fresh)) return st.exitCode;
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 25);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+  } finally {
+    watcher?.close();
+  }
+}
