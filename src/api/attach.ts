@@ -108,7 +108,7 @@ export async function startAttached(id: string): Promise<boolean> {
   const p = pending.get(id);
   if (!p) return false;
   pending.delete(id);
-  const { startContainer } = await import('../engine/containers.js');
+  const { cleanupContainer, startContainer } = await import('../engine/containers.js');
   const write = streamWriter(p.io.output, p.tty);
   let started = false;
   let early: Buffer[] = [];
@@ -137,7 +137,9 @@ export async function startAttached(id: string): Promise<boolean> {
         },
       },
     }).then(
-      () => {
+      async () => {
+        // The monitor leaves --rm to the process that holds it attached (us), as to the CLI.
+        await cleanupContainer(id).catch(() => undefined);
         close(p.io);
         p.finish();
       },
