@@ -143,7 +143,9 @@ export async function startAttached(id: string): Promise<boolean> {
         close(p.io);
         p.finish();
       },
-      (e: unknown) => {
+      async (e: unknown) => {
+        // docker removes a --rm container whose start failed too (its CLI waits for that).
+        await cleanupContainer(id).catch(() => undefined);
         close(p.io);
         p.finish();
         if (started) return;
