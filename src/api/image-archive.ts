@@ -66,14 +66,19 @@ async function load(ctx: Ctx): Promise<void> {
   ctx.res.end(r.code === 0 ? undefined : errorLine(r.error || `load failed (exit ${r.code})`));
 }
 
-/** The push's lines as docker's progress JSON (`abc123def456: Pushed` → status + id). */
-function pushLine(line: string): Record<string, unknown> {
+/**
+ * The push's lines as docker's progress JSON (`abc123def456: Pushed` → status + id); the digest line
+ * is followed by docker's `aux` message (clients print the status, and take the digest from aux).
+ */
+function pushLine(line: string): Record<string, unknown>[] {
   const m = /^([0-9a-f]{12}): (.*)$/.exec(line);
-  if (m) return { status: m[2], progressDetail: {}, id: m[1] };
+  if (m) return [{ status: m[2], progressDetail: {}, id: m[1] }];
   const d = /^(\S+): digest: (sha256:[0-9a-f]{64}) size: (\d+)$/.exec(line);
-  if (d) return { status: line, aux: { Tag: d[1], Digest: d[2], Size: Number(d[3]) } };
-  return { status: line };
+  if (d) return [{ status: line }, { progressDetail: {}, aux: { Tag: d[1], Digest: d[2], Size: Number(d[3]) } }];
+  return [{ status: line }];
 }
+
+const jsonLines = (objs: Record<string, unknown>[]) => objs.map((o) => `${JSON.stringify(o)}\n`).join('');
 
 async function push(ctx: Ctx): Promise<void> {
   const tag = ctx.query.get('tag');
@@ -89,13 +94,13 @@ async function push(ctx: Ctx): Promise<void> {
   child.stdout!.on('data', (d: Buffer) => {
     const parts = (rest + d.toString()).split(/\r?\n|\r/);
     rest = parts.pop() ?? '';
-    for (const l of parts) if (l.trim()) ctx.res.write(`${JSON.stringify(pushLine(l.trim()))}\n`);
+    for (const l of parts) if (l.trim()) ctx.res.write(jsonLines(pushLine(l.trim())));
   });
   ctx.res.once('close', () => {
     if (child.exitCode === null) child.kill('SIGTERM');
   });
   const r = await done;
-  if (rest.trim()) ctx.res.write(`${JSON.stringify(pushLine(rest.trim()))}\n`);
+  if (rest.trim()) ctx.res.write(jsonLines(pushLine(rest.trim())));
   ctx.res.end(r.code === 0 ? undefined : errorLine(r.error || `push failed (exit ${r.code})`));
 }
 
