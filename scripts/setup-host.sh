@@ -32,6 +32,22 @@ else
   say "packages already installed"
 fi
 
+# The docker CLI is the API tests' client (tsctr system service). Any docker client will do (one
+# in /usr/local/bin included); without one, Debian's docker.io, whose daemon must never start
+# here: a policy-rc.d refuses every service start during the install, and its units are masked.
+if ! command -v docker >/dev/null; then
+  say "installing docker.io for its client (the daemon stays off)"
+  export DEBIAN_FRONTEND=noninteractive
+  had_policy=0
+  [ -e /usr/sbin/policy-rc.d ] && had_policy=1 && cp -a /usr/sbin/policy-rc.d /usr/sbin/policy-rc.d.tsctr-saved
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+  chmod 0755 /usr/sbin/policy-rc.d
+  if [ -d /run/systemd/system ]; then systemctl mask docker.service docker.socket containerd.service >/dev/null 2>&1 || true; fi
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends -o Dpkg::Use-Pty=0 docker.io >/dev/null
+  if [ "$had_policy" = 1 ]; then mv /usr/sbin/policy-rc.d.tsctr-saved /usr/sbin/policy-rc.d; else rm -f /usr/sbin/policy-rc.d; fi
+fi
+
 # Debian's docker-registry package starts its own service on :5000 (where systemd or sysv-rc
 # runs it), which would take the mirror's port; fixtures/registry.sh runs our instances instead.
 if [ -d /run/systemd/system ]; then

@@ -287,6 +287,16 @@ function execInspect(ctx: Ctx): void {
   });
 }
 
+async function pause(ctx: Ctx): Promise<void> {
+  await (await import('../engine/extra.js')).pauseContainer(ctx.params.id!);
+  sendStatus(ctx, 204);
+}
+
+async function unpause(ctx: Ctx): Promise<void> {
+  await (await import('../engine/extra.js')).unpauseContainer(ctx.params.id!);
+  sendStatus(ctx, 204);
+}
+
 /** Unused bodies are read and dropped, so that a keep-alive connection stays in step. */
 async function drain(ctx: Ctx): Promise<void> {
   await readJson(ctx);
@@ -312,4 +322,6 @@ export const CONTAINER_ROUTES: Route[] = [
   { method: 'PUT', pattern: '/containers/{id}/archive', handle: archivePut },
   { method: 'POST', pattern: '/containers/{id}/exec', handle: execCreate },
   { method: 'GET', pattern: '/exec/{id}/json', handle: execInspect },
+  { method: 'POST', pattern: '/containers/{id}/pause', handle: pause },
+  { method: 'POST', pattern: '/containers/{id}/unpause', handle: unpause },
 ];

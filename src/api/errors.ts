@@ -2,7 +2,7 @@
  * Errors as the Docker Engine API reports them: a status code and `{"message": …}`. The engine's
  * typed errors map to docker's codes here, once, so that handlers just let them through.
  */
-import { ConflictError, InvalidReferenceError, NotFoundError, TsctrError, errorMessage } from '../errors.js';
+import { ConflictError, InvalidReferenceError, NotFoundError, RegistryError, TsctrError, errorMessage } from '../errors.js';
 
 export class ApiError extends Error {
   constructor(
@@ -23,6 +23,8 @@ export function apiErrorOf(e: unknown): { status: number; message: string } {
   if (e instanceof NotFoundError) return { status: 404, message: e.message };
   if (e instanceof ConflictError) return { status: 409, message: e.message };
   if (e instanceof InvalidReferenceError) return { status: 400, message: e.message };
+  // docker login's wrong password: docker answers 401, and its CLI says so.
+  if (e instanceof RegistryError && /unauthori[sz]ed|401|credentials|denied/i.test(e.message)) return { status: 401, message: e.message };
   // The engine's other typed errors are the caller's bad input (a bad flag value, a bad name)
   // or a failed operation; docker says 500 for the latter, and clients print the message either way.
   if (e instanceof TsctrError) {

@@ -37,8 +37,9 @@ export function sendJson(ctx: Ctx, status: number, body: unknown): void {
   ctx.res.end(ctx.method === 'HEAD' ? undefined : text);
 }
 
+/** A status without a body (204 and 304 may not even say Content-Length). */
 export function sendStatus(ctx: Ctx, status: number): void {
-  ctx.res.writeHead(status, { 'Content-Length': 0 });
+  ctx.res.writeHead(status, status === 204 || status === 304 ? {} : { 'Content-Length': 0 });
   ctx.res.end();
 }
 

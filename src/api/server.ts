@@ -30,7 +30,8 @@ export interface Service {
   readonly server: http.Server;
   /** Resolves when the server has stopped (idle timeout or close()). */
   readonly done: Promise<void>;
-  close(): void;
+  /** Stops listening; requests in flight finish first, unless `force` (SIGTERM): then every connection is cut. */
+  close(force?: boolean): void;
 }
 
 /** Routes a request; every failure becomes `{"message": …}` with its status, never a crash. */
@@ -145,16 +146,24 @@ export async function serve(o: ServeOptions): Promise<Service> {
   let timer: NodeJS.Timeout | undefined;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
-  const close = () => {
+  // Upgraded connections are no longer the HTTP server's: cut by hand on a forced close.
+  const upgraded = new Set<Duplex>();
+  let closing = false;
+  const close = (force = false) => {
     if (timer) clearTimeout(timer);
-    server.close(() => resolveDone());
+    if (!closing) server.close(() => resolveDone());
+    closing = true;
     // Keep-alive connections hold no request: they would keep close() waiting.
     server.closeIdleConnections();
+    if (force) {
+      server.closeAllConnections();
+      for (const s of upgraded) s.destroy();
+    }
   };
   const arm = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    if (o.idleMs > 0 && active === 0) timer = setTimeout(close, o.idleMs);
+    if (o.idleMs > 0 && active === 0) timer = setTimeout(() => close(), o.idleMs);
   };
   const track = (closes: NodeJS.EventEmitter) => {
     active++;
@@ -176,6 +185,8 @@ export async function serve(o: ServeOptions): Promise<Service> {
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     track(socket);
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
     socket.on('error', () => socket.destroy());
     const res = new http.ServerResponse(req);
     res.shouldKeepAlive = false;

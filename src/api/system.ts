@@ -126,7 +126,28 @@ async function auth(ctx: Ctx): Promise<void> {
   sendJson(ctx, 200, { Status: 'Login Succeeded', IdentityToken: '' });
 }
 
+/** `docker system df`: docker's shape over `tsctr system df`'s numbers. */
+async function df(ctx: Ctx): Promise<void> {
+  const { diskUsage } = await import('../engine/system.js');
+  const u = await diskUsage();
+  const unix = (iso: string) => Math.floor(Date.parse(iso) / 1000) || 0;
+  sendJson(ctx, 200, {
+    LayersSize: u.images.reduce((n, i) => n + i.unique, 0) + u.images.reduce((n, i) => Math.max(n, i.shared), 0),
+    Images: u.images.map((i) => ({
+      Id: i.id, ParentId: '', RepoTags: i.tags.length ? i.tags.map((t) => `${t.repository}:${t.tag}`) : ['<none>:<none>'], RepoDigests: [],
+      Created: unix(i.created), Size: i.size, SharedSize: i.shared, VirtualSize: i.size, Labels: {}, Containers: i.containers,
+    })),
+    Containers: u.containers.map((c) => ({
+      Id: c.id, Names: [`/${c.name}`], Image: c.image, ImageID: '', Command: c.command, Created: unix(c.created),
+      State: c.running ? 'running' : 'exited', Status: c.running ? 'Up' : 'Exited', SizeRw: c.size, SizeRootFs: c.size, Labels: {}, Mounts: [],
+    })),
+    Volumes: u.volumes.map((v) => ({ Name: v.name, Driver: 'local', Mountpoint: '', CreatedAt: '', Labels: {}, Scope: 'local', Options: {}, UsageData: { Size: v.size, RefCount: v.links } })),
+    BuildCache: [],
+  });
+}
+
 export const SYSTEM_ROUTES: Route[] = [
+  { method: 'GET', pattern: '/system/df', handle: df },
   { method: 'GET', pattern: '/_ping', handle: ping },
   { method: 'HEAD', pattern: '/_ping', handle: ping },
   { method: 'GET', pattern: '/version', handle: version },

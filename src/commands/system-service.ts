@@ -35,7 +35,8 @@ export class SystemServiceCommand extends TsctrCommand {
     }
     const { serve } = await import('../api/server.js');
     const service = await serve(activated ? { fd: 3, idleMs } : { socketPath, idleMs });
-    const stop = () => service.close();
+    // Streams in flight (logs -f, attach, a wait) would hold a plain close() open: a signal cuts them.
+    const stop = () => service.close(true);
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
     await service.done;

@@ -29,6 +29,7 @@ export async function waitForCondition(query: string, condition: WaitCondition, 
     /* polling alone */
   }
   let lastCode: number | undefined;
+  let seenMonitor = false;
   try {
     for (;;) {
       if (signal?.aborted) throw new TsctrError('the client went away');
@@ -37,12 +38,23 @@ export async function waitForCondition(query: string, condition: WaitCondition, 
         if (condition === 'removed') return lastCode ?? 0;
         throw new TsctrError(`No such container: ${query}`);
       }
+      // An exit counts once its code is on disk: between the init's death and the monitor's write,
+      // and while a start is under way (the record says started before the monitor's pid file is
+      // there), the state says exited with an unknown code. Without the file it counts only once a
+      // monitor seen alive is gone (killed). The file is looked for on both sides of the read, as
+      // the exit command may remove it meanwhile (and the monitor's pid file with it).
+      const exitFile = containerPaths.exit(c.id);
+      const before = fs.existsSync(exitFile);
       const st = liveState(fresh);
-      // An exit counts once its monitor is done (or, for `removed`, once the code is on disk:
-      // the monitor then runs the exit command that removes the container).
-      if (st.status === 'exited' && (firstFinish === undefined || st.finishedAt !== firstFinish || condition === 'not-running')) {
+      const after = fs.existsSync(exitFile);
+      const alive = monitorAlive(fresh);
+      const onDisk = before && after;
+      const killed = !before && !after && seenMonitor && !alive && lastCode === undefined;
+      seenMonitor ||= alive;
+      if (st.status === 'exited' && (onDisk || killed) && (firstFinish === undefined || st.finishedAt !== firstFinish || condition === 'not-running')) {
+        // `removed`: the monitor now runs the exit command that removes the container; keep waiting.
+        if (condition !== 'removed') return st.exitCode;
         lastCode = st.exitCode;
-        if (condition !== 'removed' && !monitorAlive(fresh)) return st.exitCode;
       }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 25);
