@@ -16,9 +16,10 @@ say() { printf 'setup-host: %s\n' "$*"; }
 # runc before podman: apt satisfies podman's "crun | runc" with what is already marked, and crun
 # does not work with this VM's hybrid cgroup layout. attr (getfattr) is for build-images.sh; gcc
 # and libc6-dev build the shim and the tests' static syscall probe.
+# docker-compose (1.29, python: no daemon) is a client of the API tests.
 pkgs=(runc uidmap fuse-overlayfs slirp4netns passt docker-registry skopeo umoci busybox-static
   debootstrap podman hyperfine wrk curl jq apache2-utils openssl iproute2 procps psmisc attr
-  gcc libc6-dev)
+  gcc libc6-dev docker-compose)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

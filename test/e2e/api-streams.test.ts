@@ -248,3 +248,25 @@ describe('system dial-stdio', () => {
     assert.match(r.stdout, /\r\n\r\nOK$/);
   });
 });
+
+describe('docker-compose', () => {
+  test('up -d of two services on their project network, exec between them, down removes everything', () => {
+    const dir = path.join(sb.dir, 'proj');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, 'docker-compose.yml'),
+      'version: "3"\nservices:\n  web:\n    image: busybox\n    command: ["sh", "-c", "echo served > /tmp/x; httpd -f -p 8080 -h /tmp"]\n  client:\n    image: busybox\n    command: ["sleep", "1000"]\n    depends_on: [web]\n',
+    );
+    const compose = (args: string[]) => spawnSync('docker-compose', ['-p', 'cproj', ...args], { cwd: dir, env: dockerEnv, encoding: 'utf8', timeout: 120_000 });
+    const up = compose(['up', '-d']);
+    assert.equal(up.status, 0, up.stderr);
+    const names = sb.ok(['ps', '--format', '{{.Names}}']).split('\n');
+    assert.ok(names.includes('cproj_web_1') && names.includes('cproj_client_1'), names.join(','));
+    const ex = compose(['exec', '-T', 'client', 'wget', '-qO-', 'http://web:8080/x']);
+    assert.equal(ex.stdout, 'served\n', ex.stderr);
+    const down = compose(['down']);
+    assert.equal(down.status, 0, down.stderr);
+    assert.equal(sb.ok(['ps', '-aq', '--filter', 'name=cproj']).trim(), '');
+    assert.doesNotMatch(sb.ok(['network', 'ls']), /cproj_default/);
+  });
+});
