@@ -49,6 +49,19 @@ if ! command -v docker >/dev/null; then
   if [ "$had_policy" = 1 ]; then mv /usr/sbin/policy-rc.d.tsctr-saved /usr/sbin/policy-rc.d; else rm -f /usr/sbin/policy-rc.d; fi
 fi
 
+# The remote API test (test/e2e/api-remote.test.ts) runs its own sshd as the test user on a port of
+# 127.0.0.1: only the binary is needed, the system's ssh service is not started by the install.
+if [ ! -x /usr/sbin/sshd ]; then
+  say "installing openssh-server for its sshd binary (the ssh service stays off)"
+  export DEBIAN_FRONTEND=noninteractive
+  had_policy=0
+  [ -e /usr/sbin/policy-rc.d ] && had_policy=1 && cp -a /usr/sbin/policy-rc.d /usr/sbin/policy-rc.d.tsctr-saved
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+  chmod 0755 /usr/sbin/policy-rc.d
+  apt-get install -y -qq --no-install-recommends -o Dpkg::Use-Pty=0 openssh-server >/dev/null
+  if [ "$had_policy" = 1 ]; then mv /usr/sbin/policy-rc.d.tsctr-saved /usr/sbin/policy-rc.d; else rm -f /usr/sbin/policy-rc.d; fi
+fi
+
 # Debian's docker-registry package starts its own service on :5000 (where systemd or sysv-rc
 # runs it), which would take the mirror's port; fixtures/registry.sh runs our instances instead.
 if [ -d /run/systemd/system ]; then
