@@ -16,10 +16,10 @@ say() { printf 'setup-host: %s\n' "$*"; }
 # runc before podman: apt satisfies podman's "crun | runc" with what is already marked, and crun
 # does not work with this VM's hybrid cgroup layout. attr (getfattr) is for build-images.sh; gcc
 # and libc6-dev build the shim and the tests' static syscall probe; podman-compose is the peer of
-# scripts/bench/compose.
+# scripts/bench/compose; docker-compose (1.29, python: no daemon) is a client of the API tests.
 pkgs=(runc uidmap fuse-overlayfs slirp4netns passt docker-registry skopeo umoci busybox-static
   debootstrap podman hyperfine wrk curl jq apache2-utils openssl iproute2 procps psmisc attr
-  gcc libc6-dev podman-compose)
+  gcc libc6-dev podman-compose docker-compose)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -46,6 +46,19 @@ if ! command -v docker >/dev/null; then
   if [ -d /run/systemd/system ]; then systemctl mask docker.service docker.socket containerd.service >/dev/null 2>&1 || true; fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends -o Dpkg::Use-Pty=0 docker.io >/dev/null
+  if [ "$had_policy" = 1 ]; then mv /usr/sbin/policy-rc.d.tsctr-saved /usr/sbin/policy-rc.d; else rm -f /usr/sbin/policy-rc.d; fi
+fi
+
+# The remote API test (test/e2e/api-remote.test.ts) runs its own sshd as the test user on a port of
+# 127.0.0.1: only the binary is needed, the system's ssh service is not started by the install.
+if [ ! -x /usr/sbin/sshd ]; then
+  say "installing openssh-server for its sshd binary (the ssh service stays off)"
+  export DEBIAN_FRONTEND=noninteractive
+  had_policy=0
+  [ -e /usr/sbin/policy-rc.d ] && had_policy=1 && cp -a /usr/sbin/policy-rc.d /usr/sbin/policy-rc.d.tsctr-saved
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+  chmod 0755 /usr/sbin/policy-rc.d
+  apt-get install -y -qq --no-install-recommends -o Dpkg::Use-Pty=0 openssh-server >/dev/null
   if [ "$had_policy" = 1 ]; then mv /usr/sbin/policy-rc.d.tsctr-saved /usr/sbin/policy-rc.d; else rm -f /usr/sbin/policy-rc.d; fi
 fi
 

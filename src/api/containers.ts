@@ -84,6 +84,8 @@ async function inspect(ctx: Ctx): Promise<void> {
 async function start(ctx: Ctx): Promise<void> {
   const id = ctx.params.id!;
   if (await isRunning(id)) return sendStatus(ctx, 304);
+  // An attachment waiting for this start (docker's run: attach, wait, start) gets it: attach.ts.
+  if (await (await import('./attach.js')).startAttached((await (await engine()).getContainer(id)).id)) return sendStatus(ctx, 204);
   await (await engine()).startContainer(id, { attach: false, interactive: false });
   sendStatus(ctx, 204);
 }
@@ -147,7 +149,7 @@ export function frame(stream: 'stdout' | 'stderr', payload: Buffer): Buffer {
 
 async function logs(ctx: Ctx): Promise<void> {
   const q = ctx.query;
-  if (boolParam(q, 'follow')) throw new ApiError(501, 'logs follow is not served by this endpoint yet');
+  if (boolParam(q, 'follow')) return (await import('./logs-follow.js')).followLogs(ctx);
   const wantOut = boolParam(q, 'stdout');
   const wantErr = boolParam(q, 'stderr');
   if (!wantOut && !wantErr) throw badRequest('Bad parameters: you must choose at least one stream');

@@ -50,6 +50,9 @@ export function sendText(ctx: Ctx, status: number, text: string, contentType = '
 
 /** The request body, at most `limit` bytes (413 beyond). */
 export async function readBody(ctx: Ctx, limit = JSON_BODY_LIMIT): Promise<Buffer> {
+  // An upgrade request's body, taken off its socket by the server (Node parses none there).
+  const upgraded = (ctx.req as { upgradeBody?: Buffer }).upgradeBody;
+  if (upgraded) return upgraded;
   const declared = Number(ctx.req.headers['content-length'] ?? 0);
   if (declared > limit) throw new ApiError(413, `request body too large (${declared} bytes, at most ${limit})`);
   const chunks: Buffer[] = [];

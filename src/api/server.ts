@@ -81,6 +81,38 @@ function dispatcher(table: ReturnType<typeof compile>) {
   };
 }
 
+/**
+ * An upgrade request's body (exec start sends `{"Detach":false,"Tty":false}`): Node leaves it in the
+ * socket, after the head. Its Content-Length bytes are taken off as the request's body (http.ts's
+ * readBody returns them), so handlers read it as any body and only what follows is the stream.
+ */
+type UpgradeRequest = IncomingMessage & { upgradeBody?: Buffer };
+
+async function upgradeBody(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<Buffer> {
+  const want = Number(req.headers['content-length'] ?? 0);
+  if (!Number.isInteger(want) || want <= 0 || want > 1 << 20) return head;
+  let got = head;
+  while (got.length < want) {
+    const chunk = await new Promise<Buffer>((resolve, reject) => {
+      const onData = (d: Buffer) => {
+        socket.off('close', onClose);
+        socket.pause();
+        resolve(d);
+      };
+      const onClose = () => {
+        socket.off('data', onData);
+        reject(new Error('closed'));
+      };
+      socket.once('data', onData);
+      socket.once('close', onClose);
+      socket.resume();
+    });
+    got = Buffer.concat([got, chunk]);
+  }
+  (req as UpgradeRequest).upgradeBody = got.subarray(0, want);
+  return got.subarray(want);
+}
+
 /** Refuses to take over a live socket; removes a stale one. */
 async function claimSocketPath(p: string): Promise<void> {
   const dir = path.dirname(p);
@@ -159,7 +191,10 @@ export async function serve(o: ServeOptions): Promise<Service> {
     const res = new http.ServerResponse(req);
     res.shouldKeepAlive = false;
     res.assignSocket(socket as Socket);
-    void dispatch(req, res, { socket, head });
+    void upgradeBody(req, socket, head).then(
+      (rest) => dispatch(req, res, { socket, head: rest }),
+      () => socket.destroy(),
+    );
   });
   server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
     // Malformed HTTP: docker would answer 400; the socket may already be gone.

@@ -315,7 +315,19 @@ export class Builder {
     );
     try {
       this.print(` ---> Running in ${c.id.slice(0, 12)}`);
-      const code = await startContainer(c.id, { attach: true, interactive: false, quiet: this.o.quiet, created: { record: c, image } });
+      // Output going elsewhere than our stdout (the API server's build) goes through pipes.
+      const out = this.o.out;
+      const pipes =
+        out === process.stdout || this.o.quiet
+          ? undefined
+          : {
+              spawned: (child: import('node:child_process').ChildProcess) => {
+                child.stdin?.end();
+                child.stdout?.pipe(out, { end: false });
+                child.stderr?.pipe(out, { end: false });
+              },
+            };
+      const code = await startContainer(c.id, { attach: true, interactive: false, quiet: this.o.quiet, created: { record: c, image }, pipes });
       if (code !== 0) {
         throw new DockerfileError(`The command '${ins.json ? JSON.stringify(ins.json) : argv.join(' ')}' returned a non-zero code: ${code}`, ins.line);
       }

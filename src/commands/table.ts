@@ -113,5 +113,6 @@ export const COMMANDS: readonly CommandEntry[] = [
   cmd('system-prune', 'SystemPruneCommand', ['system prune']),
   cmd('system-reset', 'SystemResetCommand', ['system reset']),
   cmd('system-service', 'SystemServiceCommand', ['system service']),
+  cmd('system-dial-stdio', 'SystemDialStdioCommand', ['system dial-stdio']),
   cmd('events', 'EventsCommand', ['events', 'system events']),
 ];

@@ -32,6 +32,8 @@ export interface ExecOptions {
   workdir?: string;
   /** Instead of ours (for cp): what the process's stdin/stdout/stderr are connected to. */
   stdio?: ['ignore' | 'pipe' | NodeJS.ReadableStream, 'ignore' | 'pipe' | NodeJS.WritableStream, 'ignore' | 'pipe'];
+  /** With `stdio` pipes: handed the exec helper once spawned (the API server plugs its connection in). */
+  spawned?: (child: import('node:child_process').ChildProcess) => void;
 }
 
 /**
@@ -88,6 +90,7 @@ export async function execInContainer(query: string, o: ExecOptions): Promise<nu
       detached: o.detach,
       stdio: o.detach ? ['ignore', 'ignore', 'ignore', 'pipe'] : [...(o.stdio ?? ['inherit', 'inherit', 'inherit']), 'pipe'] as never,
     });
+    o.spawned?.(child);
     // Streams handed to the child are its copies now; ours must close, or the peer never sees EOF.
     for (const s of o.stdio ?? []) if (typeof s === 'object') (s as unknown as { destroy(): void }).destroy();
     let line = '';

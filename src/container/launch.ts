@@ -31,6 +31,11 @@ export interface StartOptions {
   streams?: ('stdin' | 'stdout' | 'stderr')[];
   /** The container just created and its image (run): not read back from the stores. */
   created?: { record: ContainerRecord; image: ImageRecord };
+  /**
+   * Attached through pipes instead of our stdio (the API server's attach, a build's RUN whose output
+   * goes elsewhere): handed the monitor once spawned; `started` once the container runs.
+   */
+  pipes?: { spawned(child: import('node:child_process').ChildProcess): void; started?(): void };
 }
 
 /**
@@ -154,8 +159,9 @@ async function launchPlanned(query: string, c: ContainerRecord, image: ImageReco
 
   const { spawn } = await import('node:child_process');
   const child = spawn(shimPath(), ['run', containerPaths.spec(c.id)], {
-    stdio: [opts.quiet ? 'ignore' : 'inherit', opts.quiet ? 'ignore' : 'inherit', 'inherit', 'pipe'],
+    stdio: opts.pipes ? ['pipe', 'pipe', 'pipe', 'pipe'] : [opts.quiet ? 'ignore' : 'inherit', opts.quiet ? 'ignore' : 'inherit', 'inherit', 'pipe'],
   });
+  opts.pipes?.spawned(child);
   const spawnFailed = new Promise<never>((_, reject) =>
     child.once('error', (e) => reject(new TsctrError(`cannot start the container monitor ${shimPath()}: ${e.message}`))),
   );
@@ -164,10 +170,13 @@ async function launchPlanned(query: string, c: ContainerRecord, image: ImageReco
   sync.on('data', (d: Buffer) => (line += d.toString()));
   const synced = new Promise<void>((resolve) => sync.on('end', resolve));
   // Attached: the shim forwards signals to the container; the CLI just waits for it.
+  // (A server holding the monitor's pipes has its own signal handling and many of them.)
   const ignore = () => undefined;
-  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.on(s, ignore);
+  if (!opts.pipes) for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.on(s, ignore);
+  const exited = new Promise<number>((resolve) => child.on(opts.pipes ? 'close' : 'exit', (code: number | null, sig: string | null) => resolve(code ?? (sig ? 128 + 9 : 125))));
   await Promise.race([synced, spawnFailed]);
-  const code = await new Promise<number>((resolve) => child.on('exit', (code, sig) => resolve(code ?? (sig ? 128 + 9 : 125))));
+  if (parseSync(line).ok) opts.pipes?.started?.();
+  const code = await exited;
   await synced;
   // A start that failed was already explained by the shim on stderr.
   if (!parseSync(line).ok) throw new ReportedError(code || 125);

@@ -129,7 +129,7 @@ function fromCgroup(cg: string, s: Sample): void {
   if (pids && /^\d+$/.test(pids)) s.pids = Number(pids);
 }
 
-function memoryLimit(c: ContainerRecord): number {
+export function memoryLimit(c: ContainerRecord): number {
   const cg = containerCgroup(c.id, c.hostConfig);
   const max = cg ? read(path.join(cg, 'memory.max'))?.trim() : undefined;
   if (max && /^\d+$/.test(max)) return Number(max);

@@ -5,9 +5,9 @@
  */
 import type { Change } from '../container/diff.js';
 import type { HealthState } from '../container/health.js';
-import type { StatsRow } from '../container/stats.js';
+import type { Sample, StatsRow } from '../container/stats.js';
 
-export type { Change, HealthState, StatsRow };
+export type { Change, HealthState, Sample, StatsRow };
 
 /** SIGSTOP of every process of the container, shown as paused until unpauseContainer. */
 export async function pauseContainer(query: string): Promise<void> {
@@ -73,6 +73,20 @@ export async function* containerStats(o: StatsOptions, intervalMs = 1000): Async
     before = now;
     await sleep(intervalMs);
   }
+}
+
+/** One raw reading of a container's usage (the API's stats JSON): undefined sample when not running. */
+export interface Usage {
+  id: string;
+  name: string;
+  sample?: Sample;
+  memoryLimit: number;
+}
+
+export async function containerUsage(query: string): Promise<Usage> {
+  const [{ getContainer, loadContainers }, { memoryLimit, sample }] = await Promise.all([import('../container/store.js'), import('../container/stats.js')]);
+  const c = getContainer(loadContainers(), query);
+  return { id: c.id, name: c.name, sample: sample(c), memoryLimit: memoryLimit(c) };
 }
 
 export async function statsHeaders(): Promise<Record<string, string>> {

@@ -121,6 +121,15 @@ export async function loadImageArchive(input: string | undefined, out: (line: st
   await (await import('../image/archive-load.js')).loadArchive({ input, out });
 }
 
+/**
+ * save, load and push for a caller that streams their input and output itself (the API server):
+ * the verb runs in a child tsctr, its stdio pipes. Only these three verbs, with arguments checked here.
+ */
+export async function imageArchiveChild(verb: 'save' | 'load' | 'push', args: string[]): Promise<import('node:child_process').ChildProcess> {
+  for (const a of args) if (a.startsWith('-')) throw new (await import('../errors.js')).TsctrError(`invalid image name "${a}"`);
+  return (await import('../rootless/userns.js')).spawnSelf([verb, ...(verb === 'load' ? [] : ['--', ...args])]);
+}
+
 export interface ImportOptions {
   /** A file, or `-` for stdin. */
   source: string;
@@ -199,3 +208,27 @@ export async function buildImage(o: BuildOptions): Promise<ImageRecord> {
   const { Builder } = await import('../builder/builder.js');
   return new Builder({ ...o, context, dockerfile: o.dockerfile ? path.resolve(o.dockerfile) : path.join(context, 'Dockerfile') }).run();
 }
+
+/**
+ * A build whose context comes as a tar archive (plain or compressed: the Engine API's POST /build).
+ * It is unpacked (as untrusted as a layer: nothing may land outside) into a directory of the store's
+ * that goes when the build ends; `dockerfile` is a path inside the archive.
+ */
+export async function buildFromContextArchive(archive: AsyncIterable<Buffer>, o: Omit<BuildOptions, 'context'>): Promise<ImageRecord> {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const { storePaths } = await import('../paths.js');
+  const { extractLayer, safeComponents } = await import('../overlay/extract.js');
+  const { decompressed } = await import('../util/compression.js');
+  const dockerfile = o.dockerfile ? safeComponents(o.dockerfile, 'Dockerfile path').join('/') : undefined;
+  const tmp = path.join(storePaths.tmp(), 'build-contexts');
+  fs.mkdirSync(tmp, { recursive: true, mode: 0o700 });
+  const dir = fs.mkdtempSync(path.join(tmp, 'ctx-'));
+  try {
+    await extractLayer(decompressed(archive, 'build context'), dir, { chown: false });
+    return await buildImage({ ...o, context: dir, dockerfile: dockerfile ? path.join(dir, dockerfile) : undefined });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+

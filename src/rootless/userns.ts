@@ -45,6 +45,16 @@ export function findTool(name: string): string | undefined {
 }
 
 /**
+ * Starts a tsctr command with its stdio as pipes, for a caller that streams them elsewhere (the API
+ * server's save, load and push: a long-running server, so the child's start is not a command's).
+ */
+export function spawnSelf(args: string[]): import('node:child_process').ChildProcess {
+  const argv = [...selfCommand(), ...args];
+  const { spawn } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
+  return spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/**
  * Delete trees that may hold files of subordinate uids. Most containers only ever write as their
  * root (= us), so a plain delete is tried first; whatever it cannot remove is deleted by root in
  * the namespace.
