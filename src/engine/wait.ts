@@ -17,7 +17,10 @@ export async function waitForCondition(query: string, condition: WaitCondition, 
   const { TsctrError } = await import('../errors.js');
   const c = getContainer(loadContainers(), query);
   const first = liveState(c);
-  if (condition === 'not-running' && first.status !== 'running') return first.exitCode;
+  // Exited, but its code not yet on disk (the monitor writes it a moment after the init's death):
+  // the loop below waits for it.
+  const settled = first.status === 'created' || fs.existsSync(containerPaths.exit(c.id));
+  if (condition === 'not-running' && first.status !== 'running' && settled) return first.exitCode;
   const firstFinish = first.status === 'exited' ? first.finishedAt : undefined;
 
   let wake: () => void = () => undefined;
