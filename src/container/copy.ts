@@ -14,7 +14,7 @@ import path from 'node:path';
 import { NotFoundError, TsctrError } from '../errors.js';
 import { containerPaths } from '../paths.js';
 import { getImage, loadImages } from '../image/store.js';
-import { LayerStack, treeEntries } from '../overlay/dir-tar.js';
+import { LayerStack, namespaceOwner, treeEntries } from '../overlay/dir-tar.js';
 import { END_OF_ARCHIVE } from '../overlay/tar-writer.js';
 import { resolveInTree } from '../overlay/tree-path.js';
 import { canOwnImageFiles, findTool, removeTreesAsNamespaceRoot } from '../rootless/userns.js';
@@ -162,14 +162,17 @@ function copyUpDirs(merged: LayerStack, upper: string, destRel: string): string 
     const st = fs.lstatSync(dir, { throwIfNoEntry: false });
     if (st?.isDirectory()) continue;
     if (st) throw new TsctrError(`cannot copy into /${rel}: it is not a directory in the container's writable layer`);
-    const like = merged.get(rel)!.st;
+    const like = merged.get(rel)!;
+    // lstat here says host ids (the user is the namespace's 0); the owner to give is the namespace's.
+    const owner = namespaceOwner(like);
+    const mode = like.st.mode & 0o7777;
     fs.mkdirSync(dir);
-    if (canOwnImageFiles() || (like.uid === 0 && like.gid === 0)) {
-      if (canOwnImageFiles()) fs.chownSync(dir, like.uid, like.gid);
-      fs.chmodSync(dir, like.mode & 0o7777);
+    if (canOwnImageFiles() || (owner.uid === 0 && owner.gid === 0)) {
+      if (canOwnImageFiles()) fs.chownSync(dir, owner.uid, owner.gid);
+      fs.chmodSync(dir, mode);
     } else {
       // Subordinate ids: only root of the user namespace may give them (the shim's helper).
-      applyOwnership(upper, [{ rel, uid: like.uid, gid: like.gid, mode: like.mode & 0o7777 }]);
+      applyOwnership(upper, [{ rel, uid: owner.uid, gid: owner.gid, mode }]);
     }
   }
   return dir;
@@ -194,6 +197,9 @@ async function hostTarFrom(args: string[], src: AsyncIterable<Buffer>): Promise<
 async function hostTarPipe(create: string[], extract: string[]): Promise<void> {
   const a = spawn(hostTar(), create, { stdio: ['ignore', 'pipe', 'pipe'] });
   const b = spawn(hostTar(), extract, { stdio: [a.stdout!, 'ignore', 'pipe'] });
+  // b has the pipe now; our end, never read, would keep a's 'close' from ever coming (and with
+  // nothing else pending, the process would end with the copy's outcome unreported, exit 0).
+  a.stdout!.destroy();
   let err = '';
   a.stderr!.on('data', (d) => (err += d));
   b.stderr!.on('data', (d) => (err += d));
