@@ -14,11 +14,11 @@ import path from 'node:path';
 import { NotFoundError, TsctrError } from '../errors.js';
 import { containerPaths } from '../paths.js';
 import { getImage, loadImages } from '../image/store.js';
-import { LayerStack, treeEntries } from '../overlay/dir-tar.js';
+import { LayerStack, namespaceOwner, treeEntries } from '../overlay/dir-tar.js';
 import { END_OF_ARCHIVE } from '../overlay/tar-writer.js';
 import { resolveInTree } from '../overlay/tree-path.js';
 import { canOwnImageFiles, findTool, removeTreesAsNamespaceRoot } from '../rootless/userns.js';
-import { applyOwnership } from '../rootless/userns-ops.js';
+import { applyOwnership, type OwnRecord } from '../rootless/userns-ops.js';
 import { layersTopFirst } from './layers.js';
 import type { ContainerRecord } from './types.js';
 import { tmpName } from '../util/fsutil.js';
@@ -139,40 +139,79 @@ async function copyStopped(c: ContainerRecord, ctrPath: string, hostPath: string
     const destNode = intoDir ? node : merged.get(destRel);
     if (!destNode?.st.isDirectory()) throw new NotFoundError(`Could not find the file ${path.posix.dirname(ctrPath)} in container ${c.name}`);
     const name = intoDir ? path.basename(source) : path.posix.basename(rel);
-    const dir = copyUpDirs(merged, upper, destRel);
     const rename = name === path.basename(source) ? [] : [`--transform=s,^${escapeSed(path.basename(source))},${escapeReplacement(name)},`];
-    await hostTarPipe(['-cf', '-', '-C', path.dirname(source), ...rename, path.basename(source)], ['-xf', '-', '-C', dir, '--no-same-owner']);
+    await inWritableDir(merged, upper, destRel, (dir) =>
+      hostTarPipe(['-cf', '-', '-C', path.dirname(source), ...rename, path.basename(source)], ['-xf', '-', '-C', dir, '--no-same-owner']),
+    );
   } finally {
     merged.close();
   }
 }
 
 /**
- * The directory destRel (a real directory of the merged view: resolveInTree followed its links)
- * made present in the writable layer, each missing level with the owner and mode the image gives
- * it, as the overlay's copy-up would. A symlink met there is refused: nothing must be written
- * through one (the container is not running, so nothing changes it meanwhile).
+ * Runs fill with the directory destRel (a real directory of the merged view: resolveInTree
+ * followed its links) present in the writable layer and reachable and writable by the user, who
+ * runs the host tar. Each missing level is made as the overlay's copy-up would, and gets the
+ * owner and mode the image gives it; a level that exists but is not ours to pass or write (an
+ * image's /home/app of uid 1000, a 555 directory) is lent to the user, the namespace's root, and
+ * given back. Owners of subordinate ids are given by the shim's helper, after the copy, in one
+ * batch. A symlink met on the way is refused: nothing must be written through one (the container
+ * is not running, so nothing changes it meanwhile; its directory is 0700 and the user's, so nobody
+ * else reaches what is lent).
  */
-function copyUpDirs(merged: LayerStack, upper: string, destRel: string): string {
+async function inWritableDir(merged: LayerStack, upper: string, destRel: string, fill: (dir: string) => Promise<void>): Promise<void> {
+  const root = canOwnImageFiles();
+  const uid = process.getuid?.();
+  /** What each level made or lent must end as, in namespace ids. */
+  const restore: OwnRecord[] = [];
   let dir = upper;
   let rel = '';
-  for (const name of destRel ? destRel.split('/') : []) {
-    rel = rel ? `${rel}/${name}` : name;
-    dir = `${dir}/${name}`;
-    const st = fs.lstatSync(dir, { throwIfNoEntry: false });
-    if (st?.isDirectory()) continue;
-    if (st) throw new TsctrError(`cannot copy into /${rel}: it is not a directory in the container's writable layer`);
-    const like = merged.get(rel)!.st;
-    fs.mkdirSync(dir);
-    if (canOwnImageFiles() || (like.uid === 0 && like.gid === 0)) {
-      if (canOwnImageFiles()) fs.chownSync(dir, like.uid, like.gid);
-      fs.chmodSync(dir, like.mode & 0o7777);
-    } else {
-      // Subordinate ids: only root of the user namespace may give them (the shim's helper).
-      applyOwnership(upper, [{ rel, uid: like.uid, gid: like.gid, mode: like.mode & 0o7777 }]);
+  const levels = destRel ? destRel.split('/') : [];
+  try {
+    const top = fs.lstatSync(upper); // the user's, with the image root's mode (555 with some)
+    if (!levels.length && !root && (top.mode & 0o300) !== 0o300) {
+      restore.push({ rel: '', uid: 0, gid: 0, mode: top.mode & 0o7777 });
+      fs.chmodSync(upper, (top.mode & 0o7777) | 0o700);
     }
+    for (let i = 0; i < levels.length; i++) {
+      rel = rel ? `${rel}/${levels[i]}` : levels[i]!;
+      dir = `${dir}/${levels[i]}`;
+      const need = i === levels.length - 1 ? 0o300 : 0o100; // search, and write in the last
+      const st = fs.lstatSync(dir, { throwIfNoEntry: false });
+      if (st && !st.isDirectory()) throw new TsctrError(`cannot copy into /${rel}: it is not a directory in the container's writable layer`);
+      if (st) {
+        if (root || (st.uid === uid && (st.mode & need) === need)) continue;
+        const { uid: u, gid: g } = namespaceOwner({ abs: dir, st });
+        restore.push({ rel, uid: u, gid: g, mode: st.mode & 0o7777 });
+        if (st.uid !== uid) applyOwnership(upper, [{ rel, uid: 0, gid: 0 }]);
+        fs.chmodSync(dir, (st.mode & 0o7777) | 0o700);
+        continue;
+      }
+      const like = merged.get(rel)!;
+      // lstat of a layer says host ids (the user is the namespace's 0); the owner to give is the namespace's.
+      const { uid: u, gid: g } = namespaceOwner(like);
+      fs.mkdirSync(dir, { mode: 0o700 });
+      restore.push({ rel, uid: u, gid: g, mode: like.st.mode & 0o7777 });
+    }
+    await fill(dir);
+  } finally {
+    giveBack(upper, restore.reverse());
   }
-  return dir;
+}
+
+/** Owners and modes back (deepest first: a parent made unsearchable must not stop its children). */
+function giveBack(upper: string, records: OwnRecord[]): void {
+  if (canOwnImageFiles()) {
+    for (const r of records) {
+      fs.lchownSync(`${upper}/${r.rel}`, r.uid, r.gid);
+      fs.chmodSync(`${upper}/${r.rel}`, r.mode!);
+    }
+  } else if (records.every((r) => r.uid === 0 && r.gid === 0)) {
+    for (const r of records) fs.chmodSync(`${upper}/${r.rel}`, r.mode!);
+  } else {
+    // Subordinate ids: only root of the user namespace may give them (the shim's helper).
+    applyOwnership(upper, records);
+  }
 }
 
 /** The host's tar reading a stream we write. */
@@ -187,16 +226,24 @@ async function hostTarFrom(args: string[], src: AsyncIterable<Buffer>): Promise<
     tar.stdin!.end();
   }
   const code = await done;
-  if (code !== 0) throw new TsctrError(`copying failed on the host: ${err.trim() || `tar exit ${code}`}`);
+  if (code !== 0) throw new TsctrError(`copying failed on the host: ${firstLine(err) || `tar exit ${code}`}`);
 }
 
 /** Two host tars, the first's output into the second. */
 async function hostTarPipe(create: string[], extract: string[]): Promise<void> {
   const a = spawn(hostTar(), create, { stdio: ['ignore', 'pipe', 'pipe'] });
   const b = spawn(hostTar(), extract, { stdio: [a.stdout!, 'ignore', 'pipe'] });
+  // b has the pipe now; our end, never read, would keep a's 'close' from ever coming (and with
+  // nothing else pending, the process would end with the copy's outcome unreported, exit 0).
+  a.stdout!.destroy();
   let err = '';
   a.stderr!.on('data', (d) => (err += d));
   b.stderr!.on('data', (d) => (err += d));
   const [ca, cb] = await Promise.all([a, b].map((p) => new Promise<number>((r) => p.on('close', (c) => r(c ?? 1)))));
-  if (ca !== 0 || cb !== 0) throw new TsctrError(`copying failed: ${err.trim() || `tar exit ${ca || cb}`}`);
+  if (ca !== 0 || cb !== 0) throw new TsctrError(`copying failed: ${firstLine(err) || `tar exit ${ca || cb}`}`);
+}
+
+/** Errors are one line: tar's first says what went wrong (the last only that it failed). */
+function firstLine(s: string): string {
+  return s.trim().split('\n')[0]!;
 }

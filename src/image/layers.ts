@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import crypto from 'node:crypto';
 import { LayerError } from '../errors.js';
 import { storePaths } from '../paths.js';
-import { extractLayer } from '../overlay/extract.js';
+import { extractLayer, finishRoot, type RootMeta } from '../overlay/extract.js';
 import { TarSplitRecorder, reassembleTar, verifiedTar, recordedTarSize } from '../overlay/tar-split.js';
 import { removeTreesAsNamespaceRoot } from '../rootless/userns.js';
 import { withLock } from '../store/lock.js';
@@ -24,38 +24,28 @@ export interface ExtractedLayer {
 
 /**
  * Moves a finished extraction into the store under its diffID, with its tar record (written first,
- * so a layer directory that exists can always be rebuilt). Someone else may have stored the same
- * layer meanwhile: theirs is as good as ours.
+ * so a layer directory that exists can always be rebuilt), and gives its root what the layer says
+ * only then (extract.ts, rootLater: a read-only root, or one of a subordinate id, cannot be moved to
+ * another parent by the user). Someone else may have stored the same layer meanwhile: theirs is
+ * as good as ours.
  */
-export function storeExtractedLayer(dir: string, diffId: string, recorder: TarSplitRecorder | undefined): void {
+export function storeExtractedLayer(dir: string, diffId: string, recorder: TarSplitRecorder | undefined, root: RootMeta | undefined): void {
   if (recorder) atomicWriteFile(storePaths.tarSplit(diffId), recorder.serialize(), 0o600, false);
+  const to = storePaths.layer(diffId);
   try {
-    renameLayerDir(dir, storePaths.layer(diffId));
+    fs.renameSync(dir, to);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
     removeTreesAsNamespaceRoot([dir]);
+    return;
   }
-}
-
-/**
- * Moving a directory to another parent rewrites its `..`: the kernel wants write permission on the
- * directory itself. A layer whose root is read-only (an image's 555 root) gets it for the move.
- */
-function renameLayerDir(from: string, to: string): void {
   try {
-    fs.renameSync(from, to);
+    finishRoot(to, root);
   } catch (e) {
-    const mode = fs.statSync(from).mode & 0o7777;
-    if ((e as NodeJS.ErrnoException).code !== 'EACCES' || mode & 0o200) throw e;
-    fs.chmodSync(from, mode | 0o200);
-    try {
-      fs.renameSync(from, to);
-    } catch (again) {
-      fs.chmodSync(from, mode);
-      throw again;
-    }
-    fs.chmodSync(to, mode);
+    // A layer whose root is not what its tar says must not stay for others to use.
+    removeTreesAsNamespaceRoot([to]);
+    throw e;
   }
 }
 
@@ -84,7 +74,7 @@ export async function ingestLayer(tar: AsyncIterable<Buffer>, expected?: string,
       }),
     };
     const recorder = new TarSplitRecorder();
-    const stats = await extractLayer(tapped, dir, { chown: true, onWarning: (m) => log.warn(`${label}: ${m}`) }, recorder);
+    const stats = await extractLayer(tapped, dir, { chown: true, rootLater: true, onWarning: (m) => log.warn(`${label}: ${m}`) }, recorder);
     // Whatever follows the end marker counts for the digest (the recorder has it too).
     for (let r = await it.next(); !r.done; r = await it.next()) {
       hash.update(r.value);
@@ -93,7 +83,7 @@ export async function ingestLayer(tar: AsyncIterable<Buffer>, expected?: string,
     const diffId = `sha256:${hash.digest('hex')}`;
     if (expected && diffId !== expected) throw new LayerError(`${label} failed verification: its digest is ${diffId}, not ${expected}; nothing was stored`);
     if (layerPresent(diffId)) removeTreesAsNamespaceRoot([dir]);
-    else storeExtractedLayer(dir, diffId, stats.reproducible ? recorder : undefined);
+    else storeExtractedLayer(dir, diffId, stats.reproducible ? recorder : undefined, stats.root);
     return { diffId, size };
   } catch (e) {
     removeTreesAsNamespaceRoot([dir]);

@@ -14,7 +14,7 @@ import { storePaths } from '../paths.js';
 import { RegistryClient, MEDIA, type FetchedManifest } from '../registry/client.js';
 import { lookupCredentials } from '../registry/credentials.js';
 import { loadRegistriesConf, endpointsFor, type RegistriesConf } from '../registry/registries-conf.js';
-import { extractLayer } from '../overlay/extract.js';
+import { extractLayer, type RootMeta } from '../overlay/extract.js';
 import { TarSplitRecorder } from '../overlay/tar-split.js';
 import { storeExtractedLayer } from './layers.js';
 import { removeTreesAsNamespaceRoot } from '../rootless/userns.js';
@@ -225,8 +225,8 @@ async function fetchLayer(client: RegistryClient, desc: Descriptor, diffId: stri
     fs.mkdirSync(dir, { mode: 0o755 });
     try {
       report('Pulling fs layer');
-      const { size, recorder } = await streamLayer(client, desc, diffId, dir, report);
-      storeExtractedLayer(dir, diffId, recorder);
+      const { size, recorder, root } = await streamLayer(client, desc, diffId, dir, report);
+      storeExtractedLayer(dir, diffId, recorder, root);
       return size;
     } catch (e) {
       removeTreesAsNamespaceRoot([dir]);
@@ -243,7 +243,7 @@ async function streamLayer(
   diffId: string,
   dir: string,
   report: Report,
-): Promise<{ size: number; recorder?: TarSplitRecorder }> {
+): Promise<{ size: number; recorder?: TarSplitRecorder; root?: RootMeta }> {
   const decompress = decompressorFor(desc.mediaType);
   const body = await client.getBlob(desc.digest);
   const compHash = crypto.createHash('sha256');
@@ -268,11 +268,13 @@ async function streamLayer(
   const warn = (msg: string) => log.warn(`layer ${desc.digest.slice(7, 19)}: ${msg}`);
   const recorder = new TarSplitRecorder();
   let reproducible = true;
+  let root: RootMeta | undefined;
   try {
     // The extractor may stop at the tar's end marker, but the digests cover every byte: so the
     // iterator must not destroy the stream on return, and the rest is drained below.
-    const stats = await extractLayer(diffTap.iterator({ destroyOnReturn: false }), dir, { chown: true, onWarning: warn }, recorder);
+    const stats = await extractLayer(diffTap.iterator({ destroyOnReturn: false }), dir, { chown: true, rootLater: true, onWarning: warn }, recorder);
     if (!stats.reproducible) reproducible = false;
+    root = stats.root;
   } catch (e) {
     body.destroy();
     throw e;
@@ -287,7 +289,7 @@ async function streamLayer(
   if (gotDiff !== diffId) {
     throw new LayerError(`layer ${desc.digest} failed verification: uncompressed digest ${gotDiff} does not match the image's diff_id ${diffId}; nothing was stored`);
   }
-  return { size: uncompressed, recorder: reproducible ? recorder : undefined };
+  return { size: uncompressed, recorder: reproducible ? recorder : undefined, root };
 }
 
 async function commit(

@@ -289,16 +289,24 @@ export interface TreeTarOptions {
   mode?: number;
 }
 
+/**
+ * The node's owner as the user namespace sees it: lstat here gives host ids (the user's own is
+ * the namespace's 0), the helper's answers are the namespace's already.
+ */
+export function namespaceOwner(node: Node): { uid: number; gid: number } {
+  const ids = remoteOf(node.abs) ? undefined : namespaceIds();
+  return ids ? { uid: ids.uid(node.st.uid), gid: ids.gid(node.st.gid) } : { uid: node.st.uid, gid: node.st.gid };
+}
+
 /** One file system object as a tar entry (null for what a tar does not carry: sockets). */
 function describe(node: Node, path: string, links: Map<string, string>, o: TreeTarOptions): WriteEntry | null {
   const { abs, st } = node;
-  // The helper's answers come from inside the namespace already.
-  const ids = remoteOf(abs) ? undefined : namespaceIds();
+  const owner = o.owner ?? namespaceOwner(node);
   const base = {
     path,
     mode: o.mode !== undefined && !st.isSymbolicLink() ? o.mode : st.mode & 0o7777,
-    uid: o.owner?.uid ?? (ids ? ids.uid(st.uid) : st.uid),
-    gid: o.owner?.gid ?? (ids ? ids.gid(st.gid) : st.gid),
+    uid: owner.uid,
+    gid: owner.gid,
     mtime: Math.floor(st.mtimeMs / 1000),
     xattrs: xattrsOf(readableAbs(node)),
   };

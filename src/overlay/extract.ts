@@ -23,7 +23,21 @@ export interface ExtractOptions {
    * otherwise by the user namespace helper (userns-ops.ts) at the end, in one batch.
    */
   chown: boolean;
+  /**
+   * The root's mode, mtime and owner are not applied but returned (ExtractStats.root), for
+   * finishRoot once the caller has moved the directory: moving a directory to another parent
+   * needs write permission on it, which a read-only root, or one given to a subordinate id, denies.
+   */
+  rootLater?: boolean;
   onWarning?: (msg: string) => void;
+}
+
+/** What the layer says of its root directory, left for finishRoot. */
+export interface RootMeta {
+  mode: number;
+  mtime: number;
+  /** Ownership for the namespace helper (not real root, and not the namespace's root). */
+  own?: OwnRecord;
 }
 
 export interface ExtractStats {
@@ -36,6 +50,8 @@ export interface ExtractStats {
    * cannot be rebuilt from the extracted files (see tar-split.ts).
    */
   reproducible: boolean;
+  /** With rootLater: the root's metadata, when the layer has a "./" entry. */
+  root?: RootMeta;
 }
 
 const WHITEOUT = '.wh.';
@@ -454,6 +470,12 @@ class Extractor {
       this.forget(AUFS_LINK_DIR);
       fs.rmSync(this.abs(AUFS_LINK_DIR), { recursive: true, force: true });
     }
+    if (this.opts.rootLater) {
+      const meta = this.dirMeta.get('');
+      if (meta) this.stats.root = { ...meta, own: this.deferred?.get('') };
+      this.dirMeta.delete('');
+      this.deferred?.delete('');
+    }
     // Deepest first: a parent made read-only (or unsearchable) must not stop its children.
     const dirs = [...this.dirMeta].sort((a, b) => depth(b[0]) - depth(a[0]));
     for (const [rel, meta] of dirs) {
@@ -484,6 +506,23 @@ class Extractor {
       throw new LayerError(`extracting layer entry "${name(err.index)}": ${err.message}`);
     }
     for (const w of warnings) this.warnOnce('x:security.capability', `could not set extended attribute security.capability on ${name(w.index)} (errno ${w.errno})`);
+  }
+}
+
+/**
+ * Applies what extractLayer left of the root with rootLater, where the directory now is: mtime and
+ * mode while it is still ours, then the owner (the helper puts set-id bits back after its chown).
+ */
+export function finishRoot(dir: string, meta: RootMeta | undefined): void {
+  if (!meta) return;
+  fs.lutimesSync(dir, meta.mtime, meta.mtime);
+  fs.chmodSync(dir, meta.mode);
+  if (!meta.own) return;
+  try {
+    applyOwnership(dir, [{ ...meta.own, rel: '', mode: meta.own.mode ?? (meta.mode & 0o6000 ? meta.mode & 0o7777 : undefined) }]);
+  } catch (err) {
+    if (!(err instanceof NamespaceOpError)) throw err;
+    throw new LayerError(`layer root "./" (owned by ${meta.own.uid}:${meta.own.gid}): ${err.message}`);
   }
 }
 
