@@ -117,6 +117,8 @@ export const containerPaths = {
   /** The monitor's helpers (slirp4netns, tsctr-ports, ...), `PID STARTTIME` a line. */
   helpers: (id: string) => `${runRoot()}/containers/${id}/helpers`,
   restarts: (id: string) => `${runRoot()}/containers/${id}/restarts`,
+  /** The monitor's socket for `attach`'s stdin (a detached container with -i). */
+  attachSock: (id: string) => `${runRoot()}/containers/${id}/attach.sock`,
 };
 
 export const volumePaths = {

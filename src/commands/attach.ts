@@ -7,20 +7,24 @@ export class AttachCommand extends TsctrCommand {
     description: "Attach local standard output and error streams to a running container",
     details: `
       Follows what the container writes from now on (its stdout to ours, its stderr to ours),
-      until it exits, and exits with its exit code. Ctrl-C is passed to the container (unless
-      with --sig-proxy=false). Standard input is not attached: the container's monitor has no
-      channel for a second writer; use \`exec -it\` for a shell. The --no-stdin flag is accepted.
+      until it exits, and exits with its exit code. Signals are passed to the container (unless
+      with --sig-proxy=false). A container started detached with -i gets our stdin (the terminal
+      raw when it has a tty; one attach at a time), unless --no-stdin; the detach keys
+      (ctrl-p,ctrl-q, or --detach-keys) leave it running and exit 0.
     `,
-    examples: [['Watch a container', '$0 attach web']],
+    examples: [
+      ['Watch a container', '$0 attach web'],
+      ['Type into a container started with run -dit', '$0 attach --detach-keys ctrl-x shell'],
+    ],
   });
 
-  noStdin = Option.Boolean('--no-stdin', false, { description: 'Do not attach STDIN (always the case here)' });
+  noStdin = Option.Boolean('--no-stdin', false, { description: 'Do not attach STDIN' });
   sigProxy = Option.Boolean('--sig-proxy', true, { description: 'Proxy all received signals to the process' });
-  detachKeys = Option.String('--detach-keys', { description: 'Accepted for docker compatibility (no stdin is attached)' });
+  detachKeys = Option.String('--detach-keys', { description: 'Override the key sequence for detaching a container (default ctrl-p,ctrl-q)' });
   container = Option.String({ name: 'CONTAINER' });
 
   async run(): Promise<number> {
     const { attachContainer } = await import('../engine/extra.js');
-    return attachContainer(this.container, this.sigProxy);
+    return attachContainer(this.container, { sigProxy: this.sigProxy, stdin: !this.noStdin, detachKeys: this.detachKeys });
   }
 }

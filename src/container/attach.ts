@@ -1,6 +1,7 @@
 /**
- * `attach`: the container's output from now on, read from its log as the monitor writes it (the
- * monitor has no channel for another reader), until it exits; its exit code then.
+ * `attach`: the container's output from now on, read from its log as the monitor writes it, until
+ * it exits (its exit code then) or the detach keys are typed; our stdin goes to the container's
+ * through the monitor's socket when it runs detached with -i (attach-stdin.ts).
  */
 import fs from 'node:fs';
 import { ConflictError } from '../errors.js';
@@ -11,12 +12,41 @@ import { formatRecord, readLogRecords, type LogRecord } from './logs.js';
 import { liveState, monitorAlive } from './state.js';
 import { getContainer, loadContainers } from './store.js';
 import type { ContainerRecord } from './types.js';
+import { DEFAULT_DETACH_KEYS, linkStdin, parseDetachKeys, type StdinLink } from './attach-stdin.js';
 
-export async function attachOutput(query: string, sigProxy: boolean): Promise<number> {
+export interface AttachOptions {
+  sigProxy: boolean;
+  /** Our stdin to the container's (when it was started detached with -i); false: --no-stdin. */
+  stdin: boolean;
+  /** docker's --detach-keys syntax; default ctrl-p,ctrl-q. */
+  detachKeys?: string;
+}
+
+export async function attachOutput(query: string, opts: AttachOptions): Promise<number> {
+  const { sigProxy } = opts;
+  const keys = parseDetachKeys(opts.detachKeys ?? DEFAULT_DETACH_KEYS);
   const c = getContainer(loadContainers(), query);
   const st = liveState(c);
   if (st.status !== 'running') throw new ConflictError('You cannot attach to a stopped container, start it first');
   if (st.paused) throw new ConflictError('You cannot attach to a paused container, unpause it first');
+  let link: StdinLink | undefined;
+  if (opts.stdin && c.config.openStdin) {
+    link = await linkStdin(containerPaths.attachSock(c.id), c.config.tty, keys);
+  }
+  try {
+    return await follow(c, st, sigProxy, link);
+  } finally {
+    link?.close();
+  }
+}
+
+async function follow(c: ContainerRecord, st: ReturnType<typeof liveState>, sigProxy: boolean, link: StdinLink | undefined): Promise<number> {
+  let detached = false;
+  let wake = () => {};
+  void link?.detached.then(() => {
+    detached = true;
+    wake();
+  });
   // docker's --sig-proxy: what we get, the container gets (as long as it is the same run).
   const proxy = (sig: NodeJS.Signals) => signalProcess(liveState(c).init, sig);
   if (sigProxy) for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const) process.on(s, proxy);
@@ -26,7 +56,19 @@ export async function attachOutput(query: string, sigProxy: boolean): Promise<nu
   const before = exitFileTime(c); // the exit of an earlier run (under a restart policy) is not ours
   let { cursor } = readLogRecords(c); // what was written before we came is not shown
   for (;;) {
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise<void>((r) => {
+      const t = setTimeout(r, 50);
+      wake = () => {
+        clearTimeout(t);
+        r();
+      };
+    });
+    if (detached) {
+      print(readLogRecords(c, cursor).records);
+      link?.close(); // the terminal back to cooked before the message
+      writeFd(2, 'read escape sequence\n');
+      return 0;
+    }
     // A new pid is a restart (restart policy) behind our back: the run we attached to is over.
     const now = liveState(c);
     const running = now.status === 'running' && now.pid === st.pid;

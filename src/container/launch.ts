@@ -117,7 +117,10 @@ async function launchPlanned(query: string, c: ContainerRecord, image: ImageReco
     ...buildRunSpec(c, image, net.spec),
     ...(cgroup ? [['cgroup', cgroup] as [string, string]] : []),
     ['attach', opts.attach ? '1' : '0'],
-    ['stdin', opts.interactive ? '1' : '0'],
+    // Detached, a container with -i keeps its stdin open for `attach` (docker's `start` of a
+    // `create -i` one too), through the monitor's socket.
+    ['stdin', opts.interactive || (!opts.attach && c.config.openStdin) ? '1' : '0'],
+    ...(!opts.attach && (opts.interactive || c.config.openStdin) ? [['attach-socket', containerPaths.attachSock(c.id)] as [string, string]] : []),
     ...(opts.attach && opts.streams ? [['attach-streams', opts.streams.join(',')] as [string, string]] : []),
     ...exitCommand(c),
     ...(c.config.healthcheck ? await (await import('./health.js')).healthSpec(c, image) : []),

@@ -3,6 +3,7 @@
  * diff, attach, health checks, the exists checks and --replace. As the other engine modules: typed
  * values in, typed results out, nothing parsed or printed here, every library imported lazily.
  */
+import type { AttachOptions } from '../container/attach.js';
 import type { Change } from '../container/diff.js';
 import type { HealthState } from '../container/health.js';
 import type { Sample, StatsRow } from '../container/stats.js';
@@ -98,9 +99,12 @@ export async function containerChanges(query: string): Promise<Change[]> {
   return (await import('../container/diff.js')).containerChanges(query);
 }
 
-/** Follows the container's output from now on until it exits; resolves with its exit code. */
-export async function attachContainer(query: string, sigProxy: boolean): Promise<number> {
-  return (await import('../container/attach.js')).attachOutput(query, sigProxy);
+/**
+ * Follows the container's output from now on until it exits (its exit code) or the detach keys
+ * are typed (0); our stdin goes to a container started detached with -i.
+ */
+export async function attachContainer(query: string, opts: AttachOptions): Promise<number> {
+  return (await import('../container/attach.js')).attachOutput(query, opts);
 }
 
 /** One health probe now, as the monitor runs them: true if healthy. */

@@ -628,6 +628,8 @@ int cmd_run(const char *specfile)
 	event_init(&s);
 	if (g_attach && tty && want_stdin && a_in && isatty(0))
 		tty_raw(0);
+	/* Detached with -i: `tsctr attach` writes to the container's stdin through this socket. */
+	int lsock = !g_attach && want_stdin && s.attach_socket ? attach_listen(s.attach_socket) : -1;
 
 	int restarts = 0, code = 0, first = 1, stopping = 0;
 	long delay = 100;
@@ -657,7 +659,7 @@ int cmd_run(const char *specfile)
 			struct relay r = {
 				.out = tty ? c.master : c.out, .err = c.err, .in = -1, .src = -1,
 				.attach = g_attach, .no_out = !a_out, .no_err = !a_err, .log = &log, .tty = tty, .forward = g_attach && !tty,
-				.sigfd = sigfd, .pid = c.init, .other = &c.fuse, .health = 1,
+				.sigfd = sigfd, .pid = c.init, .other = &c.fuse, .health = 1, .lsock = lsock,
 			};
 			health_start(c.init);
 			if (want_stdin) {
@@ -702,6 +704,10 @@ int cmd_run(const char *specfile)
 		}
 	}
 	tty_restore();
+	if (lsock >= 0) {
+		close(lsock);
+		unlink(s.attach_socket);
+	}
 	/* Empty now that the container's processes are gone (exec'ed ones included: they die with
 	 * the pid namespace); a restart policy kept it until here. */
 	if (s.cgroup && rmdir(s.cgroup) < 0 && errno != ENOENT)

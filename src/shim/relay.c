@@ -110,8 +110,8 @@ void relay_run(struct relay *r)
 		 * outlived it and still hold the output open (a backgrounded child of exec). */
 		if (done && now_ms() - exited_at > 2000)
 			break;
-		struct pollfd p[6];
-		int n = 0, iout = -1, ierr = -1, isrc = -1, iin = -1, ihealth = -1;
+		struct pollfd p[7];
+		int n = 0, iout = -1, ierr = -1, isrc = -1, iin = -1, ihealth = -1, ilsock = -1;
 		p[n++] = (struct pollfd){.fd = r->sigfd, .events = POLLIN};
 		if (r->out >= 0)
 			p[iout = n++] = (struct pollfd){.fd = r->out, .events = POLLIN};
@@ -123,6 +123,8 @@ void relay_run(struct relay *r)
 			else if (ilen > 0)
 				p[iin = n++] = (struct pollfd){.fd = r->in, .events = POLLOUT};
 		}
+		if (!done && r->in >= 0 && r->lsock >= 0)
+			p[ilsock = n++] = (struct pollfd){.fd = r->lsock, .events = POLLIN};
 		if (r->health && !done && health_fd() >= 0)
 			p[ihealth = n++] = (struct pollfd){.fd = health_fd(), .events = POLLIN};
 		int k = poll(p, (nfds_t)n, done ? 200 : r->health ? health_wait_ms() : -1);
@@ -162,11 +164,22 @@ void relay_run(struct relay *r)
 			pump(r, &r->out, "stdout", &out1);
 		if (ierr >= 0 && p[ierr].revents)
 			pump(r, &r->err, "stderr", &out2);
+		if (ilsock >= 0 && p[ilsock].revents) {
+			int fd = attach_accept(r->lsock, r->client);
+			if (fd >= 0) {
+				r->src = fd;
+				r->client = 1;
+			}
+		}
 		if (isrc >= 0 && p[isrc].revents) {
 			ssize_t m = read(r->src, ibuf, sizeof ibuf);
 			if (m > 0) {
 				ilen = (size_t)m;
 				ioff = 0;
+			} else if ((m == 0 || (errno != EINTR && errno != EAGAIN)) && r->client) {
+				close(r->src); /* a client detached: stdin stays open for the next one */
+				r->src = -1;
+				r->client = 0;
 			} else if (m == 0 || (errno != EINTR && errno != EAGAIN)) {
 				r->src = -1;
 				if (!r->tty) { /* the container sees EOF on its stdin */
@@ -183,7 +196,10 @@ void relay_run(struct relay *r)
 					ilen = 0;
 			} else if (m < 0 && errno != EINTR && errno != EAGAIN) {
 				ilen = 0; /* the container closed its stdin */
+				if (r->client)
+					close(r->src);
 				r->src = -1;
+				r->client = 0;
 				close(r->in);
 				r->in = -1;
 			}
@@ -193,7 +209,10 @@ void relay_run(struct relay *r)
 		close(r->out);
 	if (r->err >= 0)
 		close(r->err);
+	if (r->client)
+		close(r->src); /* the client sees EOF: this run is over */
 	r->out = r->err = -1;
+	r->client = 0;
 	while (!exited_at && waitpid(r->pid, &r->status, 0) < 0 && errno == EINTR)
 		;
 }

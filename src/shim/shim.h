@@ -44,6 +44,8 @@ struct spec {
 	const char *restart_file;
 	/* run -a: the streams the CLI attaches to, "stdin,stdout,stderr" (absent: all) */
 	const char *attach_streams;
+	/* detached with -i: where the monitor listens for `tsctr attach` (attach.c) */
+	const char *attach_socket;
 };
 
 /* spec.c */
@@ -130,6 +132,8 @@ struct relay {
 	int got_term;   /* SIGTERM was received */
 	int term_kills; /* a health probe: SIGTERM (its timeout) kills the process group */
 	int health;     /* the monitor: run the container's health checks (health.c) meanwhile */
+	int lsock;      /* attach.sock listening (or -1): an accepted client becomes src */
+	int client;     /* src is such a client: its EOF detaches it, stdin stays open */
 };
 void relay_run(struct relay *r);
 void relay_signals(sigset_t *set);
@@ -146,6 +150,10 @@ void health_read(void);
 void health_tick(void);         /* start a due probe, end one past its timeout */
 int health_reaped(pid_t pid, int status); /* 1 if pid was the probe */
 void health_stop(void);         /* the container is gone */
+
+/* attach.c: `tsctr attach` writes to a detached container's stdin */
+int attach_listen(const char *path);
+int attach_accept(int lsock, int busy);
 
 /* main.c: our own executable, a sealed memfd (the container's --init is exec'ed from it) */
 extern int g_self_fd;

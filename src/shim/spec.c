@@ -40,6 +40,7 @@ static const struct {
 	{"fuse-uidmapping", S(fuse_uidmapping)}, {"fuse-gidmapping", S(fuse_gidmapping)},
 	{"events-file", S(events_file)}, {"event-attrs", S(event_attrs)},
 	{"restart-file", S(restart_file)}, {"attach-streams", S(attach_streams)},
+	{"attach-socket", S(attach_socket)},
 };
 
 int spec_flag(const char *v)
