@@ -46,23 +46,22 @@ int attach_listen(const char *path)
 }
 
 /*
- * A new client: ours only (SO_PEERCRED), and only while no other is attached. Returns its fd
- * (told "ok"), or -1 (told why, then closed).
+ * A new client: ours only (SO_PEERCRED), and only if `refuse` is NULL (else it is told why).
+ * Returns its fd (told "ok"), or -1 (told why, then closed).
  */
-int attach_accept(int lsock, int busy)
+int attach_accept(int lsock, const char *refuse)
 {
 	int fd = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	struct ucred cr;
 	socklen_t len = sizeof cr;
-	const char *reply = "ok\n";
+	char reply[128];
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || cr.uid != getuid())
-		reply = "error permission denied\n";
-	else if (busy)
-		reply = "error another client is attached to the container's stdin\n";
+		refuse = "permission denied";
+	snprintf(reply, sizeof reply, refuse ? "error %s\n" : "ok\n", refuse);
 	/* A short line into an empty socket buffer: does not block. */
-	if (write(fd, reply, strlen(reply)) < 0 || reply[0] != 'o') {
+	if (write(fd, reply, strlen(reply)) < 0 || refuse) {
 		close(fd);
 		return -1;
 	}

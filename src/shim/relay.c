@@ -123,7 +123,7 @@ void relay_run(struct relay *r)
 			else if (ilen > 0)
 				p[iin = n++] = (struct pollfd){.fd = r->in, .events = POLLOUT};
 		}
-		if (!done && r->in >= 0 && r->lsock >= 0)
+		if (!done && r->lsock >= 0)
 			p[ilsock = n++] = (struct pollfd){.fd = r->lsock, .events = POLLIN};
 		if (r->health && !done && health_fd() >= 0)
 			p[ihealth = n++] = (struct pollfd){.fd = health_fd(), .events = POLLIN};
@@ -165,7 +165,8 @@ void relay_run(struct relay *r)
 		if (ierr >= 0 && p[ierr].revents)
 			pump(r, &r->err, "stderr", &out2);
 		if (ilsock >= 0 && p[ilsock].revents) {
-			int fd = attach_accept(r->lsock, r->client);
+			int fd = attach_accept(r->lsock, r->client ? "another client is attached to the container's stdin"
+						  : r->in < 0 ? "the container closed its stdin" : NULL);
 			if (fd >= 0) {
 				r->src = fd;
 				r->client = 1;

@@ -153,7 +153,7 @@ void health_stop(void);         /* the container is gone */
 
 /* attach.c: `tsctr attach` writes to a detached container's stdin */
 int attach_listen(const char *path);
-int attach_accept(int lsock, int busy);
+int attach_accept(int lsock, const char *refuse);
 
 /* main.c: our own executable, a sealed memfd (the container's --init is exec'ed from it) */
 extern int g_self_fd;

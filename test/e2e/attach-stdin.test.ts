@@ -136,7 +136,7 @@ describe('attach with stdin', () => {
   });
 
   test('without -i attach shows output only and does not read stdin; no socket is made', () => {
-    sb.ok(['run', '-d', '--name', 'noin', 'busybox', 'sh', '-c', 'sleep 1; echo out; exit 2']);
+    sb.ok(['run', '-d', '--name', 'noin', 'busybox', 'sh', '-c', 'sleep 2; echo out; exit 2']);
     assert.equal(fs.existsSync(sockOf('noin')), false);
     const r = sb.run(['attach', 'noin'], { input: 'echo injected\n' });
     assert.equal(r.code, 2, r.stderr);
