@@ -32,7 +32,7 @@ int attach_listen(const char *path)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	unlinkat(dfd, slash + 1, 0); /* a leftover of an earlier monitor of this container */
 	/* 0600 from its creation: no moment where another uid could connect */
-	mode_t old = umask(077);
+	mode_t old = umask(0177);
 	int rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&a, sizeof a);
 	umask(old);
 	if (rc < 0 || listen(fd, 4) < 0) {
