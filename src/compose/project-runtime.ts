@@ -68,6 +68,28 @@ export interface RtService {
   containerName?: string;
   memory?: string;
   cpus?: string;
+  privileged?: boolean;
+  /** `key=value`, as --sysctl takes them (domainname becomes kernel.domainname). */
+  sysctls: string[];
+  devices: string[];
+  pid?: string;
+  ipc?: string;
+  shmSize?: string;
+  logDriver?: string;
+  /** `key=value`, as --log-opt takes them. */
+  logOpt: string[];
+  groupAdd: string[];
+  userns?: string;
+  oomScoreAdj?: string;
+  memoryReservation?: string;
+  memorySwap?: string;
+  cpuShares?: string;
+  cpusetCpus?: string;
+  blkioWeight?: string;
+  /** host, none, container:NAME, or service:NAME (that service's first container). */
+  networkMode?: string;
+  /** Configs and secrets from files: bind-mounted read-only (the user's own file, its own permissions). */
+  files: { source: string; target: string }[];
   /** The config hash docker compose labels the container with: recreate when it changes. */
   hash: string;
 }
