@@ -34,17 +34,19 @@ function extraFlags(s: Service, unsupported: string[]): Partial<RtService> {
   return out as Partial<RtService>;
 }
 
-/** A file-backed config or secret; other sources (content:, environment:) are warned about. */
+/** Configs and secrets: a `file:` source is bound as it is, `content:` and `environment:` ones are written out at up. */
 function fileMounts(s: Service, p: Project, unsupported: string[]): RtService['files'] {
   const out: RtService['files'] = [];
   for (const [kind, refs] of [['configs', s.configs], ['secrets', s.secrets]] as const) {
     for (const r of refs) {
       const obj = p[kind][r.source];
       const at = `services.${s.name}.${kind}.${r.source}`;
-      if (!obj?.file) { unsupported.push(`${at} (only file: sources are mounted)`); continue; }
-      // Bind-mounted, not copied: the file keeps its owner and mode, so a secret never becomes more readable.
-      if (r.mode !== undefined || r.uid !== undefined || r.gid !== undefined) unsupported.push(`${at}.mode/uid/gid (the file's own are kept)`);
-      out.push({ source: obj.file, target: r.target });
+      const key = `${kind}-${r.source}`;
+      const content = obj?.content ?? (obj?.environment !== undefined ? p.environment[obj.environment] : undefined);
+      if (obj?.file) out.push({ source: obj.file, target: r.target, key });
+      else if (content !== undefined) out.push({ content, target: r.target, key });
+      else { unsupported.push(`${at} (external, or its variable is unset)`); continue; }
+      if (r.mode !== undefined || r.uid !== undefined || r.gid !== undefined) unsupported.push(`${at}.mode/uid/gid (the file's own are kept: 0600 for inline ones)`);
     }
   }
   return out;

@@ -88,8 +88,11 @@ export interface RtService {
   blkioWeight?: string;
   /** host, none, container:NAME, or service:NAME (that service's first container). */
   networkMode?: string;
-  /** Configs and secrets from files: bind-mounted read-only (the user's own file, its own permissions). */
-  files: { source: string; target: string }[];
+  /**
+   * Configs and secrets, bind-mounted read-only: a `file:` source is the user's own file (its own
+   * permissions); inline ones carry `content` until compose/inline-files.ts writes them (`source` then).
+   */
+  files: { source?: string; content?: string; target: string; key: string }[];
   /** The config hash docker compose labels the container with: recreate when it changes. */
   hash: string;
 }

@@ -105,7 +105,10 @@ export function replicaSpec(p: RtProject, s: RtService, r: ReplicaOptions, img: 
   o.cpuShares = s.cpuShares;
   o.cpusetCpus = s.cpusetCpus;
   o.blkioWeight = s.blkioWeight;
-  o.mount = s.files.map((f) => `type=bind,source="${f.source}",target=${f.target},readonly`);
+  o.mount = s.files.map((f) => {
+    if (f.source === undefined) throw new TsctrError(`service "${s.name}": ${f.key} is not written out yet`);
+    return `type=bind,source="${f.source}",target=${f.target},readonly`;
+  });
   o.dns = s.dns;
   o.dnsSearch = s.dnsSearch ?? [];
   o.dnsOption = s.dnsOption ?? [];

@@ -37,15 +37,18 @@ services:
     configs:
       - cfg
       - { source: cfg, target: /etc/app.conf }
-    secrets: [pw]
+    secrets: [pw, token]
   side:
     image: ${IMAGE}
     command: ["sleep", "300"]
     network_mode: service:app
+    configs: [inline]
 configs:
   cfg: { file: ./app.conf }
+  inline: { content: "inline-config" }
 secrets:
   pw: { file: ./pw.txt }
+  token: { environment: TOKEN }
 `,
   );
 });
@@ -58,7 +61,7 @@ after(() => {
 
 describe('compose keys applied', () => {
   test('up starts both services and warns about none of these keys', () => {
-    const r = sb.run(['compose', '-f', file, 'up', '-d'], { timeout: 120_000 });
+    const r = sb.run(['compose', '-f', file, 'up', '-d'], { timeout: 120_000, env: { TOKEN: 't0k3n' } });
     assert.equal(r.code, 0, r.stderr);
     upStderr = r.stderr;
     assert.doesNotMatch(upStderr, /privileged|sysctls|shm_size|logging|configs|secrets|network_mode/, upStderr);
@@ -72,6 +75,15 @@ describe('compose keys applied', () => {
     const w = sb.run(['exec', 'keys-app-1', 'sh', '-c', 'echo x > /run/secrets/pw']);
     assert.notEqual(w.code, 0, 'the secret is writable');
     assert.equal(fs.readFileSync(path.join(dir, 'pw.txt'), 'utf8'), 's3cret\n');
+  });
+
+  test('content: and environment: sources: written owner-only under the data root, mounted read-only', () => {
+    assert.equal(exec('keys-side-1', 'cat', '/inline'), 'inline-config');
+    assert.equal(exec('keys-app-1', 'cat', '/run/secrets/token'), 't0k3n');
+    const written = path.join(sb.root, 'compose-files', 'keys', 'secrets-token');
+    assert.equal(fs.statSync(written).mode & 0o777, 0o600);
+    assert.equal(fs.statSync(path.dirname(written)).mode & 0o777, 0o700);
+    assert.notEqual(sb.run(['exec', 'keys-app-1', 'sh', '-c', 'echo x > /run/secrets/token']).code, 0, 'the secret is writable');
   });
 
   test('privileged: every capability; the other service has fewer', () => {
@@ -92,5 +104,10 @@ describe('compose keys applied', () => {
   test('network_mode service:app shares app\'s network namespace', () => {
     assert.equal(exec('keys-side-1', 'readlink', '/proc/self/ns/net'), exec('keys-app-1', 'readlink', '/proc/self/ns/net'));
     assert.equal(exec('keys-side-1', 'cat', '/proc/sys/net/ipv4/ip_unprivileged_port_start'), '443');
+  });
+
+  test('down removes the written configs and secrets', () => {
+    sb.ok(['compose', '-f', file, 'down', '-t', '1']);
+    assert.equal(fs.existsSync(path.join(sb.root, 'compose-files', 'keys')), false);
   });
 });

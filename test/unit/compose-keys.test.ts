@@ -77,6 +77,17 @@ describe('compose keys with a run-flag counterpart', () => {
     ]);
   });
 
+  test('content: and environment: sources carry their content until up writes them out', () => {
+    const m = normalizeProject({ services: { a: { image: 'x', configs: ['c'], secrets: ['s'] } }, configs: { c: { content: 'hello' } }, secrets: { s: { environment: 'TOKEN' } } },
+      { name: 'm', workingDir: '/m', configFiles: [], environment: { TOKEN: 't0k' }, profiles: [], warnings: [] });
+    const a = runtimeProject(m).project.services.a!;
+    assert.deepEqual(a.files, [
+      { content: 'hello', target: '/c', key: 'configs-c' },
+      { content: 't0k', target: '/run/secrets/s', key: 'secrets-s' },
+    ]);
+    assert.throws(() => replicaSpec(runtimeProject(m).project, a, { number: 1 }, { Cmd: ['sh'] }, host), /configs-c is not written out yet/);
+  });
+
   test('network_mode: service:NAME joins its first container (and starts after it), none as given', () => {
     assert.equal(p.services.side!.dependsOn.app, 'service_started');
     const side = replicaSpec(p, p.services.side!, { number: 1 }, { Cmd: ['sh'] }, host);
@@ -96,9 +107,9 @@ describe('compose keys with a run-flag counterpart', () => {
       { name: 'q', workingDir: '/q', configFiles: [], environment: {}, profiles: [], warnings: [] });
     q.services.a!.secrets.push({ source: 's', target: '/run/secrets/s', mode: 0o400 });
     assert.deepEqual(runtimeProject(q).project.unsupported.sort(), [
-      'services.a.blkio_config.device_read_bps', 'services.a.platform', 'services.a.secrets.s (only file: sources are mounted)',
+      'services.a.blkio_config.device_read_bps', 'services.a.platform', 'services.a.secrets.s (external, or its variable is unset)',
     ]);
-    assert.ok(p.unsupported.includes('services.app.secrets.inline (only file: sources are mounted)'));
+    assert.ok(p.unsupported.includes('services.app.secrets.inline (external, or its variable is unset)'));
     assert.ok(!p.unsupported.some((u) => /privileged|sysctls|logging|shm_size|network_mode|links|cpu_shares|group_add/.test(u)), p.unsupported.join(' '));
   });
 });
