@@ -7,6 +7,7 @@ import { removeVolume, volumeNames } from '../container/volumes.js';
 import { findNetwork, loadNetworks } from '../net/network-store.js';
 import { LABEL } from './labels.js';
 import { stopProjectBalancers, syncBalancers } from './balance.js';
+import { removeFiles } from './inline-files.js';
 import { startOrder } from './order.js';
 import type { RtProject } from './project-runtime.js';
 import { projectContainers, type ProjectContainer } from './state.js';
@@ -87,6 +88,7 @@ export async function down(p: RtProject, o: DownOptions, progress: Progress, war
     await removeContainer(c.record.id, true, o.volumes);
     progress('Container', c.record.name, 'Removed');
   }
+  removeFiles(p.name);
   // The file's networks, and those labelled with the project (down -p NAME without a file).
   const labelled = Object.values(loadNetworks().networks).filter((n) => n.labels?.[LABEL.project] === p.name).map((n) => n.name);
   const nets = new Set([...Object.values(p.networks).filter((n) => !n.external).map((n) => n.name), ...labelled]);

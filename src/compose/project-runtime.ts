@@ -68,6 +68,31 @@ export interface RtService {
   containerName?: string;
   memory?: string;
   cpus?: string;
+  privileged?: boolean;
+  /** `key=value`, as --sysctl takes them (domainname becomes kernel.domainname). */
+  sysctls: string[];
+  devices: string[];
+  pid?: string;
+  ipc?: string;
+  shmSize?: string;
+  logDriver?: string;
+  /** `key=value`, as --log-opt takes them. */
+  logOpt: string[];
+  groupAdd: string[];
+  userns?: string;
+  oomScoreAdj?: string;
+  memoryReservation?: string;
+  memorySwap?: string;
+  cpuShares?: string;
+  cpusetCpus?: string;
+  blkioWeight?: string;
+  /** host, none, container:NAME, or service:NAME (that service's first container). */
+  networkMode?: string;
+  /**
+   * Configs and secrets, bind-mounted read-only: a `file:` source is the user's own file (its own
+   * permissions); inline ones carry `content` until compose/inline-files.ts writes them (`source` then).
+   */
+  files: { source?: string; content?: string; target: string; key: string }[];
   /** The config hash docker compose labels the container with: recreate when it changes. */
   hash: string;
 }

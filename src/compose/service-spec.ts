@@ -49,6 +49,14 @@ export function healthcheckOf(h: RtHealthcheck): Healthcheck {
   };
 }
 
+/** network_mode as --network takes it: `service:NAME` is that service's first container. */
+function networkModeFlag(p: RtProject, mode: string): string {
+  if (!mode.startsWith('service:')) return mode;
+  const other = p.services[mode.slice('service:'.length)];
+  if (!other) throw new TsctrError(`network_mode ${mode} names an undefined service`);
+  return `container:${replicaName(p, other, 1)}`;
+}
+
 export function replicaSpec(p: RtProject, s: RtService, r: ReplicaOptions, img: ImageRunConfig, host: HostView): ContainerSpec {
   const o = defaultCreateOptions(serviceImage(p, s), r.oneoff?.command ?? s.command ?? []);
   o.name = r.oneoff?.name ?? replicaName(p, s, r.number);
@@ -78,9 +86,29 @@ export function replicaSpec(p: RtProject, s: RtService, r: ReplicaOptions, img: 
     [LABEL.configFiles]: p.configFiles.join(','),
     [LABEL.oneoff]: r.oneoff ? 'True' : 'False',
   }).map(([k, v]) => `${k}=${v}`);
-  o.network = Object.keys(s.networks).map((k) => p.networks[k]?.name ?? k);
+  o.network = s.networkMode !== undefined ? [networkModeFlag(p, s.networkMode)] : Object.keys(s.networks).map((k) => p.networks[k]?.name ?? k);
   // The service name (and its aliases) resolve to every replica on each of its networks.
-  o.networkAlias = r.oneoff ? [] : [...new Set([s.name, ...Object.values(s.networks).flat()])];
+  o.networkAlias = r.oneoff || s.networkMode !== undefined ? [] : [...new Set([s.name, ...Object.values(s.networks).flat()])];
+  o.privileged = s.privileged ?? false;
+  o.sysctl = s.sysctls;
+  o.device = s.devices;
+  o.pid = s.pid;
+  o.ipc = s.ipc;
+  o.shmSize = s.shmSize;
+  o.logDriver = s.logDriver;
+  o.logOpt = s.logOpt;
+  o.groupAdd = s.groupAdd;
+  o.userns = s.userns;
+  o.oomScoreAdj = s.oomScoreAdj;
+  o.memoryReservation = s.memoryReservation;
+  o.memorySwap = s.memorySwap;
+  o.cpuShares = s.cpuShares;
+  o.cpusetCpus = s.cpusetCpus;
+  o.blkioWeight = s.blkioWeight;
+  o.mount = s.files.map((f) => {
+    if (f.source === undefined) throw new TsctrError(`service "${s.name}": ${f.key} is not written out yet`);
+    return `type=bind,source="${f.source}",target=${f.target},readonly`;
+  });
   o.dns = s.dns;
   o.dnsSearch = s.dnsSearch ?? [];
   o.dnsOption = s.dnsOption ?? [];

@@ -22,6 +22,7 @@ import { LABEL } from './labels.js';
 import { startOrder, withDependencies } from './order.js';
 import type { RtProject, RtService } from './project-runtime.js';
 import { replicaSpec, serviceImage } from './service-spec.js';
+import { materialiseFiles } from './inline-files.js';
 import { projectContainers, type ProjectContainer } from './state.js';
 import { syncBalancers, balancerUsable } from './balance.js';
 
@@ -88,7 +89,7 @@ function replicaHash(s: RtService, balanced: boolean): string {
 
 async function createReplica(p: RtProject, s: RtService, n: number, balanced: boolean, progress: Progress): Promise<string> {
   const image = await ensureImage(serviceImage(p, s), 'missing');
-  const spec = replicaSpec(p, { ...s, hash: replicaHash(s, balanced) }, { number: n, balanced }, readImageConfig(image).config ?? {}, { ...processHost(), cwd: p.workingDir });
+  const spec = replicaSpec(p, { ...materialiseFiles(p.name, s), hash: replicaHash(s, balanced) }, { number: n, balanced }, readImageConfig(image).config ?? {}, { ...processHost(), cwd: p.workingDir });
   const rec = await createContainer(spec, image);
   progress('Container', rec.name, 'Created');
   return rec.id;

@@ -214,13 +214,14 @@ export async function composeRun(p: RtProject, o: ComposeRunOptions, r: Reporter
   await buildServices(p, [o.service], { noCache: false, pull: false, onlyMissing: true }, r);
   await ensureResources(p, [o.service], r.progress);
   const { replicaSpec, serviceImage } = await import('../compose/service-spec.js');
+  const { materialiseFiles } = await import('../compose/inline-files.js');
   const { ensureImage } = await import('../container/ensure-image.js');
   const { readImageConfig } = await import('../image/store.js');
   const { processHost } = await import('../container/options.js');
   const { randomBytes } = await import('node:crypto');
   const image = await ensureImage(serviceImage(p, s), 'missing');
   const name = o.name ?? `${p.name}-${o.service}-run-${randomBytes(6).toString('hex')}`;
-  const spec = replicaSpec(p, s, { number: 1, oneoff: { name, command: o.command.length ? o.command : undefined, entrypoint: o.entrypoint, env: o.env, rm: o.rm, servicePorts: o.servicePorts } }, readImageConfig(image).config ?? {}, { ...processHost(), cwd: p.workingDir });
+  const spec = replicaSpec(p, materialiseFiles(p.name, s), { number: 1, oneoff: { name, command: o.command.length ? o.command : undefined, entrypoint: o.entrypoint, env: o.env, rm: o.rm, servicePorts: o.servicePorts } }, readImageConfig(image).config ?? {}, { ...processHost(), cwd: p.workingDir });
   spec.tty = o.tty;
   spec.openStdin = o.interactive;
   const { createContainer } = await import('./create.js');

@@ -207,7 +207,7 @@ describe('compose: dependencies, recreation and the other verbs', () => {
   test('service_completed_successfully: app starts after init exited 0; unsupported keys are warned about by name', () => {
     const r = deps('up', '-d');
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /WARN.*services\.app\.privileged/);
+    assert.match(r.stderr, /WARN.*services\.app\.mem_swappiness/);
     assert.ok(r.stderr.indexOf('Container deps-init-1  Exited') < r.stderr.indexOf('Container deps-app-1  Created'), r.stderr);
     assert.match(sb.ok(['compose', '-f', fx('deps'), 'logs', '--no-prefix', 'app']), /^migrated\nhello\n/);
     assert.match(sb.ok(['compose', '-f', fx('deps'), 'ps', '-a', 'init']), /Exited \(0\)/);
