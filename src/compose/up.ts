@@ -13,7 +13,7 @@ import { startContainer } from '../container/launch.js';
 import { createNetwork } from '../container/networks.js';
 import { processHost } from '../container/options.js';
 import { removeContainer, stopContainer } from '../container/ops.js';
-import { liveState } from '../container/state.js';
+import { exitSettled, liveState } from '../container/state.js';
 import { findContainer, loadContainers } from '../container/store.js';
 import { ensureVolume, volumeNames } from '../container/volumes.js';
 import { findNetwork, loadNetworks } from '../net/network-store.js';
@@ -120,13 +120,16 @@ export async function waitCondition(p: RtProject, dep: string, condition: RtServ
   for (;;) {
     let done = true;
     for (const c of replicas()) {
+      // Settled first: an exit file that appears between the two reads must not pair a final
+      // verdict with the unknown code read before it.
+      const settled = exitSettled(c.record);
       const st = liveState(c.record);
       if (!waiting.has(c.record.name)) {
         waiting.add(c.record.name);
         progress('Container', c.record.name, 'Waiting');
       }
       if (condition === 'service_completed_successfully') {
-        if (st.status === 'running') done = false;
+        if (st.status === 'running' || !settled) done = false;
         else if (st.exitCode !== 0) throw new TsctrError(`service "${dep}" didn't complete successfully: exit ${st.exitCode}`);
         continue;
       }

@@ -55,6 +55,18 @@ export function liveState(c: ContainerRecord): LiveState {
   return { ...base, status: 'created', startedAt: '' };
 }
 
+/**
+ * Is a stop final, its exit code known? While a start is under way (no pid files yet) and between
+ * the init's death and the monitor's write of the exit file, liveState says exited with an unknown
+ * code: a waiter must not take that for the code. A monitor that died without writing one is final.
+ */
+export function exitSettled(c: ContainerRecord): boolean {
+  if (statOf(containerPaths.exit(c.id)) !== undefined) return true;
+  // A monitor that has not written its pid file yet is starting, not gone.
+  const monitor = readPidFile(containerPaths.monitorPid(c.id));
+  return monitor !== undefined && !isAlive(monitor);
+}
+
 /** Is the monitor (and so possibly the container, or a restart loop) still alive? */
 export function monitorAlive(c: ContainerRecord): boolean {
   return isAlive(readPidFile(containerPaths.monitorPid(c.id)));

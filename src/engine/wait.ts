@@ -12,14 +12,17 @@ export async function waitForCondition(query: string, condition: WaitCondition, 
   const fs = await import('node:fs');
   const path = await import('node:path');
   const { getContainer, loadContainers } = await import('../container/store.js');
-  const { liveState, monitorAlive } = await import('../container/state.js');
+  const { exitSettled, liveState, monitorAlive } = await import('../container/state.js');
   const { containerPaths } = await import('../paths.js');
   const { TsctrError } = await import('../errors.js');
   const c = getContainer(loadContainers(), query);
+  // Settled before the state is read: an exit file written in between must not pair a final
+  // verdict with the unknown code read before it.
+  const settledBefore = exitSettled(c);
   const first = liveState(c);
   // Exited, but its code not yet on disk (the monitor writes it a moment after the init's death):
   // the loop below waits for it.
-  const settled = first.status === 'created' || fs.existsSync(containerPaths.exit(c.id));
+  const settled = first.status === 'created' || settledBefore;
   if (condition === 'not-running' && first.status !== 'running' && settled) return first.exitCode;
   const firstFinish = first.status === 'exited' ? first.finishedAt : undefined;
 
