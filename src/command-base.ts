@@ -39,6 +39,14 @@ export abstract class TsctrCommand extends Command {
   write(text: string): void {
     writeStdout(text);
   }
+
+  /** What `inspect` verbs print: each object through a `--format` template, or all as docker's JSON array. */
+  protected async printInspected(found: object[], format: string | undefined): Promise<void> {
+    if (!format) return this.out(JSON.stringify(found, null, 4));
+    const { compileTemplate, parseFormat } = await import('./util/template.js');
+    const tpl = compileTemplate(parseFormat(format).template);
+    for (const v of found) this.out(tpl(v));
+  }
 }
 
 /** Sets one of GLOBAL_WITH_VALUE; a bad value is the user's error (125), before anything runs. */

@@ -32,13 +32,7 @@ export class InspectCommand extends TsctrCommand {
         code = 1;
       }
     }
-    if (this.format) {
-      const { compileTemplate, parseFormat } = await import('../util/template.js');
-      const tpl = compileTemplate(parseFormat(this.format).template);
-      for (const f of found) this.out(tpl(f));
-    } else {
-      this.out(JSON.stringify(found, null, 4));
-    }
+    await this.printInspected(found, this.format);
     return code;
   }
 }

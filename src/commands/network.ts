@@ -55,11 +55,7 @@ export class NetworkInspectCommand extends TsctrCommand {
     const { inspectNetwork } = await import('../engine/networks.js');
     const found: object[] = [];
     const code = await forEachItem(this.names, this.context.stderr, async (n) => void found.push(await inspectNetwork(n)), undefined, false);
-    if (this.format) {
-      const { compileTemplate, parseFormat } = await import('../util/template.js');
-      const tpl = compileTemplate(parseFormat(this.format).template);
-      for (const v of found) this.out(tpl(v));
-    } else this.out(JSON.stringify(found, null, 4));
+    await this.printInspected(found, this.format);
     return code;
   }
 }

@@ -8,6 +8,7 @@
  *
  * Libraries are imported inside each use case, for the reason given in containers.ts.
  */
+import type { BuildOptions as BuilderOptions } from '../builder/builder.js';
 import type { ArchiveFormat } from '../image/archive-save.js';
 import type { HistoryRow } from '../image/inspect.js';
 import type { ImageRow, ListOptions } from '../image/list.js';
@@ -179,22 +180,9 @@ export async function commitContainer(container: string, o: CommitOptions): Prom
   return (await import('../image/commit.js')).commitContainer(source, o.tag, { message: o.message, author: o.author, changes: o.changes });
 }
 
-export interface BuildOptions {
-  /** The context directory (relative to the working directory, or absolute). */
-  context: string;
-  /** The Dockerfile (default: CONTEXT/Dockerfile). */
-  dockerfile?: string;
-  tags: string[];
-  buildArgs: string[];
-  noCache: boolean;
-  pull: boolean;
-  target?: string;
-  quiet: boolean;
-  network?: string;
-  labels: string[];
-  /** Where the steps' output goes. */
-  out: NodeJS.WritableStream;
-}
+/** The builder's options, with the context relative to the working directory or absolute, and
+ * the Dockerfile defaulting to CONTEXT/Dockerfile. */
+export type BuildOptions = Omit<BuilderOptions, 'dockerfile'> & { dockerfile?: string };
 
 /** Runs a Dockerfile (the classic builder, src/builder/); the final image. */
 export async function buildImage(o: BuildOptions): Promise<ImageRecord> {
