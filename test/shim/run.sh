@@ -44,7 +44,7 @@ OWN_T=
 cleanup() {
 	# Containers a failed test left running are found through their pid files.
 	for f in "$T"/c/*/monitor.pid "$T"/c/*/pid; do
-		[[ -f $f ]] && kill -KILL "$(cat "$f")" 2>/dev/null
+		[[ -f $f ]] && kill -KILL "$(cut -d" " -f1 "$f")" 2>/dev/null
 	done
 	# Run directly by a user: files of subordinate uids need the user namespace to go.
 	if [[ -n $OWN_T && -z ${TSCTR_TEST_KEEP:-} ]]; then
