@@ -175,7 +175,7 @@ describe('docker attach to a container tsctr run started', () => {
     assert.equal(running('a'), true);
   });
 
-  test('docker exec -it gets the terminal size (ConsoleSize); exec resize while it runs', async () => {
+  test('docker exec -it gets the terminal size at once (API 1.41: its first resize is waited for); exec resize while it runs', async () => {
     const r = inPty([41, 121], ['docker', 'exec', '-it', 'a', 'sh', '-c', 'stty size'], []);
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /^41 121\r?\n/, r.out);
@@ -190,6 +190,12 @@ describe('docker attach to a container tsctr run started', () => {
     await until('the exec output', () => (h.data().toString().includes('\n') ? true : undefined));
     assert.equal(h.data().toString(), '50 150\r\n');
     h.sock.destroy();
+  });
+
+  test('docker run -it (started attached by the service): resize reaches its tty too', () => {
+    const r = inPty([33, 99], ['docker', 'run', '-it', '--rm', 'busybox', 'sh', '-c', 'sleep 1; stty size'], []);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /^33 99\r?\n/, r.out);
   });
 
   test('POST /containers/{id}/resize sets the tty of a -t container (no -i); bad sizes are 400', async () => {
