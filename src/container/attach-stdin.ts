@@ -145,7 +145,11 @@ export async function resizeTty(sockPath: string, rows: number, cols: number): P
     return false;
   }
   await new Promise<void>((resolve) => {
-    conn.sock.once('close', () => resolve());
+    const stuck = setTimeout(() => conn.sock.destroy(), 2000); // a monitor that never answers
+    conn.sock.once('close', () => {
+      clearTimeout(stuck);
+      resolve();
+    });
     conn.sock.resume(); // its EOF comes after it read our frame and our end
     conn.sock.end(resizeFrame(rows, cols));
   });
