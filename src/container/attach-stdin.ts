@@ -52,6 +52,8 @@ const CLAIM = 1;
 const DATA = 2;
 const RESIZE = 3;
 const DATA_MAX = 4096;
+/** The claim's answer when the container runs attached to its caller, who has its stdin. */
+const CALLERS_STDIN = "error the container's stdin is its caller's";
 
 function frame(type: number, payload: Buffer = Buffer.alloc(0)): Buffer {
   const head = Buffer.alloc(4);
@@ -184,6 +186,10 @@ export async function linkStdin(sockPath: string, tty: boolean, o: LinkOptions =
   if (framed) {
     sock.write(frame(CLAIM));
     const line = await readLine(sock);
+    if (line === CALLERS_STDIN) {
+      sock.destroy();
+      return undefined; // run attached (`run -it` in a terminal): output only, as without a socket
+    }
     if (line !== 'ok') {
       sock.destroy();
       throw new ConflictError(line === undefined ? 'cannot attach stdin: the container is exiting' : `cannot attach stdin: ${line.replace(/^error /, '')}`);
