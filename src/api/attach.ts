@@ -1,14 +1,14 @@
 /**
- * `POST /containers/{id}/attach`, hijacked. Two cases, because the monitor has no channel for a
- * second stdin writer:
+ * `POST /containers/{id}/attach`, hijacked. Two cases:
  *
  * - The container is not running (docker's `run`: create, attach, wait?condition=next-exit, start):
  *   the attachment waits here, and the `start` that follows through this server (`startAttached`)
  *   starts the container attached, with the monitor's stdin, stdout and stderr as pipes this
  *   connection is plugged into — the monitor is the server's child for this run, as it is the CLI's
  *   for `tsctr run -i`. stdin works (with `OpenStdin`), the exit code is the monitor's.
- * - It runs already (`docker attach`): its output is followed from its log (as `tsctr attach`);
- *   stdin is not attached (said in the README).
+ * - It runs already (`docker attach`): its output is followed from its log, and stdin goes through
+ *   its monitor's socket (as `tsctr attach`), with docker's detach keys when it has a tty; `resize`
+ *   sets its tty's size through the same socket (containers.ts).
  *
  * A client that goes away leaves nothing: a waiting attachment is dropped; a running container
  * keeps running and its pipes are drained (its log has everything).
@@ -16,8 +16,8 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Route } from './router.js';
 import type { Ctx, Hijacked } from './http.js';
-import { boolParam } from './http.js';
-import { ApiError } from './errors.js';
+import { boolParam, intParam } from './http.js';
+import { ApiError, badRequest } from './errors.js';
 import { MUX_CONTENT_TYPE, RAW_CONTENT_TYPE, streamWriter } from './mux.js';
 
 interface Pending {
@@ -60,17 +60,20 @@ async function attach(ctx: Ctx, hijack: (contentType?: string) => Hijacked): Pro
   const stderr = boolParam(q, 'stderr');
   const logs = boolParam(q, 'logs');
   const stream = boolParam(q, 'stream');
+  const detachKeys = q.get('detachKeys') ?? '';
+  const engineAttach = await import('../engine/attach.js');
+  if (detachKeys) await engineAttach.checkDetachKeys(detachKeys).catch((e: Error) => Promise.reject(new ApiError(400, e.message)));
   const io = hijack(t.tty ? RAW_CONTENT_TYPE : MUX_CONTENT_TYPE);
   const gone = new Promise<void>((resolve) => {
     (io.socket ?? io.output).once('close', () => resolve());
   });
   const write = streamWriter(io.output, t.tty);
+  const { containerLogs } = await import('../engine/containers.js');
+  const pass = (batch: { stream: string; text: string }[]) => {
+    for (const r of batch) if (r.stream === 'stdout' ? stdout : stderr) write(r.stream === 'stdout' ? 1 : 2, r.text);
+  };
 
-  if (logs) {
-    const { containerLogs } = await import('../engine/containers.js');
-    for await (const batch of containerLogs(t.id, { tail: -1, follow: false }))
-      for (const r of batch) if (r.stream === 'stdout' ? stdout : stderr) write(r.stream === 'stdout' ? 1 : 2, r.text);
-  }
+  if (logs && !(stream && t.running)) for await (const batch of containerLogs(t.id, { tail: -1, follow: false })) pass(batch);
   if (!stream) return close(io);
 
   if (!t.running) {
@@ -83,18 +86,29 @@ async function attach(ctx: Ctx, hijack: (contentType?: string) => Hijacked): Pro
     return;
   }
 
-  // Running: its output from now on, from its log, until it stops or the client goes.
-  const { containerLogs } = await import('../engine/containers.js');
-  const follow = containerLogs(t.id, { tail: 0, follow: true });
+  // Running: stdin through its monitor's socket when the monitor keeps the container's stdin; the
+  // output from its log (what is there first with logs=1, one read so nothing falls between), until
+  // it stops, the client goes or types the detach keys.
+  let link: Awaited<ReturnType<typeof engineAttach.linkContainerStdin>>;
+  if (stdin && t.openStdin) {
+    try {
+      link = await engineAttach.linkContainerStdin(t.id, io.input, { detachKeys });
+    } catch (e) {
+      write(2, `${(e as Error).message}\n`); // another client has its stdin: output only
+    }
+  }
   let open = true;
   void gone.then(() => (open = false));
+  void link?.detached.then(() => (open = false));
+  const follow = containerLogs(t.id, { tail: logs ? -1 : 0, follow: true });
   try {
     for await (const batch of follow) {
+      pass(batch);
       if (!open) break;
-      for (const r of batch) if (r.stream === 'stdout' ? stdout : stderr) write(r.stream === 'stdout' ? 1 : 2, r.text);
     }
   } finally {
     await follow.return(undefined);
+    link?.close();
     close(io);
   }
 }
@@ -155,6 +169,17 @@ export async function startAttached(id: string): Promise<boolean> {
     );
   });
   return true;
+}
+
+/**
+ * `resize`'s `h` and `w` (docker's: both integers, else 400); undefined when one is 0, which no pty
+ * takes (a client without a terminal sends that).
+ */
+export function ttySize(q: URLSearchParams): { rows: number; cols: number } | undefined {
+  const rows = intParam(q, 'h') ?? 0;
+  const cols = intParam(q, 'w') ?? 0;
+  if (rows < 0 || cols < 0 || rows > 65535 || cols > 65535) throw badRequest(`invalid tty size ${rows}x${cols}`);
+  return rows && cols ? { rows, cols } : undefined;
 }
 
 export const attachRoutes: Route[] = [{ method: 'POST', pattern: '/containers/{id}/attach', hijack: attach }];

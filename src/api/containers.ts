@@ -205,8 +205,10 @@ async function prune(ctx: Ctx): Promise<void> {
 }
 
 async function resize(ctx: Ctx): Promise<void> {
-  // Accepted: a tty's size follows the client's terminal through attach; nothing to change here yet.
-  await (await engine()).getContainer(ctx.params.id!);
+  const { ttySize } = await import('./attach.js');
+  const size = ttySize(ctx.query);
+  const c = await (await engine()).getContainer(ctx.params.id!);
+  if (size) await (await import('../engine/attach.js')).resizeContainerTty(c.id, size.rows, size.cols);
   sendStatus(ctx, 200);
 }
 
@@ -254,6 +256,9 @@ async function execCreate(ctx: Ctx): Promise<void> {
   const env = Array.isArray(b.Env) ? b.Env.filter((e): e is string => typeof e === 'string') : [];
   const user = str('User');
   const workdir = str('WorkingDir');
+  // [height, width] of the client's terminal (API 1.42+): the pty's size from its start
+  const cs = b.ConsoleSize;
+  const size = Array.isArray(cs) && cs.length === 2 && cs.every((n) => Number.isInteger(n) && n > 0 && n <= 65535) ? { rows: cs[0] as number, cols: cs[1] as number } : undefined;
   const inst = addExec({
     containerId: c.id,
     command: cmd as string[],
@@ -265,6 +270,7 @@ async function execCreate(ctx: Ctx): Promise<void> {
     ...(user ? { user } : {}),
     ...(workdir ? { workdir } : {}),
     detachKeys: str('DetachKeys') ?? '',
+    ...(size ? { size } : {}),
   });
   sendJson(ctx, 201, { Id: inst.id });
 }

@@ -10,6 +10,10 @@ import { readJsonObject, sendStatus } from './http.js';
 import { ApiError, notFound } from './errors.js';
 import { getExec, type ExecInstance } from './exec-store.js';
 import { MUX_CONTENT_TYPE, RAW_CONTENT_TYPE, streamWriter } from './mux.js';
+import { ttySize } from './attach.js';
+
+/** How long a tty exec without a size waits for the client's first resize before it starts. */
+const FIRST_RESIZE_MS = 200;
 
 /** Instances started once: docker refuses a second start. */
 const started = new WeakSet<ExecInstance>();
@@ -50,6 +54,11 @@ async function run(e: ExecInstance, io: Hijacked | undefined): Promise<number> {
       workdir: e.workdir,
       stdio: io ? [e.attachStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] : undefined,
       spawned,
+      ...(e.size ? { winsize: e.size } : {}),
+      resizer: (resize) => {
+        e.resize = resize;
+        if (e.size) resize(e.size.rows, e.size.cols); // a resize that came before it ran
+      },
     });
     await Promise.all(drained);
     if (io) e.exitCode = code;
@@ -59,6 +68,7 @@ async function run(e: ExecInstance, io: Hijacked | undefined): Promise<number> {
     throw err;
   } finally {
     e.running = false;
+    delete e.resize;
   }
 }
 
@@ -74,6 +84,19 @@ async function start(ctx: Ctx, hijack: (contentType?: string) => Hijacked): Prom
     return sendStatus(ctx, 200);
   }
   const io = hijack(e.tty ? RAW_CONTENT_TYPE : MUX_CONTENT_TYPE);
+  if (e.tty && !e.size) {
+    // Clients of API < 1.42 send no ConsoleSize: the docker CLI resizes right after this answer,
+    // and a command that looks at its size at once (`stty size`) would see 24x80. Wait for that
+    // first resize a moment (it comes within milliseconds; a client without a terminal sends none).
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, FIRST_RESIZE_MS);
+      e.sized = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+    delete e.sized;
+  }
   try {
     await run(e, io);
   } catch (err) {
@@ -85,9 +108,16 @@ async function start(ctx: Ctx, hijack: (contentType?: string) => Hijacked): Prom
   }
 }
 
+/** A tty instance's pty takes the size (the exec helper holds it; attach.c's frames on a pipe). */
 function resize(ctx: Ctx): void {
-  instance(ctx.params.id!);
-  sendStatus(ctx, 200); // the helper's pty follows its own terminal only: accepted, not applied
+  const e = instance(ctx.params.id!);
+  const size = ttySize(ctx.query);
+  if (size && e.tty) {
+    e.size = size;
+    e.resize?.(size.rows, size.cols);
+    e.sized?.();
+  }
+  sendStatus(ctx, 200);
 }
 
 export const execRoutes: Route[] = [

@@ -20,13 +20,19 @@ export interface ExecInstance {
   running: boolean;
   exitCode: number | null;
   pid: number;
+  /** A tty's size: create's ConsoleSize, then the last `resize`. */
+  size?: { rows: number; cols: number };
+  /** While a tty instance runs: resizes its pty. */
+  resize?: (rows: number, cols: number) => void;
+  /** A start waiting for the client's first resize: called when it comes. */
+  sized?: () => void;
 }
 
 const execs = new Map<string, ExecInstance>();
 /** Old finished instances go, so that a long-lived service does not grow. */
 const KEEP = 1000;
 
-export function addExec(e: Omit<ExecInstance, 'id' | 'running' | 'exitCode' | 'pid'>): ExecInstance {
+export function addExec(e: Omit<ExecInstance, 'id' | 'running' | 'exitCode' | 'pid' | 'resize' | 'sized'>): ExecInstance {
   const inst: ExecInstance = { ...e, id: randomBytes(32).toString('hex'), running: false, exitCode: null, pid: 0 };
   execs.set(inst.id, inst);
   if (execs.size > KEEP) {

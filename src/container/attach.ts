@@ -1,7 +1,8 @@
 /**
  * `attach`: the container's output from now on, read from its log as the monitor writes it, until
  * it exits (its exit code then) or the detach keys are typed; our stdin goes to the container's
- * through the monitor's socket when it runs detached with -i (attach-stdin.ts).
+ * through the monitor's socket when it runs detached with -i, and our terminal's size to its tty
+ * (attach-stdin.ts).
  */
 import fs from 'node:fs';
 import { ConflictError } from '../errors.js';
@@ -12,7 +13,7 @@ import { formatRecord, readLogRecords, type LogRecord } from './logs.js';
 import { liveState, monitorAlive } from './state.js';
 import { getContainer, loadContainers } from './store.js';
 import type { ContainerRecord } from './types.js';
-import { DEFAULT_DETACH_KEYS, linkStdin, parseDetachKeys, type StdinLink } from './attach-stdin.js';
+import { DEFAULT_DETACH_KEYS, linkStdin, parseDetachKeys, resizeTty, type StdinLink } from './attach-stdin.js';
 
 export interface AttachOptions {
   sigProxy: boolean;
@@ -31,13 +32,32 @@ export async function attachOutput(query: string, opts: AttachOptions): Promise<
   if (st.paused) throw new ConflictError('You cannot attach to a paused container, unpause it first');
   let link: StdinLink | undefined;
   if (opts.stdin && c.config.openStdin) {
-    link = await linkStdin(containerPaths.attachSock(c.id), c.config.tty, keys);
+    link = await linkStdin(containerPaths.attachSock(c.id), c.config.tty, { keys });
   }
+  const stopSize = c.config.tty ? followTerminalSize(c, link) : () => {};
   try {
     return await follow(c, st, sigProxy, link);
   } finally {
+    stopSize();
     link?.close();
   }
+}
+
+/**
+ * The container's tty takes our terminal's size now and on every SIGWINCH (node's 'resize'),
+ * through the monitor: over the stdin link, or a short connection of its own without one (-t only).
+ */
+function followTerminalSize(c: ContainerRecord, link: StdinLink | undefined): () => void {
+  const out = process.stdout;
+  if (!out.isTTY) return () => {};
+  const send = () => {
+    const [cols, rows] = out.getWindowSize();
+    if (link) link.resize(rows, cols);
+    else void resizeTty(containerPaths.attachSock(c.id), rows, cols);
+  };
+  send();
+  out.on('resize', send);
+  return () => out.off('resize', send);
 }
 
 async function follow(c: ContainerRecord, st: ReturnType<typeof liveState>, sigProxy: boolean, link: StdinLink | undefined): Promise<number> {

@@ -34,6 +34,10 @@ export interface ExecOptions {
   stdio?: ['ignore' | 'pipe' | NodeJS.ReadableStream, 'ignore' | 'pipe' | NodeJS.WritableStream, 'ignore' | 'pipe'];
   /** With `stdio` pipes: handed the exec helper once spawned (the API server plugs its connection in). */
   spawned?: (child: import('node:child_process').ChildProcess) => void;
+  /** With a tty that follows no terminal of ours (`stdio` pipes): its size at the start. */
+  winsize?: { rows: number; cols: number };
+  /** With a tty and `stdio` pipes: handed the function that resizes it while it runs (the API's exec resize). */
+  resizer?: (resize: (rows: number, cols: number) => void) => void;
 }
 
 /**
@@ -73,7 +77,11 @@ export async function execInContainer(query: string, o: ExecOptions): Promise<nu
     ['stdin', o.interactive ? '1' : '0'],
     ['attach', o.detach ? '0' : '1'],
     ['detach', o.detach ? '1' : '0'],
+    ...(o.tty && o.winsize ? [['winsize', `${o.winsize.rows} ${o.winsize.cols}`] as [string, string]] : []),
   ];
+  // fd 4 of the helper: attach.c's RESIZE frames, for a tty whose size no terminal of ours gives
+  const resizable = o.tty && !o.detach && !!o.stdio && !!o.resizer;
+  if (resizable) spec.push(['resize-pipe', '1']);
   const file = path.join(containerPaths.run(c.id), `exec-${randomHex(6)}`);
   atomicWriteFile(file, encodeSpec(spec));
   if (!o.stdio) {
@@ -88,9 +96,18 @@ export async function execInContainer(query: string, o: ExecOptions): Promise<nu
   try {
     const child = spawn(shimPath(), ['exec', file], {
       detached: o.detach,
-      stdio: o.detach ? ['ignore', 'ignore', 'ignore', 'pipe'] : [...(o.stdio ?? ['inherit', 'inherit', 'inherit']), 'pipe'] as never,
+      stdio: o.detach ? ['ignore', 'ignore', 'ignore', 'pipe'] : [...(o.stdio ?? ['inherit', 'inherit', 'inherit']), 'pipe', ...(resizable ? ['pipe'] : [])] as never,
     });
     o.spawned?.(child);
+    if (resizable) {
+      const pipe = child.stdio[4] as NodeJS.WritableStream & { destroyed: boolean; on(e: 'error', f: () => void): void };
+      pipe.on('error', () => undefined); // the helper is gone: nothing left to resize
+      const { resizeFrame } = await import('./attach-stdin.js');
+      o.resizer!((rows, cols) => {
+        if (!pipe.destroyed) pipe.write(resizeFrame(rows, cols));
+      });
+      child.once('exit', () => (pipe as unknown as { destroy(): void }).destroy());
+    }
     // Streams handed to the child are its copies now; ours must close, or the peer never sees EOF.
     for (const s of o.stdio ?? []) if (typeof s === 'object') (s as unknown as { destroy(): void }).destroy();
     let line = '';

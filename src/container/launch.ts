@@ -120,7 +120,8 @@ async function launchPlanned(query: string, c: ContainerRecord, image: ImageReco
     // Detached, a container with -i keeps its stdin open for `attach` (docker's `start` of a
     // `create -i` one too), through the monitor's socket.
     ['stdin', opts.interactive || (!opts.attach && c.config.openStdin) ? '1' : '0'],
-    ...(!opts.attach && (opts.interactive || c.config.openStdin) ? [['attach-socket', containerPaths.attachSock(c.id)] as [string, string]] : []),
+    // A tty's size is set through it too, attached or not (`resize` of the API, `attach`'s SIGWINCH).
+    ...((!opts.attach && (opts.interactive || c.config.openStdin)) || c.config.tty ? [['attach-socket', containerPaths.attachSock(c.id)] as [string, string]] : []),
     ...(opts.attach && opts.streams ? [['attach-streams', opts.streams.join(',')] as [string, string]] : []),
     ...exitCommand(c),
     ...(c.config.healthcheck ? await (await import('./health.js')).healthSpec(c, image) : []),

@@ -54,13 +54,17 @@ int cmd_exec(const char *specfile, const char *probe_pid)
 	 * has exec'ed the user's program, which makes it dumpable again. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	ensure_stdio();
-	syscall(SYS_close_range, 4U, ~0U, 0U);
+	syscall(SYS_close_range, 5U, ~0U, 0U);
 	if (fcntl(3, F_SETFD, FD_CLOEXEC) == 0)
 		g_sync = 3;
+	fcntl(4, F_SETFD, FD_CLOEXEC); /* the resize pipe, if the spec says so (else closed below) */
 	if (spec_load(specfile, &s, err, sizeof err) < 0)
 		return exec_error(1, EX_SETUP, err);
 	if (probe_pid) /* the monitor's health probe: the spec is fixed, the container's pid is not */
 		s.pid = probe_pid;
+	int ctl = spec_flag(s.resize_pipe) && !probe_pid && fcntl(4, F_GETFD) >= 0 ? 4 : -1;
+	if (ctl < 0)
+		close(4);
 	int detach = spec_flag(s.detach), attach = !detach;
 	int tty = spec_flag(s.tty) && !detach, want_stdin = spec_flag(s.stdin_) && !detach;
 	if (!s.pid || atoi(s.pid) <= 0 || s.argv.n == 0)
@@ -120,6 +124,8 @@ int cmd_exec(const char *specfile, const char *probe_pid)
 		}
 		if (isatty(0))
 			copy_winsize(0, master);
+		else
+			initial_winsize(master, s.winsize);
 	} else if (!detach) {
 		if (pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0 ||
 		    (want_stdin && pipe2(pin, O_CLOEXEC) < 0))
@@ -193,6 +199,7 @@ int cmd_exec(const char *specfile, const char *probe_pid)
 	struct relay r = {
 		.out = tty ? master : pout[0], .err = perr[0], .in = -1, .src = -1, .attach = 1,
 		.log = NULL, .tty = tty, .forward = !tty, .sigfd = sigfd, .pid = pid, .term_kills = probe_pid != NULL,
+		.lsock = -1, .ctl = tty ? ctl : -1,
 	};
 	if (want_stdin) {
 		r.in = tty ? dup(master) : pin[1];

@@ -374,12 +374,7 @@ static int start_container(const struct spec *s, struct ctr *c)
 			c->master = fd;
 			if (g_attach)
 				copy_winsize(0, fd);
-			struct winsize ws;
-			if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_row == 0) {
-				ws.ws_row = 24;
-				ws.ws_col = 80;
-				ioctl(fd, TIOCSWINSZ, &ws);
-			}
+			initial_winsize(fd, s->winsize);
 		} else if (buf[0] == 'E') {
 			code = take_error(buf, c);
 			break;
@@ -628,8 +623,9 @@ int cmd_run(const char *specfile)
 	event_init(&s);
 	if (g_attach && tty && want_stdin && a_in && isatty(0))
 		tty_raw(0);
-	/* Detached with -i: `tsctr attach` writes to the container's stdin through this socket. */
-	int lsock = !g_attach && want_stdin && s.attach_socket ? attach_listen(s.attach_socket) : -1;
+	/* Detached with -i: `tsctr attach` writes to the container's stdin through this socket; with a
+	 * tty (attached too) it also takes the tty's size from clients (attach.c). */
+	int lsock = s.attach_socket && (tty || (!g_attach && want_stdin)) ? attach_listen(s.attach_socket) : -1;
 
 	int restarts = 0, code = 0, first = 1, stopping = 0;
 	long delay = 100;
@@ -659,7 +655,7 @@ int cmd_run(const char *specfile)
 			struct relay r = {
 				.out = tty ? c.master : c.out, .err = c.err, .in = -1, .src = -1,
 				.attach = g_attach, .no_out = !a_out, .no_err = !a_err, .log = &log, .tty = tty, .forward = g_attach && !tty,
-				.sigfd = sigfd, .pid = c.init, .other = &c.fuse, .health = 1, .lsock = lsock,
+				.sigfd = sigfd, .pid = c.init, .other = &c.fuse, .health = 1, .lsock = lsock, .ctl = -1,
 			};
 			health_start(c.init);
 			if (want_stdin) {

@@ -44,6 +44,20 @@ void copy_winsize(int from, int to)
 		ioctl(to, TIOCSWINSZ, &ws);
 }
 
+/* A new pty that follows no terminal: the spec's "ROWS COLS" (a client's console size), else 24x80. */
+void initial_winsize(int master, const char *spec)
+{
+	struct winsize ws;
+	if (ioctl(master, TIOCGWINSZ, &ws) < 0 || ws.ws_row)
+		return;
+	unsigned rows = 0, cols = 0;
+	if (!spec || sscanf(spec, "%u %u", &rows, &cols) != 2 || !rows || !cols || rows > 65535 || cols > 65535)
+		rows = 24, cols = 80;
+	ws.ws_row = (unsigned short)rows;
+	ws.ws_col = (unsigned short)cols;
+	ioctl(master, TIOCSWINSZ, &ws);
+}
+
 void relay_signals(sigset_t *set)
 {
 	sigemptyset(set);
@@ -92,12 +106,33 @@ static void reap(struct relay *r, long *exited_at)
 	}
 }
 
+/* The pty master, while there is one: the output end, or the stdin dup once the output is gone. */
+static int master_of(const struct relay *r)
+{
+	return !r->tty ? -1 : r->out >= 0 ? r->out : r->in;
+}
+
+static void drop_client(struct attach_client *cl, int *holder, int i)
+{
+	close(cl[i].fd);
+	cl[i].fd = -1;
+	if (*holder == i)
+		*holder = -1; /* a client detached: stdin stays open for the next one */
+}
+
 void relay_run(struct relay *r)
 {
-	char ibuf[4096];
+	char ibuf[ATTACH_DATA_MAX];
 	size_t ilen = 0, ioff = 0;
 	long exited_at = 0;
 	int out1 = r->attach && !r->no_out ? 1 : -1, out2 = r->attach && !r->no_err ? 2 : -1;
+	/* attach.sock's clients (and exec's resize pipe); `holder` is the one writing stdin */
+	struct attach_client cl[ATTACH_MAX];
+	int holder = -1;
+	for (int i = 0; i < ATTACH_MAX; i++)
+		cl[i].fd = -1;
+	if (r->ctl >= 0)
+		attach_client_init(&cl[0], r->ctl, 1);
 	if (r->in >= 0)
 		fcntl(r->in, F_SETFL, fcntl(r->in, F_GETFL) | O_NONBLOCK);
 	/* A SIGCHLD read before we started would otherwise be lost. */
@@ -110,8 +145,8 @@ void relay_run(struct relay *r)
 		 * outlived it and still hold the output open (a backgrounded child of exec). */
 		if (done && now_ms() - exited_at > 2000)
 			break;
-		struct pollfd p[7];
-		int n = 0, iout = -1, ierr = -1, isrc = -1, iin = -1, ihealth = -1, ilsock = -1;
+		struct pollfd p[7 + ATTACH_MAX];
+		int n = 0, iout = -1, ierr = -1, isrc = -1, iin = -1, ihealth = -1, ilsock = -1, icl[ATTACH_MAX];
 		p[n++] = (struct pollfd){.fd = r->sigfd, .events = POLLIN};
 		if (r->out >= 0)
 			p[iout = n++] = (struct pollfd){.fd = r->out, .events = POLLIN};
@@ -125,6 +160,12 @@ void relay_run(struct relay *r)
 		}
 		if (!done && r->lsock >= 0)
 			p[ilsock = n++] = (struct pollfd){.fd = r->lsock, .events = POLLIN};
+		for (int i = 0; i < ATTACH_MAX; i++) {
+			icl[i] = -1;
+			/* the holder waits while its last bytes are not in the container's stdin yet */
+			if (!done && cl[i].fd >= 0 && (i != holder || ilen == 0))
+				p[icl[i] = n++] = (struct pollfd){.fd = cl[i].fd, .events = POLLIN};
+		}
 		if (r->health && !done && health_fd() >= 0)
 			p[ihealth = n++] = (struct pollfd){.fd = health_fd(), .events = POLLIN};
 		int k = poll(p, (nfds_t)n, done ? 200 : r->health ? health_wait_ms() : -1);
@@ -165,11 +206,38 @@ void relay_run(struct relay *r)
 		if (ierr >= 0 && p[ierr].revents)
 			pump(r, &r->err, "stderr", &out2);
 		if (ilsock >= 0 && p[ilsock].revents) {
-			int fd = attach_accept(r->lsock, r->client ? "another client is attached to the container's stdin"
-						  : r->in < 0 ? "the container closed its stdin" : NULL);
-			if (fd >= 0) {
-				r->src = fd;
-				r->client = 1;
+			int slot = -1;
+			for (int i = 0; i < ATTACH_MAX && slot < 0; i++)
+				if (cl[i].fd < 0)
+					slot = i;
+			int fd = attach_accept(r->lsock, slot < 0 ? "too many clients attached" : NULL);
+			if (fd >= 0)
+				attach_client_init(&cl[slot], fd, 0);
+		}
+		for (int i = 0; i < ATTACH_MAX; i++) {
+			if (icl[i] < 0 || !p[icl[i]].revents || cl[i].fd < 0)
+				continue;
+			size_t got = 0;
+			unsigned short rows = 0, cols = 0;
+			int what = attach_read(&cl[i], ibuf + ilen, sizeof ibuf - ilen, &got, &rows, &cols);
+			if (what == AC_CLOSE) {
+				drop_client(cl, &holder, i);
+			} else if (what == AC_DATA) {
+				ilen = got; /* only the holder sends data, and only when ibuf is empty */
+				ioff = 0;
+			} else if (what == AC_RESIZE) {
+				attach_resize(master_of(r), rows, cols);
+			} else if (what == AC_CLAIM) {
+				const char *why = r->attach || r->src >= 0 ? "the container's stdin is its caller's"
+						  : holder >= 0 ? "another client is attached to the container's stdin"
+						  : r->in < 0 ? "the container closed its stdin" : NULL;
+				attach_reply(cl[i].fd, why);
+				if (why) {
+					drop_client(cl, &holder, i);
+				} else {
+					holder = i;
+					cl[i].holder = 1;
+				}
 			}
 		}
 		if (isrc >= 0 && p[isrc].revents) {
@@ -177,10 +245,6 @@ void relay_run(struct relay *r)
 			if (m > 0) {
 				ilen = (size_t)m;
 				ioff = 0;
-			} else if ((m == 0 || (errno != EINTR && errno != EAGAIN)) && r->client) {
-				close(r->src); /* a client detached: stdin stays open for the next one */
-				r->src = -1;
-				r->client = 0;
 			} else if (m == 0 || (errno != EINTR && errno != EAGAIN)) {
 				r->src = -1;
 				if (!r->tty) { /* the container sees EOF on its stdin */
@@ -197,10 +261,9 @@ void relay_run(struct relay *r)
 					ilen = 0;
 			} else if (m < 0 && errno != EINTR && errno != EAGAIN) {
 				ilen = 0; /* the container closed its stdin */
-				if (r->client)
-					close(r->src);
+				if (holder >= 0)
+					drop_client(cl, &holder, holder);
 				r->src = -1;
-				r->client = 0;
 				close(r->in);
 				r->in = -1;
 			}
@@ -210,10 +273,10 @@ void relay_run(struct relay *r)
 		close(r->out);
 	if (r->err >= 0)
 		close(r->err);
-	if (r->client)
-		close(r->src); /* the client sees EOF: this run is over */
+	for (int i = 0; i < ATTACH_MAX; i++)
+		if (cl[i].fd >= 0)
+			close(cl[i].fd); /* clients see EOF: this run is over */
 	r->out = r->err = -1;
-	r->client = 0;
 	while (!exited_at && waitpid(r->pid, &r->status, 0) < 0 && errno == EINTR)
 		;
 }

@@ -46,6 +46,10 @@ struct spec {
 	const char *attach_streams;
 	/* detached with -i: where the monitor listens for `tsctr attach` (attach.c) */
 	const char *attach_socket;
+	/* a pty's size when it follows no terminal of ours: "ROWS COLS" */
+	const char *winsize;
+	/* exec: fd 4 is a pipe of attach.c's RESIZE frames from the caller */
+	const char *resize_pipe;
 };
 
 /* spec.c */
@@ -132,12 +136,13 @@ struct relay {
 	int got_term;   /* SIGTERM was received */
 	int term_kills; /* a health probe: SIGTERM (its timeout) kills the process group */
 	int health;     /* the monitor: run the container's health checks (health.c) meanwhile */
-	int lsock;      /* attach.sock listening (or -1): an accepted client becomes src */
-	int client;     /* src is such a client: its EOF detaches it, stdin stays open */
+	int lsock;      /* attach.sock listening (or -1): its clients write stdin and resize the tty */
+	int ctl;        /* exec: a pipe of RESIZE frames from the caller (or -1) */
 };
 void relay_run(struct relay *r);
 void relay_signals(sigset_t *set);
 void copy_winsize(int from, int to);
+void initial_winsize(int master, const char *spec);
 int tty_raw(int fd);
 void tty_restore(void);
 
@@ -151,9 +156,24 @@ void health_tick(void);         /* start a due probe, end one past its timeout *
 int health_reaped(pid_t pid, int status); /* 1 if pid was the probe */
 void health_stop(void);         /* the container is gone */
 
-/* attach.c: `tsctr attach` writes to a detached container's stdin */
+/* attach.c: attach.sock's clients write a detached container's stdin and resize its tty */
+#define ATTACH_MAX 8 /* clients at once */
+#define ATTACH_DATA_MAX 4096
+enum { ATTACH_CLAIM = 1, ATTACH_DATA = 2, ATTACH_RESIZE = 3 };
+enum { AC_NONE, AC_DATA, AC_CLAIM, AC_RESIZE, AC_CLOSE };
+struct attach_client {
+	int fd;
+	int holder;    /* it claimed the container's stdin */
+	int pipe_only; /* exec's resize pipe: RESIZE frames only */
+	unsigned char hdr[4], body[4];
+	unsigned hlen, blen, type, need;
+};
 int attach_listen(const char *path);
 int attach_accept(int lsock, const char *refuse);
+void attach_reply(int fd, const char *refuse);
+void attach_client_init(struct attach_client *c, int fd, int pipe_only);
+int attach_read(struct attach_client *c, char *buf, size_t cap, size_t *n, unsigned short *rows, unsigned short *cols);
+void attach_resize(int master, unsigned short rows, unsigned short cols);
 
 /* main.c: our own executable, a sealed memfd (the container's --init is exec'ed from it) */
 extern int g_self_fd;

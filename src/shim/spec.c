@@ -40,7 +40,7 @@ static const struct {
 	{"fuse-uidmapping", S(fuse_uidmapping)}, {"fuse-gidmapping", S(fuse_gidmapping)},
 	{"events-file", S(events_file)}, {"event-attrs", S(event_attrs)},
 	{"restart-file", S(restart_file)}, {"attach-streams", S(attach_streams)},
-	{"attach-socket", S(attach_socket)},
+	{"attach-socket", S(attach_socket)}, {"winsize", S(winsize)}, {"resize-pipe", S(resize_pipe)},
 };
 
 int spec_flag(const char *v)
