@@ -200,6 +200,25 @@ describe('docker --tlsverify -H tcp:// through tsctr system service', () => {
   });
 });
 
+describe('docker search through the API (the engine\'s search: the registry\'s catalog)', () => {
+  test('names containing the term, --limit, --filter, --format; a registry without a catalog is an error', () => {
+    const tag = `tls${Date.now().toString(36)}`;
+    for (const repo of ['alpha', 'beta']) sb.ok(['push', '-q', 'busybox', `127.0.0.1:5000/${tag}/${repo}:1`]);
+    const out = dockerTlsOk(['search', `127.0.0.1:5000/${tag}`]);
+    const lines = out.trimEnd().split('\n');
+    assert.match(lines[0]!, /^NAME\s+DESCRIPTION\s+STARS\s+OFFICIAL/);
+    assert.deepEqual(lines.slice(1).map((l) => l.split(/\s+/)[0]), [`127.0.0.1:5000/${tag}/alpha`, `127.0.0.1:5000/${tag}/beta`]);
+    assert.equal(dockerTlsOk(['search', '--limit', '1', '--format', '{{.Name}} {{.StarCount}}', `127.0.0.1:5000/${tag}`]), `127.0.0.1:5000/${tag}/alpha 0\n`);
+    assert.equal(dockerTlsOk(['search', '--format', '{{.Name}}', `127.0.0.1:5000/${tag}/BET`]), `127.0.0.1:5000/${tag}/beta\n`, 'case-insensitive');
+    assert.equal(dockerTlsOk(['search', '--filter', 'is-official=true', '--format', '{{.Name}}', `127.0.0.1:5000/${tag}`]), '');
+    assert.equal(dockerTlsOk(['search', '--filter', 'stars=0', '--format', '{{.Name}}', `127.0.0.1:5000/${tag}/alpha`]), `127.0.0.1:5000/${tag}/alpha\n`);
+    // 127.0.0.1:5003 is the token server: HTTP, but no registry
+    const none = dockerTls(['search', '127.0.0.1:5003/busybox']);
+    assert.notEqual(none.code, 0);
+    assert.match(none.stderr, /registry 127\.0\.0\.1:5003 does not support searching/);
+  });
+});
+
 describe('what system service refuses on tcp://', () => {
   test('tcp:// without TLS flags: exit 125, one line, nothing listens', async () => {
     const p = await freePort();
