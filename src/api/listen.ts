@@ -43,6 +43,8 @@ export interface TcpFlags {
 
 export interface TcpListen {
   address: TcpAddress;
+  /** `tcp://HOST:PORT (tlsverify)`: what `tsctr info` shows. */
+  describe: string;
   tls?: TlsMaterial;
   /** What the user should know before anyone connects (printed by the command). */
   warnings: string[];
@@ -131,7 +133,7 @@ export function loadTls(files: { ca?: string; cert: string; key: string }): TlsM
  * as plain TCP and needs `--insecure-tcp` too; `--insecure-tcp` alone serves plain HTTP. `where`
  * names the listener in the messages.
  */
-export function tlsPolicy(f: TcpFlags, where: string): { tls?: TlsMaterial; warnings: string[] } {
+export function tlsPolicy(f: TcpFlags, where: string): { tls?: TlsMaterial; warnings: string[]; mode: string } {
   if (f.tlsverify && f.insecureTcp) throw new TsctrError('--tlsverify and --insecure-tcp contradict each other: choose one');
   if (!f.tlsverify && !f.insecureTcp) {
     throw new TsctrError(
@@ -140,20 +142,22 @@ export function tlsPolicy(f: TcpFlags, where: string): { tls?: TlsMaterial; warn
   }
   const dir = certDir();
   const files = { cert: f.tlscert ?? path.join(dir, 'cert.pem'), key: f.tlskey ?? path.join(dir, 'key.pem') };
-  if (f.tlsverify) return { tls: loadTls({ ...files, ca: f.tlscacert ?? path.join(dir, 'ca.pem') }), warnings: [] };
+  if (f.tlsverify) return { tls: loadTls({ ...files, ca: f.tlscacert ?? path.join(dir, 'ca.pem') }), warnings: [], mode: 'tlsverify' };
   if (f.tls) {
     return {
       tls: loadTls(files),
       warnings: [`serving the API on ${where} with TLS but without client verification (--tls without --tlsverify): anyone who can connect controls your containers, as you`],
+      mode: 'tls without client verification',
     };
   }
-  return { warnings: [`serving the API on ${where} without TLS (--insecure-tcp): anyone who can connect controls your containers, as you; use --tlsverify`] };
+  return { warnings: [`serving the API on ${where} without TLS (--insecure-tcp): anyone who can connect controls your containers, as you; use --tlsverify`], mode: 'insecure-tcp' };
 }
 
 /** `tcp://…` and the flags: where to listen, with which TLS, and what to warn about. */
 export function tcpListen(uri: string, f: TcpFlags): TcpListen {
   const address = parseTcpUri(uri, f.tls || f.tlsverify);
-  return { address, ...tlsPolicy(f, tcpUrl(address)) };
+  const { mode, ...policy } = tlsPolicy(f, tcpUrl(address));
+  return { address, describe: `${tcpUrl(address)} (${mode})`, ...policy };
 }
 
 /**

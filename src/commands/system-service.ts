@@ -57,10 +57,13 @@ export class SystemServiceCommand extends TsctrCommand {
     const { serve } = await import('../api/server.js');
     const service = await serve(activated ? { fd: 3, tls: inherited?.tls, idleMs } : tcp ? { tcp: tcp.address, tls: tcp.tls, idleMs } : { socketPath, idleMs });
     for (const w of (tcp ?? inherited)?.warnings ?? []) log.warn(w);
+    // `tsctr info` lists it while it serves.
+    const forget = tcp ? (await import('../system/service-tcp.js')).recordTcpService(tcp.describe) : undefined;
     // Streams in flight (logs -f, attach, a wait) would hold a plain close() open: a signal cuts them.
     const stop = () => service.close(true);
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
     await service.done;
+    forget?.();
   }
 }

@@ -175,6 +175,11 @@ describe('docker --tlsverify -H tcp:// through tsctr system service', () => {
     assert.equal(dockerTlsOk(['version', '--format', '{{.Server.APIVersion}}']).trim(), '1.41');
   });
 
+  test('tsctr info lists the TCP service and how it is guarded', () => {
+    const info = JSON.parse(sb.ok(['info', '--format', 'json'])) as { service?: { tcp?: string[] } };
+    assert.ok(info.service?.tcp?.includes(`tcp://127.0.0.1:${port} (tlsverify)`), JSON.stringify(info.service));
+  });
+
   test('it listens on the address given only', async () => {
     assert.equal(await listening(port, '127.0.0.2'), false, '127.0.0.2 is loopback too, but not the address given');
   });
@@ -197,6 +202,8 @@ describe('docker --tlsverify -H tcp:// through tsctr system service', () => {
     assert.ok(r, 'the service exits once idle');
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await listening(p), false);
+    const info = JSON.parse(sb.ok(['info', '--format', 'json'])) as { service?: { tcp?: string[] } };
+    assert.ok(!info.service?.tcp?.some((t) => t.includes(`:${p} `)), 'a service that exited is not listed');
   });
 });
 
