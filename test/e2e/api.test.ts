@@ -330,6 +330,6 @@ describe('docker CLI through tsctr system service', () => {
     assert.match(t.stderr, /^Error: invalid --time/);
     const u = sb.run(['system', 'service', 'tcp://0.0.0.0:2375']);
     assert.equal(u.code, 125);
-    assert.match(u.stderr, /^Error: unsupported URI/);
+    assert.match(u.stderr, /^Error: tcp:\/\/0\.0\.0\.0:2375 needs --tlsverify .*\n$/, 'TCP only with TLS client verification (api-tls.test.ts)');
   });
 });
