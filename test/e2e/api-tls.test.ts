@@ -146,6 +146,14 @@ describe('docker --tlsverify -H tcp:// through tsctr system service', () => {
     assert.equal(attached.stdout, 'ATTACH-STDIN\n');
   });
 
+  test('streams over TLS: logs -f follows until the container exits, stats', () => {
+    dockerTlsOk(['run', '-d', '--name', 'follow', 'busybox', 'sh', '-c', 'echo first; sleep 1.5; echo second']);
+    const f = dockerTls(['logs', '-f', 'follow']);
+    assert.equal(f.code, 0, f.stderr);
+    assert.equal(f.stdout, 'first\nsecond\n');
+    assert.match(dockerTlsOk(['stats', '--no-stream', '--format', '{{.Name}}', 'tlsd']), /^tlsd$/m);
+  });
+
   test('a client without a certificate gets no answer; the service keeps serving', async () => {
     const curl = spawnSync('curl', ['-sS', '--max-time', '10', '--cacert', cert('ca.pem'), `https://127.0.0.1:${port}/_ping`], { encoding: 'utf8' });
     assert.notEqual(curl.status, 0);
