@@ -94,7 +94,7 @@ function readFlagFile(flag: string, file: string, secret: boolean): Buffer {
 }
 
 /** Loads and checks the PEM files: parseable, the key is the certificate's, the CA holds a certificate. */
-export function loadTls(files: { ca?: string; cert: string; key: string }): TlsMaterial {
+export function loadTls(files: { ca?: string; cert: string; key: string }, warnings: string[] = []): TlsMaterial {
   const cert = readFlagFile('--tlscert', files.cert, false);
   const key = readFlagFile('--tlskey', files.key, true);
   const ca = files.ca === undefined ? undefined : readFlagFile('--tlscacert', files.ca, false);
@@ -123,7 +123,10 @@ export function loadTls(files: { ca?: string; cert: string; key: string }): TlsM
   } catch (e) {
     throw new TsctrError(`cannot use the TLS files: ${errorMessage(e)}`);
   }
-  if (Date.parse(x509.validTo) < Date.now()) log.warn(`--tlscert ${files.cert} expired on ${x509.validTo}: clients will refuse it`);
+  if (Date.parse(x509.validTo) < Date.now()) warnings.push(`--tlscert ${files.cert} expired on ${x509.validTo}: clients will refuse it`);
+  // A bundle of public CAs (the system's) would let in anyone who bought a client certificate.
+  const cas = ca ? (ca.toString('latin1').match(/-----BEGIN CERTIFICATE-----/g) ?? []).length : 0;
+  if (cas > 3) warnings.push(`--tlscacert ${files.ca} holds ${cas} certificates: every client certificate any of them signed gets in; use a CA of your own`);
   return { cert, key, ca };
 }
 
@@ -142,11 +145,12 @@ export function tlsPolicy(f: TcpFlags, where: string): { tls?: TlsMaterial; warn
   }
   const dir = certDir();
   const files = { cert: f.tlscert ?? path.join(dir, 'cert.pem'), key: f.tlskey ?? path.join(dir, 'key.pem') };
-  if (f.tlsverify) return { tls: loadTls({ ...files, ca: f.tlscacert ?? path.join(dir, 'ca.pem') }), warnings: [], mode: 'tlsverify' };
+  const warnings: string[] = [];
+  if (f.tlsverify) return { tls: loadTls({ ...files, ca: f.tlscacert ?? path.join(dir, 'ca.pem') }, warnings), warnings, mode: 'tlsverify' };
   if (f.tls) {
     return {
-      tls: loadTls(files),
-      warnings: [`serving the API on ${where} with TLS but without client verification (--tls without --tlsverify): anyone who can connect controls your containers, as you`],
+      tls: loadTls(files, warnings),
+      warnings: [...warnings, `serving the API on ${where} with TLS but without client verification (--tls without --tlsverify): anyone who can connect controls your containers, as you`],
       mode: 'tls without client verification',
     };
   }

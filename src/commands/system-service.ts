@@ -15,10 +15,11 @@ export class SystemServiceCommand extends TsctrCommand {
 
       \`tcp://HOST:PORT\` listens on that address only, and only with docker's daemon TLS flags:
       \`--tlsverify --tlscacert CA --tlscert CERT --tlskey KEY\` (the service presents CERT; a client
-      must present a certificate signed by CA, or its handshake fails; the files default to
-      \`$DOCKER_CERT_PATH\` or \`~/.docker\`, \`{ca,cert,key}.pem\`; KEY must be 0600). Whoever can
-      talk to the API controls your containers and files, so plain TCP, and \`--tls\` without client
-      verification, are served only with \`--insecure-tcp\`, and with a warning.
+      must present a certificate signed by CA, or its handshake fails). The files default to
+      \`$DOCKER_CERT_PATH\` or \`~/.docker\` (\`ca.pem\`, \`cert.pem\`, \`key.pem\`); KEY must be readable
+      by you alone. Whoever can talk to the API controls your containers and files, so plain TCP,
+      and \`--tls\` without client verification, are served only with \`--insecure-tcp\`, and with a
+      warning.
     `,
     examples: [
       ['Serve until idle for 5 s', '$0 system service'],
@@ -32,7 +33,7 @@ export class SystemServiceCommand extends TsctrCommand {
   tlsverify = Option.Boolean('--tlsverify', false, { description: 'tcp://: serve TLS and accept only clients with a certificate signed by --tlscacert' });
   tlscacert = Option.String('--tlscacert', { description: 'Trust client certificates signed by this CA (default ~/.docker/ca.pem)' });
   tlscert = Option.String('--tlscert', { description: 'The service\'s TLS certificate (default ~/.docker/cert.pem)' });
-  tlskey = Option.String('--tlskey', { description: 'The service\'s TLS key, mode 0600 (default ~/.docker/key.pem)' });
+  tlskey = Option.String('--tlskey', { description: 'The service\'s TLS key, readable by you alone (default ~/.docker/key.pem)' });
   insecureTcp = Option.Boolean('--insecure-tcp', false, { description: 'Allow tcp:// without client verification (anyone who connects controls your containers)' });
   uri = Option.String({ required: false, name: 'URI' });
 

@@ -275,6 +275,20 @@ describe('what system service refuses on tcp://', () => {
   });
 });
 
+describe('warnings', () => {
+  test('a --tlscacert bundle of many certificates (the system\'s public CAs, say) is served with a warning', async () => {
+    const bundle = cert('bundle.pem');
+    fs.writeFileSync(bundle, ['ca', 'evil-ca', 'ca', 'evil-ca'].map((c) => fs.readFileSync(cert(`${c}.pem`), 'utf8')).join(''));
+    const p = await freePort();
+    const svc = sb.runAsync(serviceArgs(p, ['--tlscacert', bundle], '1'));
+    extra.push(svc);
+    await untilListening(p, svc);
+    const done = await svc;
+    assert.equal(done.code, 0, done.stderr);
+    assert.match(done.stderr, /^WARNING: --tlscacert .*bundle\.pem holds 4 certificates: every client certificate any of them signed gets in; use a CA of your own\n$/);
+  });
+});
+
 describe('--insecure-tcp', () => {
   test('plain HTTP with docker -H tcp://, and a warning on stderr', async () => {
     const p = await freePort();
