@@ -66,7 +66,14 @@ services:
   other:
     image: ${BUSYBOX}
     command: ["sleep", "300"]
+    stop_grace_period: 1s
+  side:
+    image: ${BUSYBOX}
+    command: ["sleep", "300"]
+    stop_grace_period: 1s
+    network_mode: service:other
   built:
+    stop_grace_period: 1s
     build:
       context: ./ctx
       dockerfile_inline: |
@@ -148,7 +155,7 @@ describe('compose keys, second round', () => {
     const r = sb.run(['compose', '-f', file, 'up', '-d'], { timeout: 300_000, env: { TOKEN: 't0k3n' } });
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stderr, /not supported|ignored/, r.stderr);
-    assert.deepEqual(names(), ['k2-arm-1', 'k2-built-1', 'k2-cfg-1', 'k2-files-1', 'k2-keep-1', 'k2-other-1', 'k2-v2-1', 'k2-web-1', 'k2-web-2', 'k2-web-3']);
+    assert.deepEqual(names(), ['k2-arm-1', 'k2-built-1', 'k2-cfg-1', 'k2-files-1', 'k2-keep-1', 'k2-other-1', 'k2-side-1', 'k2-v2-1', 'k2-web-1', 'k2-web-2', 'k2-web-3']);
   });
 
   test('a published range: replica N answers on the range\'s Nth port', async () => {
@@ -200,6 +207,9 @@ describe('compose keys, second round', () => {
     assert.equal(img.Config.Labels.arch, 'arm64');
     assert.equal(sb.ok(['inspect', '--format', '{{.State.Status}}', 'k2-arm-1']).trim(), 'running');
     assert.equal(sb.ok(['inspect', '--format', '{{.State.Status}}', 'k2-v2-1']).trim(), 'running');
+    // compose pull asks for the service's platform too (the host's would replace the tag with amd64).
+    sb.ok(['compose', '-f', file, 'pull', 'arm'], { env: { TOKEN: 't0k3n' } });
+    assert.equal(sb.ok(['image', 'inspect', '--format', '{{.Architecture}}', MULTI]).trim(), 'arm64');
   });
 
   test('a changed content: config recreates just its service, and the new content is visible', () => {
@@ -213,6 +223,24 @@ describe('compose keys, second round', () => {
     assert.notEqual(now['k2-cfg-1'], before['k2-cfg-1']);
     for (const n of Object.keys(before)) if (n !== 'k2-cfg-1') assert.equal(now[n], before[n], `${n} was recreated`);
     assert.equal(exec('k2-cfg-1', 'cat', '/site'), 'v2');
+  });
+
+  test('a rebuilt image recreates its service (up --build), as compose\'s image digest label does', () => {
+    const before = ids();
+    fs.writeFileSync(path.join(dir, 'ctx', 'data.txt'), 'changed\n');
+    const r = sb.run(['compose', '-f', file, 'up', '-d', '--build'], { timeout: 300_000, env: { TOKEN: 't0k3n' } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stderr.match(/\S+(?=\s+Recreate)/g), ['k2-built-1'], r.stderr);
+    assert.equal(exec('k2-built-1', 'cat', '/data.txt'), 'changed');
+    assert.equal(ids()['k2-web-1'], before['k2-web-1']);
+  });
+
+  test('a service recreated alone takes the one in its network namespace (network_mode: service:) along on the next up', () => {
+    sb.ok(['compose', '-f', file, 'up', '-d', '--force-recreate', 'other'], { env: { TOKEN: 't0k3n' } });
+    const r = sb.run(['compose', '-f', file, 'up', '-d'], { timeout: 300_000, env: { TOKEN: 't0k3n' } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stderr.match(/\S+(?=\s+Recreate)/g), ['k2-side-1'], r.stderr);
+    assert.equal(exec('k2-side-1', 'readlink', '/proc/self/ns/net'), exec('k2-other-1', 'readlink', '/proc/self/ns/net'));
   });
 
   test('down removes the written files, including those owned by other ids', () => {
