@@ -117,7 +117,7 @@ after(() => {
 
 describe('compose keys, second round', () => {
   test('run -p A-B:80-81 publishes each container port on its host port', async () => {
-    const [a] = [await freePortRange(2)];
+    const a = await freePortRange(2);
     sb.ok(['run', '-d', '--name', 'pair', '-p', `${a}-${a + 1}:80-81`, BUSYBOX, 'sh', '-c',
       'mkdir -p /a /b && echo eighty > /a/index.html && echo eighty-one > /b/index.html && httpd -p 81 -h /b && exec httpd -f -p 80 -h /a']);
     try {
