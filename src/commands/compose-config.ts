@@ -63,13 +63,12 @@ export class ComposeConfigCommand extends ComposeFileCommand {
       const { serviceImageName } = await import('../compose/config-output.js');
       text = lines(Object.values(p.services).map((s) => serviceImageName(p, s)));
     } else if (this.hash !== undefined) {
-      const { configHash } = await import('../compose/hash.js');
+      const hashes = (await import('../compose/hash.js')).serviceHashes(p);
       const wanted = this.hash === '*' ? Object.keys(p.services) : this.hash.split(',').map((s) => s.trim());
       const out: string[] = [];
       for (const name of wanted) {
-        const s = p.services[name];
-        if (!s) throw new ComposeError(`no such service: ${name}`);
-        out.push(`${name} ${configHash(s)}`);
+        if (!p.services[name]) throw new ComposeError(`no such service: ${name}`);
+        out.push(`${name} ${hashes[name]}`);
       }
       text = lines(out);
     } else {

@@ -3,14 +3,13 @@
  * What the runtime cannot honour is refused here or warned about by name — never silently dropped.
  */
 import { TsctrError } from '../errors.js';
+import { formatPlatform, parsePlatform } from '../image/platform.js';
 import { configHash } from './hash.js';
+import { effectiveAliases } from './links.js';
 import { replicas, type Project, type Service } from './model.js';
-import type { RtPort, RtProject, RtService, RtVolumeMount } from './project-runtime.js';
+import type { RtFile, RtPort, RtProject, RtService, RtVolumeMount } from './project-runtime.js';
 
 const ms = (v: number | undefined) => (v === undefined ? undefined : `${v}ms`);
-
-/** Service keys the model carries that the runtime does not act on (yet): warned about when set. */
-const NOT_RUN: (keyof Service)[] = ['platform'];
 
 /** Keys the model leaves untyped (Service.extra) that map onto a run flag: applied, not warned about. */
 const EXTRA_RUN: Record<string, keyof RtService> = {
@@ -34,35 +33,45 @@ function extraFlags(s: Service, unsupported: string[]): Partial<RtService> {
   return out as Partial<RtService>;
 }
 
-/** Configs and secrets: a `file:` source is bound as it is, `content:` and `environment:` ones are written out at up. */
-function fileMounts(s: Service, p: Project, unsupported: string[]): RtService['files'] {
-  const out: RtService['files'] = [];
+/** A reference's uid/gid: a number (a container id), as docker compose's strconv.Atoi wants. */
+function numericId(v: string | undefined): number | undefined | string {
+  if (v === undefined) return undefined;
+  return /^\d+$/.test(v) && Number(v) < 2 ** 32 - 1 ? Number(v) : `"${v}" is not a numeric id`;
+}
+
+/**
+ * Configs and secrets: a `file:` source is bound as it is, unless the reference asks for a mode or
+ * owner (then it is copied, as `content:` and `environment:` sources are written, at up).
+ * External ones and unset variables are refused at up with docker compose's message (compose
+ * without swarm has no store for external configs/secrets, nor has tsctr).
+ */
+function fileMounts(s: Service, p: Project): RtFile[] {
+  const out: RtFile[] = [];
   for (const [kind, refs] of [['configs', s.configs], ['secrets', s.secrets]] as const) {
+    const one = kind === 'configs' ? 'config' : 'secret';
     for (const r of refs) {
-      const obj = p[kind][r.source];
-      const at = `services.${s.name}.${kind}.${r.source}`;
-      const key = `${kind}-${r.source}`;
-      const content = obj?.content ?? (obj?.environment !== undefined ? p.environment[obj.environment] : undefined);
-      if (obj?.file) out.push({ source: obj.file, target: r.target, key });
-      else if (content !== undefined) out.push({ content, target: r.target, key });
-      else { unsupported.push(`${at} (external, or its variable is unset)`); continue; }
-      if (r.mode !== undefined || r.uid !== undefined || r.gid !== undefined) unsupported.push(`${at}.mode/uid/gid (the file's own are kept: 0600 for inline ones)`);
+      const obj = Object.prototype.hasOwnProperty.call(p[kind], r.source) ? p[kind][r.source] : undefined;
+      const owned = r.mode !== undefined || r.uid !== undefined || r.gid !== undefined;
+      const uid = numericId(r.uid);
+      const gid = numericId(r.gid);
+      const base: RtFile = {
+        target: r.target,
+        key: `${kind}-${r.source}`,
+        ...(r.mode !== undefined ? { mode: r.mode } : {}),
+        ...(typeof uid === 'number' ? { uid } : {}),
+        ...(typeof gid === 'number' ? { gid } : {}),
+      };
+      const bad = [uid, gid].find((x) => typeof x === 'string');
+      if (bad !== undefined) out.push({ ...base, unavailable: `${one} "${r.source}": uid/gid ${bad}` });
+      else if (r.mode !== undefined && !(Number.isInteger(r.mode) && r.mode >= 0 && r.mode <= 0o7777)) out.push({ ...base, unavailable: `${one} "${r.source}": invalid mode ${r.mode}` });
+      else if (!obj || obj.external) out.push({ ...base, unavailable: `unsupported external ${one} ${obj?.name ?? r.source}` });
+      else if (obj.file !== undefined) out.push(owned ? { ...base, copy: obj.file } : { ...base, source: obj.file });
+      else if (obj.content !== undefined) out.push({ ...base, content: obj.content });
+      else if (obj.environment !== undefined && Object.prototype.hasOwnProperty.call(p.environment, obj.environment)) out.push({ ...base, content: p.environment[obj.environment]! });
+      else out.push({ ...base, unavailable: `environment variable "${obj.environment}" required by ${one} "${obj.name}" is not set` });
     }
   }
   return out;
-}
-
-/** compose's links (`db` or `db:alias`): the alias names the linked service on the default network. */
-function applyLinks(services: Record<string, RtService>, p: Project, unsupported: string[]): void {
-  for (const s of Object.values(p.services)) {
-    for (const l of s.links) {
-      const [target = '', alias = target] = l.split(':');
-      const t = services[target];
-      const net = t && ('default' in t.networks ? 'default' : Object.keys(t.networks)[0]);
-      if (!t || net === undefined) { unsupported.push(`services.${s.name}.links (${l})`); continue; }
-      t.networks[net] = [...new Set([...(t.networks[net] ?? []), alias])];
-    }
-  }
 }
 
 function networkMode(s: Service, p: Project, deps: RtService['dependsOn']): string | undefined {
@@ -78,17 +87,23 @@ function networkMode(s: Service, p: Project, deps: RtService['dependsOn']): stri
   throw new TsctrError(`service "${s.name}": network_mode ${m} is not supported (host, none, bridge, container:NAME, service:NAME)`);
 }
 
-function isSet(v: unknown): boolean {
-  if (v === undefined || v === null || v === false) return false;
-  if (Array.isArray(v)) return v.length > 0;
-  if (typeof v === 'object') return Object.keys(v).length > 0;
-  return true;
-}
-
 function port(s: Service, p: Service['ports'][number]): RtPort {
   if (p.protocol === 'sctp') throw new TsctrError(`service "${s.name}": sctp ports are not supported`);
-  if (p.published !== undefined && !/^\d+$/.test(p.published)) throw new TsctrError(`service "${s.name}": published port ranges (${p.published}) are not supported`);
-  return { target: p.target, ...(p.published !== undefined ? { published: Number(p.published) } : {}), ...(p.host_ip ? { hostIp: p.host_ip } : {}), protocol: p.protocol };
+  const base: RtPort = { target: p.target, ...(p.host_ip ? { hostIp: p.host_ip } : {}), protocol: p.protocol };
+  if (p.published === undefined) return base;
+  // normalize.ts checked the syntax: N or N-M. A range of one port is that port.
+  const [a, b = a] = p.published.split('-').map(Number) as [number, number?];
+  return a === b ? { ...base, published: a } : { ...base, range: [a, b] };
+}
+
+/** `platform:` in one spelling (an invalid one is an error naming the service). */
+function platformOf(s: Service): string | undefined {
+  if (s.platform === undefined) return undefined;
+  try {
+    return formatPlatform(parsePlatform(s.platform));
+  } catch (e) {
+    throw new TsctrError(`service "${s.name}": ${(e as Error).message}`);
+  }
 }
 
 function mount(s: Service, v: Service['volumes'][number]): RtVolumeMount {
@@ -100,9 +115,9 @@ export function runtimeProject(p: Project): { project: RtProject; warnings: stri
   const warnings = [...p.warnings];
   const unsupported = [...p.unsupported];
   const services: Record<string, RtService> = {};
+  const links = effectiveAliases(p);
+  unsupported.push(...links.unresolved);
   for (const s of Object.values(p.services)) {
-    for (const k of NOT_RUN) if (isSet(s[k])) unsupported.push(`services.${s.name}.${k}`);
-    if (s.build?.dockerfile_inline !== undefined) throw new TsctrError(`service "${s.name}": build.dockerfile_inline is not supported`);
     const dependsOn: RtService['dependsOn'] = Object.fromEntries(Object.entries(s.depends_on).map(([k, d]) => [k, d.condition]));
     const mode = networkMode(s, p, dependsOn);
     const limits = s.deploy?.resources.limits ?? {};
@@ -111,14 +126,18 @@ export function runtimeProject(p: Project): { project: RtProject; warnings: stri
     services[s.name] = {
       name: s.name,
       image: s.image,
-      build: s.build && { context: s.build.context, dockerfile: s.build.dockerfile, args: s.build.args, target: s.build.target },
+      build: s.build && {
+        context: s.build.context, dockerfile: s.build.dockerfile, args: s.build.args, target: s.build.target,
+        ...(s.build.dockerfile_inline !== undefined ? { dockerfileInline: s.build.dockerfile_inline } : {}),
+      },
+      platform: platformOf(s),
       command: s.command,
       entrypoint: s.entrypoint,
       environment: s.environment,
       ports: s.ports.map((x) => port(s, x)),
       volumes: s.volumes.map((x) => mount(s, x)),
       tmpfs: s.tmpfs,
-      networks: Object.fromEntries(Object.entries(s.networks).map(([k, n]) => [k, n.aliases])),
+      networks: links.aliases[s.name] ?? {},
       dependsOn,
       healthcheck: s.healthcheck && {
         test: s.healthcheck.test, interval: ms(s.healthcheck.interval), timeout: ms(s.healthcheck.timeout), retries: s.healthcheck.retries,
@@ -159,11 +178,10 @@ export function runtimeProject(p: Project): { project: RtProject; warnings: stri
       groupAdd: [],
       ...extraFlags(s, unsupported),
       networkMode: mode,
-      files: fileMounts(s, p, unsupported),
-      hash: configHash(s),
+      files: fileMounts(s, p),
+      hash: configHash(p, s, links.aliases[s.name]),
     };
   }
-  applyLinks(services, p, unsupported);
   const networks: RtProject['networks'] = {};
   for (const [k, n] of Object.entries(p.networks)) {
     const c = n.ipam.config[0];

@@ -23,8 +23,13 @@ export interface RtVolumeMount {
 
 export interface RtPort {
   hostIp?: string;
-  /** undefined: a random host port. */
+  /** undefined: a random host port, or one of `range`. */
   published?: number;
+  /**
+   * A host port range for one container port (`8000-8002:80`): replica N publishes the range's Nth
+   * port, as docker's allocator hands each container the next free one; never balanced.
+   */
+  range?: [number, number];
   target: number;
   protocol: 'tcp' | 'udp';
 }
@@ -32,7 +37,9 @@ export interface RtPort {
 export interface RtService {
   name: string;
   image?: string;
-  build?: { context: string; dockerfile?: string; args: Record<string, string>; target?: string };
+  build?: { context: string; dockerfile?: string; dockerfileInline?: string; args: Record<string, string>; target?: string };
+  /** `os/arch[/variant]` as parsePlatform writes it: the image must be of it (pulled for it). */
+  platform?: string;
   command?: string[];
   entrypoint?: string[];
   environment: Record<string, string>;
@@ -89,12 +96,28 @@ export interface RtService {
   /** host, none, container:NAME, or service:NAME (that service's first container). */
   networkMode?: string;
   /**
-   * Configs and secrets, bind-mounted read-only: a `file:` source is the user's own file (its own
-   * permissions); inline ones carry `content` until compose/inline-files.ts writes them (`source` then).
+   * Configs and secrets, bind-mounted read-only: a `file:` source without mode/uid/gid is the
+   * user's own file (its own permissions); inline ones (`content`) and files to copy (`copy`) are
+   * written by compose/inline-files.ts with `mode` (default 0444) and the owner `uid:gid` (container
+   * ids, default 0:0), `source` then. `unavailable`: why it cannot be mounted (external, variable
+   * unset): `up` refuses the service with it before creating anything.
    */
-  files: { source?: string; content?: string; target: string; key: string }[];
+  files: RtFile[];
   /** The config hash docker compose labels the container with: recreate when it changes. */
   hash: string;
+}
+
+export interface RtFile {
+  source?: string;
+  content?: string;
+  /** The `file:` source copied (mode/uid/gid asked for): read at `up`. */
+  copy?: string;
+  target: string;
+  key: string;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  unavailable?: string;
 }
 
 export interface RtNetwork {

@@ -11,7 +11,7 @@ import type { ContainerSpec, Healthcheck } from '../container/types.js';
 import type { ContainerConfig as ImageRunConfig } from '../image/types.js';
 import { parseDuration } from '../util/units.js';
 import { LABEL, builtImageName, containerName } from './labels.js';
-import type { RtHealthcheck, RtProject, RtService } from './project-runtime.js';
+import type { RtHealthcheck, RtPort, RtProject, RtService } from './project-runtime.js';
 
 export interface ReplicaOptions {
   /** The replica's number (container-number). */
@@ -55,6 +55,18 @@ function networkModeFlag(p: RtProject, mode: string): string {
   const other = p.services[mode.slice('service:'.length)];
   if (!other) throw new TsctrError(`network_mode ${mode} names an undefined service`);
   return `container:${replicaName(p, other, 1)}`;
+}
+
+/** Replica N's host port of a published range (`8000-8002:80`: 1 → 8000, 3 → 8002). */
+export function rangePort(s: RtService, pt: RtPort, n: number): number {
+  const [first, last] = pt.range!;
+  if (first + n - 1 > last) throw new TsctrError(rangeTooSmall(s, pt, n));
+  return first + n - 1;
+}
+
+export function rangeTooSmall(s: RtService, pt: RtPort, replicas: number): string {
+  const [first, last] = pt.range!;
+  return `service "${s.name}": the published port range ${first}-${last} for ${pt.target}/${pt.protocol} has ${last - first + 1} ports, too few for ${replicas} replicas (one port each)`;
 }
 
 export function replicaSpec(p: RtProject, s: RtService, r: ReplicaOptions, img: ImageRunConfig, host: HostView): ContainerSpec {
@@ -106,6 +118,7 @@ export function replicaSpec(p: RtProject, s: RtService, r: ReplicaOptions, img: 
   o.cpusetCpus = s.cpusetCpus;
   o.blkioWeight = s.blkioWeight;
   o.mount = s.files.map((f) => {
+    if (f.unavailable) throw new TsctrError(`service "${s.name}": ${f.unavailable}`);
     if (f.source === undefined) throw new TsctrError(`service "${s.name}": ${f.key} is not written out yet`);
     return `type=bind,source="${f.source}",target=${f.target},readonly`;
   });
@@ -125,6 +138,8 @@ export function replicaSpec(p: RtProject, s: RtService, r: ReplicaOptions, img: 
   const withPorts = !r.oneoff || r.oneoff.servicePorts;
   o.publish = withPorts
     ? s.ports.map((pt) => {
+        // A range is never balanced: each replica has its own port of it.
+        if (pt.range) return `${pt.hostIp ? `${pt.hostIp}:` : ''}${rangePort(s, pt, r.number)}:${pt.target}/${pt.protocol}`;
         const ip = r.balanced ? '127.0.0.1' : pt.hostIp;
         const host = r.balanced ? '' : pt.published !== undefined ? String(pt.published) : '';
         return `${ip ? `${ip}:` : ''}${host || ip ? `${host}:` : ''}${pt.target}/${pt.protocol}`;

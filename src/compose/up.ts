@@ -7,7 +7,6 @@
 import crypto from 'node:crypto';
 import { TsctrError } from '../errors.js';
 import { createContainer } from '../container/create.js';
-import { ensureImage } from '../container/ensure-image.js';
 import { readHealth } from '../container/health.js';
 import { startContainer } from '../container/launch.js';
 import { createNetwork } from '../container/networks.js';
@@ -21,7 +20,9 @@ import { readImageConfig } from '../image/store.js';
 import { LABEL } from './labels.js';
 import { startOrder, withDependencies } from './order.js';
 import type { RtProject, RtService } from './project-runtime.js';
-import { replicaSpec, serviceImage } from './service-spec.js';
+import { rangeTooSmall, replicaName, replicaSpec } from './service-spec.js';
+import { checkBuildPlatform, serviceImageRecord } from './platform.js';
+import type { ImageRecord } from '../image/types.js';
 import { materialiseFiles } from './inline-files.js';
 import { projectContainers, type ProjectContainer } from './state.js';
 import { syncBalancers, balancerUsable } from './balance.js';
@@ -82,14 +83,42 @@ export async function ensureResources(p: RtProject, services: string[], progress
   }
 }
 
-/** The hash a replica carries: the service's, and whether a balancer owns its ports (scaling across 1 changes that). */
-function replicaHash(s: RtService, balanced: boolean): string {
-  return balanced ? crypto.createHash('sha256').update(`${s.hash}+balanced`).digest('hex') : s.hash;
+/**
+ * What `up` refuses before it creates anything: a config or secret it cannot mount (external, an
+ * unset variable), a published port range with fewer ports than replicas, a build for a foreign
+ * platform.
+ */
+export function checkServices(p: RtProject, services: string[], scale: Record<string, number>): void {
+  for (const name of services) {
+    const s = p.services[name];
+    if (!s) continue;
+    const bad = s.files.find((f) => f.unavailable);
+    if (bad) throw new TsctrError(`service "${name}": ${bad.unavailable}`);
+    const want = replicasOf(s, scale);
+    for (const pt of s.ports) if (pt.range && pt.range[1] - pt.range[0] + 1 < want) throw new TsctrError(rangeTooSmall(s, pt, want));
+    checkBuildPlatform(s);
+  }
 }
 
-async function createReplica(p: RtProject, s: RtService, n: number, balanced: boolean, progress: Progress): Promise<string> {
-  const image = await ensureImage(serviceImage(p, s), 'missing');
-  const spec = replicaSpec(p, { ...materialiseFiles(p.name, s), hash: replicaHash(s, balanced) }, { number: n, balanced }, readImageConfig(image).config ?? {}, { ...processHost(), cwd: p.workingDir });
+/**
+ * The hash a replica carries: the service's; whether a balancer owns its ports (scaling across 1
+ * changes that); and, as docker compose resolves `service:X` before hashing, the container whose
+ * network namespace it joins (recreating X must recreate it, or it would hold a dead namespace).
+ */
+function replicaHash(s: RtService, balanced: boolean, parent: string | undefined): string {
+  if (!balanced && parent === undefined) return s.hash;
+  return crypto.createHash('sha256').update(`${s.hash}${balanced ? '+balanced' : ''}${parent ? `+${parent}` : ''}`).digest('hex');
+}
+
+function namespaceParent(p: RtProject, s: RtService): string | undefined {
+  const other = s.networkMode?.startsWith('service:') ? p.services[s.networkMode.slice('service:'.length)] : undefined;
+  return other && findContainer(loadContainers(), replicaName(p, other, 1))?.id;
+}
+
+const sameImage = (a: string, b: string) => a.replace(/^sha256:/, '') === b.replace(/^sha256:/, '');
+
+async function createReplica(p: RtProject, s: RtService, n: number, balanced: boolean, image: ImageRecord, hash: string, progress: Progress): Promise<string> {
+  const spec = replicaSpec(p, { ...materialiseFiles(p.name, s), hash }, { number: n, balanced }, readImageConfig(image).config ?? {}, { ...processHost(), cwd: p.workingDir });
   const rec = await createContainer(spec, image);
   progress('Container', rec.name, 'Created');
   return rec.id;
@@ -159,6 +188,7 @@ export function orphans(p: RtProject): ProjectContainer[] {
 
 export async function up(p: RtProject, o: UpOptions, progress: Progress, warn: (m: string) => void): Promise<void> {
   const services = selectedServices(p, o.services, o.noDeps);
+  checkServices(p, services, o.scale);
   await ensureResources(p, services, progress);
   const orphaned = orphans(p);
   if (orphaned.length) {
@@ -170,24 +200,28 @@ export async function up(p: RtProject, o: UpOptions, progress: Progress, warn: (
     for (const [dep, cond] of Object.entries(s.dependsOn)) if (services.includes(dep)) await waitCondition(p, dep, cond, progress);
     const want = replicasOf(s, o.scale);
     if (s.containerName && want > 1) throw new TsctrError(`service "${name}" has a container_name and cannot be scaled to ${want} replicas`);
+    // Ranges are not balanced: each replica publishes its own port of the range.
     const balanced = want > 1 && s.ports.some((pt) => pt.published !== undefined) && balancerUsable();
     // A service no longer balanced gives its host ports back before a replica publishes them itself.
     if (!balanced) await syncBalancers(p, s, []);
     const existing = projectContainers(p.name).filter((c) => c.service === name);
     // Scaling down removes the highest numbers.
     for (const c of existing.filter((c) => c.number > want).reverse()) await removeReplica(c, progress);
-    const hash = replicaHash(s, balanced);
+    const hash = replicaHash(s, balanced, namespaceParent(p, s));
+    // The image is an input too (docker compose labels its digest): a rebuilt or re-pulled one recreates.
+    const image = want > 0 ? await serviceImageRecord(p, s) : undefined;
     const ids: string[] = [];
     for (let n = 1; n <= want; n++) {
       const c = existing.find((e) => e.number === n);
-      if (c && !o.noRecreate && (o.forceRecreate || c.record.config.labels[LABEL.hash] !== hash)) {
+      const stale = c && (c.record.config.labels[LABEL.hash] !== hash || !sameImage(c.record.imageId, image!.id));
+      if (c && !o.noRecreate && (o.forceRecreate || stale)) {
         progress('Container', c.record.name, 'Recreate');
         await removeReplica(c, () => undefined);
-        ids.push(await createReplica(p, s, n, balanced, progress));
+        ids.push(await createReplica(p, s, n, balanced, image!, hash, progress));
       } else if (c) {
         if (c.running) progress('Container', c.record.name, 'Running');
         ids.push(c.record.id);
-      } else ids.push(await createReplica(p, s, n, balanced, progress));
+      } else ids.push(await createReplica(p, s, n, balanced, image!, hash, progress));
     }
     if (!o.noStart) for (const id of ids) await startReplica(id, progress);
     await syncBalancers(p, s, balanced ? ids : []);

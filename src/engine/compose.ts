@@ -56,28 +56,51 @@ export async function buildServices(p: RtProject, services: string[], o: { noCac
   const { localImage } = await import('../container/create.js');
   const { buildImage } = await import('./images.js');
   const { TsctrError } = await import('../errors.js');
+  const { checkBuildPlatform } = await import('../compose/platform.js');
+  const path = await import('node:path');
   for (const name of services.length ? services : Object.keys(p.services)) {
     const s = p.services[name];
     if (!s) throw new TsctrError(`no such service: ${name}`);
     if (!s.build) continue;
+    checkBuildPlatform(s);
     const tag = serviceImage(p, s);
     if (o.onlyMissing && localImage(tag)) continue;
     r.out.write(`[+] Building ${name}\n`);
-    await buildImage({
-      context: s.build.context, dockerfile: s.build.dockerfile ? (await import('node:path')).resolve(s.build.context, s.build.dockerfile) : undefined,
-      tags: [tag], buildArgs: Object.entries(s.build.args).map(([k, v]) => `${k}=${v}`), noCache: o.noCache, pull: o.pull, target: s.build.target,
-      quiet: o.quiet ?? false, labels: [`com.docker.compose.project=${p.name}`, `com.docker.compose.service=${name}`], out: r.out,
-    });
+    const inline = s.build.dockerfileInline !== undefined ? await inlineDockerfile(s.build.dockerfileInline) : undefined;
+    try {
+      await buildImage({
+        context: s.build.context, dockerfile: inline?.file ?? (s.build.dockerfile ? path.resolve(s.build.context, s.build.dockerfile) : undefined),
+        tags: [tag], buildArgs: Object.entries(s.build.args).map(([k, v]) => `${k}=${v}`), noCache: o.noCache, pull: o.pull, target: s.build.target,
+        quiet: o.quiet ?? false, labels: [`com.docker.compose.project=${p.name}`, `com.docker.compose.service=${name}`], out: r.out,
+      });
+    } finally {
+      inline?.remove();
+    }
   }
 }
 
-/** Pulls the images of the services that name one (those with a build only if asked). */
+/** build.dockerfile_inline as a file of its own in the store's tmp (owner-only), outside the context: gone after the build. */
+async function inlineDockerfile(text: string): Promise<{ file: string; remove: () => void }> {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const { storePaths } = await import('../paths.js');
+  const base = path.join(storePaths.tmp(), 'compose-dockerfiles');
+  fs.mkdirSync(base, { recursive: true, mode: 0o700 });
+  const dir = fs.mkdtempSync(path.join(base, 'df-'));
+  const file = path.join(dir, 'Dockerfile');
+  fs.writeFileSync(file, text, { mode: 0o600 });
+  return { file, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Pulls the images of the services that name one (those with a build only if asked), for the platform a service names. */
 export async function pullServices(p: RtProject, services: string[], o: { ignoreBuildable: boolean; quiet: boolean }, r: Reporter): Promise<void> {
   const { pullImage } = await import('./images.js');
   for (const name of services.length ? services : Object.keys(p.services)) {
     const s = p.services[name];
     if (!s?.image || (s.build && o.ignoreBuildable)) continue;
-    await pullImage(s.image, { quiet: o.quiet, out: r.out });
+    const platform = s.platform ? (await import('../image/platform.js')).parsePlatform(s.platform) : undefined;
+    // An index lists amd64 once, without a level (compose/platform.ts).
+    await pullImage(s.image, { quiet: o.quiet, out: r.out, platform: platform?.architecture === 'amd64' ? { os: platform.os, architecture: 'amd64' } : platform });
   }
 }
 
@@ -98,8 +121,9 @@ export interface ComposeUpOptions extends UpOptions {
 }
 
 export async function composeUp(p: RtProject, o: ComposeUpOptions, r: Reporter): Promise<void> {
-  const { selectedServices, up } = await import('../compose/up.js');
+  const { selectedServices, up, checkServices } = await import('../compose/up.js');
   const services = selectedServices(p, o.services, o.noDeps);
+  checkServices(p, services, o.scale);
   if (!o.noBuild) await buildServices(p, services, { noCache: false, pull: false, onlyMissing: !o.build }, r);
   await up(p, o, r.progress, r.warn);
   if (o.wait) {
@@ -205,7 +229,8 @@ export async function composeRun(p: RtProject, o: ComposeRunOptions, r: Reporter
   const { TsctrError } = await import('../errors.js');
   const s = p.services[o.service];
   if (!s) throw new TsctrError(`no such service: ${o.service}`);
-  const { up, ensureResources, waitCondition } = await import('../compose/up.js');
+  const { up, ensureResources, waitCondition, checkServices } = await import('../compose/up.js');
+  checkServices(p, [o.service], { [o.service]: 1 });
   if (!o.noDeps && Object.keys(s.dependsOn).length) {
     await buildServices(p, Object.keys(s.dependsOn), { noCache: false, pull: false, onlyMissing: true }, r);
     await up(p, { services: Object.keys(s.dependsOn), forceRecreate: false, noRecreate: true, removeOrphans: false, scale: {} }, r.progress, r.warn);
@@ -213,13 +238,13 @@ export async function composeRun(p: RtProject, o: ComposeRunOptions, r: Reporter
   }
   await buildServices(p, [o.service], { noCache: false, pull: false, onlyMissing: true }, r);
   await ensureResources(p, [o.service], r.progress);
-  const { replicaSpec, serviceImage } = await import('../compose/service-spec.js');
+  const { replicaSpec } = await import('../compose/service-spec.js');
   const { materialiseFiles } = await import('../compose/inline-files.js');
-  const { ensureImage } = await import('../container/ensure-image.js');
+  const { serviceImageRecord } = await import('../compose/platform.js');
   const { readImageConfig } = await import('../image/store.js');
   const { processHost } = await import('../container/options.js');
   const { randomBytes } = await import('node:crypto');
-  const image = await ensureImage(serviceImage(p, s), 'missing');
+  const image = await serviceImageRecord(p, s);
   const name = o.name ?? `${p.name}-${o.service}-run-${randomBytes(6).toString('hex')}`;
   const spec = replicaSpec(p, materialiseFiles(p.name, s), { number: 1, oneoff: { name, command: o.command.length ? o.command : undefined, entrypoint: o.entrypoint, env: o.env, rm: o.rm, servicePorts: o.servicePorts } }, readImageConfig(image).config ?? {}, { ...processHost(), cwd: p.workingDir });
   spec.tty = o.tty;

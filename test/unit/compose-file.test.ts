@@ -671,12 +671,16 @@ secrets:
 
 describe('configHash', () => {
   test('stable for the same config, different when a container-relevant key changes, blind to replicas', async () => {
-    const a = await svc('image: x\nenvironment: {A: "1", B: "2"}\nports: ["80"]');
-    const b = await svc('image: x\nenvironment: {B: "2", A: "1"}\nports: ["80"]\ndeploy: {replicas: 4}\nscale: 4');
-    const c = await svc('image: x\nenvironment: {A: "1", B: "3"}\nports: ["80"]');
-    assert.match(configHash(a), /^[0-9a-f]{64}$/);
-    assert.equal(configHash(a), configHash(b));
-    assert.notEqual(configHash(a), configHash(c));
+    const hash = async (yaml: string) => {
+      const p = await one(`name: h\nservices:\n  s:\n${yaml.replace(/^/gm, '    ')}\n`);
+      return configHash(p, p.services.s!);
+    };
+    const a = await hash('image: x\nenvironment: {A: "1", B: "2"}\nports: ["80"]');
+    const b = await hash('image: x\nenvironment: {B: "2", A: "1"}\nports: ["80"]\ndeploy: {replicas: 4}\nscale: 4');
+    const c = await hash('image: x\nenvironment: {A: "1", B: "3"}\nports: ["80"]');
+    assert.match(a, /^[0-9a-f]{64}$/);
+    assert.equal(a, b);
+    assert.notEqual(a, c);
   });
 });
 
