@@ -86,7 +86,7 @@ export async function ensureResources(p: RtProject, services: string[], progress
 /**
  * What `up` refuses before it creates anything: a config or secret it cannot mount (external, an
  * unset variable), a published port range with fewer ports than replicas, a build for a foreign
- * platform.
+ * platform, a container_name on a scaled service, create flags the spec builder refuses.
  */
 export function checkServices(p: RtProject, services: string[], scale: Record<string, number>): void {
   for (const name of services) {
@@ -97,6 +97,11 @@ export function checkServices(p: RtProject, services: string[], scale: Record<st
     const want = replicasOf(s, scale);
     for (const pt of s.ports) if (pt.range && pt.range[1] - pt.range[0] + 1 < want) throw new TsctrError(rangeTooSmall(s, pt, want));
     checkBuildPlatform(s);
+    if (s.containerName && want > 1) throw new TsctrError(`service "${name}" has a container_name and cannot be scaled to ${want} replicas`);
+    // Its create flags too (--userns keep-id on a user network, say): found at its turn, they would
+    // fail `up` after the services before it were created. The image may not be built or pulled
+    // yet, so a stand-in command; files get their place when written out.
+    replicaSpec(p, { ...s, files: s.files.map((f) => ({ ...f, source: f.source ?? '/' })) }, { number: 1, balanced: false }, { Cmd: ['true'] }, { ...processHost(), cwd: p.workingDir });
   }
 }
 
@@ -199,7 +204,6 @@ export async function up(p: RtProject, o: UpOptions, progress: Progress, warn: (
     const s = p.services[name]!;
     for (const [dep, cond] of Object.entries(s.dependsOn)) if (services.includes(dep)) await waitCondition(p, dep, cond, progress);
     const want = replicasOf(s, o.scale);
-    if (s.containerName && want > 1) throw new TsctrError(`service "${name}" has a container_name and cannot be scaled to ${want} replicas`);
     // Ranges are not balanced: each replica publishes its own port of the range.
     const balanced = want > 1 && s.ports.some((pt) => pt.published !== undefined) && balancerUsable();
     // A service no longer balanced gives its host ports back before a replica publishes them itself.

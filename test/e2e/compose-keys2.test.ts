@@ -138,6 +138,16 @@ describe('compose keys, second round', () => {
     assert.doesNotMatch(sb.ok(['network', 'ls']), /ext_default/);
   });
 
+  test('create flags a later service cannot have (keep-id on a user network) fail up before an earlier service is created', () => {
+    const late = path.join(dir, 'late.yaml');
+    fs.writeFileSync(late, `name: late\nservices:\n  first:\n    image: ${BUSYBOX}\n    command: [sleep, '60']\n  second:\n    image: ${BUSYBOX}\n    depends_on: [first]\n    userns_mode: keep-id\n`);
+    const r = sb.run(['compose', '-f', late, 'up', '-d']);
+    assert.equal(r.code, 125, r.stderr);
+    assert.match(r.stderr, /^Error: --userns keep-id cannot be used with .*\n$/m);
+    assert.deepEqual(names(), []);
+    assert.doesNotMatch(sb.ok(['network', 'ls']), /late_default/);
+  });
+
   test('a platform the multi-arch image lacks, and a build for a foreign platform: errors naming the service, nothing created', () => {
     const bad = path.join(dir, 'bad.yaml');
     fs.writeFileSync(bad, `name: bad\nservices:\n  s390:\n    image: ${MULTI}\n    platform: linux/s390x\n`);
