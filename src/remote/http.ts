@@ -75,7 +75,7 @@ export class ApiClient {
         },
         resolve,
       );
-      req.once('error', (e) => reject(e instanceof TsctrError ? e : new TsctrError(`cannot connect to ${this.target.url}: ${e.message}`)));
+      req.on('error', (e) => reject(e instanceof TsctrError ? e : new TsctrError(`cannot connect to ${this.target.url}: ${e.message}`)));
       req.end(body);
     });
     if (res.statusCode! >= 400 && !o.accept?.includes(res.statusCode!)) throw errorOf(res.statusCode!, await readText(res));

@@ -47,24 +47,35 @@ export async function openStream(t: RemoteTarget): Promise<Duplex> {
     });
   }
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.env.TSCTR_SSH || 'ssh', sshArgv(t), { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('ssh', sshArgv(t), { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (s: string) => (stderr = (stderr + s).slice(-4000)));
-  const d = Duplex.from({ readable: child.stdout, writable: child.stdin });
+  // The child's output ends the stream only once ssh has exited, and how: a failed connection is
+  // then an error with ssh's own words, not a connection closed for no reason.
+  const d = new Duplex({
+    read: () => void child.stdout.resume(),
+    // A write to an ssh that is gone fails with EPIPE; its exit (below) says why.
+    write: (chunk: Buffer, _enc, cb) => void child.stdin.write(chunk, () => cb()),
+    final: (cb) => {
+      child.stdin.end();
+      cb();
+    },
+    destroy: (err, cb) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      cb(err);
+    },
+  });
+  child.stdout.on('data', (c: Buffer) => d.push(c) || child.stdout.pause());
+  child.stdin.on('error', () => undefined); // ssh gone: its exit says why
   const fail = (why: string) => {
     const said = stderr.trim().split('\n').filter(Boolean).pop();
     d.destroy(new TsctrError(`cannot connect to ${t.url}: ${said || why}`));
   };
   child.once('error', (e) => fail(`ssh: ${e.message}`));
-  // ssh ending before the stream did: the connection or the remote command failed. stderr may
-  // still be arriving, so look once it is closed too.
-  child.once('close', (code) => {
-    if (code) fail(`ssh exited with status ${code}`);
-    else if (!d.destroyed) d.push(null);
-  });
-  d.once('close', () => {
-    if (child.exitCode === null) child.kill('SIGTERM');
+  child.once('close', (code, signal) => {
+    if (code || (signal && !d.destroyed)) fail(`ssh exited with ${code ? `status ${code}` : signal}`);
+    else d.push(null);
   });
   // The agent unrefs a connection it keeps for later: an idle ssh must not keep the command alive.
   const handles = [child, child.stdin, child.stdout, child.stderr] as { ref(): void; unref(): void }[];
