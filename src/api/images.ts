@@ -1,6 +1,6 @@
 /** The `/images` endpoints that do not stream archives (pull progress is JSON lines). */
 import { ApiError, badRequest, notFound } from './errors.js';
-import { boolParam, filtersParam, sendJson, type Ctx } from './http.js';
+import { boolParam, filtersParam, intParam, sendJson, type Ctx } from './http.js';
 import type { Route } from './router.js';
 
 type Obj = Record<string, unknown>;
@@ -137,8 +137,20 @@ async function prune(ctx: Ctx): Promise<void> {
   sendJson(ctx, 200, { ImagesDeleted: [...r.untagged.map((u) => ({ Untagged: u })), ...r.deleted.map((d) => ({ Deleted: d }))], SpaceReclaimed: r.reclaimed });
 }
 
-function search(): never {
-  throw new ApiError(501, 'image search is not supported by tsctr: registries have no common search API');
+/**
+ * `docker search`: the engine's search (the registry's catalog, or docker's /v1/search), in docker's
+ * result shape. The filters arrive as JSON (`{"stars":{"3":true}}`) and become the CLI's `k=v`.
+ */
+async function search(ctx: Ctx): Promise<void> {
+  const term = ctx.query.get('term');
+  if (!term) throw badRequest('term is required');
+  const limit = intParam(ctx.query, 'limit') ?? 25;
+  if (limit < 1 || limit > 100) throw badRequest(`invalid limit value ${limit}: must be between 1 and 100`);
+  const filters = [...filtersParam(ctx.query)].flatMap(([k, vs]) => vs.map((v) => `${k}=${v}`));
+  for (const f of filters) if (!/^(stars=-?\d+|is-(official|automated)=(true|false))$/.test(f)) throw badRequest(`invalid filter '${f}'`);
+  const { searchImages } = await import('../engine/search.js');
+  const hits = await searchImages(term, { limit, filters });
+  sendJson(ctx, 200, hits.map((h) => ({ name: h.name, description: h.description, star_count: h.stars, is_official: h.official, is_automated: h.automated })));
 }
 
 function plugin(ctx: Ctx): never {

@@ -13,6 +13,7 @@ import { log } from '../util/log.js';
 import { apiErrorOf } from './errors.js';
 import type { Ctx, Hijacked } from './http.js';
 import { compile, match, splitVersion, type Route } from './router.js';
+import type { TcpAddress, TlsMaterial } from './listen.js';
 import { ROUTES } from './routes.js';
 
 export interface ServeOptions {
@@ -20,6 +21,10 @@ export interface ServeOptions {
   socketPath?: string;
   /** An inherited listening socket (systemd socket activation: fd 3). */
   fd?: number;
+  /** A TCP address to listen on instead of a unix socket (listen.ts: tcpListen checks the flags). */
+  tcp?: TcpAddress;
+  /** Serve HTTPS with these (a TCP listener, or an inherited TCP socket); `ca` = verify clients. */
+  tls?: TlsMaterial;
   /** Exit after this many ms without a request in flight; 0 = never. */
   idleMs: number;
   /** Extra routes (tests); looked up before the built-in ones. */
@@ -135,7 +140,9 @@ async function claimSocketPath(p: string): Promise<void> {
 export async function serve(o: ServeOptions): Promise<Service> {
   const table = compile([...(o.routes ?? []), ...ROUTES]);
   const dispatch = dispatcher(table);
-  const server = http.createServer({ keepAlive: true });
+  // The TLS machinery is loaded for TCP only: the unix socket's start-up does not pay for it.
+  const tcp = o.tcp || o.tls ? await import('./listen.js') : undefined;
+  const server = tcp ? tcp.createTcpServer(o.tls, { keepAlive: true }) : http.createServer({ keepAlive: true });
   server.keepAliveTimeout = 60_000;
   // Big uploads (docker cp, build contexts) and slow streams (logs -f) must not be cut by Node's defaults.
   server.requestTimeout = 0;
@@ -202,7 +209,9 @@ export async function serve(o: ServeOptions): Promise<Service> {
     else socket.destroy();
   });
 
-  if (o.fd !== undefined) {
+  if (o.tcp) {
+    await tcp!.listenTcp(server, o.tcp);
+  } else if (o.fd !== undefined) {
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen({ fd: o.fd }, resolve));
   } else {
     const p = o.socketPath!;

@@ -1,24 +1,39 @@
 import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
 import { TsctrError } from '../errors.js';
+import { log } from '../util/log.js';
 
 export class SystemServiceCommand extends TsctrCommand {
   static override usage = TsctrCommand.Usage({
     category: 'System',
-    description: 'Serve the Docker Engine API on a unix socket (for docker CLI, compose, SDKs)',
+    description: 'Serve the Docker Engine API on a unix socket or TLS-verified TCP (for docker CLI, compose, SDKs)',
     details: `
       Listens on \`unix://$XDG_RUNTIME_DIR/tsctr/tsctr.sock\` by default (0600, in a 0700 directory) and
       drives the same store as the CLI. Point a client at it with \`DOCKER_HOST=unix://PATH\`. The
       service exits after \`--time\` seconds without a request (0: never); the containers it started
       keep running. Under systemd socket activation (LISTEN_FDS) it serves the inherited socket.
+
+      \`tcp://HOST:PORT\` listens on that address only, and only with docker's daemon TLS flags:
+      \`--tlsverify --tlscacert CA --tlscert CERT --tlskey KEY\` (the service presents CERT; a client
+      must present a certificate signed by CA, or its handshake fails; the files default to
+      \`$DOCKER_CERT_PATH\` or \`~/.docker\`, \`{ca,cert,key}.pem\`; KEY must be 0600). Whoever can
+      talk to the API controls your containers and files, so plain TCP, and \`--tls\` without client
+      verification, are served only with \`--insecure-tcp\`, and with a warning.
     `,
     examples: [
       ['Serve until idle for 5 s', '$0 system service'],
       ['Serve forever on a given socket', '$0 system service --time 0 unix:///tmp/tsctr.sock'],
+      ['Serve on TCP to clients with a certificate signed by ca.pem', '$0 system service --tlsverify --tlscacert ca.pem --tlscert server.pem --tlskey server-key.pem tcp://0.0.0.0:2376'],
     ],
   });
 
   time = Option.String('-t,--time', '5', { description: 'Seconds of inactivity before the service exits (0: never)' });
+  tls = Option.Boolean('--tls', false, { description: 'tcp://: serve TLS (without client verification: needs --insecure-tcp)' });
+  tlsverify = Option.Boolean('--tlsverify', false, { description: 'tcp://: serve TLS and accept only clients with a certificate signed by --tlscacert' });
+  tlscacert = Option.String('--tlscacert', { description: 'Trust client certificates signed by this CA (default ~/.docker/ca.pem)' });
+  tlscert = Option.String('--tlscert', { description: 'The service\'s TLS certificate (default ~/.docker/cert.pem)' });
+  tlskey = Option.String('--tlskey', { description: 'The service\'s TLS key, mode 0600 (default ~/.docker/key.pem)' });
+  insecureTcp = Option.Boolean('--insecure-tcp', false, { description: 'Allow tcp:// without client verification (anyone who connects controls your containers)' });
   uri = Option.String({ required: false, name: 'URI' });
 
   async run(): Promise<void> {
@@ -26,19 +41,29 @@ export class SystemServiceCommand extends TsctrCommand {
     const idleMs = Number(this.time) * 1000;
     const activated = process.env.LISTEN_FDS === '1' && (!process.env.LISTEN_PID || process.env.LISTEN_PID === String(process.pid));
     let socketPath: string | undefined;
-    if (!activated) {
+    const flags = { tls: this.tls, tlsverify: this.tlsverify, tlscacert: this.tlscacert, tlscert: this.tlscert, tlskey: this.tlskey, insecureTcp: this.insecureTcp };
+    const anyTlsFlag = Object.values(flags).some((v) => v);
+    const tcp = !activated && this.uri?.startsWith('tcp://') ? (await import('../api/listen.js')).tcpListen(this.uri, flags) : undefined;
+    // An inherited socket may be TCP (a systemd .socket with ListenStream=PORT): the flags apply to it.
+    const inherited = activated && anyTlsFlag ? (await import('../api/listen.js')).tlsPolicy(flags, 'the inherited socket') : undefined;
+    if (!activated && !tcp && anyTlsFlag) throw new TsctrError('--tls, --tlsverify, --tlscacert, --tlscert, --tlskey and --insecure-tcp apply to a tcp:// URI only');
+    if (!activated && !tcp) {
       if (this.uri === undefined) socketPath = (await import('../system/service-socket.js')).defaultServiceSocket();
       else if (this.uri.startsWith('unix://')) socketPath = this.uri.slice('unix://'.length);
       else if (this.uri.startsWith('/')) socketPath = this.uri;
-      else throw new TsctrError(`unsupported URI "${this.uri}": use unix:///path/to/socket`);
+      else throw new TsctrError(`unsupported URI "${this.uri}": use unix:///path/to/socket or tcp://HOST:PORT`);
       if (!socketPath.startsWith('/')) throw new TsctrError(`invalid URI "${this.uri}": the socket path must be absolute`);
     }
     const { serve } = await import('../api/server.js');
-    const service = await serve(activated ? { fd: 3, idleMs } : { socketPath, idleMs });
+    const service = await serve(activated ? { fd: 3, tls: inherited?.tls, idleMs } : tcp ? { tcp: tcp.address, tls: tcp.tls, idleMs } : { socketPath, idleMs });
+    for (const w of (tcp ?? inherited)?.warnings ?? []) log.warn(w);
+    // `tsctr info` lists it while it serves.
+    const forget = tcp ? (await import('../system/service-tcp.js')).recordTcpService(tcp.describe) : undefined;
     // Streams in flight (logs -f, attach, a wait) would hold a plain close() open: a signal cuts them.
     const stop = () => service.close(true);
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
     await service.done;
+    forget?.();
   }
 }

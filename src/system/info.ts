@@ -117,7 +117,11 @@ export async function gather(): Promise<Info> {
 
   // The API service (`system service`), when one answers on the default socket.
   const socket = await (await import('./service-socket.js')).liveServiceSocket().catch(() => undefined);
-  return { host, store, registries, ...(socket ? { service: { socket: `unix://${socket}` } } : {}), version: { Version: VERSION, APIVersion: API_VERSION, NodeVersion: process.version, OsArch: `linux/${arch}` } };
+  // Services on TCP (`system service tcp://…`), as they recorded themselves.
+  const { liveTcpServices } = await import('./service-tcp.js');
+  const tcp = attempt(liveTcpServices);
+  const service = { ...(socket ? { socket: `unix://${socket}` } : {}), ...(Array.isArray(tcp) && tcp.length ? { tcp } : {}) };
+  return { host, store, registries, ...(Object.keys(service).length ? { service } : {}), version: { Version: VERSION, APIVersion: API_VERSION, NodeVersion: process.version, OsArch: `linux/${arch}` } };
 }
 
 /** podman's YAML-like layout: nested keys indented, lists as `- item`. */

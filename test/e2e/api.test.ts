@@ -299,7 +299,7 @@ describe('docker CLI through tsctr system service', () => {
     assert.doesNotMatch(sb.ok(['images', '--format', '{{.Repository}}:{{.Tag}}']), /mine\/box/);
     dockerOk(['image', 'prune', '-f']);
     assert.notEqual(docker(['rmi', 'no-such-image:1']).code, 0);
-    assert.match(docker(['search', 'busybox']).stderr, /not supported/);
+    assert.match(docker(['search', '127.0.0.1:5003/busybox']).stderr, /does not support searching/);
   });
 
   test('container, volume and network prune', () => {
