@@ -15,12 +15,9 @@ export abstract class TsctrCommand extends Command {
   runroot = Option.String('--runroot', { hidden: true });
   storageDriver = Option.String('--storage-driver', { hidden: true });
   logLevel = Option.String('--log-level', { hidden: true });
+  // podman's --url after the verb too; the TLS client flags go before it, as docker's do (after it,
+  // `system service` has its own, the server's).
   url = Option.String('--url', { hidden: true });
-  tlsverify = Option.Boolean('--tlsverify', { hidden: true });
-  tlscacert = Option.String('--tlscacert', { hidden: true });
-  tlscert = Option.String('--tlscert', { hidden: true });
-  tlskey = Option.String('--tlskey', { hidden: true });
-  insecureTcp = Option.Boolean('--insecure-tcp', { hidden: true });
 
   /**
    * Whether the command works against a remote engine (--url, TSCTR_HOST): its engine use cases
@@ -38,11 +35,6 @@ export abstract class TsctrCommand extends Command {
       if (this.storageDriver !== undefined) await applyGlobal('--storage-driver', this.storageDriver);
       if (this.logLevel !== undefined) await applyGlobal('--log-level', this.logLevel);
       if (this.url !== undefined) await applyGlobal('--url', this.url);
-      if (this.tlsverify !== undefined) await applyGlobal('--tlsverify', String(this.tlsverify));
-      if (this.tlscacert !== undefined) await applyGlobal('--tlscacert', this.tlscacert);
-      if (this.tlscert !== undefined) await applyGlobal('--tlscert', this.tlscert);
-      if (this.tlskey !== undefined) await applyGlobal('--tlskey', this.tlskey);
-      if (this.insecureTcp !== undefined) await applyGlobal('--insecure-tcp', String(this.insecureTcp));
       if (!(this.constructor as typeof TsctrCommand).remote && remoteUrl()) {
         throw new TsctrError(`"${this.path.join(' ')}" is not supported with --url (remote): it acts on this machine only (remote verbs: ${REMOTE_VERBS})`);
       }

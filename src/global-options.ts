@@ -4,5 +4,9 @@
  * verb, where every command declares them (command-base.ts). Plain data: the SEA loader bundles it.
  */
 export const GLOBAL_WITH_VALUE = new Set(['--root', '--runroot', '--storage-driver', '--log-level', '--url', '--tlscacert', '--tlscert', '--tlskey']);
-/** Global flags without a value (`--tlsverify`, or `--tlsverify=false`). */
+/**
+ * Global flags without a value (`--tlsverify`, or `--tlsverify=false`). The remote client's TLS flags
+ * (these and --tlscacert/--tlscert/--tlskey) are taken before the verb only, as docker takes them:
+ * after it, `system service` has flags of those names for the server.
+ */
 export const GLOBAL_BOOLEAN = new Set(['--tlsverify', '--insecure-tcp']);

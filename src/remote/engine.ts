@@ -12,7 +12,7 @@ import type { RemoveReport } from '../image/remove.js';
 import { ApiClient, readText } from './http.js';
 import { containerRow, imageRows } from './rows.js';
 import { demux } from './frames.js';
-import { parseTarget, type TargetOptions } from './target.js';
+import { defaultCerts, parseTarget, type TargetOptions } from './target.js';
 import { formatReference, parseReference } from '../image/reference.js';
 
 /** The reference in full (`docker.io/library/busybox:latest`); a malformed one fails before any request. */
@@ -55,7 +55,10 @@ const enc = encodeURIComponent;
 export class RemoteEngine {
   constructor(private readonly api: ApiClient) {}
 
-  static open(url: string, o: TargetOptions): RemoteEngine {
+  static async open(url: string, given: TargetOptions): Promise<RemoteEngine> {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const o = defaultCerts(given, process.env.DOCKER_CERT_PATH || `${process.env.HOME || os.homedir()}/.docker`, (f) => fs.existsSync(f));
     const target = parseTarget(url, o);
     if (target.kind === 'tcp' && !target.tls) process.stderr.write(`WARNING: --insecure-tcp: ${url} is reached without TLS: anyone on the network can read and drive this engine\n`);
     return new RemoteEngine(new ApiClient(target));

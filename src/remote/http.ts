@@ -45,6 +45,13 @@ export function errorOf(status: number, text: string): TsctrError {
   return new TsctrError(message);
 }
 
+/** One line: OpenSSL's errors carry its file and line, and a newline; its reason is what says something. */
+export function connectionError(e: Error): string {
+  const first = e.message.split('\n')[0]!.trim();
+  const ssl = /:SSL routines:[^:]*:([^:]+):/.exec(first);
+  return ssl ? `TLS: ${ssl[1]}` : first;
+}
+
 export async function readText(res: http.IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of res) chunks.push(c as Buffer);
@@ -75,7 +82,7 @@ export class ApiClient {
         },
         resolve,
       );
-      req.on('error', (e) => reject(e instanceof TsctrError ? e : new TsctrError(`cannot connect to ${this.target.url}: ${e.message}`)));
+      req.on('error', (e) => reject(e instanceof TsctrError ? e : new TsctrError(`cannot connect to ${this.target.url}: ${connectionError(e)}`)));
       req.end(body);
     });
     if (res.statusCode! >= 400 && !o.accept?.includes(res.statusCode!)) throw errorOf(res.statusCode!, await readText(res));

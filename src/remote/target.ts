@@ -88,3 +88,19 @@ export function sshArgv(t: Extract<RemoteTarget, { kind: 'ssh' }>): string[] {
     'tsctr', 'system', 'dial-stdio', ...(t.socket ? ['--socket', t.socket] : []),
   ];
 }
+
+/**
+ * docker's defaults for --tlsverify: ca.pem, cert.pem and key.pem in $DOCKER_CERT_PATH (or
+ * ~/.docker), for each file not given and present there.
+ */
+export function defaultCerts(o: TargetOptions, certDir: string, exists: (f: string) => boolean): TargetOptions {
+  if (!o.tlsverify) return o;
+  const file = (n: string) => `${certDir.replace(/\/$/, '')}/${n}`;
+  const out = { ...o };
+  if (out.ca === undefined && exists(file('ca.pem'))) out.ca = file('ca.pem');
+  if (out.cert === undefined && out.key === undefined && exists(file('cert.pem')) && exists(file('key.pem'))) {
+    out.cert = file('cert.pem');
+    out.key = file('key.pem');
+  }
+  return out;
+}

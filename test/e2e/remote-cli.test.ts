@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { BIN, Sandbox, freePort } from '../support/harness.js';
 import { haveSshd, startSshd, stopServices, type Sshd } from '../support/sshd.js';
@@ -147,6 +148,74 @@ test('errors: a missing container, a bad URL, an unreachable engine, a verb that
   const tcp = client(['--url', 'tcp://127.0.0.1:1', 'ps']);
   assert.equal(tcp.code, 125);
   assert.match(tcp.stderr, /needs TLS/);
+});
+
+/** A P-256 key and certificate, self-signed (a CA) or signed by `ca`. */
+function makeCert(dir: string, name: string, subject: string, ca?: string, ext: string[] = []): void {
+  const f = (n: string) => path.join(dir, n);
+  const r = spawnSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+    '-keyout', f(`${name}-key.pem`), '-out', f(`${name}.pem`), '-subj', `/CN=${subject}`,
+    ...(ca ? ['-CA', f(`${ca}.pem`), '-CAkey', f(`${ca}-key.pem`), '-addext', 'basicConstraints=critical,CA:FALSE'] : []),
+    ...ext.flatMap((e) => ['-addext', e]),
+  ], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+}
+
+async function untilListening(port: number): Promise<void> {
+  const up = () => new Promise<boolean>((resolve) => {
+    const c = net.connect({ host: '127.0.0.1', port }, () => (c.destroy(), resolve(true)));
+    c.once('error', () => resolve(false));
+  });
+  for (let i = 0; i < 200 && !(await up()); i++) await new Promise((r) => setTimeout(r, 50));
+}
+
+test('tcp:// with TLS client certificates (--tlsverify, docker\'s flags and defaults); plain tcp only with --insecure-tcp', async () => {
+  const dir = path.join(sb.dir, 'certs');
+  fs.mkdirSync(dir, { mode: 0o700 });
+  makeCert(dir, 'ca', 'remote test CA');
+  makeCert(dir, 'server', '127.0.0.1', 'ca', ['subjectAltName=IP:127.0.0.1', 'extendedKeyUsage=serverAuth']);
+  makeCert(dir, 'client', 'client', 'ca', ['extendedKeyUsage=clientAuth']);
+  makeCert(dir, 'other-ca', 'remote test CA');
+  const c = (n: string) => path.join(dir, n);
+  const port = await freePort();
+  const plainPort = await freePort();
+  const svc = sb.runAsync(['system', 'service', '--time', '0', '--tlsverify', '--tlscacert', c('ca.pem'), '--tlscert', c('server.pem'), '--tlskey', c('server-key.pem'), `tcp://127.0.0.1:${port}`]);
+  const plain = sb.runAsync(['system', 'service', '--time', '0', '--insecure-tcp', `tcp://127.0.0.1:${plainPort}`]);
+  try {
+    await untilListening(port);
+    await untilListening(plainPort);
+    const url = `tcp://127.0.0.1:${port}`;
+    const tlsFlags = ['--tlsverify', '--tlscacert', c('ca.pem'), '--tlscert', c('client.pem'), '--tlskey', c('client-key.pem')];
+    const r = client([...tlsFlags, '--url', url, 'run', '--rm', 'busybox', 'sh', '-c', 'echo over-tls; exit 4']);
+    assert.equal(r.code, 4, r.stderr);
+    assert.equal(r.stdout, 'over-tls\n');
+    assert.equal(client([...tlsFlags, '--url', url, 'images', '-q']).stdout, sb.ok(['images', '-q']));
+    // docker's defaults: $DOCKER_CERT_PATH/{ca,cert,key}.pem
+    const certPath = path.join(sb.dir, 'docker-certs');
+    fs.mkdirSync(certPath, { mode: 0o700 });
+    for (const [from, to] of [['ca.pem', 'ca.pem'], ['client.pem', 'cert.pem'], ['client-key.pem', 'key.pem']]) fs.copyFileSync(c(from!), path.join(certPath, to!));
+    const d = client(['--tlsverify', 'ps', '-a', '-q'], { TSCTR_HOST: url, DOCKER_CERT_PATH: certPath });
+    assert.equal(d.code, 0, d.stderr);
+    // Without a client certificate, or trusting another CA: no connection, one line, 125.
+    const noCert = client(['--tlsverify', '--tlscacert', c('ca.pem'), '--url', url, 'ps']);
+    assert.equal(noCert.code, 125);
+    assert.match(noCert.stderr, /^Error: [^\n]+\n$/);
+    const wrongCa = client(['--tlsverify', '--tlscacert', c('other-ca.pem'), '--tlscert', c('client.pem'), '--tlskey', c('client-key.pem'), '--url', url, 'ps']);
+    assert.equal(wrongCa.code, 125);
+    assert.match(wrongCa.stderr, /^Error: [^\n]*certificate[^\n]*\n$/i);
+    // Plain TCP: refused unless asked for, then with a warning.
+    const refused = client(['--url', `tcp://127.0.0.1:${plainPort}`, 'ps']);
+    assert.equal(refused.code, 125);
+    const insecure = client(['--insecure-tcp', '--url', `tcp://127.0.0.1:${plainPort}`, 'ps', '-a', '-q']);
+    assert.equal(insecure.code, 0, insecure.stderr);
+    assert.equal(insecure.stdout, sb.ok(['ps', '-a', '-q']));
+    assert.match(insecure.stderr, /^WARNING: --insecure-tcp: [^\n]+\n$/);
+  } finally {
+    svc.kill('SIGTERM');
+    plain.kill('SIGTERM');
+    await Promise.all([svc, plain]);
+  }
 });
 
 test('ssh://: an unreachable host is one line with ssh\'s reason, exit 125', { skip: noSsh }, async () => {
