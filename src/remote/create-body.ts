@@ -17,7 +17,7 @@ const CARRIED = new Set<keyof CreateOptions>([
   'memory', 'cpus', 'pidsLimit', 'restart', 'stopSignal', 'stopTimeout', 'label', 'pull', 'tty', 'rm', 'network',
   'networkAlias', 'ip', 'dns', 'dnsSearch', 'dnsOption', 'addHost', 'publish', 'publishAll', 'platform', 'capAdd', 'capDrop',
   'logOpt', 'securityOpt', 'healthCmd', 'healthInterval', 'healthTimeout', 'healthRetries', 'healthStartPeriod',
-  'healthStartInterval', 'noHealthcheck', 'httpProxy', 'detachKeys',
+  'healthStartInterval', 'noHealthcheck', 'detachKeys',
 ]);
 
 /** Whether a flag has its default value (was not given). */
@@ -56,7 +56,6 @@ export interface RemoteCreate {
 export function createBody(o: CreateOptions, host: Pick<HostView, 'env' | 'readFile'>): RemoteCreate {
   const unsupported = unsupportedFlags(o);
   if (unsupported.length) throw new TsctrError(`${unsupported.join(', ')} ${unsupported.length > 1 ? 'are' : 'is'} not supported with --url (remote)`);
-  if (o.interactive) throw new TsctrError('-i (stdin) is not supported with --url (remote)');
 
   const body: Obj = { Image: o.image };
   const hc: Obj = {};
@@ -142,15 +141,12 @@ export function createBody(o: CreateOptions, host: Pick<HostView, 'env' | 'readF
     hc.LogConfig = { Type: '', Config: Object.fromEntries(o.logOpt.map((l) => [l.slice(0, l.indexOf('=') < 0 ? l.length : l.indexOf('=')), l.includes('=') ? l.slice(l.indexOf('=') + 1) : ''])) };
   }
   if (o.publish.length) {
+    // No ExposedPorts (docker's CLI adds the published ones): tsctr's -p does not expose them either.
     const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
-    const exposed: Record<string, object> = {};
     for (const b of o.publish.flatMap(parsePublish)) {
-      const key = `${b.containerPort}/${b.protocol}`;
-      exposed[key] = {};
-      (bindings[key] ??= []).push({ HostIp: b.hostIp, HostPort: b.hostPort ? String(b.hostPort) : '' });
+      (bindings[`${b.containerPort}/${b.protocol}`] ??= []).push({ HostIp: b.hostIp, HostPort: b.hostPort ? String(b.hostPort) : '' });
     }
     hc.PortBindings = bindings;
-    body.ExposedPorts = exposed;
   }
   if (o.network.length) {
     hc.NetworkMode = o.network[0];
