@@ -64,7 +64,7 @@ export abstract class TsctrCommand extends Command {
 }
 
 /** What the message for a command that cannot run remotely lists. */
-const REMOTE_VERBS = 'run, ps, logs, start, stop, kill, rm, inspect, images, pull, rmi, version';
+const REMOTE_VERBS = 'run, ps, logs, exec, start, stop, kill, rm, inspect, images, pull, rmi, version';
 
 const flagValue = (name: string, value: string) => {
   if (['true', '1', ''].includes(value)) return true;

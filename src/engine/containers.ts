@@ -163,6 +163,8 @@ export async function logFormatter(): Promise<(r: LogRecord, timestamps: boolean
 
 /** Runs a command in a running container; attached, resolves with its exit code. */
 export async function execInContainer(query: string, o: ExecOptions): Promise<number> {
+  const r = await remote();
+  if (r) return r.exec(query, o);
   return (await import('../container/exec.js')).execInContainer(query, o);
 }
 

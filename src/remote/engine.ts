@@ -5,6 +5,7 @@
  */
 import { NotFoundError, TsctrError } from '../errors.js';
 import type { CreateOptions } from '../container/options.js';
+import type { ExecOptions } from '../container/exec.js';
 import type { ContainerRow, PsOptions } from '../container/list.js';
 import type { LogRecord } from '../container/logs.js';
 import type { ImageRow, ListOptions } from '../image/list.js';
@@ -163,6 +164,29 @@ export class RemoteEngine {
       }
       if (records.length) yield records;
     }
+  }
+
+  /**
+   * exec without stdin (no -i): the output streams back as the local exec's goes to this terminal;
+   * the exit code from the instance's inspect once it ended.
+   */
+  async exec(query: string, o: ExecOptions): Promise<number> {
+    if (o.interactive) throw new TsctrError('exec -i is not supported with --url (remote)');
+    if (o.command.length === 0) throw new TsctrError('exec requires at least 1 argument: a command');
+    const { parseEnv, processHost } = await import('../container/options.js');
+    const env = parseEnv(o.env, o.envFile, processHost());
+    const { Id } = await this.api.json<{ Id: string }>('POST', `/containers/${enc(query)}/exec`, {
+      body: { Cmd: o.command, AttachStdout: true, AttachStderr: true, Tty: o.tty, Env: env, ...(o.user ? { User: o.user } : {}), ...(o.workdir ? { WorkingDir: o.workdir } : {}) },
+    });
+    if (o.detach) {
+      await readText(await this.api.request('POST', `/exec/${Id}/start`, { body: { Detach: true, Tty: o.tty } }));
+      return 0;
+    }
+    const res = await this.api.request('POST', `/exec/${Id}/start`, { body: { Detach: false, Tty: o.tty } });
+    const { writeFd } = await import('../util/stdout.js');
+    for await (const batch of demux(res, /raw-stream/.test(String(res.headers['content-type'])))) for (const f of batch) writeFd(f.stream === 'stderr' ? 2 : 1, f.data);
+    const j = await this.api.json<{ ExitCode?: number | null }>('GET', `/exec/${Id}/json`);
+    return typeof j.ExitCode === 'number' ? j.ExitCode : 125;
   }
 
   // --- run

@@ -95,6 +95,14 @@ test('ssh://: run -d -p -e --name, then ps, logs, stop, rm print what the local 
   assert.equal(viaSsh(['logs', 'web1']).stdout, 'hello remote\n');
   assert.equal(viaSsh(['logs', '-t', 'web1']).stdout, sb.ok(['logs', '-t', 'web1']), 'timestamps as the local log has them');
 
+  // exec without stdin: output, exit code, -e/-w, as the local exec
+  const ex = viaSsh(['exec', '-e', 'V=x', '-w', '/tmp', 'web1', 'sh', '-c', 'echo $V $(pwd); echo e >&2; exit 5']);
+  assert.deepEqual([ex.code, ex.stdout, ex.stderr], [5, 'x /tmp\n', 'e\n']);
+  const exLocal = sb.run(['exec', 'web1', 'nosuchcmd']);
+  const exRemote = viaSsh(['exec', 'web1', 'nosuchcmd']);
+  assert.deepEqual([exRemote.code, exRemote.stderr], [exLocal.code, exLocal.stderr]);
+  assert.equal(viaSsh(['exec', '-i', 'web1', 'true']).code, 125, 'no stdin over the API from this client: refused');
+
   const stop = viaSsh(['stop', '-t', '1', 'web1']);
   assert.equal(stop.code, 0, stop.stderr);
   assert.equal(stop.stdout, 'web1\n');
