@@ -197,6 +197,7 @@ export class RemoteEngine {
     const { processHost } = await import('../container/options.js');
     if (!['missing', 'always', 'never'].includes(o.pull)) throw new TsctrError(`invalid pull policy "${o.pull}": use always, missing or never`);
     checkReference(o.image);
+    if (io.streams?.includes('stdin')) throw new TsctrError('-a stdin is not supported with --url (remote)');
     const c = createBody(o, processHost());
     if (o.pull === 'always') await this.pullImage(o.image, { quiet: false, out: process.stderr, platform: c.platform });
     const create = () => this.api.json<{ Id: string }>('POST', '/containers/create', { query: { name: c.name, platform: c.platform }, body: c.body });

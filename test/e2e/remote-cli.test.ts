@@ -136,6 +136,35 @@ test('TSCTR_HOST=unix://: run, ps, logs -f, stop, rm, images and pull through th
   assert.equal(client(['images', '-q', '--url', unixUrl]).stdout, sb.ok(['images', '-q']));
 });
 
+test('TSCTR_HOST=unix://: version, inspect, start, kill; rmi, then run pulls the image it does not find', () => {
+  const v = viaUnix(['version']);
+  assert.equal(v.code, 0, v.stderr);
+  assert.match(v.stdout, /^Client:\n[\s\S]*\n\nServer:\n Version: +\S+\n API version: +1\.41\n/);
+  assert.equal(viaUnix(['run', '-d', '--name', 'k1', 'busybox', 'sleep', '300']).code, 0);
+  assert.equal(viaUnix(['inspect', '-f', '{{.Name}} {{.State.Status}} {{.Config.Cmd}}', 'k1']).stdout, sb.ok(['inspect', '-f', '{{.Name}} {{.State.Status}} {{.Config.Cmd}}', 'k1']));
+  assert.equal(viaUnix(['inspect', '-f', '{{.Id}}', 'busybox']).stdout, sb.ok(['inspect', '-f', '{{.Id}}', 'busybox']), 'an image when no container has the name');
+  const k = viaUnix(['kill', '-s', 'KILL', 'k1']);
+  assert.deepEqual([k.code, k.stdout], [0, 'k1\n'], k.stderr);
+  assert.equal(sb.ok(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'k1']).trim(), 'exited 137');
+  const st = viaUnix(['start', 'k1']);
+  assert.deepEqual([st.code, st.stdout], [0, 'k1\n'], st.stderr);
+  assert.equal(sb.ok(['inspect', '-f', '{{.State.Status}}', 'k1']).trim(), 'running');
+  assert.equal(viaUnix(['rm', '-f', 'k1']).code, 0);
+  assert.equal(viaUnix(['rm', '-f', 'k1']).code, 0, 'rm -f of a missing one is no error, as locally');
+
+  const rmi = viaUnix(['rmi', 'busybox']);
+  assert.equal(rmi.code, 0, rmi.stderr);
+  assert.match(rmi.stdout, /^Untagged: busybox:latest\n/m);
+  assert.match(rmi.stdout, /^Deleted: sha256:[0-9a-f]{64}\n/m);
+  assert.equal(sb.ok(['images', '-q']), '');
+  const run = viaUnix(['run', '--rm', 'busybox', 'echo', 'pulled']);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout, 'pulled\n');
+  assert.match(run.stderr, /^Unable to find image 'busybox' locally\n/);
+  assert.match(sb.ok(['images', '--format', '{{.Repository}}']), /^busybox$/m);
+  assert.equal(viaUnix(['run', '--pull', 'never', '--rm', 'nginx', 'true']).code, 125, '--pull never: no pull');
+});
+
 test('errors: a missing container, a bad URL, an unreachable engine, a verb that only runs here: one line, exit 125', () => {
   const missing = viaUnix(['logs', 'no-such-ctr']);
   assert.equal(missing.code, 125);
