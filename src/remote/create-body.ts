@@ -14,7 +14,7 @@ type Obj = Record<string, unknown>;
 /** The flags this mapping carries; any other one given is refused. */
 const CARRIED = new Set<keyof CreateOptions>([
   'name', 'hostname', 'env', 'envFile', 'workdir', 'user', 'entrypoint', 'volume', 'tmpfs', 'readOnly', 'init', 'ulimit',
-  'memory', 'cpus', 'pidsLimit', 'restart', 'stopSignal', 'stopTimeout', 'label', 'pull', 'tty', 'rm', 'network',
+  'memory', 'cpus', 'pidsLimit', 'restart', 'stopSignal', 'stopTimeout', 'label', 'pull', 'tty', 'interactive', 'rm', 'network',
   'networkAlias', 'ip', 'dns', 'dnsSearch', 'dnsOption', 'addHost', 'publish', 'publishAll', 'platform', 'capAdd', 'capDrop',
   'logOpt', 'securityOpt', 'healthCmd', 'healthInterval', 'healthTimeout', 'healthRetries', 'healthStartPeriod',
   'healthStartInterval', 'noHealthcheck', 'detachKeys',
@@ -68,6 +68,7 @@ export function createBody(o: CreateOptions, host: Pick<HostView, 'env' | 'readF
   if (o.entrypoint !== undefined) body.Entrypoint = o.entrypoint === '' ? [''] : [o.entrypoint];
   if (o.command.length) body.Cmd = o.command;
   body.Tty = o.tty;
+  if (o.interactive) Object.assign(body, { OpenStdin: true, AttachStdin: true, StdinOnce: true });
   if (o.label.length) {
     const labels: Record<string, string> = {};
     for (const l of o.label) {

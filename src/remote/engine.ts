@@ -10,6 +10,7 @@ import type { ContainerRow, PsOptions } from '../container/list.js';
 import type { LogRecord } from '../container/logs.js';
 import type { ImageRow, ListOptions } from '../image/list.js';
 import type { RemoveReport } from '../image/remove.js';
+import type { Duplex } from 'node:stream';
 import { ApiClient, readText } from './http.js';
 import { containerRow, imageRows } from './rows.js';
 import { demux } from './frames.js';
@@ -171,20 +172,23 @@ export class RemoteEngine {
    * the exit code from the instance's inspect once it ended.
    */
   async exec(query: string, o: ExecOptions): Promise<number> {
-    if (o.interactive) throw new TsctrError('exec -i is not supported with --url (remote)');
     if (o.command.length === 0) throw new TsctrError('exec requires at least 1 argument: a command');
     const { parseEnv, processHost } = await import('../container/options.js');
     const env = parseEnv(o.env, o.envFile, processHost());
     const { Id } = await this.api.json<{ Id: string }>('POST', `/containers/${enc(query)}/exec`, {
-      body: { Cmd: o.command, AttachStdout: true, AttachStderr: true, Tty: o.tty, Env: env, ...(o.user ? { User: o.user } : {}), ...(o.workdir ? { WorkingDir: o.workdir } : {}) },
+      body: { Cmd: o.command, AttachStdin: o.interactive, AttachStdout: true, AttachStderr: true, Tty: o.tty, Env: env, ...(o.user ? { User: o.user } : {}), ...(o.workdir ? { WorkingDir: o.workdir } : {}) },
     });
     if (o.detach) {
       await readText(await this.api.request('POST', `/exec/${Id}/start`, { body: { Detach: true, Tty: o.tty } }));
       return 0;
     }
-    const res = await this.api.request('POST', `/exec/${Id}/start`, { body: { Detach: false, Tty: o.tty } });
     const { writeFd } = await import('../util/stdout.js');
-    for await (const batch of demux(res, /raw-stream/.test(String(res.headers['content-type'])))) for (const f of batch) writeFd(f.stream === 'stderr' ? 2 : 1, f.data);
+    const write = (stream: 'stdout' | 'stderr', d: Buffer) => writeFd(stream === 'stderr' ? 2 : 1, d);
+    if (o.interactive) await relay(await this.api.upgrade('POST', `/exec/${Id}/start`, { body: { Detach: false, Tty: o.tty } }), write, o.tty);
+    else {
+      const res = await this.api.request('POST', `/exec/${Id}/start`, { body: { Detach: false, Tty: o.tty } });
+      for await (const batch of demux(res, /raw-stream/.test(String(res.headers['content-type'])))) for (const f of batch) write(f.stream, f.data);
+    }
     const j = await this.api.json<{ ExitCode?: number | null }>('GET', `/exec/${Id}/json`);
     return typeof j.ExitCode === 'number' ? j.ExitCode : 125;
   }
@@ -218,21 +222,22 @@ export class RemoteEngine {
     const want = io.streams ?? ['stdout', 'stderr'];
     // As docker's CLI: the attachment first (the server starts the container into it), then the
     // wait (its answer's header says it is in place), then the start.
-    const attach = await this.api.request('POST', `/containers/${id}/attach`, {
-      query: { stream: 1, stdout: want.includes('stdout') ? 1 : 0, stderr: want.includes('stderr') ? 1 : 0 },
-    });
+    const query = { stream: 1, stdin: o.interactive ? 1 : 0, stdout: want.includes('stdout') ? 1 : 0, stderr: want.includes('stderr') ? 1 : 0 };
+    // With -i the connection is taken over (stdin goes up it); without, the answer's body is the output.
+    const taken = o.interactive ? await this.api.upgrade('POST', `/containers/${id}/attach`, { query }) : undefined;
+    const answer = taken ? undefined : await this.api.request('POST', `/containers/${id}/attach`, { query });
     const wait = await this.api.request('POST', `/containers/${id}/wait`, { query: { condition: o.rm ? 'removed' : 'next-exit' } });
     const exited = readText(wait);
     try {
       await this.startContainer(id);
     } catch (e) {
-      attach.destroy();
+      (taken?.socket ?? answer)?.destroy();
       wait.destroy();
       if (o.rm) await this.removeContainer(id, { force: true, volumes: true }).catch(() => undefined);
       throw e;
     }
-    const raw = /raw-stream/.test(String(attach.headers['content-type']));
-    for await (const batch of demux(attach, raw)) for (const f of batch) io.write(f.stream, f.data);
+    if (taken) await relay(taken, io.write, o.tty);
+    else if (answer) for await (const batch of demux(answer, /raw-stream/.test(String(answer.headers['content-type'])))) for (const f of batch) io.write(f.stream, f.data);
     const r = JSON.parse((await exited) || '{}') as { StatusCode?: number; Error?: { Message?: string } | null };
     if (r.Error?.Message) throw new TsctrError(r.Error.Message);
     return typeof r.StatusCode === 'number' && r.StatusCode >= 0 ? r.StatusCode : 125;
@@ -308,6 +313,32 @@ export class RemoteEngine {
 
   async version(): Promise<Obj> {
     return this.api.json<Obj>('GET', '/version');
+  }
+}
+
+/**
+ * A taken-over connection: this process's stdin up it (a terminal in raw mode with -t, as docker's
+ * CLI sets it, so that ^C and the like reach the container), until its end, which half-closes the
+ * connection; the output back, until the server ends it.
+ */
+async function relay(conn: { socket: Duplex; head: Buffer; raw: boolean }, write: (s: 'stdout' | 'stderr', d: Buffer) => void, tty: boolean): Promise<void> {
+  const { socket, head, raw } = conn;
+  const stdin = process.stdin;
+  const rawMode = tty && stdin.isTTY;
+  if (rawMode) stdin.setRawMode(true);
+  socket.on('error', () => undefined); // the read below ends with the connection
+  stdin.pipe(socket);
+  async function* output(): AsyncGenerator<Buffer> {
+    if (head.length) yield head;
+    yield* socket as AsyncIterable<Buffer>;
+  }
+  try {
+    for await (const batch of demux(output(), raw)) for (const f of batch) write(f.stream, f.data);
+  } finally {
+    if (rawMode) stdin.setRawMode(false);
+    stdin.unpipe(socket);
+    stdin.destroy();
+    socket.destroy();
   }
 }
 

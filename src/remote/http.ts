@@ -89,6 +89,32 @@ export class ApiClient {
     return res;
   }
 
+  /**
+   * A request answered by taking over the connection (attach and exec start with stdin, as docker's
+   * CLI does: `Upgrade: tcp`, `101 UPGRADED`): the connection, and the bytes already read past the answer.
+   */
+  async upgrade(method: string, path: string, o: RequestOptions = {}): Promise<{ socket: Duplex; head: Buffer; raw: boolean }> {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) q.set(k, String(v));
+    const qs = q.toString();
+    const body = o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));
+    return new Promise((resolve, reject) => {
+      const req = http.request({
+        agent: this.agent,
+        method,
+        host: this.target.kind === 'tcp' ? this.target.host : 'tsctr',
+        path: `${PREFIX}${path}${qs ? `?${qs}` : ''}`,
+        headers: { 'User-Agent': 'tsctr-remote', Connection: 'Upgrade', Upgrade: 'tcp', ...(body ? { 'Content-Type': 'application/json', 'Content-Length': body.length } : {}) },
+      });
+      req.on('upgrade', (res, socket, head) => resolve({ socket: socket as Duplex, head, raw: /raw-stream/.test(String(res.headers['content-type'])) }));
+      req.on('response', (res) => {
+        void readText(res).then((text) => reject(res.statusCode! >= 400 ? errorOf(res.statusCode!, text) : new TsctrError(`the remote engine did not take over the connection for ${path}`)));
+      });
+      req.on('error', (e) => reject(e instanceof TsctrError ? e : new TsctrError(`cannot connect to ${this.target.url}: ${connectionError(e)}`)));
+      req.end(body);
+    });
+  }
+
   async json<T>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
     const res = await this.request(method, path, o);
     const text = await readText(res);

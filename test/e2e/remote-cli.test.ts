@@ -75,6 +75,16 @@ test('ssh://: run --rm passes output and the exit code; the container is gone af
   assert.equal(sb.run(['inspect', 'rr1']).code, 1, '--rm removed it');
 });
 
+test('ssh://: run -i sends stdin, run -it works in a terminal', { skip: noSsh }, () => {
+  const r = client(['--url', sshUrl, 'run', '-i', '--rm', 'busybox', 'sh', '-c', 'cat; echo done; exit 2'], {}, 'a\nb\n');
+  assert.deepEqual([r.code, r.stdout], [2, 'a\nb\ndone\n'], r.stderr);
+  // A pseudo-terminal from script(1): the remote shell gets a tty, its exit code comes back.
+  const cmd = `${BIN} --url ${sshUrl} run -it --rm busybox sh -c 'test -t 0 && echo tty-yes; read x; echo got-$x; exit 6'`;
+  const t = spawnSync('script', ['-qec', cmd, '/dev/null'], { env: { ...sb.env, PATH: `${sshd!.cbin}:${sb.env.PATH}` }, input: 'abc\n', encoding: 'utf8', timeout: 60_000 });
+  assert.equal(t.status, 6, t.stdout + t.stderr);
+  assert.match(t.stdout.replace(/\r/g, ''), /tty-yes\n[\s\S]*got-abc\n/);
+});
+
 test('ssh://: run -d -p -e --name, then ps, logs, stop, rm print what the local commands print', { skip: noSsh }, async () => {
   const port = await freePort();
   const r = viaSsh(['run', '-d', '--name', 'web1', '-p', `127.0.0.1:${port}:80`, '-e', 'GREETING=hello remote', 'busybox', 'sh', '-c', 'echo "$GREETING"; echo $GREETING > /tmp/index.html; exec httpd -f -p 80 -h /tmp']);
@@ -101,7 +111,9 @@ test('ssh://: run -d -p -e --name, then ps, logs, stop, rm print what the local 
   const exLocal = sb.run(['exec', 'web1', 'nosuchcmd']);
   const exRemote = viaSsh(['exec', 'web1', 'nosuchcmd']);
   assert.deepEqual([exRemote.code, exRemote.stderr], [exLocal.code, exLocal.stderr]);
-  assert.equal(viaSsh(['exec', '-i', 'web1', 'true']).code, 125, 'no stdin over the API from this client: refused');
+  // -i: stdin up the taken-over connection; its end is a half-close, the output after it still comes
+  const exi = client(['--url', sshUrl, 'exec', '-i', 'web1', 'sh', '-c', 'read a b; echo $b $a; exit 4'], {}, 'one two\n');
+  assert.deepEqual([exi.code, exi.stdout], [4, 'two one\n'], exi.stderr);
 
   const stop = viaSsh(['stop', '-t', '1', 'web1']);
   assert.equal(stop.code, 0, stop.stderr);

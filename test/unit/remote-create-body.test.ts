@@ -35,6 +35,7 @@ const CASES: [string, CreateOptions][] = [
   ['empty entrypoint', opts('busybox', ['ls'], { entrypoint: '' })],
   ['network', opts('busybox', [], { network: ['none'], dns: ['1.1.1.1'], dnsSearch: ['x'], dnsOption: ['ndots:1'], addHost: ['h:10.0.0.1'], capAdd: ['NET_ADMIN'], capDrop: ['CHOWN'], securityOpt: ['no-new-privileges'] })],
   ['health and restart', opts('busybox', [], { healthCmd: 'true', healthInterval: '2s', healthTimeout: '1s', healthRetries: '4', healthStartPeriod: '500ms', restart: 'on-failure:3', logOpt: ['max-size=1m'] })],
+  ['-it', opts('busybox', ['sh'], { interactive: true, tty: true })],
   ['env file', opts('busybox', [], { envFile: ['/env.list'], env: ['B=3'] })],
 ];
 
@@ -60,5 +61,4 @@ test('flags the API body cannot carry are refused by name, never dropped', () =>
   const o = opts('busybox', [], { privileged: true, pod: 'p', cidfile: '/tmp/x', httpProxy: 'false' });
   assert.deepEqual(unsupportedFlags(o).sort(), ['--cidfile', '--http-proxy', '--pod', '--privileged']);
   assert.throws(() => createBody(o, HOST), (e: unknown) => e instanceof TsctrError && /^--pod, --privileged, --cidfile, --http-proxy are not supported with --url \(remote\)$/.test(e.message));
-  assert.throws(() => createBody(opts('busybox', [], { interactive: true }), HOST), { message: '--interactive is not supported with --url (remote)' });
 });
