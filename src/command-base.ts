@@ -22,9 +22,11 @@ export abstract class TsctrCommand extends Command {
   /**
    * Whether the command works against a remote engine (--url, TSCTR_HOST): its engine use cases
    * go through the API there (engine/remote.ts). Any other command refuses to run when a URL is
-   * set, rather than act on this machine.
+   * set, rather than act on this machine. 'here': plumbing that serves this machine whatever the
+   * caller's environment says (the API service, dial-stdio on the far side of ssh, the monitor's
+   * cleanup): a URL from the environment is dropped, for its children too; --url is still refused.
    */
-  static remote = false;
+  static remote: boolean | 'here' = false;
 
   abstract run(): Promise<number | void>;
 
@@ -35,7 +37,9 @@ export abstract class TsctrCommand extends Command {
       if (this.storageDriver !== undefined) await applyGlobal('--storage-driver', this.storageDriver);
       if (this.logLevel !== undefined) await applyGlobal('--log-level', this.logLevel);
       if (this.url !== undefined) await applyGlobal('--url', this.url);
-      if (!(this.constructor as typeof TsctrCommand).remote && remoteUrl()) {
+      const remote = (this.constructor as typeof TsctrCommand).remote;
+      if (remote === 'here') for (const v of REMOTE_ENV) delete process.env[v];
+      if (remote !== true && remoteUrl()) {
         throw new TsctrError(`"${this.path.join(' ')}" is not supported with --url (remote): it acts on this machine only (remote verbs: ${REMOTE_VERBS})`);
       }
       return (await this.run()) ?? 0;
@@ -62,6 +66,9 @@ export abstract class TsctrCommand extends Command {
     for (const v of found) this.out(tpl(v));
   }
 }
+
+/** The environment variables that name a remote engine (paths.ts remoteUrl). */
+const REMOTE_ENV = ['TSCTR_HOST', 'CONTAINER_HOST'];
 
 /** What the message for a command that cannot run remotely lists. */
 const REMOTE_VERBS = 'run, ps, logs, exec, start, stop, kill, rm, inspect, images, pull, rmi, version';

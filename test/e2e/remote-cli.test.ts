@@ -51,7 +51,9 @@ before(async () => {
   service = sb.runAsync(['system', 'service', '--time', '0', unixUrl]);
   await waitFor(() => fs.existsSync(sock));
   if (haveSshd) {
-    sshd = await startSshd(sb);
+    // The far side's environment names a remote engine (podman's CONTAINER_HOST, say): dial-stdio
+    // and the service it starts serve this machine all the same.
+    sshd = await startSshd(sb, undefined, { CONTAINER_HOST: 'unix:///nonexistent/podman.sock' });
     sshUrl = `ssh://${sshd.login}:${sshd.port}`;
   }
 });

@@ -24,7 +24,8 @@ export interface Sshd {
   stop(): void;
 }
 
-export async function startSshd(sb: Sandbox, links: Record<string, string> = { tsctr: BIN }): Promise<Sshd> {
+/** `links`: names on the remote PATH → what they point to; `env`: more of the remote sessions' environment. */
+export async function startSshd(sb: Sandbox, links: Record<string, string> = { tsctr: BIN }, env: Record<string, string> = {}): Promise<Sshd> {
   const dir = path.join(sb.dir, 'ssh');
   const port = await freePort();
   const bin = path.join(dir, 'bin');
@@ -34,7 +35,7 @@ export async function startSshd(sb: Sandbox, links: Record<string, string> = { t
   for (const k of ['host_key', 'client_key']) spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, k)]);
   fs.copyFileSync(path.join(dir, 'client_key.pub'), path.join(dir, 'authorized_keys'));
   for (const [name, target] of Object.entries(links)) fs.symlinkSync(target, path.join(bin, name));
-  const envVars = ['XDG_RUNTIME_DIR', 'XDG_CONFIG_HOME', 'TSCTR_ROOT', 'TSCTR_REGISTRIES_CONF', 'REGISTRY_AUTH_FILE'].filter((k) => sb.env[k]).map((k) => `${k}=${sb.env[k]}`);
+  const envVars = ['XDG_RUNTIME_DIR', 'XDG_CONFIG_HOME', 'TSCTR_ROOT', 'TSCTR_REGISTRIES_CONF', 'REGISTRY_AUTH_FILE'].filter((k) => sb.env[k]).map((k) => `${k}=${sb.env[k]}`).concat(Object.entries(env).map(([k, v]) => `${k}=${v}`));
   fs.writeFileSync(
     path.join(dir, 'sshd_config'),
     `ListenAddress 127.0.0.1\nPort ${port}\nHostKey ${dir}/host_key\nAuthorizedKeysFile ${dir}/authorized_keys\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\nPidFile ${dir}/sshd.pid\nSetEnv PATH=${bin}:/usr/local/bin:/usr/bin:/bin ${envVars.join(' ')}\n`,
