@@ -6,7 +6,7 @@
 import { NotFoundError, TsctrError } from '../errors.js';
 import type { CreateOptions } from '../container/options.js';
 import type { ExecOptions } from '../container/exec.js';
-import type { ContainerRow, PsOptions } from '../container/list.js';
+import { PS_SORT_KEYS, type ContainerRow, type PsOptions } from '../container/list.js';
 import type { LogRecord } from '../container/logs.js';
 import type { ImageRow, ListOptions } from '../image/list.js';
 import type { RemoveReport } from '../image/remove.js';
@@ -37,8 +37,6 @@ export interface RemoteRunIo {
   /** Where the container's output goes. */
   write(stream: 'stdout' | 'stderr', data: Buffer): void;
 }
-
-const PS_SORT_KEYS = ['command', 'created', 'id', 'image', 'names', 'runningfor', 'size', 'status'];
 
 /** docker's `filters` query: {"key": ["value", …]} from the CLI's key=value list. */
 function filtersJson(filters: string[]): string | undefined {

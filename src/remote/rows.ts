@@ -3,7 +3,7 @@
  * that `ps`, `images` and their --format print a remote engine's objects with the same code and
  * the same text as local ones. Pure (the time is given): unit-tested without a server.
  */
-import type { ContainerRow } from '../container/list.js';
+import { ellipsis, goTime, type ContainerRow } from '../container/list.js';
 import type { ImageRow } from '../image/list.js';
 import { familiarName, parseReference } from '../image/reference.js';
 import { humanDuration, humanSize } from '../util/units.js';
@@ -11,17 +11,6 @@ import { humanDuration, humanSize } from '../util/units.js';
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-
-function ellipsis(s: string, n: number): string {
-  return [...s].length <= n ? s : `${[...s].slice(0, n - 1).join('')}…`;
-}
-
-/** Go's time.Time default format, which docker prints for CreatedAt. */
-export function goTime(iso: string): string {
-  const d = new Date(iso);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000 UTC`;
-}
 
 /** `ip:host->ctr/proto` for each bound port, then the exposed ones that are not bound, as ps shows them. */
 function portsText(ports: Obj): string {
