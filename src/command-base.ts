@@ -4,7 +4,7 @@
  */
 import { Command, Option } from 'clipanion';
 import { ReportedError, TsctrError, errorMessage } from './errors.js';
-import { globals } from './paths.js';
+import { globals, remoteUrl } from './paths.js';
 import { log, setLogLevel } from './util/log.js';
 import { writeStdout } from './util/stdout.js';
 
@@ -15,6 +15,18 @@ export abstract class TsctrCommand extends Command {
   runroot = Option.String('--runroot', { hidden: true });
   storageDriver = Option.String('--storage-driver', { hidden: true });
   logLevel = Option.String('--log-level', { hidden: true });
+  // podman's --url after the verb too; the TLS client flags go before it, as docker's do (after it,
+  // `system service` has its own, the server's).
+  url = Option.String('--url', { hidden: true });
+
+  /**
+   * Whether the command works against a remote engine (--url, TSCTR_HOST): its engine use cases
+   * go through the API there (engine/remote.ts). Any other command refuses to run when a URL is
+   * set, rather than act on this machine. 'here': plumbing that serves this machine whatever the
+   * caller's environment says (the API service, dial-stdio on the far side of ssh, the monitor's
+   * cleanup): a URL from the environment is dropped, for its children too; --url is still refused.
+   */
+  static remote: boolean | 'here' = false;
 
   abstract run(): Promise<number | void>;
 
@@ -24,6 +36,12 @@ export abstract class TsctrCommand extends Command {
       if (this.runroot !== undefined) await applyGlobal('--runroot', this.runroot);
       if (this.storageDriver !== undefined) await applyGlobal('--storage-driver', this.storageDriver);
       if (this.logLevel !== undefined) await applyGlobal('--log-level', this.logLevel);
+      if (this.url !== undefined) await applyGlobal('--url', this.url);
+      const remote = (this.constructor as typeof TsctrCommand).remote;
+      if (remote === 'here') for (const v of REMOTE_ENV) delete process.env[v];
+      if (remote !== true && remoteUrl()) {
+        throw new TsctrError(`"${this.path.join(' ')}" is not supported with --url (remote): it acts on this machine only (remote verbs: ${REMOTE_VERBS})`);
+      }
       return (await this.run()) ?? 0;
     } catch (e) {
       return reportError(e, this.context.stderr);
@@ -49,14 +67,32 @@ export abstract class TsctrCommand extends Command {
   }
 }
 
-/** Sets one of GLOBAL_WITH_VALUE; a bad value is the user's error (125), before anything runs. */
+/** The environment variables that name a remote engine (paths.ts remoteUrl). */
+const REMOTE_ENV = ['TSCTR_HOST', 'CONTAINER_HOST'];
+
+/** What the message for a command that cannot run remotely lists. */
+const REMOTE_VERBS = 'run, ps, logs, exec, start, stop, kill, rm, inspect, images, pull, rmi, version';
+
+const flagValue = (name: string, value: string) => {
+  if (['true', '1', ''].includes(value)) return true;
+  if (['false', '0'].includes(value)) return false;
+  throw new TsctrError(`invalid argument "${value}" for "${name}" flag: a boolean`);
+};
+
+/** Sets one of GLOBAL_WITH_VALUE or GLOBAL_BOOLEAN; a bad value is the user's error (125), before anything runs. */
 export async function applyGlobal(name: string, value: string): Promise<void> {
   if (name === '--root') globals.root = value;
   else if (name === '--runroot') globals.runroot = value;
   else if (name === '--storage-driver') globals.storageDriver = (await import('./store/storage-driver.js')).parseStorageDriver(value, '--storage-driver');
   else if (name === '--log-level') {
     if (!setLogLevel(value)) throw new TsctrError(`invalid log level "${value}": use error, warn, info or debug`);
-  } else throw new Error(`no global option ${name}`);
+  } else if (name === '--url') globals.url = value;
+  else if (name === '--tlscacert') globals.tlscacert = value;
+  else if (name === '--tlscert') globals.tlscert = value;
+  else if (name === '--tlskey') globals.tlskey = value;
+  else if (name === '--tlsverify') globals.tlsverify = flagValue(name, value);
+  else if (name === '--insecure-tcp') globals.insecureTcp = flagValue(name, value);
+  else throw new Error(`no global option ${name}`);
 }
 
 export function reportError(e: unknown, stderr: NodeJS.WritableStream): number {

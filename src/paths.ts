@@ -12,9 +12,21 @@ export interface GlobalOptions {
   runroot?: string;
   storageDriver?: string;
   logLevel?: string;
+  /** --url: a remote engine (ssh://, unix://, tcp://); with the TLS client flags for tcp://. */
+  url?: string;
+  tlsverify?: boolean;
+  tlscacert?: string;
+  tlscert?: string;
+  tlskey?: string;
+  insecureTcp?: boolean;
 }
 
 export const globals: GlobalOptions = {};
+
+/** The remote engine's URL, if any: --url, else TSCTR_HOST, else podman's CONTAINER_HOST. */
+export function remoteUrl(): string | undefined {
+  return globals.url || process.env.TSCTR_HOST || process.env.CONTAINER_HOST || undefined;
+}
 
 function home(): string {
   return process.env.HOME || os.homedir();

@@ -4,6 +4,7 @@ import { TsctrCommand } from '../command-base.js';
 /** Run by a container's monitor after the container exits (the exit command): removal for --rm. */
 export class ContainerCleanupCommand extends TsctrCommand {
   static override usage = TsctrCommand.Usage({ category: 'Containers', description: 'Clean up after a container exited (used by the monitor)' });
+  static override remote = 'here' as const;
 
   container = Option.String();
 

@@ -5,7 +5,7 @@
  */
 import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
-import { GLOBAL_WITH_VALUE } from '../global-options.js';
+import { GLOBAL_BOOLEAN, GLOBAL_WITH_VALUE } from '../global-options.js';
 import { CREATE_FLAGS, type CreateFlags, type CreateOptions, type FlagDecl } from '../container/options.js';
 
 function clipanionOption(d: FlagDecl): unknown {
@@ -41,7 +41,12 @@ export abstract class ContainerCreateCommand extends TsctrCommand {
   protected commandLine(): string[] {
     const argv = process.argv.slice(2);
     let i = 0;
-    while (i < argv.length && GLOBAL_WITH_VALUE.has(argv[i]!.split('=')[0]!)) i += argv[i]!.includes('=') ? 1 : 2;
+    for (;;) {
+      const name = argv[i]?.split('=')[0] ?? '';
+      if (GLOBAL_WITH_VALUE.has(name)) i += argv[i]!.includes('=') ? 1 : 2;
+      else if (GLOBAL_BOOLEAN.has(name)) i++;
+      else break;
+    }
     const path = this.path;
     return path.every((p, j) => argv[i + j] === p) ? argv.slice(i + path.length) : [];
   }

@@ -11,6 +11,8 @@ export class ExecCommand extends TsctrCommand {
     ],
   });
 
+  static override remote = true;
+
   interactive = Option.Boolean('-i,--interactive', false, { description: 'Keep STDIN open even if not attached' });
   tty = Option.Boolean('-t,--tty', false, { description: 'Allocate a pseudo-TTY' });
   detach = Option.Boolean('-d,--detach', false, { description: 'Detached mode: run command in the background' });

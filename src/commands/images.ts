@@ -27,6 +27,8 @@ export class ImagesCommand extends TsctrCommand {
     ],
   });
 
+  static override remote = true;
+
   all = Option.Boolean('-a,--all', false, { description: 'Show all images (default hides intermediate images)' });
   quiet = Option.Boolean('-q,--quiet', false, { description: 'Only show image IDs' });
   digests = Option.Boolean('--digests', false, { description: 'Show digests' });

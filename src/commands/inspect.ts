@@ -13,6 +13,8 @@ export class InspectCommand extends TsctrCommand {
     ],
   });
 
+  static override remote = true;
+
   format = Option.String('-f,--format', { description: 'Format output using a Go template' });
   type = Option.String('--type', { description: 'Only inspect objects of this type (container or image)' });
   names = Option.Rest({ required: 1 });

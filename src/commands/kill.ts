@@ -8,6 +8,8 @@ export class KillCommand extends TsctrCommand {
     examples: [['Send SIGHUP', '$0 kill -s HUP web']],
   });
 
+  static override remote = true;
+
   signal = Option.String('-s,--signal', 'KILL', { description: 'Signal to send to the container' });
   all = Option.Boolean('-a,--all', false, { description: 'Signal all running containers (podman)' });
   containers = Option.Rest();

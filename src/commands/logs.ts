@@ -12,6 +12,8 @@ export class LogsCommand extends TsctrCommand {
     ],
   });
 
+  static override remote = true;
+
   follow = Option.Boolean('-f,--follow', false, { description: 'Follow log output' });
   tail = Option.String('-n,--tail', 'all', { description: 'Number of lines to show from the end of the logs' });
   timestamps = Option.Boolean('-t,--timestamps', false, { description: 'Show timestamps' });

@@ -20,6 +20,8 @@ export class PsCommand extends TsctrCommand {
     ],
   });
 
+  static override remote = true;
+
   all = Option.Boolean('-a,--all', false, { description: 'Show all containers (default shows just running)' });
   quiet = Option.Boolean('-q,--quiet', false, { description: 'Only display container IDs' });
   last = Option.String('-n,--last', { description: 'Show n last created containers (includes all states)' });

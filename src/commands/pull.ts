@@ -16,6 +16,8 @@ export class PullCommand extends TsctrCommand {
     ],
   });
 
+  static override remote = true;
+
   quiet = Option.Boolean('-q,--quiet', false, { description: 'Suppress verbose output' });
   platform = Option.String('--platform', { description: 'Set platform if server is multi-platform capable (os/arch[/variant])' });
   image = Option.String();

@@ -11,6 +11,8 @@ export class RmCommand extends TsctrCommand {
     ],
   });
 
+  static override remote = true;
+
   force = Option.Boolean('-f,--force', false, { description: 'Force the removal of a running container (uses SIGKILL)' });
   volumes = Option.Boolean('-v,--volumes', false, { description: 'Remove anonymous volumes associated with the container' });
   all = Option.Boolean('-a,--all', false, { description: 'Remove all containers (podman)' });

@@ -12,6 +12,8 @@ export class RmiCommand extends TsctrCommand {
     ],
   });
 
+  static override remote = true;
+
   force = Option.Boolean('-f,--force', false, { description: 'Force removal of the image' });
   images = Option.Rest({ required: 1 });
 

@@ -21,11 +21,16 @@ export class RunCommand extends ContainerCreateCommand {
   attachStreams = Option.Array('-a,--attach', [], { description: 'Attach to STDIN, STDOUT or STDERR' });
   monitorPidFile = Option.String('--monitor-pidfile', { description: "With -d: write the container monitor's pid to this file (for systemd's PIDFile=)" });
 
+  static override remote = true;
+
   async run(): Promise<number> {
-    const { createFromOptions } = await import('../engine/create.js');
+    const { createFromOptions, runRemote } = await import('../engine/create.js');
+    const streams = await this.streams();
+    const { writeFd } = await import('../util/stdout.js');
+    const remoteCode = await runRemote(this.createOptions(this.detach), { streams, out: (l) => this.out(l), write: (s, d) => writeFd(s === 'stderr' ? 2 : 1, d) });
+    if (remoteCode !== undefined) return remoteCode;
     const { startContainer } = await import('../container/launch.js');
     const { removeContainer } = await import('../container/ops.js');
-    const streams = await this.streams();
     const { record: c, image } = await createFromOptions(this.createOptions(this.detach), this.commandLine());
     let running = false;
     try {

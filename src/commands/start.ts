@@ -12,6 +12,8 @@ export class StartCommand extends TsctrCommand {
     ],
   });
 
+  static override remote = true;
+
   attach = Option.Boolean('-a,--attach', false, { description: "Attach STDOUT/STDERR and forward signals" });
   interactive = Option.Boolean('-i,--interactive', false, { description: "Attach container's STDIN" });
   all = Option.Boolean('--all', false, { description: 'Start all containers regardless of their state or configuration' });

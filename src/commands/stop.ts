@@ -9,6 +9,8 @@ export class StopCommand extends TsctrCommand {
     examples: [['Stop, waiting at most 2 seconds', '$0 stop -t 2 web']],
   });
 
+  static override remote = true;
+
   time = Option.String('-t,--time,--timeout', { description: 'Seconds to wait before killing the container' });
   all = Option.Boolean('-a,--all', false, { description: 'Stop all running containers (podman)' });
   containers = Option.Rest();

@@ -22,6 +22,8 @@ export class SystemDialStdioCommand extends TsctrCommand {
     examples: [['What docker runs over SSH', 'ssh user@host $0 system dial-stdio']],
   });
 
+  static override remote = 'here' as const;
+
   socket = Option.String('--socket', { description: 'The API socket (default: the service\'s)' });
 
   async run(): Promise<number> {

@@ -28,6 +28,8 @@ export class SystemServiceCommand extends TsctrCommand {
     ],
   });
 
+  static override remote = 'here' as const;
+
   time = Option.String('-t,--time', '5', { description: 'Seconds of inactivity before the service exits (0: never)' });
   tls = Option.Boolean('--tls', false, { description: 'tcp://: serve TLS (without client verification: needs --insecure-tcp)' });
   tlsverify = Option.Boolean('--tlsverify', false, { description: 'tcp://: serve TLS and accept only clients with a certificate signed by --tlscacert' });

@@ -3,7 +3,7 @@
  * loaded): which command path they name, the global options among them, and what a mistyped verb
  * was probably meant to be. Shared by main.ts and the SEA loader, so both see the same command.
  */
-import { GLOBAL_WITH_VALUE } from '../global-options.js';
+import { GLOBAL_BOOLEAN, GLOBAL_WITH_VALUE } from '../global-options.js';
 import { COMMANDS, type CommandEntry } from './table.js';
 
 const startsWith = (path: readonly string[], words: readonly string[]) => words.every((w, i) => path[i] === w);
@@ -41,6 +41,11 @@ export function splitCommandLine(argv: readonly string[]): CommandLine {
       if (value === undefined) return { path, globals, missingValue: name, rest: argv.slice(i + 1) };
       globals.push([name, value]);
       i += name === arg ? 2 : 1;
+      continue;
+    }
+    if (GLOBAL_BOOLEAN.has(name)) {
+      globals.push([name, name === arg ? 'true' : arg.slice(eq + 1)]);
+      i++;
       continue;
     }
     if (arg.startsWith('-') || !extendable(path) || !COMMANDS.some((c) => c.paths.some((p) => startsWith(p, [...path, arg])))) break;

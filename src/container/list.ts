@@ -26,12 +26,12 @@ export interface ContainerRow {
   Status: string;
 }
 
-function ellipsis(s: string, n: number): string {
+export function ellipsis(s: string, n: number): string {
   return [...s].length <= n ? s : `${[...s].slice(0, n - 1).join('')}…`;
 }
 
 /** Go's time.Time default format, which docker prints for CreatedAt. */
-function goTime(iso: string): string {
+export function goTime(iso: string): string {
   const d = new Date(iso);
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000 UTC`;

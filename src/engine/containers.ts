@@ -12,6 +12,7 @@ import type { LogRecord } from '../container/logs.js';
 import type { Pruned } from '../container/prune.js';
 import type { ContainerRecord, PortBinding } from '../container/types.js';
 import type { SystemdOptions } from '../generate/systemd.js';
+import { remote } from './remote.js';
 
 export type { ContainerRecord, ContainerRow, ExecOptions, LogRecord, PortBinding, Pruned, PsOptions, StartOptions, SystemdOptions };
 
@@ -29,6 +30,8 @@ export async function findContainer(query: string): Promise<ContainerRecord | un
 
 /** The containers of `ps`, newest first, as rows of docker's columns. */
 export async function listContainers(o: PsOptions = {}): Promise<ContainerRow[]> {
+  const r = await remote();
+  if (r) return r.listContainers(o);
   return (await import('../container/list.js')).listContainers(o);
 }
 
@@ -37,6 +40,8 @@ export async function listContainers(o: PsOptions = {}): Promise<ContainerRow[]>
  * unless `stopped` too. Both or neither is bad input.
  */
 export async function namesOrAll(names: string[], all: boolean, stopped: boolean): Promise<string[]> {
+  const r = await remote();
+  if (r) return r.namesOrAll(names, all, stopped);
   return (await import('../container/list.js')).namesOrAll(names, all, stopped);
 }
 
@@ -48,12 +53,21 @@ export async function startableContainers(filters: string[]): Promise<string[]> 
 
 /** Starts a created or stopped container; attached, resolves with its exit code (0 if detached). */
 export async function startContainer(query: string, o: StartOptions): Promise<number> {
+  const r = await remote();
+  if (r) {
+    const { TsctrError } = await import('../errors.js');
+    if (o.attach || o.monitorPidFile) throw new TsctrError(`${o.attach ? 'start -a/-i' : '--monitor-pidfile'} is not supported with --url (remote)`);
+    await r.startContainer(query);
+    return 0;
+  }
   return (await import('../container/launch.js')).startContainer(query, o);
 }
 
 /** SIGTERM (or the container's stop signal), then SIGKILL after the timeout (the container's own if undefined). */
-export async function stopContainer(query: string, timeoutSec?: number): Promise<ContainerRecord> {
-  return (await import('../container/ops.js')).stopContainer(query, timeoutSec);
+export async function stopContainer(query: string, timeoutSec?: number): Promise<void> {
+  const r = await remote();
+  if (r) return r.stopContainer(query, timeoutSec);
+  await (await import('../container/ops.js')).stopContainer(query, timeoutSec);
 }
 
 /** Throws on a signal name or number that does not exist: checked before anything is sent. */
@@ -61,8 +75,10 @@ export async function checkSignal(signal: string): Promise<void> {
   (await import('../container/signals.js')).signalNumber(signal);
 }
 
-export async function killContainer(query: string, signal: string): Promise<ContainerRecord> {
-  return (await import('../container/ops.js')).killContainer(query, signal);
+export async function killContainer(query: string, signal: string): Promise<void> {
+  const r = await remote();
+  if (r) return r.killContainer(query, signal);
+  await (await import('../container/ops.js')).killContainer(query, signal);
 }
 
 export interface RemoveOptions {
@@ -74,8 +90,10 @@ export interface RemoveOptions {
   stopTimeout: number;
 }
 
-export async function removeContainer(query: string, o: RemoveOptions): Promise<ContainerRecord> {
-  return (await import('../container/ops.js')).removeContainer(query, o.force, o.volumes, o.stopTimeout);
+export async function removeContainer(query: string, o: RemoveOptions): Promise<void> {
+  const r = await remote();
+  if (r) return r.removeContainer(query, o);
+  await (await import('../container/ops.js')).removeContainer(query, o.force, o.volumes, o.stopTimeout);
 }
 
 /** Stop (if running), then start detached. */
@@ -117,6 +135,8 @@ export interface LogsOptions {
  * up before the first batch: a missing one throws at the first `next()`.
  */
 export async function* containerLogs(query: string, o: LogsOptions): AsyncGenerator<LogRecord[]> {
+  const r = await remote();
+  if (r) return yield* r.containerLogs(query, o);
   const { readLogRecords, selectRecords } = await import('../container/logs.js');
   const { liveState } = await import('../container/state.js');
   const { loadContainers } = await import('../container/store.js');
@@ -143,11 +163,15 @@ export async function logFormatter(): Promise<(r: LogRecord, timestamps: boolean
 
 /** Runs a command in a running container; attached, resolves with its exit code. */
 export async function execInContainer(query: string, o: ExecOptions): Promise<number> {
+  const r = await remote();
+  if (r) return r.exec(query, o);
   return (await import('../container/exec.js')).execInContainer(query, o);
 }
 
 /** docker's inspect object of a container. */
 export async function inspectContainer(query: string): Promise<Record<string, unknown>> {
+  const r = await remote();
+  if (r) return r.inspectContainer(query);
   const c = await getContainer(query);
   return (await import('../container/inspect.js')).inspectContainer(c);
 }

@@ -6,6 +6,10 @@
 import type { CreateOptions } from '../container/options.js';
 import type { ContainerRecord, ContainerSpec } from '../container/types.js';
 import type { ImageRecord } from '../image/types.js';
+import type { RemoteRunIo } from '../remote/engine.js';
+import { remote } from './remote.js';
+
+export type { RemoteRunIo };
 
 export interface CreatedContainer {
   record: ContainerRecord;
@@ -38,4 +42,13 @@ export async function localImageConfig(name: string): Promise<{ image: ImageReco
   const { readImageConfig } = await import('../image/store.js');
   const image = localImage(name);
   return image ? { image, config: readImageConfig(image).config ?? {} } : undefined;
+}
+
+/**
+ * `run` on a remote engine (--url): create (pulling on "no such image"), attach, start, wait; the
+ * container's exit code. Undefined when the engine is this machine's: the caller runs it here.
+ */
+export async function runRemote(o: CreateOptions, io: RemoteRunIo): Promise<number | undefined> {
+  const r = await remote();
+  return r ? r.run(o, io) : undefined;
 }

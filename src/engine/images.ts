@@ -17,6 +17,7 @@ import type { PushResult } from '../image/push.js';
 import type { ImageReference } from '../image/reference.js';
 import type { RemoveReport } from '../image/remove.js';
 import type { ImageRecord } from '../image/types.js';
+import { remote } from './remote.js';
 
 export type { ArchiveFormat, HistoryRow, ImageRecord, ImageReference, ImageRow, ListOptions, Platform, PushResult, RemoveReport };
 
@@ -55,6 +56,11 @@ export interface PullOptions {
 
 /** Pulls an image (the host's platform unless given); the reference pulled, in full. */
 export async function pullImage(ref: string, o: PullOptions): Promise<string> {
+  const r = await remote();
+  if (r) {
+    const p = o.platform;
+    return r.pullImage(ref, { quiet: o.quiet, out: o.out, ...(p ? { platform: [p.os, p.architecture, p.variant].filter(Boolean).join('/') } : {}) });
+  }
   const { pullImage: pull } = await import('../image/pull.js');
   await pull(ref, { platform: o.platform, quiet: o.quiet, out: o.out });
   return checkReference(ref);
@@ -88,6 +94,8 @@ export async function tagImage(source: string, target: string): Promise<void> {
 
 /** Untags the name given (or every tag, by id) and deletes the image once nothing names it. */
 export async function removeImage(name: string, force: boolean): Promise<RemoveReport> {
+  const r = await remote();
+  if (r) return r.removeImage(name, force);
   return (await import('../image/remove.js')).removeImage(name, force);
 }
 
@@ -98,6 +106,8 @@ export async function pruneImages(all: boolean): Promise<RemoveReport> {
 
 /** The rows of `images`: one per tag (or digest). */
 export async function listImages(o: ListOptions): Promise<ImageRow[]> {
+  const r = await remote();
+  if (r) return r.listImages(o);
   return (await import('../image/list.js')).listImages(o);
 }
 

@@ -1,4 +1,5 @@
 /** `inspect` of any object: docker looks for a container first, then an image. */
+import { remote } from './remote.js';
 
 export type InspectType = 'container' | 'image';
 
@@ -10,6 +11,15 @@ export interface Inspected {
 
 /** One entry per name, in order; `type` restricts the search to one kind of object. */
 export async function inspectObjects(names: string[], type?: InspectType): Promise<Inspected[]> {
+  const r = await remote();
+  if (r) {
+    const out: Inspected[] = [];
+    for (const name of names) {
+      const object = await r.inspectObject(name, type);
+      out.push(object ? { name, object } : { name });
+    }
+    return out;
+  }
   const { findContainer, loadContainers } = await import('../container/store.js');
   const containers = type !== 'image' ? loadContainers() : undefined;
   let images: import('../image/types.js').ImagesDoc | undefined;

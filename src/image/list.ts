@@ -32,7 +32,7 @@ export interface ListOptions {
 type Pred = (image: ImageRecord, repo: string, tag: string) => boolean;
 
 /** docker's reference filter uses path.Match: `*` and `?` do not cross `/`. */
-function globToRegExp(glob: string): RegExp {
+export function globToRegExp(glob: string): RegExp {
   const esc = glob.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
   return new RegExp(`^${esc}$`);
 }

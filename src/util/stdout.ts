@@ -11,8 +11,8 @@ export function writeStdout(text: string): void {
 }
 
 /** The same for fd 2 as well (`logs` gives the container's stderr on its own). */
-export function writeFd(fd: 1 | 2, text: string): void {
-  let buf = Buffer.from(text);
+export function writeFd(fd: 1 | 2, text: string | Buffer): void {
+  let buf = typeof text === 'string' ? Buffer.from(text) : text;
   while (buf.length) {
     let n: number;
     try {
