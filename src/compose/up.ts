@@ -100,8 +100,8 @@ export function checkServices(p: RtProject, services: string[], scale: Record<st
     if (s.containerName && want > 1) throw new TsctrError(`service "${name}" has a container_name and cannot be scaled to ${want} replicas`);
     // Its create flags too (--userns keep-id on a user network, say): found at its turn, they would
     // fail `up` after the services before it were created. The image may not be built or pulled
-    // yet, so a stand-in command; files get their place when written out.
-    replicaSpec(p, { ...s, files: s.files.map((f) => ({ ...f, source: f.source ?? '/' })) }, { number: 1, balanced: false }, { Cmd: ['true'] }, { ...processHost(), cwd: p.workingDir });
+    // yet, so a stand-in command; files are checked when they are written out.
+    replicaSpec(p, { ...s, files: s.files.map((f) => ({ ...f, source: '/' })) }, { number: 1, balanced: false }, { Cmd: ['true'] }, { ...processHost(), cwd: p.workingDir });
   }
 }
 
