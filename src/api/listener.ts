@@ -62,9 +62,6 @@ export function execListener(o: ListenerOptions): never {
   clearCloexec(o.fd);
   const shim = shimPath();
   const env: NodeJS.ProcessEnv = { ...process.env, [WORKER_ENV]: String(o.workerIdleSeconds) };
-  delete env.LISTEN_FDS;
-  delete env.LISTEN_PID;
-  delete env.LISTEN_FDNAMES;
   const args = [shim, 'api-listen', '--fd', String(o.fd), '--time', String(o.idleSeconds)];
   if (o.unlinkPath) args.push('--unlink', o.unlinkPath);
   args.push('--', ...selfExecutable(), ...process.argv.slice(2));

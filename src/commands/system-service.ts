@@ -35,6 +35,8 @@ export class SystemServiceCommand extends TsctrCommand {
     if (!/^\d+$/.test(this.workerIdle)) throw new TsctrError(`invalid --worker-idle "${this.workerIdle}": a number of seconds`);
     const idleMs = Number(this.time) * 1000;
     const activated = process.env.LISTEN_FDS === '1' && (!process.env.LISTEN_PID || process.env.LISTEN_PID === String(process.pid));
+    // Consumed (as sd_listen_fds(1) does): the monitors and helpers this process starts are not meant.
+    for (const k of ['LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES']) delete process.env[k];
     const { WORKER_ENV, bindServiceSocket, canExecListener, execListener } = await import('../api/listener.js');
     const worker = process.env[WORKER_ENV];
     delete process.env[WORKER_ENV]; // not for the programs this one starts

@@ -104,6 +104,9 @@ describe('system service: listener and worker', () => {
     const env = fs.readFileSync(`/proc/${worker.pid}/environ`, 'utf8').split('\0');
     assert.ok(env.includes('LISTEN_FDS=1'), env.join(' '));
     assert.ok(env.includes(`LISTEN_PID=${worker.pid}`), env.join(' '));
+    // Node keeps it close-on-exec: the monitors and helpers the worker starts do not hold the socket.
+    const flags = /^flags:\s+([0-7]+)$/m.exec(fs.readFileSync(`/proc/${worker.pid}/fdinfo/3`, 'utf8'))?.[1];
+    assert.ok(flags && (parseInt(flags, 8) & 0o2000000) !== 0, `fd 3 flags ${flags}`);
     const targets = fs.readdirSync(`/proc/${worker.pid}/fd`).map((fd) => fs.readlinkSync(`/proc/${worker.pid}/fd/${fd}`));
     assert.ok(!targets.some((t) => t.includes('signalfd')), `the listener's signalfd leaked: ${targets.join(' ')}`);
   });
