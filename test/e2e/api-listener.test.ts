@@ -178,6 +178,25 @@ test('--time 1: the listener exits by itself once no worker has run for a second
   assert.ok(!fs.existsSync(s));
 });
 
+test('--worker-idle 0: one Node process serves, no listener; a bad value is refused', async () => {
+  const s = path.join(sb.dir, 'single.sock');
+  const svc = sb.runAsync(['system', 'service', '--time', '0', '--worker-idle', '0', `unix://${s}`]);
+  try {
+    await until('the socket', () => fs.existsSync(s));
+    assert.equal(dockerOk(['version', '--format', '{{.Server.Version}}'], { ...dockerEnv, DOCKER_HOST: `unix://${s}` }).trim().length > 0, true);
+    assert.notEqual(cmdline(svc.pid)[1], 'api-listen');
+    assert.deepEqual(children(svc.pid), []);
+  } finally {
+    svc.kill('SIGTERM');
+  }
+  assert.equal((await svc).code, 0);
+  assert.ok(!fs.existsSync(s));
+  const bad = sb.run(['system', 'service', '--worker-idle', 'soon', `unix://${s}`]);
+  assert.equal(bad.code, 125);
+  assert.equal(bad.stderr, 'Error: invalid --worker-idle "soon": a number of seconds\n');
+  assert.ok(!fs.existsSync(s));
+});
+
 describe('tsctr-shim api-listen alone', () => {
   const shim = path.join(REPO, 'dist', 'tsctr-shim');
   let listener: ChildProcess | undefined;
