@@ -141,6 +141,12 @@ describe('system service: listener and worker', () => {
     await until('the worker to idle out after the stream', () => children(service.pid).length === 0, (WORKER_IDLE + 8) * 1000);
   });
 
+  test('an attached docker run (a hijacked connection) outlasting the idle time keeps its worker to the end', () => {
+    const r = docker(['run', '--rm', 'busybox', 'sh', '-c', `sleep ${WORKER_IDLE + 2}; echo still-attached; exit 3`]);
+    assert.equal(r.stdout, 'still-attached\n', r.stderr);
+    assert.equal(r.code, 3);
+  });
+
   test('a worker that is killed is replaced at the next connection, with a line in the log', async () => {
     dockerOk(['version', '--format', '{{.Server.Version}}']);
     const [worker] = children(service.pid);
