@@ -255,7 +255,7 @@ int cmd_api_listen(int argc, char **argv)
 			long long left = l.idle_since + l.idle_ms - now;
 			if (left <= 0)
 				finish(&l, 0);
-			timeout = (int)left;
+			timeout = (int)(left < 3600000 ? left : 3600000); /* poll takes an int of ms */
 		}
 		struct pollfd pfd[2] = {{.fd = l.sigfd, .events = POLLIN}, {.fd = LISTEN_FD, .events = POLLIN}};
 		int n = poll(pfd, watch_socket ? 2 : 1, timeout);
