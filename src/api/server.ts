@@ -119,7 +119,7 @@ async function upgradeBody(req: IncomingMessage, socket: Duplex, head: Buffer): 
 }
 
 /** Refuses to take over a live socket; removes a stale one. */
-async function claimSocketPath(p: string): Promise<void> {
+export async function claimSocketPath(p: string): Promise<void> {
   const dir = path.dirname(p);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const st = fs.lstatSync(p, { throwIfNoEntry: false });
@@ -170,7 +170,8 @@ export async function serve(o: ServeOptions): Promise<Service> {
   const arm = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    if (o.idleMs > 0 && active === 0) timer = setTimeout(() => close(), o.idleMs);
+    // Once closing, a stream that ends must not start a new count: the timer would hold the process.
+    if (o.idleMs > 0 && active === 0 && !closing) timer = setTimeout(() => close(), o.idleMs);
   };
   const track = (closes: NodeJS.EventEmitter) => {
     active++;
@@ -186,6 +187,8 @@ export async function serve(o: ServeOptions): Promise<Service> {
     closes.once('close', end);
   };
 
+  // A new connection restarts the count too: an idle exit must not cut one that has not sent its request yet.
+  server.on('connection', arm);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     track(res);
     void dispatch(req, res);

@@ -20,6 +20,12 @@ export class SystemServiceCommand extends TsctrCommand {
       by you alone. Whoever can talk to the API controls your containers and files, so plain TCP,
       and \`--tls\` without client verification, are served only with \`--insecure-tcp\`, and with a
       warning.
+
+      On a unix socket (or one systemd hands over) the process stays small while idle: it becomes a listener of a few hundred kB (\`tsctr-shim
+      api-listen\`, same pid) that starts the Node server when a client connects; that worker exits
+      after \`--worker-idle\` seconds without a request or an open stream (\`events\`, \`attach\`,
+      \`logs -f\` keep it), so a burst of requests pays the start-up once and an idle service holds
+      no Node heap. A \`tcp://\` service is one Node process.
     `,
     examples: [
       ['Serve until idle for 5 s', '$0 system service'],
@@ -37,12 +43,21 @@ export class SystemServiceCommand extends TsctrCommand {
   tlscert = Option.String('--tlscert', { description: 'The service\'s TLS certificate (default ~/.docker/cert.pem)' });
   tlskey = Option.String('--tlskey', { description: 'The service\'s TLS key, readable by you alone (default ~/.docker/key.pem)' });
   insecureTcp = Option.Boolean('--insecure-tcp', false, { description: 'Allow tcp:// without client verification (anyone who connects controls your containers)' });
+  workerIdle = Option.String('--worker-idle', '10', {
+    description: 'Seconds a Node worker stays without a request or open stream before it exits, leaving only the small listener (0: no listener, one process serves)',
+  });
   uri = Option.String({ required: false, name: 'URI' });
 
   async run(): Promise<void> {
     if (!/^\d+$/.test(this.time)) throw new TsctrError(`invalid --time "${this.time}": a number of seconds`);
+    if (!/^\d+$/.test(this.workerIdle)) throw new TsctrError(`invalid --worker-idle "${this.workerIdle}": a number of seconds`);
     const idleMs = Number(this.time) * 1000;
     const activated = process.env.LISTEN_FDS === '1' && (!process.env.LISTEN_PID || process.env.LISTEN_PID === String(process.pid));
+    // Consumed (as sd_listen_fds(1) does): the monitors and helpers this process starts are not meant.
+    for (const k of ['LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES']) delete process.env[k];
+    const { WORKER_ENV, bindServiceSocket, canExecListener, execListener } = await import('../api/listener.js');
+    const worker = process.env[WORKER_ENV];
+    delete process.env[WORKER_ENV]; // not for the programs this one starts
     let socketPath: string | undefined;
     const flags = { tls: this.tls, tlsverify: this.tlsverify, tlscacert: this.tlscacert, tlscert: this.tlscert, tlskey: this.tlskey, insecureTcp: this.insecureTcp };
     const anyTlsFlag = Object.values(flags).some((v) => v);
@@ -57,9 +72,21 @@ export class SystemServiceCommand extends TsctrCommand {
       else throw new TsctrError(`unsupported URI "${this.uri}": use unix:///path/to/socket or tcp://HOST:PORT`);
       if (!socketPath.startsWith('/')) throw new TsctrError(`invalid URI "${this.uri}": the socket path must be absolute`);
     }
+    // The worker's idle time never outlasts the service's own (--time 1 means a second, not ten).
+    const workerIdle = Math.min(Number(this.workerIdle), idleMs > 0 ? Number(this.time) : Infinity);
+    if (worker === undefined) for (const w of (tcp ?? inherited)?.warnings ?? []) log.warn(w);
+    // tcp:// is served by one process: its socket is Node's (not inheritable across an exec).
+    if (worker === undefined && workerIdle > 0 && !tcp && canExecListener()) {
+      const fd = activated ? 3 : await bindServiceSocket(socketPath!);
+      try {
+        execListener({ fd, idleSeconds: Number(this.time), workerIdleSeconds: workerIdle, unlinkPath: socketPath });
+      } catch (e) {
+        if (socketPath) (await import('node:fs')).rmSync(socketPath, { force: true });
+        throw e;
+      }
+    }
     const { serve } = await import('../api/server.js');
-    const service = await serve(activated ? { fd: 3, tls: inherited?.tls, idleMs } : tcp ? { tcp: tcp.address, tls: tcp.tls, idleMs } : { socketPath, idleMs });
-    for (const w of (tcp ?? inherited)?.warnings ?? []) log.warn(w);
+    const service = await serve(activated ? { fd: 3, tls: inherited?.tls, idleMs: worker !== undefined ? Number(worker) * 1000 : idleMs } : tcp ? { tcp: tcp.address, tls: tcp.tls, idleMs } : { socketPath, idleMs });
     // `tsctr info` lists it while it serves.
     const forget = tcp ? (await import('../system/service-tcp.js')).recordTcpService(tcp.describe) : undefined;
     // Streams in flight (logs -f, attach, a wait) would hold a plain close() open: a signal cuts them.

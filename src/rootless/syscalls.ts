@@ -13,6 +13,7 @@ interface Libc {
   lgetxattr: Fn;
   llistxattr: Fn;
   prctl: Fn;
+  fcntl: Fn;
   socket: Fn;
   setsockopt: Fn;
   bind: Fn;
@@ -61,6 +62,7 @@ function load(): Libc {
     posix_spawnattr_init: lib.func('int posix_spawnattr_init(void *attr)'),
     posix_spawnattr_setflags: lib.func('int posix_spawnattr_setflags(void *attr, short flags)'),
     posix_spawnattr_destroy: lib.func('int posix_spawnattr_destroy(void *attr)'),
+    fcntl: lib.func('int fcntl(int fd, int cmd, ...)'),
     prctl: lib.func('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)'),
     errno: () => koffi.decode(errnoLoc(), 'int') as number,
   };
@@ -85,6 +87,38 @@ export const LOCK_UN = 8;
 /** Blocking flock on an open fd; the kernel drops it if the process dies, so no stale locks. */
 export function flock(fd: number, op: number): void {
   check('flock', load().flock(fd, op));
+}
+
+const F_SETFD = 2;
+const AF_UNIX = 1;
+
+/**
+ * A listening unix stream socket at path that is not close-on-exec, made without node:net: it is
+ * for another program (the API listener, after an execve), and Node's event loop must never accept
+ * a connection on it in between. The caller sets the umask and removes a stale socket first.
+ */
+export function listenUnixInheritable(path: string, backlog = 511): number {
+  const lib = load();
+  const name = Buffer.from(path);
+  if (name.length >= 108) throw new SyscallError('bind', 36 /* ENAMETOOLONG */, path);
+  const addr = Buffer.alloc(110);
+  addr.writeUInt16LE(AF_UNIX, 0);
+  name.copy(addr, 2);
+  const fd = lib.socket(AF_UNIX, SOCK_STREAM, 0);
+  check('socket', fd);
+  for (const [call, rc] of [['bind', () => lib.bind(fd, addr, 2 + name.length + 1)], ['listen', () => lib.listen(fd, backlog)]] as const) {
+    if (rc() < 0) {
+      const errno = lib.errno();
+      lib.close(fd);
+      throw new SyscallError(call, errno, path);
+    }
+  }
+  return fd;
+}
+
+/** Lets fd survive an execve (libuv opens every descriptor close-on-exec). */
+export function clearCloexec(fd: number): void {
+  check('fcntl', load().fcntl(fd, F_SETFD, 'int', 0));
 }
 
 const S_IFCHR = 0o020000;

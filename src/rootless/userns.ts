@@ -27,7 +27,8 @@ export function selfCommand(): string[] {
   ];
 }
 
-function selfExecutable(): string[] {
+/** This program's executable: the SEA binary alone, or node + its flags + the script. */
+export function selfExecutable(): string[] {
   return isSea() ? [process.execPath] : [process.execPath, ...process.execArgv, process.argv[1]!];
 }
 

@@ -67,6 +67,8 @@ static int usage(void)
 		"       tsctr-shim netns-ctl SOCKET REQUEST...  ask the network holder\n"
 		"       tsctr-shim userns-serve UIDMAP GIDMAP  file operations as root of a user namespace, on fd 3\n"
 		"       tsctr-shim balance SPECFILE  one host port spread over replicas\n"
+		"       tsctr-shim api-listen [--fd N] [--time SECONDS] [--unlink PATH] -- /WORKER ARGS...\n"
+		"                                    hold the API socket, start the server per connection burst\n"
 		"       tsctr-shim --version\n";
 	write_all(2, text, sizeof text - 1);
 	return 2;
@@ -80,6 +82,8 @@ int main(int argc, char **argv)
 		return cmd_pause();
 	if (argc >= 2 && strcmp(argv[1], "netns-ctl") == 0) /* a client only: no sealed copy needed */
 		return cmd_netns_ctl(argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[1], "api-listen") == 0) /* touches no container: no sealed copy */
+		return cmd_api_listen(argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
 		write_all(1, "tsctr-shim " VERSION "\n", sizeof("tsctr-shim " VERSION "\n") - 1);
 		return 0;

@@ -187,6 +187,7 @@ int cmd_netns_holder(int argc, char **argv);
 int cmd_netns_ctl(int argc, char **argv);
 int cmd_userns_serve(char *uidmap, char *gidmap); /* userns-ops.c */
 int cmd_balance(const char *specfile); /* balance.c: replicas behind one host port */
+int cmd_api_listen(int argc, char **argv); /* api-listen.c: holds the API socket, starts the server on demand */
 
 /* forward.c: published TCP ports (see there) */
 int forward_listen(const struct strlist *publish, char *err, size_t errsz);
