@@ -62,7 +62,7 @@ export function execListener(o: ListenerOptions): never {
   clearCloexec(o.fd);
   const shim = shimPath();
   const env: NodeJS.ProcessEnv = { ...process.env, [WORKER_ENV]: String(o.workerIdleSeconds) };
-  const args = [shim, 'api-listen', '--fd', String(o.fd), '--time', String(o.idleSeconds)];
+  const args = [shim, 'api-listen', '--fd', String(o.fd), '--time', String(o.idleSeconds), '--worker-idle', String(o.workerIdleSeconds)];
   if (o.unlinkPath) args.push('--unlink', o.unlinkPath);
   args.push('--', ...selfExecutable(), ...process.argv.slice(2));
   try {

@@ -97,6 +97,7 @@ struct listener {
 	char **worker_argv;
 	const char *unlink_path; /* the socket the CLI made for us; an inherited one is not ours */
 	long long idle_ms;      /* 0: never exit */
+	long long worker_idle_ms; /* a worker that ends well has been idle this long already */
 	sigset_t mask;
 	int sigfd;
 	pid_t worker;
@@ -129,6 +130,8 @@ static int reap(struct listener *l)
 		l->idle_since = now;
 		if (!failed && lived >= CRASH_MS) {
 			l->crashes = 0;
+			/* --time counts from the last request, not from the worker's exit. */
+			l->idle_since = now - l->worker_idle_ms;
 			continue;
 		}
 		l->crashes++;
@@ -204,6 +207,11 @@ int cmd_api_listen(int argc, char **argv)
 		} else if (strcmp(argv[i], "--time") == 0) {
 			if (parse_num(argv[++i], 1LL << 31, &secs) < 0)
 				return usage_error("invalid --time");
+		} else if (strcmp(argv[i], "--worker-idle") == 0) {
+			long long w;
+			if (parse_num(argv[++i], 1LL << 31, &w) < 0)
+				return usage_error("invalid --worker-idle");
+			l.worker_idle_ms = w * 1000;
 		} else if (strcmp(argv[i], "--unlink") == 0) {
 			l.unlink_path = argv[++i];
 		} else {
@@ -211,7 +219,7 @@ int cmd_api_listen(int argc, char **argv)
 		}
 	}
 	if (i >= argc - 1 || argv[i + 1][0] != '/')
-		return usage_error("usage: api-listen [--fd N] [--time SECONDS] [--unlink PATH] -- /WORKER ARGS...");
+		return usage_error("usage: api-listen [--fd N] [--time SECONDS] [--worker-idle SECONDS] [--unlink PATH] -- /WORKER ARGS...");
 	l.worker_argv = argv + i + 1;
 	l.idle_ms = secs * 1000;
 
