@@ -12,9 +12,11 @@
  * replayed on another backend (the client's first bytes are kept until the backend answers): the
  * client never sees a stopped or killed replica while another is up.
  *
+ * UDP listeners (`listen IP PORT udp`) are balanced by client address: balance-udp.c.
+ *
  * One process, one epoll loop, no threads; connections capped by MAX_CONNS and the fd limit.
  */
-#include "shim.h"
+#include "balance.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -36,7 +38,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_LISTEN 4
 #define MAX_BACKENDS 256
 #define MAX_CONNS 4096
 #define FDS_PER_CONN 6 /* two sockets, two pipes */
@@ -45,10 +46,8 @@
 #define CHECK_MS 200    /* the backends file and health files are looked at this often */
 #define DOWN_MS 1000    /* out of rotation after a failed connect or reset */
 
-static struct listener {
-	int fd;
-} g_listen[MAX_LISTEN];
-static int g_nlisten;
+struct listener g_listen[MAX_LISTEN];
+int g_nlisten, g_ep;
 
 struct fileid {
 	dev_t dev;
@@ -69,9 +68,9 @@ static int g_nbe, g_next;
 static const char *g_backends_path, *g_pid_path;
 static struct fileid g_bid;
 
-static int g_ep, g_sigfd, g_nconns, g_max_conns, g_paused;
+static int g_sigfd, g_nconns, g_max_conns, g_paused;
 
-static long long now_ms(void)
+long long now_ms(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
@@ -167,8 +166,7 @@ static int in_rotation(const struct backend *b, long long now)
 
 #define MAX_TRIED 8
 
-/* The next backend in rotation, round robin, not one of `tried` (this connection's); -1 if none. */
-static int pick(const int *tried, int ntried)
+int pick(const int *tried, int ntried)
 {
 	long long now = now_ms();
 	for (int k = 0; k < g_nbe; k++) {
@@ -183,11 +181,25 @@ static int pick(const int *tried, int ntried)
 	return -1;
 }
 
-static void mark_down(int port)
+void mark_down(int port)
 {
 	for (int i = 0; i < g_nbe; i++)
 		if (g_be[i].port == port)
 			g_be[i].down_until = now_ms() + DOWN_MS;
+}
+
+int port_in_rotation(int port)
+{
+	long long now = now_ms();
+	for (int i = 0; i < g_nbe; i++)
+		if (g_be[i].port == port)
+			return in_rotation(&g_be[i], now);
+	return 0;
+}
+
+int backend_port(int i)
+{
+	return g_be[i].port;
 }
 
 /* ------------------------------------------------------------------ connections */
@@ -227,6 +239,8 @@ static void listeners_pause(int pause)
 	if (pause == g_paused)
 		return;
 	for (int i = 0; i < g_nlisten; i++) {
+		if (g_listen[i].udp)
+			continue;
 		struct epoll_event e = {.events = pause ? 0 : EPOLLIN, .data.ptr = &g_listen[i]};
 		epoll_ctl(g_ep, EPOLL_CTL_MOD, g_listen[i].fd, &e);
 	}
@@ -521,7 +535,7 @@ static void on_ready(struct end *e, unsigned events)
 
 struct bspec {
 	char *listen_ip[MAX_LISTEN];
-	int listen_port[MAX_LISTEN];
+	int listen_port[MAX_LISTEN], listen_udp[MAX_LISTEN];
 	int n;
 	char *backends, *pid_file;
 };
@@ -543,11 +557,15 @@ static int parse_spec(const char *path, struct bspec *s, char *err, size_t errsz
 		if (v)
 			*v++ = 0;
 		if (v && strcmp(line, "listen") == 0 && s->n < MAX_LISTEN) {
-			char ip[64];
-			int port;
-			if (sscanf(v, "%63s %d", ip, &port) != 2 || port < 0 || port > 65535)
-				break;
+			char ip[64], proto[8] = "tcp";
+			int port, nf = sscanf(v, "%63s %d %7s", ip, &port, proto);
+			if (nf < 2 || port < 0 || port > 65535 || (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0)) {
+				snprintf(err, errsz, "%s: bad listen line \"%.64s\"", path, v);
+				fclose(f);
+				return -1;
+			}
 			s->listen_ip[s->n] = strdup(ip);
+			s->listen_udp[s->n] = strcmp(proto, "udp") == 0;
 			s->listen_port[s->n++] = port;
 		} else if (v && v[0] == '/' && strcmp(line, "backends") == 0) {
 			s->backends = strdup(v);
@@ -593,19 +611,25 @@ static int bind_all(struct bspec *s, int *port_out, char *err, size_t errsz)
 			snprintf(err, errsz, "bad listen address \"%s\"", ip);
 			return -1;
 		}
-		int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+		int udp = s->listen_udp[i];
+		int fd = socket(ss.ss_family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
 		if (fd < 0) {
 			snprintf(err, errsz, "socket for port %d: %s", port, errstr(errno));
 			return -1;
 		}
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		/* Not for UDP: there SO_REUSEADDR would let another socket share the port. */
+		if (!udp)
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 		if (v6)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-		if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 1024) < 0) {
+		/* Where each datagram was sent to: the reply leaves from there (balance-udp.c). */
+		if (udp)
+			setsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_RECVPKTINFO : IP_PKTINFO, &one, sizeof one);
+		if (bind(fd, (struct sockaddr *)&ss, len) < 0 || (!udp && listen(fd, 1024) < 0)) {
 			/* docker's wording, as the CLI's own probe prints it (src/net/host-ports.ts) */
-			const char *l = v6 ? "[" : "", *r = v6 ? "]" : "";
-			snprintf(err, errsz, "failed to bind port %s%s%s:%d/tcp: listen tcp %s%s%s:%d: bind: %s", l, ip, r, port,
-				 l, ip, r, port, errstr(errno));
+			const char *l = v6 ? "[" : "", *r = v6 ? "]" : "", *proto = udp ? "udp" : "tcp";
+			snprintf(err, errsz, "failed to bind port %s%s%s:%d/%s: listen %s %s%s%s:%d: bind: %s", l, ip, r, port,
+				 proto, proto, l, ip, r, port, errstr(errno));
 			close(fd);
 			return -1;
 		}
@@ -613,6 +637,7 @@ static int bind_all(struct bspec *s, int *port_out, char *err, size_t errsz)
 			getsockname(fd, (struct sockaddr *)&ss, &len);
 			chosen = ntohs(ss.ss_family == AF_INET ? a4->sin_port : a6->sin6_port);
 		}
+		g_listen[g_nlisten].udp = udp;
 		g_listen[g_nlisten++].fd = fd;
 	}
 	*port_out = chosen;
@@ -640,7 +665,13 @@ static void __attribute__((noreturn)) serve(void)
 			if (p == &g_sigfd) {
 				cleanup_exit(0);
 			} else if (p >= (void *)g_listen && p < (void *)(g_listen + g_nlisten)) {
-				on_accept(p);
+				const struct listener *l = p;
+				if (l->udp)
+					udp_on_listener(l);
+				else
+					on_accept(l);
+			} else if (udp_owns(p)) {
+				udp_on_session(p);
 			} else {
 				on_ready(p, evs[i].events);
 			}
@@ -661,6 +692,7 @@ static void __attribute__((noreturn)) serve(void)
 				load_backends();
 			}
 			check_health();
+			udp_expire();
 		}
 	}
 }
@@ -714,14 +746,22 @@ int cmd_balance(const char *specfile)
 	devnull_stdio(0);
 	signal(SIGPIPE, SIG_IGN);
 
-	/* Six descriptors a connection: as many connections as the hard limit allows, up to the cap. */
+	/* Six descriptors a TCP connection, one a UDP session: as many as the hard limit allows, up to
+	 * the caps (halves of it each when both kinds are listened on). */
 	struct rlimit nofile;
 	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
 		nofile.rlim_cur = nofile.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &nofile);
 	}
-	long room = getrlimit(RLIMIT_NOFILE, &nofile) == 0 ? ((long)nofile.rlim_cur - 32) / FDS_PER_CONN : 100;
+	int tcp = 0, udp = 0;
+	for (int i = 0; i < g_nlisten; i++)
+		g_listen[i].udp ? udp++ : tcp++;
+	long fds = getrlimit(RLIMIT_NOFILE, &nofile) == 0 ? (long)nofile.rlim_cur - 32 : 600;
+	if (tcp && udp)
+		fds /= 2;
+	long room = fds / FDS_PER_CONN;
 	g_max_conns = room < 1 ? 1 : room > MAX_CONNS ? MAX_CONNS : (int)room;
+	udp_init(fds > INT_MAX ? INT_MAX : (int)fds);
 
 	sigset_t set;
 	sigemptyset(&set);

@@ -422,6 +422,34 @@ static void __attribute__((noreturn)) forward_loop(pid_t monitor)
 }
 
 /*
+ * While the container is down (the monitor's restart back-off, up to a minute in a crash loop)
+ * no forwarder accepts: connections would wait in the backlog for as long. The monitor resets
+ * them instead, as a closed port would, so a client (or a balancer in front of replicas, which
+ * then tries another) is not kept waiting. The port stays bound, so it stays ours.
+ */
+int forward_pollfds(struct pollfd *p, int max)
+{
+	int n = 0;
+	for (int i = 0; i < g_nlisten && n < max; i++)
+		if (!g_listen[i].udp)
+			p[n++] = (struct pollfd){.fd = g_listen[i].fd, .events = POLLIN};
+	return n;
+}
+
+void forward_refuse(void)
+{
+	struct linger lg = {1, 0};
+	for (int i = 0; i < g_nlisten; i++) {
+		if (g_listen[i].udp)
+			continue;
+		for (int fd; (fd = accept4(g_listen[i].fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0;) {
+			setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+			close(fd);
+		}
+	}
+}
+
+/*
  * In the setup child, once it is in the container's network namespace. The forwarder is created
  * with CLONE_PARENT so that it is the monitor's child: the monitor ends it with the container.
  */

@@ -6,6 +6,7 @@
 #define TSCTR_SHIM_H
 
 #define _GNU_SOURCE
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -171,6 +172,9 @@ int cmd_balance(const char *specfile); /* balance.c: replicas behind one host po
 /* forward.c: published TCP ports (see there) */
 int forward_listen(const struct strlist *publish, char *err, size_t errsz);
 void forward_start(void);
+/* Between a container's death and its restart: its TCP listeners, and resetting what they queued. */
+int forward_pollfds(struct pollfd *p, int max);
+void forward_refuse(void);
 
 /* netattach.c: the monitor's requests to the network holder */
 int netattach(const struct strlist *l, pid_t init, char *err, size_t errsz);
