@@ -210,23 +210,19 @@ struct end {
 };
 
 /*
- * Side 0 is the client, side 1 the backend; direction d copies fd[d] -> fd[1-d]. Until the backend
- * has answered, the client's bytes go through `early` (kept, for a replay on another backend); then
- * both directions go through pipes p[d].
+ * Side 0 is the client, side 1 the backend (splice.c). Until the backend has answered, the
+ * client's bytes go through `early` (kept, for a replay on another backend); then both directions
+ * go through the pipes.
  */
 struct conn {
-	int fd[2];
-	int p[2][2];
-	size_t queued[2];
-	int eof[2], done[2];
-	int connecting, answered, dead, port;
+	struct duplex x;
+	int answered, dead, port;
 	int replays; /* backends tried again after one closed without answering */
 	unsigned long retried_in; /* the batch of events in which the backend socket was replaced */
 	int tried[MAX_TRIED], ntried;
 	int kept;    /* the client's bytes are kept: until answered, or more than EARLY_MAX sent */
 	char *early; /* allocated at the first byte: a connection that sends nothing costs nothing */
 	size_t early_len, early_sent;
-	unsigned ev[2];
 	struct end end[2];
 	struct conn *next_dead;
 };
@@ -247,15 +243,10 @@ static void listeners_pause(int pause)
 	g_paused = pause;
 }
 
-static void conn_free(struct conn *c)
+/* `reset`: the client gets a reset, as from a closed port (no backend at all). */
+static void conn_free(struct conn *c, int reset)
 {
-	for (int i = 0; i < 2; i++) {
-		if (c->fd[i] >= 0)
-			close(c->fd[i]); /* also leaves the epoll set: nothing else holds these */
-		for (int k = 0; k < 2; k++)
-			if (c->p[i][k] >= 0)
-				close(c->p[i][k]);
-	}
+	duplex_close(&c->x, reset);
 	free(c->early);
 	c->early = NULL;
 	c->dead = 1;
@@ -265,43 +256,19 @@ static void conn_free(struct conn *c)
 	listeners_pause(g_nconns >= g_max_conns);
 }
 
-/* No backend at all: the client gets a reset, as from a closed port. */
-static void conn_refuse(struct conn *c)
-{
-	struct linger lg = {1, 0};
-	setsockopt(c->fd[0], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-	conn_free(c);
-}
-
-static void arm(struct conn *c, int side, unsigned want)
-{
-	if (want == c->ev[side])
-		return;
-	struct epoll_event e = {.events = want, .data.ptr = &c->end[side]};
-	epoll_ctl(g_ep, EPOLL_CTL_MOD, c->fd[side], &e);
-	c->ev[side] = want;
-}
-
-/* Level-triggered interest: read a side while its buffer is empty, write it while the other's is not. */
+/* The generic interest (splice.c), but while the client's bytes are kept they are read into
+ * `early` and written from it. */
 static void rearm(struct conn *c)
 {
-	if (c->connecting) {
-		arm(c, 0, 0);
-		arm(c, 1, EPOLLOUT);
-		return;
+	struct duplex *x = &c->x;
+	unsigned w0 = duplex_want(x, 0), w1 = duplex_want(x, 1);
+	if (c->kept && !x->connecting) {
+		w0 = (w0 & ~(unsigned)EPOLLIN) | (!x->eof[0] && c->early_len < EARLY_MAX ? EPOLLIN : 0);
+		if (c->early_sent < c->early_len)
+			w1 |= EPOLLOUT;
 	}
-	int early_pending = c->kept && c->early_sent < c->early_len;
-	unsigned w0 = 0, w1 = 0;
-	if (!c->eof[0] && (c->kept ? c->early_len < EARLY_MAX : c->queued[0] == 0 && !early_pending))
-		w0 |= EPOLLIN;
-	if (!c->eof[1] && c->queued[1] == 0)
-		w1 |= EPOLLIN;
-	if (c->queued[1] > 0)
-		w0 |= EPOLLOUT;
-	if (early_pending || c->queued[0] > 0)
-		w1 |= EPOLLOUT;
-	arm(c, 0, w0);
-	arm(c, 1, w1);
+	duplex_arm(x, g_ep, 0, w0, &c->end[0]);
+	duplex_arm(x, g_ep, 1, w1, &c->end[1]);
 }
 
 /* Connect the backend side to the next backend in rotation; -1 when none takes it. */
@@ -325,10 +292,10 @@ static int conn_connect(struct conn *c)
 			mark_down(g_be[i].port);
 			continue;
 		}
-		c->fd[1] = fd;
+		c->x.fd[1] = fd;
 		c->port = g_be[i].port;
-		c->connecting = r < 0;
-		c->ev[1] = 0;
+		c->x.connecting = r < 0;
+		c->x.ev[1] = 0;
 		struct epoll_event e = {.events = 0, .data.ptr = &c->end[1]};
 		epoll_ctl(g_ep, EPOLL_CTL_ADD, fd, &e);
 		return 0;
@@ -348,11 +315,11 @@ static int conn_retry(struct conn *c, int down)
 		mark_down(c->port);
 	if (c->answered || !c->kept || (!down && ++c->replays >= g_nbe))
 		return -1;
-	close(c->fd[1]);
-	c->fd[1] = -1;
+	close(c->x.fd[1]);
+	c->x.fd[1] = -1;
 	c->retried_in = g_batch;
 	c->early_sent = 0;
-	c->eof[1] = c->done[0] = 0;
+	c->x.eof[1] = c->x.done[0] = 0;
 	return conn_connect(c);
 }
 
@@ -369,9 +336,7 @@ static void on_accept(const struct listener *l)
 		}
 		g_nconns++;
 		listeners_pause(g_nconns >= g_max_conns);
-		c->fd[0] = fd;
-		c->fd[1] = -1;
-		c->p[0][0] = c->p[0][1] = c->p[1][0] = c->p[1][1] = -1;
+		duplex_init(&c->x, fd, PIPE_BYTES);
 		for (int d = 0; d < 2; d++) {
 			c->end[d].c = c;
 			c->end[d].side = d;
@@ -381,7 +346,7 @@ static void on_accept(const struct listener *l)
 		struct epoll_event e = {.events = 0, .data.ptr = &c->end[0]};
 		c->kept = 1;
 		if (epoll_ctl(g_ep, EPOLL_CTL_ADD, fd, &e) < 0 || conn_connect(c) < 0) {
-			conn_refuse(c);
+			conn_free(c, 1);
 			continue;
 		}
 		rearm(c);
@@ -391,14 +356,14 @@ static void on_accept(const struct listener *l)
 /* Client -> backend while the client's first bytes are kept. */
 static int pump_early(struct conn *c)
 {
-	if (!c->eof[0] && c->early_len < EARLY_MAX) {
+	if (!c->x.eof[0] && c->early_len < EARLY_MAX) {
 		static char first[EARLY_MAX];
 		char *to = c->early ? c->early + c->early_len : first;
-		ssize_t n = read(c->fd[0], to, EARLY_MAX - c->early_len);
+		ssize_t n = read(c->x.fd[0], to, EARLY_MAX - c->early_len);
 		if (n < 0 && errno != EAGAIN)
 			return -1;
 		if (n == 0)
-			c->eof[0] = 1;
+			c->x.eof[0] = 1;
 		if (n > 0 && !c->early) {
 			if (!(c->early = malloc(EARLY_MAX)))
 				return -1;
@@ -408,15 +373,15 @@ static int pump_early(struct conn *c)
 			c->early_len += (size_t)n;
 	}
 	if (c->early_sent < c->early_len) {
-		ssize_t n = send(c->fd[1], c->early + c->early_sent, c->early_len - c->early_sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = send(c->x.fd[1], c->early + c->early_sent, c->early_len - c->early_sent, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno != EAGAIN)
 			return -2; /* the backend's fault */
 		if (n > 0)
 			c->early_sent += (size_t)n;
 	}
-	if (c->eof[0] && c->early_sent == c->early_len && !c->done[0]) {
-		shutdown(c->fd[1], SHUT_WR);
-		c->done[0] = 1;
+	if (c->x.eof[0] && c->early_sent == c->early_len && !c->x.done[0]) {
+		shutdown(c->x.fd[1], SHUT_WR);
+		c->x.done[0] = 1;
 	}
 	return 0;
 }
@@ -432,8 +397,8 @@ static void early_release(struct conn *c)
 }
 
 /*
- * One step in direction d: at most one read and one write. -1 on a hard error, -2 on a backend
- * error before it answered, -3 on its close before it answered (a replay may help).
+ * One step in direction d (splice.c). -1 on a hard error, -2 on a backend error before it
+ * answered, -3 on its close before it answered (a replay may help).
  */
 static int pump(struct conn *c, int d)
 {
@@ -442,44 +407,22 @@ static int pump(struct conn *c, int d)
 		early_release(c);
 		return r;
 	}
-	int src = c->fd[d], dst = c->fd[1 - d];
-	/* Made at the first use: a connection that never gets this far costs no pipe (the user's pipe
-	 * pages are counted, pipe-user-pages-soft). */
-	if (c->p[d][0] < 0) {
-		if (pipe2(c->p[d], O_NONBLOCK | O_CLOEXEC) < 0)
-			return -1;
-		fcntl(c->p[d][1], F_SETPIPE_SZ, PIPE_BYTES); /* best effort: pipe-max-size may be lower */
-	}
-	if (c->queued[d] == 0 && !c->eof[d]) {
-		ssize_t n = splice(src, NULL, c->p[d][1], NULL, PIPE_BYTES, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-		if (n < 0 && errno != EAGAIN)
-			return d == 1 && !c->answered ? -2 : -1;
+	ssize_t n = duplex_fill(&c->x, d);
+	if (d == 1 && !c->answered) {
+		if (n == -1)
+			return -2;
 		/* Closed without a word, after the client spoke or before it could: a replica that died
 		 * under the request (a client that closed first gets the close it asked for). */
-		if (n == 0 && d == 1 && !c->answered && c->kept && (c->early_len > 0 || !c->eof[0]) && c->replays + 1 < g_nbe)
+		if (n == 0 && c->kept && (c->early_len > 0 || !c->x.eof[0]) && c->replays + 1 < g_nbe)
 			return -3;
-		if (n == 0)
-			c->eof[d] = 1;
 		if (n > 0) {
-			c->queued[d] = (size_t)n;
-			if (d == 1 && !c->answered) {
-				c->answered = 1;
-				early_release(c);
-			}
+			c->answered = 1;
+			early_release(c);
 		}
+	} else if (n == -1) {
+		return -1;
 	}
-	if (c->queued[d] > 0) {
-		ssize_t n = splice(c->p[d][0], NULL, dst, NULL, c->queued[d], SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-		if (n < 0 && errno != EAGAIN)
-			return -1;
-		if (n > 0)
-			c->queued[d] -= (size_t)n;
-	}
-	if (c->eof[d] && c->queued[d] == 0 && !c->done[d] && !(d == 0 && c->kept)) {
-		shutdown(dst, SHUT_WR);
-		c->done[d] = 1;
-	}
-	return 0;
+	return duplex_drain(&c->x, d);
 }
 
 /* Readable (or hung up) side s feeds direction s; writable side s drains direction 1-s. */
@@ -490,23 +433,23 @@ static void on_ready(struct end *e, unsigned events)
 	/* A backend event of this batch after a replay is the replaced socket's; the new one's come later. */
 	if (c->dead || (s == 1 && c->retried_in == g_batch))
 		return;
-	if (c->connecting) {
+	if (c->x.connecting) {
 		if (s != 1)
 			return;
 		int soerr = 0;
 		socklen_t sl = sizeof soerr;
 		struct sockaddr_storage peer;
 		socklen_t pl = sizeof peer;
-		if (getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr) {
+		if (getsockopt(c->x.fd[1], SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr) {
 			if (conn_retry(c, 1) < 0)
-				conn_refuse(c);
+				conn_free(c, 1);
 			else
 				rearm(c);
 			return;
 		}
-		if (getpeername(c->fd[1], (struct sockaddr *)&peer, &pl) < 0)
+		if (getpeername(c->x.fd[1], (struct sockaddr *)&peer, &pl) < 0)
 			return; /* still connecting */
-		c->connecting = 0;
+		c->x.connecting = 0;
 		rearm(c);
 		return;
 	}
@@ -519,13 +462,13 @@ static void on_ready(struct end *e, unsigned events)
 		r = pump(c, 1 - s);
 	if (r == -2 || r == -3) {
 		if (conn_retry(c, r == -2) < 0)
-			conn_refuse(c);
+			conn_free(c, 1);
 		else
 			rearm(c);
 		return;
 	}
-	if (r < 0 || (c->done[0] && c->done[1])) {
-		conn_free(c);
+	if (r < 0 || (c->x.done[0] && c->x.done[1])) {
+		conn_free(c, 0);
 		return;
 	}
 	rearm(c);
