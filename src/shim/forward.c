@@ -370,17 +370,23 @@ int forward_pollfds(struct pollfd *p, int max)
 	return n;
 }
 
-void forward_refuse(void)
+int forward_refuse(void)
 {
 	struct linger lg = {1, 0};
+	int hard = 0;
 	for (int i = 0; i < g_nlisten; i++) {
 		if (g_listen[i].udp)
 			continue;
-		for (int fd; (fd = accept4(g_listen[i].fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0;) {
+		int fd;
+		while ((fd = accept4(g_listen[i].fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 			setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 			close(fd);
 		}
+		/* Out of descriptors (or memory): the listener stays readable, so stop watching it. */
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED && errno != EINTR)
+			hard = 1;
 	}
+	return hard ? -1 : 0;
 }
 
 /*

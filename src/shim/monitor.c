@@ -461,7 +461,8 @@ static int backoff(int sigfd, long ms)
 	int n = 1 + forward_pollfds(p + 1, 512);
 	for (;;) {
 		/* The container is down: what connects to its published ports is reset, not kept waiting. */
-		forward_refuse();
+		if (n > 1 && forward_refuse() < 0)
+			n = 1;
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		long left = ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
 		if (left <= 0)

@@ -197,7 +197,7 @@ int forward_listen(const struct strlist *publish, char *err, size_t errsz);
 void forward_start(void);
 /* Between a container's death and its restart: its TCP listeners, and resetting what they queued. */
 int forward_pollfds(struct pollfd *p, int max);
-void forward_refuse(void);
+int forward_refuse(void); /* -1: it cannot accept now (out of fds): stop polling them */
 
 /* netattach.c: the monitor's requests to the network holder */
 int netattach(const struct strlist *l, pid_t init, char *err, size_t errsz);
