@@ -147,8 +147,11 @@ services:
     const sick = names[0]!;
     const l = load(port, 3);
     await sleep(300);
-    const t0 = Date.now();
     sb.ok(['exec', sick, 'rm', '/tmp/ok']);
+    // Counted from once the file is gone and the answers that came during that synchronous call
+    // (it blocks this event loop) are in.
+    await sleep(50);
+    const t0 = Date.now();
     // The next probe is at most an interval away; the balancer looks at health files every 200 ms.
     await sleep(INTERVAL_MS + 1000);
     const lastHit = Math.max(...l.answers.filter((a) => a.host === hostOf[sick]).map((a) => a.at));
@@ -156,8 +159,8 @@ services:
     await sleep(1500);
     assert.equal(state(sick).State.Health?.Status, 'unhealthy');
     assert.ok(!l.hostsSince(probe).has(hostOf[sick]!), 'the unhealthy replica still got requests');
-    const t1 = Date.now();
     sb.ok(['exec', sick, 'touch', '/tmp/ok']);
+    const t1 = Date.now();
     const backAt = await until('the healthy again replica answering', () => l.answers.find((a) => a.at > t1 && a.host === hostOf[sick])?.at, 10_000);
     await l.end();
     console.log(`unhealthy: last request reached it ${lastHit - t0} ms after its health file went; healthy again: back ${backAt - t1} ms after`);
@@ -366,6 +369,66 @@ services:
     } finally {
       fs.rmSync(path.join(d, 'backends'), { force: true }); // the balancer ends without it
       await until('the capped balancer gone', () => (fs.existsSync(`/proc/${pid}`) ? undefined : true), 5000);
+    }
+  });
+});
+
+describe('UDP sessions under a flood', () => {
+  test('a flood of source addresses that get no answer does not push out a client that is being answered', async () => {
+    // The backend: a UDP server of the test's own, answering only `ask...`, noting the port each came from.
+    const backend = dgram.createSocket('udp4');
+    const fromPort: Record<string, number> = {};
+    backend.on('message', (b, r) => {
+      const m = b.toString();
+      if (!m.startsWith('ask')) return;
+      fromPort[m] = r.port;
+      backend.send(`ok ${m}`, r.port, r.address);
+    });
+    await new Promise<void>((r) => backend.bind(0, '127.0.0.1', () => r()));
+    const d = path.join(sb.dir, 'lb-udp-flood');
+    fs.mkdirSync(d, { mode: 0o700 });
+    const spec = path.join(d, 'spec');
+    fs.writeFileSync(spec, `listen 127.0.0.1 0 udp\nbackends ${d}/backends\npid-file ${d}/balancer.pid\n`);
+    fs.writeFileSync(path.join(d, 'backends'), `${backend.address().port} -\n`);
+    // 96 descriptors: 64 sessions.
+    const child = spawn('prlimit', ['--nofile=96:96', path.join(REPO, 'dist', 'tsctr-shim'), 'balance', spec], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
+    let ready = '';
+    child.stdio[3]!.on('data', (b: Buffer) => (ready += b.toString()));
+    await new Promise((r) => child.on('close', r));
+    const m = /^ok (\d+) (\d+)\n$/.exec(ready);
+    assert.ok(m, ready);
+    const pid = Number(m[1]);
+    const lbPort = Number(m[2]);
+    const a = dgram.createSocket('udp4');
+    await new Promise<void>((r) => a.bind(0, '127.0.0.1', () => r()));
+    const ask = (msg: string) =>
+      new Promise<string>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`no answer to ${msg}`)), 3000);
+        a.once('message', (b) => (clearTimeout(t), resolve(b.toString())));
+        a.send(msg, lbPort, '127.0.0.1');
+      });
+    try {
+      assert.equal(await ask('ask1'), 'ok ask1');
+      for (let sent = 0; sent < 2000; ) {
+        const batch: dgram.Socket[] = [];
+        for (let i = 0; i < 200; i++, sent++) {
+          const s = dgram.createSocket('udp4');
+          await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+          s.send('flood', lbPort, '127.0.0.1');
+          batch.push(s);
+        }
+        await sleep(20);
+        for (const s of batch) s.close();
+      }
+      await sleep(300);
+      assert.equal(await ask('ask2'), 'ok ask2');
+      // The same session: the balancer's socket to the backend is the one it had before the flood.
+      assert.equal(fromPort['ask2'], fromPort['ask1']);
+    } finally {
+      a.close();
+      backend.close();
+      fs.rmSync(path.join(d, 'backends'), { force: true });
+      await until('the balancer gone', () => (fs.existsSync(`/proc/${pid}`) ? undefined : true), 5000);
     }
   });
 });
