@@ -19,6 +19,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sb = new Sandbox('balancer2');
 const INTERVAL_MS = 500;
 
+after(() => {
+  const ids = sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean);
+  if (ids.length) sb.run(['rm', '-f', ...ids]);
+  sb.cleanup();
+});
+
 async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
