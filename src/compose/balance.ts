@@ -71,7 +71,7 @@ export async function stopProjectBalancers(project: string, services: string[] =
 export async function balancedAddress(project: string, service: string, port: number, protocol: string): Promise<string | undefined> {
   for (const e of existing(project)) {
     if (e.service !== service || !path.basename(e.dir).endsWith(`:${port}-${protocol}`) || !balancerAlive(e.dir)) continue;
-    const listen = /^listen (\S+) (\d+)$/m.exec(fs.readFileSync(path.join(e.dir, 'spec'), 'utf8'));
+    const listen = /^listen (\S+) (\d+)(?: (?:tcp|udp))?$/m.exec(fs.readFileSync(path.join(e.dir, 'spec'), 'utf8'));
     if (listen) return `${listen[1]}:${listen[2]}`;
   }
   return undefined;

@@ -1,8 +1,9 @@
 /**
  * One host port spread over a service's replicas: the Node side of `tsctr-shim balance`
  * (src/shim/balance.c, README "Load balancer"). Each replica publishes the service's port on its
- * own 127.0.0.1 port; the balancer owns the service's host port and hands each connection to the
- * next replica in rotation. It needs nothing but a private directory of the caller's:
+ * own 127.0.0.1 port; the balancer owns the service's host port and hands each connection (for
+ * UDP: each client address's session) to the next replica in rotation. It needs nothing but a
+ * private directory of the caller's:
  *
  *   DIR/spec          what to listen on, where the other files are (written once, at start)
  *   DIR/backends      `PORT HEALTHFILE|-` per replica, replaced by rename; removing it ends the balancer
@@ -87,7 +88,7 @@ export function balancerAlive(dir: string): boolean {
  * wording) leave nothing running and no files but what was there.
  */
 export async function startBalancer(o: BalancerOptions): Promise<{ pid: number; port: number }> {
-  if (o.protocol !== 'tcp') throw new TsctrError(`load-balancing ${o.protocol} ports is not supported (tcp only)`);
+  if (o.protocol !== 'tcp' && o.protocol !== 'udp') throw new TsctrError(`load-balancing ${String(o.protocol)} ports is not supported (tcp and udp only)`);
   if (!Number.isInteger(o.hostPort) || o.hostPort < 0 || o.hostPort > 65535) throw new TsctrError(`invalid host port ${o.hostPort}`);
   const f = files(o.dir);
   if (balancerAlive(o.dir)) throw new TsctrError(`a load balancer already runs for ${o.dir}`);
@@ -96,7 +97,7 @@ export async function startBalancer(o: BalancerOptions): Promise<{ pid: number; 
   const st = fs.lstatSync(o.dir);
   if (!st.isDirectory() || st.uid !== process.getuid?.()) throw new TsctrError(`${o.dir}: not a directory of ours`);
   fs.chmodSync(o.dir, 0o700);
-  const spec = [...listenAddresses(o.hostIp).map((ip) => `listen ${ip} ${o.hostPort}`), `backends ${f.backends}`, `pid-file ${f.pid}`].join('\n') + '\n';
+  const spec = [...listenAddresses(o.hostIp).map((ip) => `listen ${ip} ${o.hostPort} ${o.protocol}`), `backends ${f.backends}`, `pid-file ${f.pid}`].join('\n') + '\n';
   atomicWriteFile(f.spec, spec, 0o600, false);
   const hadBackends = fs.existsSync(f.backends);
   if (!hadBackends) setBackends(o.dir, []);
@@ -114,7 +115,7 @@ export async function startBalancer(o: BalancerOptions): Promise<{ pid: number; 
     const err = /^error (.*)$/s.exec(out.output.trim());
     const msg = err ? err[1]! : `load balancer failed to start: ${out.output.trim() || `exit status ${out.status}`}`;
     const low = unprivilegedPortStart();
-    const denied = /^(failed to bind port \S+\/tcp): .*permission denied$/.exec(msg);
+    const denied = /^(failed to bind port \S+\/(?:tcp|udp)): .*permission denied$/.exec(msg);
     if (denied && o.hostPort < low) {
       // As -p says it (src/net/host-ports.ts): what to do about it, not just EACCES.
       throw new TsctrError(`${denied[1]}: ports below ${low} are privileged; as root run 'sysctl net.ipv4.ip_unprivileged_port_start=${o.hostPort}' (persist it in /etc/sysctl.d/) or publish a higher port`);

@@ -12,9 +12,11 @@
  * replayed on another backend (the client's first bytes are kept until the backend answers): the
  * client never sees a stopped or killed replica while another is up.
  *
+ * UDP listeners (`listen IP PORT udp`) are balanced by client address: balance-udp.c.
+ *
  * One process, one epoll loop, no threads; connections capped by MAX_CONNS and the fd limit.
  */
-#include "shim.h"
+#include "balance.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -36,7 +38,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_LISTEN 4
 #define MAX_BACKENDS 256
 #define MAX_CONNS 4096
 #define FDS_PER_CONN 6 /* two sockets, two pipes */
@@ -45,10 +46,8 @@
 #define CHECK_MS 200    /* the backends file and health files are looked at this often */
 #define DOWN_MS 1000    /* out of rotation after a failed connect or reset */
 
-static struct listener {
-	int fd;
-} g_listen[MAX_LISTEN];
-static int g_nlisten;
+struct listener g_listen[MAX_LISTEN];
+int g_nlisten, g_ep;
 
 struct fileid {
 	dev_t dev;
@@ -69,9 +68,9 @@ static int g_nbe, g_next;
 static const char *g_backends_path, *g_pid_path;
 static struct fileid g_bid;
 
-static int g_ep, g_sigfd, g_nconns, g_max_conns, g_paused;
+static int g_sigfd, g_nconns, g_max_conns, g_paused;
 
-static long long now_ms(void)
+long long now_ms(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
@@ -167,8 +166,7 @@ static int in_rotation(const struct backend *b, long long now)
 
 #define MAX_TRIED 8
 
-/* The next backend in rotation, round robin, not one of `tried` (this connection's); -1 if none. */
-static int pick(const int *tried, int ntried)
+int pick(const int *tried, int ntried)
 {
 	long long now = now_ms();
 	for (int k = 0; k < g_nbe; k++) {
@@ -183,11 +181,25 @@ static int pick(const int *tried, int ntried)
 	return -1;
 }
 
-static void mark_down(int port)
+void mark_down(int port)
 {
 	for (int i = 0; i < g_nbe; i++)
 		if (g_be[i].port == port)
 			g_be[i].down_until = now_ms() + DOWN_MS;
+}
+
+int port_in_rotation(int port)
+{
+	long long now = now_ms();
+	for (int i = 0; i < g_nbe; i++)
+		if (g_be[i].port == port)
+			return in_rotation(&g_be[i], now);
+	return 0;
+}
+
+int backend_port(int i)
+{
+	return g_be[i].port;
 }
 
 /* ------------------------------------------------------------------ connections */
@@ -198,23 +210,19 @@ struct end {
 };
 
 /*
- * Side 0 is the client, side 1 the backend; direction d copies fd[d] -> fd[1-d]. Until the backend
- * has answered, the client's bytes go through `early` (kept, for a replay on another backend); then
- * both directions go through pipes p[d].
+ * Side 0 is the client, side 1 the backend (splice.c). Until the backend has answered, the
+ * client's bytes go through `early` (kept, for a replay on another backend); then both directions
+ * go through the pipes.
  */
 struct conn {
-	int fd[2];
-	int p[2][2];
-	size_t queued[2];
-	int eof[2], done[2];
-	int connecting, answered, dead, port;
+	struct duplex x;
+	int answered, dead, port;
 	int replays; /* backends tried again after one closed without answering */
 	unsigned long retried_in; /* the batch of events in which the backend socket was replaced */
 	int tried[MAX_TRIED], ntried;
 	int kept;    /* the client's bytes are kept: until answered, or more than EARLY_MAX sent */
 	char *early; /* allocated at the first byte: a connection that sends nothing costs nothing */
 	size_t early_len, early_sent;
-	unsigned ev[2];
 	struct end end[2];
 	struct conn *next_dead;
 };
@@ -227,21 +235,18 @@ static void listeners_pause(int pause)
 	if (pause == g_paused)
 		return;
 	for (int i = 0; i < g_nlisten; i++) {
+		if (g_listen[i].udp)
+			continue;
 		struct epoll_event e = {.events = pause ? 0 : EPOLLIN, .data.ptr = &g_listen[i]};
 		epoll_ctl(g_ep, EPOLL_CTL_MOD, g_listen[i].fd, &e);
 	}
 	g_paused = pause;
 }
 
-static void conn_free(struct conn *c)
+/* `reset`: the client gets a reset, as from a closed port (no backend at all). */
+static void conn_free(struct conn *c, int reset)
 {
-	for (int i = 0; i < 2; i++) {
-		if (c->fd[i] >= 0)
-			close(c->fd[i]); /* also leaves the epoll set: nothing else holds these */
-		for (int k = 0; k < 2; k++)
-			if (c->p[i][k] >= 0)
-				close(c->p[i][k]);
-	}
+	duplex_close(&c->x, reset);
 	free(c->early);
 	c->early = NULL;
 	c->dead = 1;
@@ -251,43 +256,19 @@ static void conn_free(struct conn *c)
 	listeners_pause(g_nconns >= g_max_conns);
 }
 
-/* No backend at all: the client gets a reset, as from a closed port. */
-static void conn_refuse(struct conn *c)
-{
-	struct linger lg = {1, 0};
-	setsockopt(c->fd[0], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-	conn_free(c);
-}
-
-static void arm(struct conn *c, int side, unsigned want)
-{
-	if (want == c->ev[side])
-		return;
-	struct epoll_event e = {.events = want, .data.ptr = &c->end[side]};
-	epoll_ctl(g_ep, EPOLL_CTL_MOD, c->fd[side], &e);
-	c->ev[side] = want;
-}
-
-/* Level-triggered interest: read a side while its buffer is empty, write it while the other's is not. */
+/* The generic interest (splice.c), but while the client's bytes are kept they are read into
+ * `early` and written from it. */
 static void rearm(struct conn *c)
 {
-	if (c->connecting) {
-		arm(c, 0, 0);
-		arm(c, 1, EPOLLOUT);
-		return;
+	struct duplex *x = &c->x;
+	unsigned w0 = duplex_want(x, 0), w1 = duplex_want(x, 1);
+	if (c->kept && !x->connecting) {
+		w0 = (w0 & ~(unsigned)EPOLLIN) | (!x->eof[0] && c->early_len < EARLY_MAX ? EPOLLIN : 0);
+		if (c->early_sent < c->early_len)
+			w1 |= EPOLLOUT;
 	}
-	int early_pending = c->kept && c->early_sent < c->early_len;
-	unsigned w0 = 0, w1 = 0;
-	if (!c->eof[0] && (c->kept ? c->early_len < EARLY_MAX : c->queued[0] == 0 && !early_pending))
-		w0 |= EPOLLIN;
-	if (!c->eof[1] && c->queued[1] == 0)
-		w1 |= EPOLLIN;
-	if (c->queued[1] > 0)
-		w0 |= EPOLLOUT;
-	if (early_pending || c->queued[0] > 0)
-		w1 |= EPOLLOUT;
-	arm(c, 0, w0);
-	arm(c, 1, w1);
+	duplex_arm(x, g_ep, 0, w0, &c->end[0]);
+	duplex_arm(x, g_ep, 1, w1, &c->end[1]);
 }
 
 /* Connect the backend side to the next backend in rotation; -1 when none takes it. */
@@ -311,10 +292,10 @@ static int conn_connect(struct conn *c)
 			mark_down(g_be[i].port);
 			continue;
 		}
-		c->fd[1] = fd;
+		c->x.fd[1] = fd;
 		c->port = g_be[i].port;
-		c->connecting = r < 0;
-		c->ev[1] = 0;
+		c->x.connecting = r < 0;
+		c->x.ev[1] = 0;
 		struct epoll_event e = {.events = 0, .data.ptr = &c->end[1]};
 		epoll_ctl(g_ep, EPOLL_CTL_ADD, fd, &e);
 		return 0;
@@ -334,11 +315,11 @@ static int conn_retry(struct conn *c, int down)
 		mark_down(c->port);
 	if (c->answered || !c->kept || (!down && ++c->replays >= g_nbe))
 		return -1;
-	close(c->fd[1]);
-	c->fd[1] = -1;
+	close(c->x.fd[1]);
+	c->x.fd[1] = -1;
 	c->retried_in = g_batch;
 	c->early_sent = 0;
-	c->eof[1] = c->done[0] = 0;
+	c->x.eof[1] = c->x.done[0] = 0;
 	return conn_connect(c);
 }
 
@@ -355,9 +336,7 @@ static void on_accept(const struct listener *l)
 		}
 		g_nconns++;
 		listeners_pause(g_nconns >= g_max_conns);
-		c->fd[0] = fd;
-		c->fd[1] = -1;
-		c->p[0][0] = c->p[0][1] = c->p[1][0] = c->p[1][1] = -1;
+		duplex_init(&c->x, fd, PIPE_BYTES);
 		for (int d = 0; d < 2; d++) {
 			c->end[d].c = c;
 			c->end[d].side = d;
@@ -367,7 +346,7 @@ static void on_accept(const struct listener *l)
 		struct epoll_event e = {.events = 0, .data.ptr = &c->end[0]};
 		c->kept = 1;
 		if (epoll_ctl(g_ep, EPOLL_CTL_ADD, fd, &e) < 0 || conn_connect(c) < 0) {
-			conn_refuse(c);
+			conn_free(c, 1);
 			continue;
 		}
 		rearm(c);
@@ -377,14 +356,14 @@ static void on_accept(const struct listener *l)
 /* Client -> backend while the client's first bytes are kept. */
 static int pump_early(struct conn *c)
 {
-	if (!c->eof[0] && c->early_len < EARLY_MAX) {
+	if (!c->x.eof[0] && c->early_len < EARLY_MAX) {
 		static char first[EARLY_MAX];
 		char *to = c->early ? c->early + c->early_len : first;
-		ssize_t n = read(c->fd[0], to, EARLY_MAX - c->early_len);
+		ssize_t n = read(c->x.fd[0], to, EARLY_MAX - c->early_len);
 		if (n < 0 && errno != EAGAIN)
 			return -1;
 		if (n == 0)
-			c->eof[0] = 1;
+			c->x.eof[0] = 1;
 		if (n > 0 && !c->early) {
 			if (!(c->early = malloc(EARLY_MAX)))
 				return -1;
@@ -394,15 +373,15 @@ static int pump_early(struct conn *c)
 			c->early_len += (size_t)n;
 	}
 	if (c->early_sent < c->early_len) {
-		ssize_t n = send(c->fd[1], c->early + c->early_sent, c->early_len - c->early_sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = send(c->x.fd[1], c->early + c->early_sent, c->early_len - c->early_sent, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno != EAGAIN)
 			return -2; /* the backend's fault */
 		if (n > 0)
 			c->early_sent += (size_t)n;
 	}
-	if (c->eof[0] && c->early_sent == c->early_len && !c->done[0]) {
-		shutdown(c->fd[1], SHUT_WR);
-		c->done[0] = 1;
+	if (c->x.eof[0] && c->early_sent == c->early_len && !c->x.done[0]) {
+		shutdown(c->x.fd[1], SHUT_WR);
+		c->x.done[0] = 1;
 	}
 	return 0;
 }
@@ -418,8 +397,8 @@ static void early_release(struct conn *c)
 }
 
 /*
- * One step in direction d: at most one read and one write. -1 on a hard error, -2 on a backend
- * error before it answered, -3 on its close before it answered (a replay may help).
+ * One step in direction d (splice.c). -1 on a hard error, -2 on a backend error before it
+ * answered, -3 on its close before it answered (a replay may help).
  */
 static int pump(struct conn *c, int d)
 {
@@ -428,44 +407,22 @@ static int pump(struct conn *c, int d)
 		early_release(c);
 		return r;
 	}
-	int src = c->fd[d], dst = c->fd[1 - d];
-	/* Made at the first use: a connection that never gets this far costs no pipe (the user's pipe
-	 * pages are counted, pipe-user-pages-soft). */
-	if (c->p[d][0] < 0) {
-		if (pipe2(c->p[d], O_NONBLOCK | O_CLOEXEC) < 0)
-			return -1;
-		fcntl(c->p[d][1], F_SETPIPE_SZ, PIPE_BYTES); /* best effort: pipe-max-size may be lower */
-	}
-	if (c->queued[d] == 0 && !c->eof[d]) {
-		ssize_t n = splice(src, NULL, c->p[d][1], NULL, PIPE_BYTES, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-		if (n < 0 && errno != EAGAIN)
-			return d == 1 && !c->answered ? -2 : -1;
+	ssize_t n = duplex_fill(&c->x, d);
+	if (d == 1 && !c->answered) {
+		if (n == -1)
+			return -2;
 		/* Closed without a word, after the client spoke or before it could: a replica that died
 		 * under the request (a client that closed first gets the close it asked for). */
-		if (n == 0 && d == 1 && !c->answered && c->kept && (c->early_len > 0 || !c->eof[0]) && c->replays + 1 < g_nbe)
+		if (n == 0 && c->kept && (c->early_len > 0 || !c->x.eof[0]) && c->replays + 1 < g_nbe)
 			return -3;
-		if (n == 0)
-			c->eof[d] = 1;
 		if (n > 0) {
-			c->queued[d] = (size_t)n;
-			if (d == 1 && !c->answered) {
-				c->answered = 1;
-				early_release(c);
-			}
+			c->answered = 1;
+			early_release(c);
 		}
+	} else if (n == -1) {
+		return -1;
 	}
-	if (c->queued[d] > 0) {
-		ssize_t n = splice(c->p[d][0], NULL, dst, NULL, c->queued[d], SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-		if (n < 0 && errno != EAGAIN)
-			return -1;
-		if (n > 0)
-			c->queued[d] -= (size_t)n;
-	}
-	if (c->eof[d] && c->queued[d] == 0 && !c->done[d] && !(d == 0 && c->kept)) {
-		shutdown(dst, SHUT_WR);
-		c->done[d] = 1;
-	}
-	return 0;
+	return duplex_drain(&c->x, d);
 }
 
 /* Readable (or hung up) side s feeds direction s; writable side s drains direction 1-s. */
@@ -476,23 +433,23 @@ static void on_ready(struct end *e, unsigned events)
 	/* A backend event of this batch after a replay is the replaced socket's; the new one's come later. */
 	if (c->dead || (s == 1 && c->retried_in == g_batch))
 		return;
-	if (c->connecting) {
+	if (c->x.connecting) {
 		if (s != 1)
 			return;
 		int soerr = 0;
 		socklen_t sl = sizeof soerr;
 		struct sockaddr_storage peer;
 		socklen_t pl = sizeof peer;
-		if (getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr) {
+		if (getsockopt(c->x.fd[1], SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr) {
 			if (conn_retry(c, 1) < 0)
-				conn_refuse(c);
+				conn_free(c, 1);
 			else
 				rearm(c);
 			return;
 		}
-		if (getpeername(c->fd[1], (struct sockaddr *)&peer, &pl) < 0)
+		if (getpeername(c->x.fd[1], (struct sockaddr *)&peer, &pl) < 0)
 			return; /* still connecting */
-		c->connecting = 0;
+		c->x.connecting = 0;
 		rearm(c);
 		return;
 	}
@@ -505,13 +462,13 @@ static void on_ready(struct end *e, unsigned events)
 		r = pump(c, 1 - s);
 	if (r == -2 || r == -3) {
 		if (conn_retry(c, r == -2) < 0)
-			conn_refuse(c);
+			conn_free(c, 1);
 		else
 			rearm(c);
 		return;
 	}
-	if (r < 0 || (c->done[0] && c->done[1])) {
-		conn_free(c);
+	if (r < 0 || (c->x.done[0] && c->x.done[1])) {
+		conn_free(c, 0);
 		return;
 	}
 	rearm(c);
@@ -521,7 +478,7 @@ static void on_ready(struct end *e, unsigned events)
 
 struct bspec {
 	char *listen_ip[MAX_LISTEN];
-	int listen_port[MAX_LISTEN];
+	int listen_port[MAX_LISTEN], listen_udp[MAX_LISTEN];
 	int n;
 	char *backends, *pid_file;
 };
@@ -543,11 +500,15 @@ static int parse_spec(const char *path, struct bspec *s, char *err, size_t errsz
 		if (v)
 			*v++ = 0;
 		if (v && strcmp(line, "listen") == 0 && s->n < MAX_LISTEN) {
-			char ip[64];
-			int port;
-			if (sscanf(v, "%63s %d", ip, &port) != 2 || port < 0 || port > 65535)
-				break;
+			char ip[64], proto[8] = "tcp";
+			int port, nf = sscanf(v, "%63s %d %7s", ip, &port, proto);
+			if (nf < 2 || port < 0 || port > 65535 || (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0)) {
+				snprintf(err, errsz, "%s: bad listen line \"%.64s\"", path, v);
+				fclose(f);
+				return -1;
+			}
 			s->listen_ip[s->n] = strdup(ip);
+			s->listen_udp[s->n] = strcmp(proto, "udp") == 0;
 			s->listen_port[s->n++] = port;
 		} else if (v && v[0] == '/' && strcmp(line, "backends") == 0) {
 			s->backends = strdup(v);
@@ -593,19 +554,25 @@ static int bind_all(struct bspec *s, int *port_out, char *err, size_t errsz)
 			snprintf(err, errsz, "bad listen address \"%s\"", ip);
 			return -1;
 		}
-		int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+		int udp = s->listen_udp[i];
+		int fd = socket(ss.ss_family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
 		if (fd < 0) {
 			snprintf(err, errsz, "socket for port %d: %s", port, errstr(errno));
 			return -1;
 		}
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		/* Not for UDP: there SO_REUSEADDR would let another socket share the port. */
+		if (!udp)
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 		if (v6)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-		if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 1024) < 0) {
+		/* Where each datagram was sent to: the reply leaves from there (balance-udp.c). */
+		if (udp)
+			setsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_RECVPKTINFO : IP_PKTINFO, &one, sizeof one);
+		if (bind(fd, (struct sockaddr *)&ss, len) < 0 || (!udp && listen(fd, 1024) < 0)) {
 			/* docker's wording, as the CLI's own probe prints it (src/net/host-ports.ts) */
-			const char *l = v6 ? "[" : "", *r = v6 ? "]" : "";
-			snprintf(err, errsz, "failed to bind port %s%s%s:%d/tcp: listen tcp %s%s%s:%d: bind: %s", l, ip, r, port,
-				 l, ip, r, port, errstr(errno));
+			const char *l = v6 ? "[" : "", *r = v6 ? "]" : "", *proto = udp ? "udp" : "tcp";
+			snprintf(err, errsz, "failed to bind port %s%s%s:%d/%s: listen %s %s%s%s:%d: bind: %s", l, ip, r, port,
+				 proto, proto, l, ip, r, port, errstr(errno));
 			close(fd);
 			return -1;
 		}
@@ -613,6 +580,7 @@ static int bind_all(struct bspec *s, int *port_out, char *err, size_t errsz)
 			getsockname(fd, (struct sockaddr *)&ss, &len);
 			chosen = ntohs(ss.ss_family == AF_INET ? a4->sin_port : a6->sin6_port);
 		}
+		g_listen[g_nlisten].udp = udp;
 		g_listen[g_nlisten++].fd = fd;
 	}
 	*port_out = chosen;
@@ -640,7 +608,13 @@ static void __attribute__((noreturn)) serve(void)
 			if (p == &g_sigfd) {
 				cleanup_exit(0);
 			} else if (p >= (void *)g_listen && p < (void *)(g_listen + g_nlisten)) {
-				on_accept(p);
+				const struct listener *l = p;
+				if (l->udp)
+					udp_on_listener(l);
+				else
+					on_accept(l);
+			} else if (udp_owns(p)) {
+				udp_on_session(p);
 			} else {
 				on_ready(p, evs[i].events);
 			}
@@ -661,6 +635,7 @@ static void __attribute__((noreturn)) serve(void)
 				load_backends();
 			}
 			check_health();
+			udp_expire();
 		}
 	}
 }
@@ -714,14 +689,22 @@ int cmd_balance(const char *specfile)
 	devnull_stdio(0);
 	signal(SIGPIPE, SIG_IGN);
 
-	/* Six descriptors a connection: as many connections as the hard limit allows, up to the cap. */
+	/* Six descriptors a TCP connection, one a UDP session: as many as the hard limit allows, up to
+	 * the caps (halves of it each when both kinds are listened on). */
 	struct rlimit nofile;
 	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
 		nofile.rlim_cur = nofile.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &nofile);
 	}
-	long room = getrlimit(RLIMIT_NOFILE, &nofile) == 0 ? ((long)nofile.rlim_cur - 32) / FDS_PER_CONN : 100;
+	int tcp = 0, udp = 0;
+	for (int i = 0; i < g_nlisten; i++)
+		g_listen[i].udp ? udp++ : tcp++;
+	long fds = getrlimit(RLIMIT_NOFILE, &nofile) == 0 ? (long)nofile.rlim_cur - 32 : 600;
+	if (tcp && udp)
+		fds /= 2;
+	long room = fds / FDS_PER_CONN;
 	g_max_conns = room < 1 ? 1 : room > MAX_CONNS ? MAX_CONNS : (int)room;
+	udp_init(fds > INT_MAX ? INT_MAX : (int)fds);
 
 	sigset_t set;
 	sigemptyset(&set);

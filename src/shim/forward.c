@@ -107,14 +107,10 @@ struct end {
 	int side;
 };
 
-/* One connection: direction d copies fd[d] -> fd[1-d] through pipe p[d]; side 0 is the host's. */
+/* One connection (splice.c); side 0 is the host's. */
 struct conn {
-	int fd[2];
-	int p[2][2];
-	size_t queued[2];
-	int eof[2], done[2];
-	int connecting, dead;
-	unsigned ev[2]; /* events registered for fd[0], fd[1] */
+	struct duplex x;
+	int dead;
 	struct end end[2];
 	struct conn *next_dead;
 };
@@ -123,79 +119,19 @@ static int g_ep;
 /* Freed after each batch of events: a later event of the same batch may still name it. */
 static struct conn *g_dead;
 
-static void conn_free(struct conn *c)
+/* `reset`: the host's side gets a reset, as a closed port would give. */
+static void conn_free(struct conn *c, int reset)
 {
-	for (int i = 0; i < 2; i++) {
-		if (c->fd[i] >= 0) {
-			epoll_ctl(g_ep, EPOLL_CTL_DEL, c->fd[i], NULL);
-			close(c->fd[i]);
-		}
-		for (int k = 0; k < 2; k++)
-			if (c->p[i][k] >= 0)
-				close(c->p[i][k]);
-	}
+	duplex_close(&c->x, reset);
 	c->dead = 1;
 	c->next_dead = g_dead;
 	g_dead = c;
 }
 
-/* Refuse the host's side with a reset, as a closed port would. */
-static void conn_refuse(struct conn *c)
-{
-	struct linger lg = {1, 0};
-	setsockopt(c->fd[0], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-	conn_free(c);
-}
-
-/*
- * One step in direction d: at most one read and one write (level-triggered epoll reports again
- * what is left), so a small request costs two splice calls. -1 on a hard error.
- */
-static int pump(struct conn *c, int d)
-{
-	int src = c->fd[d], dst = c->fd[1 - d];
-	if (c->queued[d] == 0 && !c->eof[d]) {
-		ssize_t n = splice(src, NULL, c->p[d][1], NULL, PIPE_BYTES, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-		if (n < 0 && errno != EAGAIN)
-			return -1;
-		if (n == 0)
-			c->eof[d] = 1;
-		if (n > 0)
-			c->queued[d] = (size_t)n;
-	}
-	if (c->queued[d] > 0) {
-		ssize_t n = splice(c->p[d][0], NULL, dst, NULL, c->queued[d], SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-		if (n < 0 && errno != EAGAIN)
-			return -1;
-		if (n > 0)
-			c->queued[d] -= (size_t)n;
-	}
-	if (c->eof[d] && c->queued[d] == 0 && !c->done[d]) {
-		shutdown(dst, SHUT_WR);
-		c->done[d] = 1;
-	}
-	return 0;
-}
-
-/* Level-triggered interest: read a side while its pipe is empty, write it while the other's is not. */
 static void rearm(struct conn *c)
 {
-	for (int side = 0; side < 2; side++) {
-		unsigned want = 0;
-		if (c->connecting) {
-			want = side == 1 ? EPOLLOUT : 0;
-		} else {
-			if (!c->eof[side] && c->queued[side] == 0)
-				want |= EPOLLIN;
-			if (c->queued[1 - side] > 0)
-				want |= EPOLLOUT;
-		}
-		if (want == c->ev[side])
-			continue;
-		struct epoll_event e = {.events = want, .data.ptr = &c->end[side]};
-		epoll_ctl(g_ep, EPOLL_CTL_MOD, c->fd[side], &e);
-		c->ev[side] = want;
-	}
+	for (int side = 0; side < 2; side++)
+		duplex_arm(&c->x, g_ep, side, duplex_want(&c->x, side), &c->end[side]);
 }
 
 static void on_accept(const struct listener *l)
@@ -209,30 +145,28 @@ static void on_accept(const struct listener *l)
 			close(host);
 			continue;
 		}
-		c->fd[0] = host;
-		c->fd[1] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		c->p[0][0] = c->p[0][1] = c->p[1][0] = c->p[1][1] = -1;
-		if (c->fd[1] < 0 || pipe2(c->p[0], O_NONBLOCK | O_CLOEXEC) < 0 || pipe2(c->p[1], O_NONBLOCK | O_CLOEXEC) < 0) {
-			conn_refuse(c);
+		duplex_init(&c->x, host, PIPE_BYTES);
+		c->x.fd[1] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (c->x.fd[1] < 0) {
+			conn_free(c, 1);
 			continue;
 		}
 		for (int d = 0; d < 2; d++) {
 			c->end[d].c = c;
 			c->end[d].side = d;
-			fcntl(c->p[d][1], F_SETPIPE_SZ, PIPE_BYTES); /* best effort: pipe-max-size may be lower */
 			int one = 1;
-			setsockopt(c->fd[d], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+			setsockopt(c->x.fd[d], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 			struct epoll_event e = {.events = 0, .data.ptr = &c->end[d]};
-			epoll_ctl(g_ep, EPOLL_CTL_ADD, c->fd[d], &e);
+			epoll_ctl(g_ep, EPOLL_CTL_ADD, c->x.fd[d], &e);
 		}
 		struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)l->port)};
 		to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		if (connect(c->fd[1], (struct sockaddr *)&to, sizeof to) < 0) {
+		if (connect(c->x.fd[1], (struct sockaddr *)&to, sizeof to) < 0) {
 			if (errno != EINPROGRESS) {
-				conn_refuse(c);
+				conn_free(c, 1);
 				continue;
 			}
-			c->connecting = 1;
+			c->x.connecting = 1;
 		}
 		rearm(c);
 	}
@@ -245,19 +179,19 @@ static void on_ready(struct end *e, unsigned events)
 	int s = e->side;
 	if (c->dead)
 		return;
-	if (c->connecting) {
+	if (c->x.connecting) {
 		int soerr = 0;
 		socklen_t sl = sizeof soerr;
-		if (getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr) {
-			conn_refuse(c);
+		if (getsockopt(c->x.fd[1], SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr) {
+			conn_free(c, 1);
 			return;
 		}
-		c->connecting = 0;
+		c->x.connecting = 0;
 		events = 0; /* nothing to move yet: rearm asks for reads */
 	}
-	if ((events & EPOLLERR) || ((events & (EPOLLIN | EPOLLHUP)) && pump(c, s) < 0) ||
-	    ((events & EPOLLOUT) && pump(c, 1 - s) < 0) || (c->done[0] && c->done[1])) {
-		conn_free(c);
+	if ((events & EPOLLERR) || ((events & (EPOLLIN | EPOLLHUP)) && duplex_pump(&c->x, s) < 0) ||
+	    ((events & EPOLLOUT) && duplex_pump(&c->x, 1 - s) < 0) || (c->x.done[0] && c->x.done[1])) {
+		conn_free(c, 0);
 		return;
 	}
 	rearm(c);
@@ -419,6 +353,40 @@ static void __attribute__((noreturn)) forward_loop(pid_t monitor)
 			free(c);
 		}
 	}
+}
+
+/*
+ * While the container is down (the monitor's restart back-off, up to a minute in a crash loop)
+ * no forwarder accepts: connections would wait in the backlog for as long. The monitor resets
+ * them instead, as a closed port would, so a client (or a balancer in front of replicas, which
+ * then tries another) is not kept waiting. The port stays bound, so it stays ours.
+ */
+int forward_pollfds(struct pollfd *p, int max)
+{
+	int n = 0;
+	for (int i = 0; i < g_nlisten && n < max; i++)
+		if (!g_listen[i].udp)
+			p[n++] = (struct pollfd){.fd = g_listen[i].fd, .events = POLLIN};
+	return n;
+}
+
+int forward_refuse(void)
+{
+	struct linger lg = {1, 0};
+	int hard = 0;
+	for (int i = 0; i < g_nlisten; i++) {
+		if (g_listen[i].udp)
+			continue;
+		int fd;
+		while ((fd = accept4(g_listen[i].fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+			setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+			close(fd);
+		}
+		/* Out of descriptors (or memory): the listener stays readable, so stop watching it. */
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED && errno != EINTR)
+			hard = 1;
+	}
+	return hard ? -1 : 0;
 }
 
 /*

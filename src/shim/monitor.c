@@ -451,13 +451,18 @@ static int backoff(int sigfd, long ms)
 {
 	struct timespec t0, t;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	static struct pollfd p[1 + 512];
+	p[0] = (struct pollfd){.fd = sigfd, .events = POLLIN};
+	int n = 1 + forward_pollfds(p + 1, 512);
 	for (;;) {
+		/* The container is down: what connects to its published ports is reset, not kept waiting. */
+		if (n > 1 && forward_refuse() < 0)
+			n = 1;
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		long left = ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
 		if (left <= 0)
 			return 0;
-		struct pollfd p = {.fd = sigfd, .events = POLLIN};
-		if (poll(&p, 1, (int)left) <= 0)
+		if (poll(p, (nfds_t)n, (int)left) <= 0 || !(p[0].revents & POLLIN))
 			continue;
 		struct signalfd_siginfo si;
 		while (read(sigfd, &si, sizeof si) == sizeof si) {

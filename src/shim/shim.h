@@ -6,6 +6,7 @@
 #define TSCTR_SHIM_H
 
 #define _GNU_SOURCE
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -190,8 +191,34 @@ int cmd_balance(const char *specfile); /* balance.c: replicas behind one host po
 int cmd_api_listen(int argc, char **argv); /* api-listen.c: holds the API socket, starts the server on demand */
 
 /* forward.c: published TCP ports (see there) */
+/* splice.c: one TCP connection's bytes both ways between two sockets (forward.c, balance.c) */
+struct duplex {
+	int fd[2];        /* side 0: the accepted client; side 1: the socket connected onward */
+	int p[2][2];      /* direction d copies fd[d] -> fd[1-d] through pipe p[d], made at its first use */
+	size_t queued[2]; /* bytes in p[d] */
+	int eof[2], done[2];
+	int connecting;   /* fd[1]'s connect is in progress */
+	unsigned ev[2];   /* the epoll events registered for fd[0], fd[1] */
+	int pipe_bytes;
+};
+void duplex_init(struct duplex *x, int client, int pipe_bytes);
+/* fd[d] into its pipe when that is empty: bytes moved, 0 at EOF (eof[d] set), -1 on an error,
+ * -2 when there was nothing to do (pipe not empty, EOF seen, nothing to read). */
+ssize_t duplex_fill(struct duplex *x, int d);
+/* The pipe into fd[1-d]; its EOF passed on (shutdown) once the pipe is empty. -1 on an error. */
+int duplex_drain(struct duplex *x, int d);
+int duplex_pump(struct duplex *x, int d); /* fill, then drain: -1 on an error */
+/* Level-triggered interest: read a side while its pipe is empty, write it while the other's is not. */
+unsigned duplex_want(const struct duplex *x, int side);
+void duplex_arm(struct duplex *x, int ep, int side, unsigned want, void *ptr);
+/* Closes both sockets and the pipes; `reset`: the client gets a reset, as from a closed port. */
+void duplex_close(struct duplex *x, int reset);
+
 int forward_listen(const struct strlist *publish, char *err, size_t errsz);
 void forward_start(void);
+/* Between a container's death and its restart: its TCP listeners, and resetting what they queued. */
+int forward_pollfds(struct pollfd *p, int max);
+int forward_refuse(void); /* -1: it cannot accept now (out of fds): stop polling them */
 
 /* netattach.c: the monitor's requests to the network holder */
 int netattach(const struct strlist *l, pid_t init, char *err, size_t errsz);

@@ -8,6 +8,7 @@
 import { test, describe, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -303,7 +304,19 @@ describe('load balancer', () => {
       assert.deepEqual(fs.readdirSync(d), []);
       assert.deepEqual(balancerProcesses(), procs);
       assert.equal(balancerAlive(d), false);
-      await assert.rejects(startBalancer({ dir: d, hostIp: '127.0.0.1', hostPort: 0, protocol: 'udp' }), /tcp only/);
+      // UDP too (balancer2.test.ts balances it), with the same wording.
+      const udp = dgram.createSocket('udp4');
+      await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
+      const udpPort = udp.address().port;
+      try {
+        await assert.rejects(
+          startBalancer({ dir: d, hostIp: '127.0.0.1', hostPort: udpPort, protocol: 'udp' }),
+          (e: Error) => e.message === `failed to bind port 127.0.0.1:${udpPort}/udp: listen udp 127.0.0.1:${udpPort}: bind: address already in use`,
+        );
+      } finally {
+        udp.close();
+      }
+      assert.deepEqual(fs.readdirSync(d), []);
       if (Number(fs.readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8')) > 80) {
         await assert.rejects(
           startBalancer({ dir: d, hostIp: '127.0.0.1', hostPort: 80, protocol: 'tcp' }),
