@@ -11,11 +11,13 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { BIN, Sandbox, freePortRange, inspectJson } from '../support/harness.js';
+import { haveSshd, startSshd, stopServices, type Sshd } from '../support/sshd.js';
 
 const sb = new Sandbox('apiextra');
 const sock = path.join(sb.env.XDG_RUNTIME_DIR!, 'tsctr', 'tsctr.sock');
 const dockerEnv = { ...sb.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: path.join(sb.dir, 'docker-config') };
 let service: ReturnType<Sandbox['runAsync']>;
+let sshd: Sshd | undefined;
 
 function docker(args: string[], timeout = 120_000): { code: number; stdout: string; stderr: string } {
   const r = spawnSync('docker', args, { env: dockerEnv, encoding: 'utf8', timeout });
@@ -68,6 +70,8 @@ before(async () => {
 });
 
 after(async () => {
+  sshd?.stop();
+  stopServices(sb);
   const ids = sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean);
   if (ids.length) sb.run(['rm', '-f', ...ids]);
   service.kill('SIGTERM');
@@ -215,4 +219,138 @@ describe('-p HOSTSTART-HOSTEND:PORT', () => {
   });
 });
 
-export { BIN, spawn };
+describe('the remote CLI: create, start -a, attach, signals passed on', () => {
+  const remoteEnv = () => ({ ...sb.env, TSCTR_HOST: `unix://${sock}`, PATH: `${sshd?.cbin ?? ''}:${sb.env.PATH}` });
+  const remote = (args: string[], input?: string) => {
+    const r = spawnSync(BIN, args, { env: remoteEnv(), encoding: 'utf8', timeout: 60_000, input });
+    return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  /** A client in the background; `lines` resolves once its stdout has `marker`. */
+  function background(args: string[], env: NodeJS.ProcessEnv = remoteEnv()) {
+    const child = spawn(BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+    return {
+      child,
+      done,
+      out: () => stdout,
+      err: () => stderr,
+      seen: (marker: string) => until(`"${marker}" from the client (stdout: ${JSON.stringify(stdout)}, stderr: ${JSON.stringify(stderr)})`, () => (stdout.includes(marker) ? true : undefined), 30_000),
+    };
+  }
+
+  const TRAP = 'n=0; trap \'n=$((n+1)); echo got-term-$n; [ $n = 2 ] && exit 42\' TERM; echo ready; while :; do sleep 0.1; done';
+
+  test('unix://: SIGTERM to an attached run goes to the container, each time; its trap answers and its code is the client\'s', async () => {
+    const c = background(['run', '--rm', '--name', 'trap1', 'busybox', 'sh', '-c', TRAP]);
+    await c.seen('ready');
+    c.child.kill('SIGTERM');
+    await c.seen('got-term-1');
+    // the client did not die of the first: docker's CLI passes on every signal it gets
+    assert.equal(c.child.exitCode, null);
+    c.child.kill('SIGTERM');
+    const r = await c.done;
+    assert.equal(r.code, 42, c.err());
+    assert.equal(c.out(), 'ready\ngot-term-1\ngot-term-2\n');
+    assert.equal(sb.run(['inspect', 'trap1']).code, 1, '--rm removed it');
+    // --sig-proxy=false: the signal is the client's own, the container runs on
+    const quiet = background(['run', '--sig-proxy=false', '--name', 'trap2', 'busybox', 'sh', '-c', TRAP]);
+    await quiet.seen('ready');
+    quiet.child.kill('SIGTERM');
+    assert.equal((await quiet.done).signal, 'SIGTERM');
+    assert.equal(sb.ok(['inspect', '-f', '{{.State.Status}}', 'trap2']).trim(), 'running');
+    assert.equal(sb.ok(['logs', 'trap2']), 'ready\n');
+    sb.ok(['rm', '-f', 'trap2']);
+    // here, the monitor passes signals on itself: the flag is refused rather than ignored
+    const local = sb.run(['run', '--sig-proxy=false', '--name', 'trap3', 'busybox', 'true']);
+    assert.deepEqual([local.code, local.stderr], [125, 'Error: --sig-proxy=false is supported with --url (remote) only\n']);
+    assert.equal(sb.run(['inspect', 'trap3']).code, 1);
+    const bad = remote(['run', '--sig-proxy=maybe', 'busybox', 'true']);
+    assert.deepEqual([bad.code, bad.stderr], [125, 'Error: invalid argument "maybe" for "--sig-proxy" flag: a boolean\n']);
+  });
+
+  test('unix://: create, then start -a (output, exit code) and start -a -i (stdin)', () => {
+    const made = remote(['create', '--name', 'made1', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 4']);
+    assert.equal(made.code, 0, made.stderr);
+    assert.match(made.stdout, /^[0-9a-f]{64}\n$/);
+    assert.equal(sb.ok(['inspect', '-f', '{{.Id}} {{.State.Status}}', 'made1']).trim(), `${made.stdout.trim()} created`);
+    const started = remote(['start', '-a', 'made1']);
+    assert.deepEqual([started.code, started.stdout, started.stderr], [4, 'out\n', 'err\n']);
+    assert.equal(remote(['create', '-i', '--name', 'made2', 'busybox', 'sh', '-c', 'read x; echo got-$x; exit 3']).code, 0);
+    const si = remote(['start', '-a', '-i', 'made2'], 'abc\n');
+    assert.deepEqual([si.code, si.stdout], [3, 'got-abc\n'], si.stderr);
+    // bad input: one line, 125, nothing made
+    const bad = remote(['create', '--name', 'made3', '-p', '1-3:1-2', 'busybox']);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /^Error: [^\n]*differ in size[^\n]*\n$/);
+    assert.equal(sb.run(['inspect', 'made3']).code, 1);
+    // start -a of a running one, as locally
+    sb.ok(['run', '-d', '--name', 'up1', 'busybox', 'sleep', '300']);
+    const again = remote(['start', '-a', 'up1']);
+    assert.equal(again.code, 125);
+    assert.match(again.stderr, /already running/);
+    sb.ok(['rm', '-f', 'made1', 'made2', 'up1']);
+  });
+
+  test('unix://: attach to a run -dit container from a terminal; the detach keys leave it running', async () => {
+    sb.ok(['run', '-dit', '--name', 'att1', 'busybox', 'sh']);
+    /** `tsctr attach` in a pseudo-terminal (script(1)); each step typed once the output has its marker. */
+    const inTerminal = async (steps: [string, string][]) => {
+      const child = spawn('script', ['-qec', `${BIN} attach att1`, '/dev/null'], { env: remoteEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      // The client's terminal is raw once it is attached (^Q would be flow control before): the
+      // shell's prompt after a first newline says so.
+      child.stdin.write('\n');
+      for (const [marker, input] of steps) {
+        await until(`"${marker}" in ${JSON.stringify(out)}`, () => (out.includes(marker) ? true : undefined), 20_000);
+        child.stdin.write(input);
+      }
+      const code = await done;
+      clearTimeout(timer);
+      return { code, out: out.replace(/\r/g, '') };
+    };
+    const d = await inTerminal([['/ #', 'echo first-$((6*7))\n'], ['first-42', '\x10\x11']]);
+    assert.equal(d.code, 0, d.out);
+    assert.equal(sb.ok(['inspect', '-f', '{{.State.Status}}', 'att1']).trim(), 'running');
+    // typed into the shell, which exits: its code is the client's
+    const t = await inTerminal([['/ #', 'test -t 0 && echo tty-yes\n'], ['tty-yes', 'exit 5\n']]);
+    assert.equal(t.code, 5, t.out);
+    assert.equal(sb.ok(['inspect', '-f', '{{.State.Status}}', 'att1']).trim(), 'exited');
+    const stopped = remote(['attach', 'att1']);
+    assert.equal(stopped.code, 125);
+    assert.equal(stopped.stderr, 'Error: You cannot attach to a stopped container, start it first\n');
+    sb.ok(['rm', 'att1']);
+  });
+
+  test('unix://: attach without stdin passes SIGTERM on; the container\'s code is the client\'s', async () => {
+    sb.ok(['run', '-d', '--name', 'att2', 'busybox', 'sh', '-c', 'trap "echo bye; exit 9" TERM; while :; do echo tick; sleep 0.2; done']);
+    const c = background(['attach', 'att2']);
+    await c.seen('tick');
+    c.child.kill('SIGTERM');
+    const r = await c.done;
+    assert.equal(r.code, 9, c.err());
+    assert.match(c.out(), /bye\n$/);
+    sb.ok(['rm', 'att2']);
+  });
+
+  test('ssh://: SIGTERM to an attached run goes to the container over ssh', { skip: !haveSshd && 'Debian openssh-server is not installed' }, async () => {
+    sshd = await startSshd(sb);
+    const env = { ...sb.env, PATH: `${sshd.cbin}:${sb.env.PATH}` };
+    const c = background(['--url', `ssh://${sshd.login}:${sshd.port}`, 'run', '--rm', 'busybox', 'sh', '-c', TRAP], env);
+    await c.seen('ready');
+    c.child.kill('SIGTERM');
+    await c.seen('got-term-1');
+    c.child.kill('SIGTERM');
+    const r = await c.done;
+    assert.equal(r.code, 42, c.err());
+    assert.equal(c.out(), 'ready\ngot-term-1\ngot-term-2\n');
+  });
+});
