@@ -71,13 +71,22 @@ export abstract class TsctrCommand extends Command {
 const REMOTE_ENV = ['TSCTR_HOST', 'CONTAINER_HOST'];
 
 /** What the message for a command that cannot run remotely lists. */
-const REMOTE_VERBS = 'run, ps, logs, exec, start, stop, kill, rm, inspect, images, pull, rmi, version';
+const REMOTE_VERBS = 'run, create, start, attach, ps, logs, exec, stop, kill, rm, inspect, images, pull, rmi, version';
 
 const flagValue = (name: string, value: string) => {
   if (['true', '1', ''].includes(value)) return true;
   if (['false', '0'].includes(value)) return false;
   throw new TsctrError(`invalid argument "${value}" for "${name}" flag: a boolean`);
 };
+
+/**
+ * A boolean flag as docker takes it, `--flag` or `--flag=false` (clipanion's booleans refuse the
+ * second form: such flags are declared `Option.String(…, { tolerateBoolean: true })`).
+ */
+export function boolFlag(name: string, value: string | boolean | undefined, dflt: boolean): boolean {
+  if (value === undefined || typeof value === 'boolean') return value ?? dflt;
+  return flagValue(name, value.toLowerCase());
+}
 
 /** Sets one of GLOBAL_WITH_VALUE or GLOBAL_BOOLEAN; a bad value is the user's error (125), before anything runs. */
 export async function applyGlobal(name: string, value: string): Promise<void> {

@@ -10,6 +10,7 @@ import { defaultCreateOptions, type CreateOptions, type HostView } from '../cont
 import type { ContainerSpec } from '../container/types.js';
 import type { ContainerConfig as ImageRunConfig } from '../image/types.js';
 import { badRequest } from './errors.js';
+import { consoleSize } from './http.js';
 
 type Obj = Record<string, unknown>;
 
@@ -204,6 +205,9 @@ export function specFromBody(input: BodyInput, img: ImageRunConfig, host: HostVi
   if (health[0] === 'CMD' && spec.healthcheck) spec.healthcheck = { ...spec.healthcheck, Test: health };
   const exposed = isObj(b.ExposedPorts) ? Object.keys(b.ExposedPorts) : [];
   if (exposed.length) spec.exposedPorts = [...new Set([...spec.exposedPorts, ...exposed])];
+  const size = consoleSize(isObj(b.HostConfig) ? b.HostConfig.ConsoleSize : undefined);
+  if (size) spec.consoleSize = size;
   checkSpec(spec);
   return spec;
 }
+

@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Route } from './router.js';
 import type { Ctx, Hijacked } from './http.js';
-import { readJsonObject, sendStatus } from './http.js';
+import { consoleSize, readJsonObject, sendStatus } from './http.js';
 import { ApiError, notFound } from './errors.js';
 import { getExec, type ExecInstance } from './exec-store.js';
 import { MUX_CONTENT_TYPE, RAW_CONTENT_TYPE, streamWriter } from './mux.js';
@@ -76,6 +76,9 @@ async function start(ctx: Ctx, hijack: (contentType?: string) => Hijacked): Prom
   const e = instance(ctx.params.id!);
   const body = await readJsonObject(ctx, 64 * 1024).catch(() => ({}) as Record<string, unknown>);
   if (started.has(e)) throw new ApiError(409, `Exec ${e.id} has already been started`);
+  // API 1.42+ may send the terminal's size here too; it wins over create's.
+  const size = consoleSize(body.ConsoleSize);
+  if (size && e.tty) e.size = size;
   if (body.Detach === true) {
     // Detached: the helper returns once the process runs; its code is not followed (docker's exec -d
     // reports none either until inspected, and the helper is gone by then).

@@ -125,3 +125,10 @@ export function filtersParam(q: URLSearchParams): Map<string, string[]> {
   }
   return out;
 }
+
+/** API 1.42's ConsoleSize, `[height, width]` of the client's terminal; [0, 0] or absent: none. */
+export function consoleSize(v: unknown): { rows: number; cols: number } | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || v.length !== 2 || !v.every((n) => Number.isInteger(n) && n >= 0 && n <= 65535)) throw badRequest('invalid ConsoleSize: expected [height, width]');
+  return v[0] && v[1] ? { rows: v[0] as number, cols: v[1] as number } : undefined;
+}

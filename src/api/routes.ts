@@ -10,6 +10,7 @@ import { SYSTEM_ROUTES } from './system.js';
 import { VOLUME_NETWORK_ROUTES } from './volumes-networks.js';
 import { attachRoutes } from './attach.js';
 import { buildRoutes } from './build.js';
+import { containerImageRoutes } from './container-image.js';
 import { eventRoutes } from './events.js';
 import { execRoutes } from './exec-start.js';
 import { imageArchiveRoutes } from './image-archive.js';
@@ -19,6 +20,7 @@ export const ROUTES: readonly Route[] = [
   ...SYSTEM_ROUTES,
   ...CONTAINER_ROUTES,
   ...attachRoutes,
+  ...containerImageRoutes,
   ...execRoutes,
   ...statsRoutes,
   ...buildRoutes,

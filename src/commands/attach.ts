@@ -1,5 +1,5 @@
 import { Option } from 'clipanion';
-import { TsctrCommand } from '../command-base.js';
+import { TsctrCommand, boolFlag } from '../command-base.js';
 
 export class AttachCommand extends TsctrCommand {
   static override usage = TsctrCommand.Usage({
@@ -18,13 +18,15 @@ export class AttachCommand extends TsctrCommand {
     ],
   });
 
+  static override remote = true;
+
   noStdin = Option.Boolean('--no-stdin', false, { description: 'Do not attach STDIN' });
-  sigProxy = Option.Boolean('--sig-proxy', true, { description: 'Proxy all received signals to the process' });
+  sigProxy = Option.String('--sig-proxy', { tolerateBoolean: true, description: 'Proxy all received signals to the process (default true)' });
   detachKeys = Option.String('--detach-keys', { description: 'Override the key sequence for detaching a container (default ctrl-p,ctrl-q)' });
   container = Option.String({ name: 'CONTAINER' });
 
   async run(): Promise<number> {
     const { attachContainer } = await import('../engine/extra.js');
-    return attachContainer(this.container, { sigProxy: this.sigProxy, stdin: !this.noStdin, detachKeys: this.detachKeys });
+    return attachContainer(this.container, { sigProxy: boolFlag('--sig-proxy', this.sigProxy, true), stdin: !this.noStdin, detachKeys: this.detachKeys });
   }
 }

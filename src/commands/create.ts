@@ -7,8 +7,12 @@ export class CreateCommand extends ContainerCreateCommand {
     examples: [['Create, then start', '$0 create --name web -p 8080:80 nginx && $0 start web']],
   });
 
+  static override remote = true;
+
   async run(): Promise<void> {
-    const { createFromOptions } = await import('../engine/create.js');
+    const { createFromOptions, createRemote } = await import('../engine/create.js');
+    const remoteId = await createRemote(this.createOptions(true));
+    if (remoteId !== undefined) return this.out(remoteId);
     const { record } = await createFromOptions(this.createOptions(true), this.commandLine());
     this.out(record.id);
   }

@@ -1,4 +1,5 @@
 import { Option } from 'clipanion';
+import { boolFlag } from '../command-base.js';
 import { ContainerCreateCommand } from './create-options.js';
 
 export class RunCommand extends ContainerCreateCommand {
@@ -21,14 +22,19 @@ export class RunCommand extends ContainerCreateCommand {
   attachStreams = Option.Array('-a,--attach', [], { description: 'Attach to STDIN, STDOUT or STDERR' });
   monitorPidFile = Option.String('--monitor-pidfile', { description: "With -d: write the container monitor's pid to this file (for systemd's PIDFile=)" });
 
+  sigProxy = Option.String('--sig-proxy', { tolerateBoolean: true, description: 'Proxy received signals to the process (default true; --sig-proxy=false with --url only)' });
+
   static override remote = true;
 
   async run(): Promise<number> {
     const { createFromOptions, runRemote } = await import('../engine/create.js');
     const streams = await this.streams();
     const { writeFd } = await import('../util/stdout.js');
-    const remoteCode = await runRemote(this.createOptions(this.detach), { streams, out: (l) => this.out(l), write: (s, d) => writeFd(s === 'stderr' ? 2 : 1, d) });
+    const sigProxy = boolFlag('--sig-proxy', this.sigProxy, true);
+    const remoteCode = await runRemote(this.createOptions(this.detach), { streams, out: (l) => this.out(l), write: (s, d) => writeFd(s === 'stderr' ? 2 : 1, d), sigProxy });
     if (remoteCode !== undefined) return remoteCode;
+    // Here the attached container's monitor passes the signals on itself, always.
+    if (!sigProxy) throw new (await import('../errors.js')).TsctrError('--sig-proxy=false is supported with --url (remote) only');
     const { startContainer } = await import('../container/launch.js');
     const { removeContainer } = await import('../container/ops.js');
     const { record: c, image } = await createFromOptions(this.createOptions(this.detach), this.commandLine());

@@ -1,6 +1,7 @@
 /** docker's container inspect document. */
 import { containerPaths, volumePaths } from '../paths.js';
 import { networkMode } from '../net/default.js';
+import { hostPortText } from '../net/ports.js';
 import { modeFor } from '../net/modes/index.js';
 import { netRequest } from './net-request.js';
 import { liveState } from './state.js';
@@ -15,7 +16,7 @@ function portMap(bindings: PortBinding[], exposed: string[]): Record<string, { H
   for (const e of exposed) out[e.includes('/') ? e : `${e}/tcp`] = null;
   for (const b of bindings) {
     const key = `${b.containerPort}/${b.protocol}`;
-    (out[key] ??= []).push({ HostIp: b.hostIp || '0.0.0.0', HostPort: b.hostPort ? String(b.hostPort) : '' });
+    (out[key] ??= []).push({ HostIp: b.hostIp || '0.0.0.0', HostPort: hostPortText(b) });
   }
   return out;
 }

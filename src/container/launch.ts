@@ -123,6 +123,7 @@ async function launchPlanned(query: string, c: ContainerRecord, image: ImageReco
     // A tty's size is set through it too, attached or not (`resize` of the API, `attach`'s SIGWINCH).
     ...((!opts.attach && (opts.interactive || c.config.openStdin)) || c.config.tty ? [['attach-socket', containerPaths.attachSock(c.id)] as [string, string]] : []),
     ...(opts.attach && opts.streams ? [['attach-streams', opts.streams.join(',')] as [string, string]] : []),
+    ...(c.config.tty && c.hostConfig.consoleSize ? [['winsize', `${c.hostConfig.consoleSize.rows} ${c.hostConfig.consoleSize.cols}`] as [string, string]] : []),
     ...exitCommand(c),
     ...(c.config.healthcheck ? await (await import('./health.js')).healthSpec(c, image) : []),
   ];

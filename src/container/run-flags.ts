@@ -243,5 +243,6 @@ export function hostConfigView(hc: HostConfig): Record<string, unknown> {
     CpusetCpus: hc.cpusetCpus ?? '',
     BlkioWeight: hc.blkioWeight ?? 0,
     ContainerIDFile: hc.containerIdFile ?? '',
+    ConsoleSize: hc.consoleSize ? [hc.consoleSize.rows, hc.consoleSize.cols] : [0, 0],
   };
 }

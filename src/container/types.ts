@@ -88,6 +88,8 @@ export interface HostConfig {
   blkioWeight?: number;
   /** --cidfile: where the id was written (docker's ContainerIDFile). */
   containerIdFile?: string;
+  /** The API's HostConfig.ConsoleSize: a tty's size from its start, when no terminal of ours gives one. */
+  consoleSize?: { rows: number; cols: number };
 }
 
 /** --device: a host device bound into the container (docker's HostConfig.Devices entry). */

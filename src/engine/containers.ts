@@ -56,7 +56,9 @@ export async function startContainer(query: string, o: StartOptions): Promise<nu
   const r = await remote();
   if (r) {
     const { TsctrError } = await import('../errors.js');
-    if (o.attach || o.monitorPidFile) throw new TsctrError(`${o.attach ? 'start -a/-i' : '--monitor-pidfile'} is not supported with --url (remote)`);
+    if (o.monitorPidFile) throw new TsctrError('--monitor-pidfile is not supported with --url (remote)');
+    // docker's start -a forwards the signals we get, as run does
+    if (o.attach) return r.startAttachedByName(query, { interactive: o.interactive, sigProxy: true });
     await r.startContainer(query);
     return 0;
   }

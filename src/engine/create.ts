@@ -44,6 +44,12 @@ export async function localImageConfig(name: string): Promise<{ image: ImageReco
   return image ? { image, config: readImageConfig(image).config ?? {} } : undefined;
 }
 
+/** `create` on a remote engine (--url): the new container's id; undefined when the engine is this machine's. */
+export async function createRemote(o: CreateOptions): Promise<string | undefined> {
+  const r = await remote();
+  return r ? r.createContainer(o) : undefined;
+}
+
 /**
  * `run` on a remote engine (--url): create (pulling on "no such image"), attach, start, wait; the
  * container's exit code. Undefined when the engine is this machine's: the caller runs it here.

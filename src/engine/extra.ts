@@ -104,6 +104,8 @@ export async function containerChanges(query: string): Promise<Change[]> {
  * are typed (0); our stdin goes to a container started detached with -i.
  */
 export async function attachContainer(query: string, opts: AttachOptions): Promise<number> {
+  const r = await (await import('./remote.js')).remote();
+  if (r) return r.attach(query, opts);
   return (await import('../container/attach.js')).attachOutput(query, opts);
 }
 

@@ -68,9 +68,37 @@ export async function withIPv6(ports: PortBinding[], requested: PortBinding[]): 
   return out;
 }
 
-/** Concrete host ports (a requested 0 becomes a free port), checked to be bindable. */
+/**
+ * Concrete host ports (a requested 0 becomes a free port), checked to be bindable. A range takes
+ * its first port that is free (docker's `-p 8000-8002:80`), and for a binding to every address,
+ * free on `::` too where the host has IPv6 (withIPv6 binds both).
+ */
 export async function resolvePorts(bindings: PortBinding[]): Promise<PortBinding[]> {
   const out: PortBinding[] = [];
-  for (const b of bindings) out.push({ ...b, hostPort: await probePort(b) });
+  for (const { hostPortEnd, ...b } of bindings) {
+    if (!hostPortEnd || hostPortEnd <= b.hostPort) out.push({ ...b, hostPort: await probePort(b) });
+    else out.push({ ...b, hostPort: await firstFree(b, hostPortEnd, out) });
+  }
   return out;
+}
+
+async function firstFree(b: PortBinding, end: number, taken: PortBinding[]): Promise<number> {
+  const { probeBind } = await import('../rootless/syscalls.js');
+  const host = b.hostIp || '0.0.0.0';
+  const v6 = !b.hostIp && hostHasIPv6();
+  for (let port = b.hostPort; port <= end; port++) {
+    // An earlier binding of this container took it (`-p 8000-8001:80 -p 8000-8001:81`).
+    if (taken.some((t) => t.hostPort === port && t.protocol === b.protocol && (!t.hostIp || !b.hostIp || t.hostIp === b.hostIp))) continue;
+    const r = probeBind(b.protocol, host, port);
+    if (!('port' in r)) {
+      if (r.errno === 98) continue;
+      return probePort({ ...b, hostPort: port }); // not a conflict: the reason probePort gives
+    }
+    if (v6) {
+      const r6 = probeBind(b.protocol, '::', port);
+      if (!('port' in r6) && r6.errno === 98) continue;
+    }
+    return port;
+  }
+  throw new TsctrError(`failed to bind port ${host}:${b.hostPort}-${end}/${b.protocol}: every port of the range is already in use`);
 }

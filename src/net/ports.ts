@@ -1,4 +1,7 @@
-/** docker's -p syntax: [ip:][hostPort[-end]:]containerPort[-end][/tcp|udp]. */
+/**
+ * docker's -p syntax: [ip:][hostPort[-end]:]containerPort[-end][/tcp|udp]. A host range for one
+ * container port (`8000-8002:80`) is a choice: the first port of it that is free when the container starts.
+ */
 import { TsctrError } from '../errors.js';
 import type { PortBinding } from './types.js';
 
@@ -44,6 +47,7 @@ export function parsePublish(spec: string): PortBinding[] {
   }
   const [c0, c1] = parseRange(ctrPart, 'container port', spec);
   const [h0, h1] = hostPart ? parseRange(hostPart, 'host port', spec) : [0, 0];
+  if (hostPart && c0 === c1 && h1 > h0) return [{ hostIp, hostPort: h0, hostPortEnd: h1, containerPort: c0, protocol }];
   if (hostPart && h1 - h0 !== c1 - c0) {
     throw new TsctrError(`host and container port ranges differ in size in publish spec "${spec}"`);
   }
@@ -56,5 +60,11 @@ export function parsePublish(spec: string): PortBinding[] {
 
 export function formatBinding(b: PortBinding): string {
   const ip = b.hostIp || '0.0.0.0';
-  return `${ip.includes(':') ? `[${ip}]` : ip}:${b.hostPort}->${b.containerPort}/${b.protocol}`;
+  return `${ip.includes(':') ? `[${ip}]` : ip}:${b.hostPortEnd ? hostPortText(b) : b.hostPort}->${b.containerPort}/${b.protocol}`;
+}
+
+/** The host port as docker writes a requested one: `8080`, a range `8000-8002`, '' for a random one. */
+export function hostPortText(b: PortBinding): string {
+  if (!b.hostPort) return '';
+  return b.hostPortEnd && b.hostPortEnd > b.hostPort ? `${b.hostPort}-${b.hostPortEnd}` : String(b.hostPort);
 }

@@ -8,6 +8,8 @@ export interface PortBinding {
   hostPort: number;
   containerPort: number;
   protocol: 'tcp' | 'udp';
+  /** `-p 8000-8002:80`: hostPort is the range's first port, this its last; the first free one is taken at start. */
+  hostPortEnd?: number;
   /** The IPv6 twin of a binding to every address (`-p 8080:80` binds 0.0.0.0 and ::, as docker). */
   ipv6Twin?: boolean;
 }

@@ -6,7 +6,7 @@
  */
 import { TsctrError } from '../errors.js';
 import { CREATE_FLAGS, parseEnv, type CreateOptions, type FlagDecl, type HostView } from '../container/options.js';
-import { parsePublish } from '../net/ports.js';
+import { hostPortText, parsePublish } from '../net/ports.js';
 import { parseBytes, parseDuration } from '../util/units.js';
 
 type Obj = Record<string, unknown>;
@@ -145,7 +145,7 @@ export function createBody(o: CreateOptions, host: Pick<HostView, 'env' | 'readF
     // No ExposedPorts (docker's CLI adds the published ones): tsctr's -p does not expose them either.
     const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
     for (const b of o.publish.flatMap(parsePublish)) {
-      (bindings[`${b.containerPort}/${b.protocol}`] ??= []).push({ HostIp: b.hostIp, HostPort: b.hostPort ? String(b.hostPort) : '' });
+      (bindings[`${b.containerPort}/${b.protocol}`] ??= []).push({ HostIp: b.hostIp, HostPort: hostPortText(b) });
     }
     hc.PortBindings = bindings;
   }

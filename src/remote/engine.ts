@@ -29,6 +29,28 @@ export interface RemoteLogsOptions {
   follow: boolean;
 }
 
+/** The signals an attached client passes on (docker's CLI forwards all it can catch). */
+const PROXIED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
+
+interface AttachedRun {
+  interactive: boolean;
+  tty: boolean;
+  /** Waits for the removal (`--rm`) rather than the exit. */
+  autoRemove: boolean;
+  /** run --rm: a container that failed to start goes. */
+  removeOnFailure: boolean;
+  streams?: ('stdin' | 'stdout' | 'stderr')[];
+  sigProxy: boolean;
+  write(stream: 'stdout' | 'stderr', data: Buffer): void;
+}
+
+/** The wait's answer → the exit code (an error in it is the start's failure). */
+function exitCodeOf(text: string): number {
+  const r = JSON.parse(text || '{}') as { StatusCode?: number; Error?: { Message?: string } | null };
+  if (r.Error?.Message) throw new TsctrError(r.Error.Message);
+  return typeof r.StatusCode === 'number' && r.StatusCode >= 0 ? r.StatusCode : 125;
+}
+
 export interface RemoteRunIo {
   /** -a: the streams to show (all when undefined). */
   streams?: ('stdin' | 'stdout' | 'stderr')[];
@@ -36,6 +58,8 @@ export interface RemoteRunIo {
   out(line: string): void;
   /** Where the container's output goes. */
   write(stream: 'stdout' | 'stderr', data: Buffer): void;
+  /** docker's --sig-proxy (default true): signals we receive go to the container while attached. */
+  sigProxy?: boolean;
 }
 
 /** docker's `filters` query: {"key": ["value", …]} from the CLI's key=value list. */
@@ -191,54 +215,154 @@ export class RemoteEngine {
     return typeof j.ExitCode === 'number' ? j.ExitCode : 125;
   }
 
-  // --- run
+  // --- create, run, start -a, attach
 
-  /** docker's run over the API: create (pulling on "no such image"), attach, wait, start; the exit code. */
-  async run(o: CreateOptions, io: RemoteRunIo): Promise<number> {
+  /** docker's create: the flags' body, the image pulled on "no such image" as the pull policy allows; the id. */
+  async createContainer(o: CreateOptions): Promise<string> {
     const { createBody } = await import('./create-body.js');
     const { processHost } = await import('../container/options.js');
     if (!['missing', 'always', 'never'].includes(o.pull)) throw new TsctrError(`invalid pull policy "${o.pull}": use always, missing or never`);
     checkReference(o.image);
-    if (io.streams?.includes('stdin')) throw new TsctrError('-a stdin is not supported with --url (remote)');
     const c = createBody(o, processHost());
     if (o.pull === 'always') await this.pullImage(o.image, { quiet: false, out: process.stderr, platform: c.platform });
     const create = () => this.api.json<{ Id: string }>('POST', '/containers/create', { query: { name: c.name, platform: c.platform }, body: c.body });
-    let id: string;
     try {
-      id = (await create()).Id;
+      return (await create()).Id;
     } catch (e) {
       if (!(e instanceof NotFoundError) || !/no such image/i.test(e.message) || o.pull === 'never') throw e;
       process.stderr.write(`Unable to find image '${o.image}' locally\n`);
       await this.pullImage(o.image, { quiet: false, out: process.stderr, platform: c.platform });
-      id = (await create()).Id;
+      return (await create()).Id;
     }
+  }
+
+  /** docker's run over the API: create (pulling on "no such image"), attach, wait, start; the exit code. */
+  async run(o: CreateOptions, io: RemoteRunIo): Promise<number> {
+    if (io.streams?.includes('stdin')) throw new TsctrError('-a stdin is not supported with --url (remote)');
+    const id = await this.createContainer(o);
     if (o.detach) {
       await this.startContainer(id);
       io.out(id);
       return 0;
     }
-    const want = io.streams ?? ['stdout', 'stderr'];
-    // As docker's CLI: the attachment first (the server starts the container into it), then the
-    // wait (its answer's header says it is in place), then the start.
-    const query = { stream: 1, stdin: o.interactive ? 1 : 0, stdout: want.includes('stdout') ? 1 : 0, stderr: want.includes('stderr') ? 1 : 0 };
+    return this.startAttached(id, { interactive: o.interactive, tty: o.tty, autoRemove: o.rm, removeOnFailure: o.rm, streams: io.streams, sigProxy: io.sigProxy !== false, write: io.write });
+  }
+
+  /** `start -a [-i]`: the container's own settings say whether it has a tty and stdin to attach. */
+  async startAttachedByName(query: string, o: { interactive: boolean; sigProxy: boolean }): Promise<number> {
+    const j = await this.inspectContainer(query);
+    const st = (j.State ?? {}) as Obj;
+    const cfg = (j.Config ?? {}) as Obj;
+    if (st.Running) throw new TsctrError(`container ${String(j.Name ?? query).replace(/^\//, '')} is already running`);
+    const { writeFd } = await import('../util/stdout.js');
+    return this.startAttached(String(j.Id), {
+      interactive: o.interactive && cfg.OpenStdin === true,
+      tty: cfg.Tty === true,
+      autoRemove: ((j.HostConfig ?? {}) as Obj).AutoRemove === true,
+      removeOnFailure: false,
+      sigProxy: o.sigProxy,
+      write: (stream, d) => writeFd(stream === 'stderr' ? 2 : 1, d),
+    });
+  }
+
+  /**
+   * As docker's CLI: the attachment first (the server starts the container into it), then the wait
+   * (its answer's header says it is in place), then the start; the output until the container ends,
+   * the exit code from the wait. Signals this process gets go to the container meanwhile (--sig-proxy;
+   * not with a tty, where ^C is a byte on stdin).
+   */
+  private async startAttached(id: string, a: AttachedRun): Promise<number> {
+    const want = a.streams ?? ['stdout', 'stderr'];
+    const query = { stream: 1, stdin: a.interactive ? 1 : 0, stdout: want.includes('stdout') ? 1 : 0, stderr: want.includes('stderr') ? 1 : 0 };
     // With -i the connection is taken over (stdin goes up it); without, the answer's body is the output.
-    const taken = o.interactive ? await this.api.upgrade('POST', `/containers/${id}/attach`, { query }) : undefined;
+    const taken = a.interactive ? await this.api.upgrade('POST', `/containers/${id}/attach`, { query }) : undefined;
     const answer = taken ? undefined : await this.api.request('POST', `/containers/${id}/attach`, { query });
-    const wait = await this.api.request('POST', `/containers/${id}/wait`, { query: { condition: o.rm ? 'removed' : 'next-exit' } });
+    const wait = await this.api.request('POST', `/containers/${id}/wait`, { query: { condition: a.autoRemove ? 'removed' : 'next-exit' } });
     const exited = readText(wait);
+    const unproxy = a.sigProxy && !a.tty ? this.proxySignals(id) : () => undefined;
     try {
-      await this.startContainer(id);
-    } catch (e) {
-      (taken?.socket ?? answer)?.destroy();
-      wait.destroy();
-      if (o.rm) await this.removeContainer(id, { force: true, volumes: true }).catch(() => undefined);
-      throw e;
+      try {
+        await this.startContainer(id);
+      } catch (e) {
+        (taken?.socket ?? answer)?.destroy();
+        wait.destroy();
+        if (a.removeOnFailure) await this.removeContainer(id, { force: true, volumes: true }).catch(() => undefined);
+        throw e;
+      }
+      const unsize = a.tty ? this.followTerminalSize(id) : () => undefined;
+      try {
+        if (taken) await relay(taken, a.write, a.tty);
+        else if (answer) for await (const batch of demux(answer, /raw-stream/.test(String(answer.headers['content-type'])))) for (const f of batch) a.write(f.stream, f.data);
+      } finally {
+        unsize();
+      }
+      return exitCodeOf(await exited);
+    } finally {
+      unproxy();
     }
-    if (taken) await relay(taken, io.write, o.tty);
-    else if (answer) for await (const batch of demux(answer, /raw-stream/.test(String(answer.headers['content-type'])))) for (const f of batch) io.write(f.stream, f.data);
-    const r = JSON.parse((await exited) || '{}') as { StatusCode?: number; Error?: { Message?: string } | null };
-    if (r.Error?.Message) throw new TsctrError(r.Error.Message);
-    return typeof r.StatusCode === 'number' && r.StatusCode >= 0 ? r.StatusCode : 125;
+  }
+
+  /**
+   * docker attach: to a running container, its output from now on, our stdin when it was started
+   * with -i (raw with a tty; the detach keys leave it running, exit 0); else the exit code.
+   */
+  async attach(query: string, o: { stdin: boolean; sigProxy: boolean; detachKeys?: string }): Promise<number> {
+    const j = await this.inspectContainer(query);
+    const id = String(j.Id);
+    const st = (j.State ?? {}) as Obj;
+    const cfg = (j.Config ?? {}) as Obj;
+    if (!st.Running) throw new TsctrError('You cannot attach to a stopped container, start it first');
+    if (st.Paused) throw new TsctrError('You cannot attach to a paused container, unpause it first');
+    const tty = cfg.Tty === true;
+    const stdin = o.stdin && cfg.OpenStdin === true;
+    const { writeFd } = await import('../util/stdout.js');
+    const write = (stream: 'stdout' | 'stderr', d: Buffer) => writeFd(stream === 'stderr' ? 2 : 1, d);
+    const q = { stream: 1, stdin: stdin ? 1 : 0, stdout: 1, stderr: 1, detachKeys: o.detachKeys };
+    // Asked first, so that an exit while we attach is not missed; an --rm container is gone after it.
+    const wait = await this.api.request('POST', `/containers/${id}/wait`, { query: { condition: ((j.HostConfig ?? {}) as Obj).AutoRemove === true ? 'removed' : 'next-exit' } });
+    const exited = readText(wait);
+    const unproxy = o.sigProxy && !tty ? this.proxySignals(id) : () => undefined;
+    try {
+      const unsize = tty ? this.followTerminalSize(id) : () => undefined;
+      try {
+        if (stdin) await relay(await this.api.upgrade('POST', `/containers/${id}/attach`, { query: q }), write, tty);
+        else {
+          const res = await this.api.request('POST', `/containers/${id}/attach`, { query: q });
+          for await (const batch of demux(res, /raw-stream/.test(String(res.headers['content-type'])))) for (const f of batch) write(f.stream, f.data);
+        }
+      } finally {
+        unsize();
+      }
+      // The stream ended: the container exited, or the detach keys left it running.
+      const now = await this.inspectContainer(id).catch(() => undefined);
+      if ((now?.State as Obj | undefined)?.Running) {
+        wait.destroy();
+        exited.catch(() => undefined);
+        return 0;
+      }
+      return exitCodeOf(await exited);
+    } finally {
+      unproxy();
+    }
+  }
+
+  /** docker's --sig-proxy: what this process receives, the container gets (`kill?signal=`), each time. */
+  private proxySignals(id: string): () => void {
+    const forward = (sig: NodeJS.Signals) => void this.killContainer(id, sig).catch(() => undefined);
+    for (const s of PROXIED_SIGNALS) process.on(s, forward);
+    return () => {
+      for (const s of PROXIED_SIGNALS) process.off(s, forward);
+    };
+  }
+
+  /** The container's tty follows this terminal's size (`resize?h=&w=`, now and on each change). */
+  private followTerminalSize(id: string): () => void {
+    const out = process.stdout;
+    if (!out.isTTY) return () => undefined;
+    const send = () => void this.api.request('POST', `/containers/${id}/resize`, { query: { h: out.rows, w: out.columns } }).then(readText).catch(() => undefined);
+    send();
+    out.on('resize', send);
+    return () => out.off('resize', send);
   }
 
   // --- images

@@ -47,7 +47,9 @@ export async function openStream(t: RemoteTarget): Promise<Duplex> {
     });
   }
   const { spawn } = await import('node:child_process');
-  const child = spawn('ssh', sshArgv(t), { stdio: ['pipe', 'pipe', 'pipe'] });
+  // A process group of its own (as docker's ssh helper): the ^C typed at an attached `run` goes to
+  // the container (--sig-proxy), not to the ssh that carries it.
+  const child = spawn('ssh', sshArgv(t), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (s: string) => (stderr = (stderr + s).slice(-4000)));
