@@ -148,6 +148,21 @@ describe('docker commit, export, diff through the socket', () => {
   });
 });
 
+describe('many clients at once', () => {
+  test('50 concurrent docker run --rm: every one exits with its own code, none is left', async () => {
+    const runOne = (i: number) =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const c = spawn('docker', ['run', '--rm', '--label', 'many=1', 'busybox', 'sh', '-c', `exit ${i % 7}`], { env: dockerEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        c.stderr.on('data', (d) => (stderr += d));
+        c.on('close', (code) => resolve({ code, stderr }));
+      });
+    const runs = await Promise.all(Array.from({ length: 50 }, (_, i) => runOne(i)));
+    assert.deepEqual(runs.map((r, i) => (r.code === i % 7 ? '' : `${i}: exit ${r.code} ${r.stderr.trim()}`)).filter(Boolean), []);
+    assert.equal(sb.ok(['ps', '-aq', '--filter', 'label=many=1']).trim(), '', 'a --rm container was left behind');
+  });
+});
+
 describe('ConsoleSize (API 1.42)', () => {
   test("create's HostConfig.ConsoleSize is the tty's size from the start", async () => {
     const c = await api('POST', '/v1.43/containers/create?name=sized', { Image: 'busybox', Tty: true, Cmd: ['stty', 'size'], HostConfig: { ConsoleSize: [33, 101] } });
