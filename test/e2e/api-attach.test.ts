@@ -4,108 +4,36 @@
  * size, detach keys, logs=1 replay; exec resize; `tsctr attach` following SIGWINCH; and the
  * monitor's socket refusing malformed frames while it keeps serving.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { BIN, Sandbox } from '../support/harness.js';
+import { assertDockerCli, dockerEnv as dockerEnvOf } from '../support/docker.js';
+import { unixRequest } from '../support/http.js';
+import { inPty as inPtyWith, type Step } from '../support/pty.js';
+import { useService } from '../support/hooks.js';
+import { defaultSocket } from '../support/service.js';
+import { sleep, until } from '../support/wait.js';
 
 const sb = new Sandbox('api-attach');
-const sock = path.join(sb.env.XDG_RUNTIME_DIR!, 'tsctr', 'tsctr.sock');
-const dockerEnv = { ...sb.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: path.join(sb.dir, 'docker-config') };
-let service: ReturnType<Sandbox['runAsync']>;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+const sock = defaultSocket(sb);
+const dockerEnv = dockerEnvOf(sb, `unix://${sock}`);
+before(assertDockerCli);
+useService(sb, { pull: ['busybox'] });
 
 const id = (name: string) => sb.ok(['inspect', '--format', '{{.Id}}', name]).trim();
 const running = (name: string) => sb.ok(['inspect', '--format', '{{.State.Running}}', name]).trim() === 'true';
 const attachSock = (name: string) => path.join(sb.env.XDG_RUNTIME_DIR!, 'tsctr', 'containers', id(name), 'attach.sock');
 const monitorPid = (name: string) => Number(fs.readFileSync(path.join(path.dirname(attachSock(name)), 'monitor.pid'), 'utf8').split(' ')[0]);
 
-/**
- * Runs a command in a pseudo-terminal of ROWSxCOLS (python3's pty), step by step: send bytes, wait
- * for output matching a regexp, sleep, or resize the terminal (its foreground process gets
- * SIGWINCH); then reads to the end. The exit code and all output.
- */
-type Step = ['send', string] | ['expect', string] | ['sleep', number] | ['size', number, number];
-const PTY_DRIVER = `
-import fcntl, json, os, pty, re, select, struct, sys, termios, time
-rows, cols = int(sys.argv[2]), int(sys.argv[3])
-steps = json.loads(sys.argv[1])
-pid, fd = pty.fork()
-if pid == 0:
-    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack('HHHH', rows, cols, 0, 0))
-    os.execvp(sys.argv[4], sys.argv[4:])
-out = b''
-def more(t):
-    global out
-    r, _, _ = select.select([fd], [], [], t)
-    if not r:
-        return True
-    try:
-        d = os.read(fd, 4096)
-    except OSError:
-        d = b''
-    out += d
-    return bool(d)
-for step in steps:
-    kind, arg = step[0], step[1]
-    if kind == 'sleep':
-        end = time.time() + arg
-        while time.time() < end and more(end - time.time()):
-            pass
-        continue
-    if kind == 'send':
-        os.write(fd, arg.encode('latin1'))
-        continue
-    if kind == 'size':
-        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', arg, step[2], 0, 0))
-        continue
-    end = time.time() + 20
-    while not re.search(arg.encode('latin1'), out):
-        if time.time() > end or not more(end - time.time()):
-            os.kill(pid, 9)
-            sys.stdout.write(json.dumps({'code': -1, 'out': 'did not see %r in %r' % (arg, out.decode('latin1'))}))
-            sys.exit(0)
-end = time.time() + 20
-while time.time() < end and more(1):
-    pass
-_, st = os.waitpid(pid, 0)
-sys.stdout.write(json.dumps({'code': os.waitstatus_to_exitcode(st), 'out': out.decode('latin1')}))
-`;
-function inPty(size: [number, number], argv: string[], steps: Step[], env: NodeJS.ProcessEnv = dockerEnv): { code: number; out: string } {
-  const r = spawnSync('python3', ['-c', PTY_DRIVER, JSON.stringify(steps), String(size[0]), String(size[1]), ...argv], { env, encoding: 'utf8', timeout: 120_000 });
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout) as { code: number; out: string };
-}
+/** Runs argv in a pseudo-terminal of ROWSxCOLS (docker's by default), doing the steps. */
+const inPty = (size: [number, number], argv: string[], steps: Step[], env: NodeJS.ProcessEnv = dockerEnv) => inPtyWith(argv, steps, { env, size });
 
 /** A request to the service; the status and body. */
-function api(method: string, p: string, body?: unknown): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const c = net.createConnection(sock);
-    const data = body === undefined ? '' : JSON.stringify(body);
-    c.write(`${method} ${p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(data)}\r\n\r\n${data}`);
-    let got = '';
-    c.on('data', (d) => (got += d.toString('latin1')));
-    c.on('error', reject);
-    c.on('close', () => {
-      const status = Number(/^HTTP\/1\.1 (\d+)/.exec(got)?.[1] ?? 0);
-      resolve({ status, body: got.slice(got.indexOf('\r\n\r\n') + 4) });
-    });
-  });
-}
+const api = (method: string, p: string, body?: unknown) => unixRequest(sock, method, p, body);
 
 /** A hijacked (101 UPGRADED) connection: what comes after the response head, and the socket. */
 async function upgrade(p: string, body = ''): Promise<{ sock: net.Socket; data: () => Buffer }> {
@@ -131,21 +59,6 @@ function demux(b: Buffer): { stdout: string; stderr: string } {
   }
   return out;
 }
-
-before(async () => {
-  assert.ok(spawnSync('docker', ['--version']).status === 0, 'the docker CLI is needed (scripts/setup-host.sh installs it)');
-  sb.ok(['pull', '-q', 'busybox']);
-  service = sb.runAsync(['system', 'service', '--time', '0']);
-  await until('the service socket', () => (fs.existsSync(sock) ? true : undefined));
-});
-
-after(async () => {
-  const ids = sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean);
-  if (ids.length) sb.run(['rm', '-f', ...ids]);
-  service.kill('SIGTERM');
-  await service;
-  sb.cleanup();
-});
 
 describe('docker attach to a container tsctr run started', () => {
   test('tty: a command round trip, the terminal size (docker sends resize), ctrl-p ctrl-q detaches and the container runs on', () => {

@@ -4,69 +4,31 @@
  * stats, build with the classic builder, save/load, events, push) and dockerode (a Node client
  * library) against a service this file starts.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { REGISTRY, Sandbox } from '../support/harness.js';
+import { assertDockerCli, dockerCli, dockerEnv as dockerEnvOf } from '../support/docker.js';
+import { inScript } from '../support/pty.js';
+import { useService } from '../support/hooks.js';
+import { defaultSocket } from '../support/service.js';
+import { sleep, until } from '../support/wait.js';
 
 const sb = new Sandbox('api-streams');
-const sock = path.join(sb.env.XDG_RUNTIME_DIR!, 'tsctr', 'tsctr.sock');
-const dockerEnv = { ...sb.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: path.join(sb.dir, 'docker-config'), DOCKER_BUILDKIT: '0' };
-let service: ReturnType<Sandbox['runAsync']>;
-
-interface Res {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function docker(args: string[], o: { input?: string; timeout?: number } = {}): Res {
-  const r = spawnSync('docker', args, { env: dockerEnv, encoding: 'utf8', timeout: o.timeout ?? 120_000, input: o.input ?? '' });
-  if (r.error) throw r.error;
-  return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
-}
-
-function dockerOk(args: string[], o: { input?: string; timeout?: number } = {}): string {
-  const r = docker(args, o);
-  if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r.stdout;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+const sock = defaultSocket(sb);
+const dockerEnv = dockerEnvOf(sb, `unix://${sock}`, { DOCKER_BUILDKIT: '0' });
+const { run: docker, ok: dockerOk } = dockerCli(dockerEnv);
+before(assertDockerCli);
+const service = useService(sb, { pull: ['busybox'] });
 
 /** The service's open descriptors and its child processes: what a stream could leave behind. */
 function serviceHoldings(): { fds: number; children: string[] } {
-  const fds = fs.readdirSync(`/proc/${service.pid}/fd`).length;
-  const children = spawnSync('ps', ['--ppid', String(service.pid), '-o', 'pid=,args='], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+  const fds = fs.readdirSync(`/proc/${service.proc.pid}/fd`).length;
+  const children = spawnSync('ps', ['--ppid', String(service.proc.pid), '-o', 'pid=,args='], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
   return { fds, children };
 }
-
-before(async () => {
-  assert.ok(spawnSync('docker', ['--version']).status === 0, 'the docker CLI is needed (scripts/setup-host.sh installs it)');
-  sb.ok(['pull', '-q', 'busybox']);
-  service = sb.runAsync(['system', 'service', '--time', '0']);
-  await until('the service socket', () => (fs.existsSync(sock) ? true : undefined));
-});
-
-after(async () => {
-  const ids = sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean);
-  if (ids.length) sb.run(['rm', '-f', ...ids]);
-  service.kill('SIGTERM');
-  await service;
-  sb.cleanup();
-});
 
 describe('attach (docker run)', () => {
   test('docker run --rm passes the exit code and both streams through, and the container is gone after', () => {
@@ -85,12 +47,7 @@ describe('attach (docker run)', () => {
 
   test('docker run -it gets a pseudo-terminal, its input and its exit code', () => {
     // script(1) gives the docker CLI a terminal; the shell reads a command from it and exits 3.
-    const r = spawnSync('script', ['-qec', 'docker run -it --rm busybox sh -c "tty; read x; echo got-\\$x; exit 3"', '/dev/null'], {
-      env: dockerEnv,
-      encoding: 'utf8',
-      input: 'hello\n',
-      timeout: 60_000,
-    });
+    const r = inScript('docker run -it --rm busybox sh -c "tty; read x; echo got-\\$x; exit 3"', { env: dockerEnv, input: 'hello\n', timeout: 60_000 });
     assert.match(r.stdout, /\/dev\/pts\/\d+/);
     assert.match(r.stdout, /got-hello/);
     assert.equal(r.status, 3, r.stdout + r.stderr);
@@ -118,7 +75,7 @@ describe('exec', () => {
   });
 
   test('exec -t: a terminal', () => {
-    const r = spawnSync('script', ['-qec', 'docker exec -t ex tty', '/dev/null'], { env: dockerEnv, encoding: 'utf8', input: '', timeout: 60_000 });
+    const r = inScript('docker exec -t ex tty', { env: dockerEnv, input: '', timeout: 60_000 });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /\/dev\/pts\/\d+/);
   });

@@ -10,79 +10,32 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { Sandbox, freePort } from '../support/harness.js';
+import { makeCert as makeCertIn } from '../support/certs.js';
+import { assertDockerCli, dockerCli, dockerEnv } from '../support/docker.js';
+import { listening, waitServing, type Proc } from '../support/service.js';
+import { sleep } from '../support/wait.js';
 
 const sb = new Sandbox('api-tls');
 const certs = path.join(sb.dir, 'certs');
 const cert = (name: string) => path.join(certs, name);
-const dockerConfig = path.join(sb.dir, 'docker-config');
 let port = 0;
-let service: ReturnType<Sandbox['runAsync']>;
-const extra: ReturnType<Sandbox['runAsync']>[] = [];
+let service: Proc;
+const extra: Proc[] = [];
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function openssl(args: string[]): void {
-  const r = spawnSync('openssl', args, { encoding: 'utf8' });
-  assert.equal(r.status, 0, `openssl ${args.join(' ')}: ${r.stderr}`);
-}
-
-/** A P-256 key and a certificate, self-signed (a CA) or signed by `ca`. */
-function makeCert(name: string, subject: string, ca?: string, ext: string[] = []): void {
-  openssl([
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-    '-keyout', cert(`${name}-key.pem`), '-out', cert(`${name}.pem`), '-subj', `/CN=${subject}`,
-    ...(ca ? ['-CA', cert(`${ca}.pem`), '-CAkey', cert(`${ca}-key.pem`), '-addext', 'basicConstraints=critical,CA:FALSE'] : []),
-    ...ext.flatMap((e) => ['-addext', e]),
-  ]);
-}
+/** A P-256 key and a certificate in certs/, self-signed (a CA) or signed by `ca`. */
+const makeCert = (name: string, subject: string, ca?: string, ext: string[] = []) => makeCertIn(certs, name, subject, ca, ext);
 
 /** The docker CLI's TLS flags for a client certificate `client` and the CA it trusts. */
 const tlsArgs = (client = 'client', ca = 'ca') => ['--tlsverify', '--tlscacert', cert(`${ca}.pem`), '--tlscert', cert(`${client}.pem`), '--tlskey', cert(`${client}-key.pem`)];
 
-function docker(args: string[], opts: { input?: string; timeout?: number } = {}): { code: number; stdout: string; stderr: string } {
-  const env = { ...sb.env, DOCKER_CONFIG: dockerConfig };
-  const r = spawnSync('docker', args, { env, input: opts.input, encoding: 'utf8', timeout: opts.timeout ?? 120_000 });
-  if (r.error) throw r.error;
-  return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
-}
+const { run: docker, ok: dockerOk } = dockerCli(dockerEnv(sb));
 
 /** docker against the TLS service with the good client certificate. */
-function dockerTls(args: string[], opts: { input?: string } = {}) {
-  return docker([...tlsArgs(), '-H', `tcp://127.0.0.1:${port}`, ...args], opts);
-}
-
-function dockerTlsOk(args: string[], opts: { input?: string } = {}): string {
-  const r = dockerTls(args, opts);
-  if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** Whether something accepts TCP connections on host:port. */
-function listening(p: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = net.connect({ host, port: p });
-    c.once('connect', () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.once('error', () => resolve(false));
-  });
-}
-
-async function untilListening(p: number, svc: ReturnType<Sandbox['runAsync']>): Promise<void> {
-  let exited: string | undefined;
-  void svc.then((r) => (exited = `the service exited ${r.code}: ${r.stderr}`));
-  for (let i = 0; i < 200; i++) {
-    if (exited) throw new Error(exited);
-    if (await listening(p)) return;
-    await sleep(50);
-  }
-  throw new Error(`nothing listens on ${p}`);
-}
+const dockerTls = (args: string[], opts: { input?: string } = {}) => docker([...tlsArgs(), '-H', `tcp://127.0.0.1:${port}`, ...args], opts);
+const dockerTlsOk = (args: string[], opts: { input?: string } = {}) => dockerOk([...tlsArgs(), '-H', `tcp://127.0.0.1:${port}`, ...args], opts);
 
 /** A TLS handshake and one request with Node's client: the answer, or the error that ended it. */
 function tlsRequest(p: number, opts: tls.ConnectionOptions): Promise<{ answer?: string; error?: string }> {
@@ -101,7 +54,7 @@ function serviceArgs(p: number, extraArgs: string[] = [], time = '0'): string[] 
 }
 
 before(async () => {
-  assert.ok(spawnSync('docker', ['--version']).status === 0, 'the docker CLI is needed (scripts/setup-host.sh installs it)');
+  assertDockerCli();
   fs.mkdirSync(certs, { mode: 0o700 });
   makeCert('ca', 'tsctr test CA');
   makeCert('server', '127.0.0.1', 'ca', ['subjectAltName=IP:127.0.0.1', 'extendedKeyUsage=serverAuth']);
@@ -111,12 +64,11 @@ before(async () => {
   sb.ok(['pull', '-q', 'busybox']);
   port = await freePort();
   service = sb.runAsync(serviceArgs(port));
-  await untilListening(port, service);
+  await waitServing(service, { port });
 });
 
 after(async () => {
-  const ids = sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean);
-  if (ids.length) sb.run(['rm', '-f', ...ids]);
+  sb.removeContainers();
   for (const s of [service, ...extra]) s?.kill('SIGTERM');
   await Promise.all([service, ...extra]);
   sb.cleanup();
@@ -196,8 +148,8 @@ describe('docker --tlsverify -H tcp:// through tsctr system service', () => {
     const p = await freePort();
     const svc = sb.runAsync(serviceArgs(p, [], '2'));
     extra.push(svc);
-    await untilListening(p, svc);
-    const env = { ...sb.env, DOCKER_CONFIG: dockerConfig };
+    await waitServing(svc, { port: p });
+    const env = dockerEnv(sb);
     const run = new Promise<number>((resolve) => {
       const c = spawn('docker', [...tlsArgs(), '-H', `tcp://127.0.0.1:${p}`, 'run', '--rm', 'busybox', 'sh', '-c', 'sleep 5; exit 6'], { env, stdio: 'ignore' });
       c.on('close', (code) => resolve(code ?? 128));
@@ -282,7 +234,7 @@ describe('warnings', () => {
     const p = await freePort();
     const svc = sb.runAsync(serviceArgs(p, ['--tlscacert', bundle], '1'));
     extra.push(svc);
-    await untilListening(p, svc);
+    await waitServing(svc, { port: p });
     const done = await svc;
     assert.equal(done.code, 0, done.stderr);
     assert.match(done.stderr, /^WARNING: --tlscacert .*bundle\.pem holds 4 certificates: every client certificate any of them signed gets in; use a CA of your own\n$/);
@@ -294,7 +246,7 @@ describe('--insecure-tcp', () => {
     const p = await freePort();
     const svc = sb.runAsync(['system', 'service', '--time', '0', '--insecure-tcp', `tcp://127.0.0.1:${p}`]);
     extra.push(svc);
-    await untilListening(p, svc);
+    await waitServing(svc, { port: p });
     const r = docker(['-H', `tcp://127.0.0.1:${p}`, 'run', '--rm', 'busybox', 'sh', '-c', 'echo plain; exit 4']);
     assert.equal(r.code, 4, r.stderr);
     assert.equal(r.stdout, 'plain\n');
@@ -309,7 +261,7 @@ describe('--insecure-tcp', () => {
     const p = await freePort();
     const svc = sb.runAsync(['system', 'service', '--time', '0', '--tls', '--insecure-tcp', '--tlscert', cert('server.pem'), '--tlskey', cert('server-key.pem'), `tcp://127.0.0.1:${p}`]);
     extra.push(svc);
-    await untilListening(p, svc);
+    await waitServing(svc, { port: p });
     const r = await tlsRequest(p, {});
     assert.match(r.answer ?? '', /\r\n\r\nOK$/, r.error);
     svc.kill('SIGTERM');

@@ -4,80 +4,26 @@
  * checked (wait?condition=removed, 304s). Everything made through the socket is tsctr's own: the
  * CLI sees it, and the other way round.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import { AUTH_PASS, AUTH_REGISTRY, AUTH_USER, Sandbox, freePort } from '../support/harness.js';
+import { AUTH_PASS, AUTH_REGISTRY, AUTH_USER, BIN, Sandbox, freePort } from '../support/harness.js';
+import { assertDockerCli, dockerCli, dockerEnv as dockerEnvOf } from '../support/docker.js';
+import { getBody, unixRequest } from '../support/http.js';
+import { useService } from '../support/hooks.js';
+import { defaultSocket, startService } from '../support/service.js';
+import { sleep, until } from '../support/wait.js';
 
 const sb = new Sandbox('api');
-const sock = path.join(sb.env.XDG_RUNTIME_DIR!, 'tsctr', 'tsctr.sock');
-const dockerEnv = { ...sb.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: path.join(sb.dir, 'docker-config') };
-let service: ReturnType<Sandbox['runAsync']>;
+const sock = defaultSocket(sb);
+const dockerEnv = dockerEnvOf(sb, `unix://${sock}`);
+const { run: docker, ok: dockerOk, start: dockerAsync } = dockerCli(dockerEnv);
+const api = (method: string, p: string, body?: unknown) => unixRequest(sock, method, p, body);
 
-function docker(args: string[], timeout = 120_000): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync('docker', args, { env: dockerEnv, encoding: 'utf8', timeout });
-  if (r.error) throw r.error;
-  return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
-}
-
-function dockerOk(args: string[], timeout?: number): string {
-  const r = docker(args, timeout);
-  if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r.stdout;
-}
-
-function dockerAsync(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = spawn('docker', args, { env: dockerEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d) => (stdout += d));
-    c.stderr.on('data', (d) => (stderr += d));
-    c.on('close', (code) => resolve({ code: code ?? 128, stdout, stderr }));
-  });
-}
-
-function api(method: string, p: string, body?: unknown, socketPath = sock): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request({ socketPath, method, path: p, headers: data ? { 'Content-Type': 'application/json' } : {} }, (res) => {
-      let b = '';
-      res.on('data', (d) => (b += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body: b }));
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-before(async () => {
-  assert.ok(spawnSync('docker', ['--version']).status === 0, 'the docker CLI is needed (scripts/setup-host.sh installs it)');
-  service = sb.runAsync(['system', 'service', '--time', '0']);
-  await until('the service socket', () => (fs.existsSync(sock) ? true : undefined));
-});
-
-after(async () => {
-  const ids = sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean);
-  if (ids.length) sb.run(['rm', '-f', ...ids]);
-  service.kill('SIGTERM');
-  await service;
-  sb.cleanup();
-});
+before(assertDockerCli);
+useService(sb);
 
 describe('docker CLI through tsctr system service', () => {
   test('version, info; tsctr info shows the socket', () => {
@@ -102,14 +48,7 @@ describe('docker CLI through tsctr system service', () => {
     assert.match(id, /^[0-9a-f]{64}$/);
     assert.match(dockerOk(['ps', '--format', '{{.Names}} {{.Ports}}']), new RegExp(`^web 0\\.0\\.0\\.0:${port}->80/tcp`, 'm'));
     assert.match(sb.ok(['ps', '--format', '{{.Names}}']), /^web$/m);
-    const body = await until('the published port', async () => {
-      try {
-        const r = await fetch(`http://127.0.0.1:${port}/www.txt`);
-        return r.ok ? await r.text() : undefined;
-      } catch {
-        return undefined;
-      }
-    });
+    const body = await getBody(`http://127.0.0.1:${port}/www.txt`, { ms: 15_000, only200: true });
     assert.equal(body.trim(), 'hello-api');
     // Label filters as JSON, as the CLI sends them.
     assert.equal(dockerOk(['ps', '-q', '--no-trunc', '--filter', 'label=app=web']).trim(), id);
@@ -230,8 +169,7 @@ describe('docker CLI through tsctr system service', () => {
 
   test('the service exits after --time seconds idle; the containers it started keep running', async () => {
     const other = path.join(sb.dir, 'idle.sock');
-    const svc = sb.runAsync(['system', 'service', '--time', '2', `unix://${other}`]);
-    await until('the idle service socket', () => (fs.existsSync(other) ? true : undefined));
+    const { proc: svc } = await startService(sb, { time: '2', url: `unix://${other}` });
     const r = spawnSync('docker', ['run', '-d', '--name', 'survivor', 'busybox', 'sleep', '300'], { env: { ...dockerEnv, DOCKER_HOST: `unix://${other}` }, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const t0 = Date.now();
@@ -245,12 +183,11 @@ describe('docker CLI through tsctr system service', () => {
 
   test('socket activation: the service takes the listening socket it is given (LISTEN_FDS), then exits when idle', async () => {
     const activated = path.join(sb.dir, 'activated.sock');
-    const BIN = process.env.TSCTR_BIN || path.join(import.meta.dirname, '..', '..', 'dist', 'tsctr');
     const act = spawn('systemd-socket-activate', ['-l', activated, BIN, 'system', 'service', '--time', '2'], { env: sb.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     act.stderr.on('data', (d) => (err += d));
     const exited = new Promise<number>((resolve) => act.on('close', (c) => resolve(c ?? 128)));
-    await until('the activation socket', () => (fs.existsSync(activated) ? true : undefined));
+    await until('the activation socket', () => fs.existsSync(activated));
     const v = spawnSync('docker', ['version', '--format', '{{.Server.APIVersion}}'], { env: { ...dockerEnv, DOCKER_HOST: `unix://${activated}` }, encoding: 'utf8' });
     assert.equal(v.stdout.trim(), '1.41', v.stderr + err);
     assert.equal(await exited, 0, err);

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { BIN, REGISTRY, Sandbox, inspectJson } from '../support/harness.js';
+import { inScript } from '../support/pty.js';
 
 interface ImageInspect {
   Id: string;
@@ -103,7 +104,7 @@ describe('save, load, export and import', () => {
     assert.equal(fs.existsSync(f('x.tar')), false);
     assert.deepEqual(fs.readdirSync(sb.dir).filter((n) => n.startsWith('.x.tar')), [], 'no temporary file left');
     if (has('script')) {
-      const t = spawnSync('script', ['-qec', `${BIN} save busybox`, '/dev/null'], { env: sb.env, encoding: 'utf8' });
+      const t = inScript(`${BIN} save busybox`, { env: sb.env });
       assert.equal(t.status, 125);
       assert.match(t.stdout, /cowardly refusing to save to a terminal/);
     }

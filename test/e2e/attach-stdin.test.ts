@@ -2,73 +2,24 @@
  * `attach` with stdin: a container run detached with -i (with or without a tty) takes our stdin
  * through its monitor's socket; the detach keys leave it running; one client at a time.
  */
-import { test, describe, after, before } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Sandbox, BIN } from '../support/harness.js';
+import { BIN } from '../support/harness.js';
+import { inPty as inPtyWith, type Step } from '../support/pty.js';
+import { useSandbox } from '../support/hooks.js';
+import { sleep } from '../support/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const sb = new Sandbox('attach-stdin');
-before(() => sb.ok(['pull', '-q', 'busybox']));
-after(() => {
-  const ids = sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean);
-  if (ids.length) sb.run(['rm', '-f', ...ids]);
-  sb.cleanup();
-});
+const sb = useSandbox('attach-stdin', { pull: ['busybox'] });
 
 const id = (name: string) => sb.ok(['inspect', '--format', '{{.Id}}', name]).trim();
 const sockOf = (name: string) => path.join(sb.env.XDG_RUNTIME_DIR!, 'tsctr', 'containers', id(name), 'attach.sock');
 const running = (name: string) => sb.ok(['inspect', '--format', '{{.State.Running}}', name]).trim() === 'true';
 
-/**
- * Runs tsctr in a pseudo-terminal (python3's pty), doing each step in turn: send bytes, or wait
- * for output matching a regexp, or sleep (until attach has connected: what is typed before it set
- * the terminal raw is echoed by the terminal); then reads to the end. Returns the exit code and all output.
- */
-type Step = ['send', string] | ['expect', string] | ['sleep', number];
-const PTY_DRIVER = `
-import json, os, pty, re, select, sys, time
-steps = json.loads(sys.argv[1])
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[2], sys.argv[2:])
-out = b''
-def more(t):
-    global out
-    r, _, _ = select.select([fd], [], [], t)
-    if not r:
-        return True
-    try:
-        d = os.read(fd, 4096)
-    except OSError:
-        d = b''
-    out += d
-    return bool(d)
-for kind, arg in steps:
-    if kind == 'sleep':
-        time.sleep(arg)
-        continue
-    if kind == 'send':
-        os.write(fd, arg.encode('latin1'))
-        continue
-    end = time.time() + 20
-    while not re.search(arg.encode('latin1'), out):
-        if time.time() > end or not more(end - time.time()):
-            sys.stdout.write(json.dumps({'code': -1, 'out': 'did not see %r in %r' % (arg, out.decode('latin1'))}))
-            sys.exit(0)
-end = time.time() + 20
-while time.time() < end and more(1):
-    pass
-_, st = os.waitpid(pid, 0)
-sys.stdout.write(json.dumps({'code': os.waitstatus_to_exitcode(st), 'out': out.decode('latin1')}))
-`;
-function inPty(args: string[], steps: Step[]): { code: number; out: string } {
-  const r = spawnSync('python3', ['-c', PTY_DRIVER, JSON.stringify(steps), BIN, ...args], { env: sb.env, encoding: 'utf8', timeout: 90_000 });
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout) as { code: number; out: string };
-}
+/** Runs tsctr ARGS in a pseudo-terminal, doing the steps. */
+const inPty = (args: string[], steps: Step[]) => inPtyWith([BIN, ...args], steps, { env: sb.env, timeout: 90_000 });
 
 describe('attach with stdin', () => {
   test('run -di, then attach with stdin: the commands run, the container exits 3 and so does attach', () => {

@@ -14,9 +14,9 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { REPO, Sandbox, freePort } from '../support/harness.js';
+import { sleep, until } from '../support/wait.js';
 import { balancerAlive, setBackends, startBalancer, stopBalancer, type Backend } from '../../src/net/balancer.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sb = new Sandbox('balancer');
 const dirs: string[] = [];
 const INTERVAL_MS = 500;
@@ -64,16 +64,6 @@ function get(port: number, host = '127.0.0.1'): Promise<string> {
   });
 }
 
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 const healthStatus = (r: Replica) => {
   try {
     return (JSON.parse(fs.readFileSync(r.healthFile, 'utf8')) as { Status: string }).Status;
@@ -103,14 +93,12 @@ const rssKb = (pid: number) => Number(/^VmRSS:\s+(\d+)/m.exec(fs.readFileSync(`/
 before(async () => {
   sb.ok(['pull', '-q', 'busybox']);
   for (const n of ['r1', 'r2', 'r3']) replicas.push(startReplica(n));
-  await until('three healthy replicas', () => (replicas.every((r) => healthStatus(r) === 'healthy') ? true : undefined));
+  await until('three healthy replicas', () => (replicas.every((r) => healthStatus(r) === 'healthy') ? true : undefined), 20_000, 50);
 });
 
 after(async () => {
   for (const d of dirs) await stopBalancer(d);
-  const ids = sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean);
-  if (ids.length) sb.run(['rm', '-f', ...ids]);
-  sb.cleanup();
+  sb.dispose();
 });
 
 describe('load balancer', () => {
@@ -151,7 +139,7 @@ describe('load balancer', () => {
         if (!unhealthyAt && healthStatus(r2) === 'unhealthy') unhealthyAt = Date.now();
         const hosts = [await get(port), await get(port), await get(port)];
         return hosts.includes(r2.hostname) ? undefined : Date.now();
-      });
+      }, 20_000, 50);
       assert.equal(healthStatus(r2), 'unhealthy');
       unhealthyAt ||= outAt;
       console.log(`r2 left the rotation ${outAt - t0} ms after the touch, ${outAt - unhealthyAt} ms after its monitor said unhealthy`);
@@ -163,7 +151,7 @@ describe('load balancer', () => {
     } finally {
       sb.ok(['exec', r2.name, 'rm', '-f', '/tmp/sick']);
     }
-    await until('r2 back in the rotation', async () => ((await get(port)) === r2.hostname ? true : undefined), 10_000);
+    await until('r2 back in the rotation', async () => ((await get(port)) === r2.hostname ? true : undefined), 10_000, 50);
   });
 
   test('updating the backends file adds and removes replicas live', async () => {
@@ -340,9 +328,9 @@ describe('load balancer', () => {
     const d = balancerDir();
     const b = await startBalancer({ dir: d, hostIp: '127.0.0.1', hostPort: 0, protocol: 'tcp' });
     setBackends(d, backendsOf(replicas.slice(0, 2)));
-    await until('an answer', async () => (await get(b.port).catch(() => undefined)) ? true : undefined, 5000);
+    await until('an answer', async () => (await get(b.port).catch(() => undefined)) ? true : undefined, 5000, 50);
     fs.rmSync(path.join(d, 'backends'));
-    await until('the balancer gone', () => (balancerProcesses().length === 0 ? true : undefined), 5000);
+    await until('the balancer gone', () => (balancerProcesses().length === 0 ? true : undefined), 5000, 50);
     assert.equal(balancerAlive(d), false);
   });
 });

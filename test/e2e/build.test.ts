@@ -3,14 +3,15 @@
  * unprivileged test user — RUN steps in real rootless containers, layers holding only their
  * differences, the build cache, and the images run afterwards.
  */
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { Sandbox, freePort, inspectJson } from '../support/harness.js';
+import { freePort, inspectJson } from '../support/harness.js';
+import { useSandbox } from '../support/hooks.js';
 
-const sb = new Sandbox('build');
+const sb = useSandbox('build', { pull: ['busybox'] });
 
 function context(name: string, files: Record<string, string>): string {
   const dir = path.join(sb.dir, name);
@@ -26,14 +27,6 @@ function layerCount(image: string): number {
 }
 
 
-before(() => {
-  sb.ok(['pull', '-q', 'busybox']);
-});
-
-after(() => {
-  sb.run(['rm', '-f', ...sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean)]);
-  sb.cleanup();
-});
 
 describe('commit', () => {
   test('the writable layer becomes one new layer: added files, deletions as whiteouts, --change and -m', () => {

@@ -2,18 +2,13 @@
  * What a docker or podman user types: docker's exit codes and messages, podman's spellings that
  * scripts use.
  */
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { Sandbox } from '../support/harness.js';
+import { useSandbox } from '../support/hooks.js';
 
 describe('docker and podman compatibility', () => {
-  const sb = new Sandbox('compat');
-  before(() => sb.ok(['pull', '-q', 'busybox']));
-  after(() => {
-    sb.run(['rm', '-f', ...sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean)]);
-    sb.cleanup();
-  });
+  const sb = useSandbox('compat', { pull: ['busybox'] });
 
   test('exit codes as docker: rm of a missing container 1, rm -f of one 0, rm of a running one 1', () => {
     const missing = sb.run(['rm', 'nosuch']);

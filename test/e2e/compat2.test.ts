@@ -3,30 +3,14 @@
  * stopped containers, volume copy-up, the image root's mode, ps --sort, noun forms, run --help.
  * Each as a docker user would use it, as the unprivileged user, with real containers.
  */
-import { test, describe, after, before } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { Sandbox } from '../support/harness.js';
+import { useSandbox } from '../support/hooks.js';
+import { sleep, until } from '../support/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const sb = new Sandbox('compat2');
-before(() => sb.ok(['pull', '-q', 'busybox']));
-after(() => {
-  const ids = sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean);
-  if (ids.length) sb.run(['rm', '-f', ...ids]);
-  sb.cleanup();
-});
-
-async function until<T>(what: string, fn: () => T | undefined, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+const sb = useSandbox('compat2', { pull: ['busybox'] });
 
 interface Ev {
   status?: string;

@@ -5,28 +5,13 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Sandbox, freePort } from '../support/harness.js';
+import { getBodyOrEmpty } from '../support/http.js';
 
 const sb = new Sandbox('compose-config');
-after(() => {
-  const ids = fs.existsSync(sb.root) ? sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean) : [];
-  if (ids.length) sb.run(['rm', '-f', ...ids]);
-  sb.cleanup();
-});
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function fetchPage(port: number, tries = 100): Promise<string> {
-  for (let i = 0; i < tries; i++) {
-    const r = spawnSync('curl', ['-s', '-m', '2', `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
-    if (r.status === 0 && r.stdout) return r.stdout;
-    await sleep(100);
-  }
-  return '';
-}
+after(() => sb.dispose());
 
 function project(name: string, files: Record<string, string>): string {
   const d = path.join(sb.dir, name);
@@ -132,11 +117,11 @@ volumes:
   sb.ok(['pull', '-q', 'nginx']);
   const out = sb.ok(['play', 'kube', file]);
   assert.match(out, /^Pod:\nweb-pod\n/);
-  assert.match(await fetchPage(port), /Welcome to nginx/);
+  assert.match(await getBodyOrEmpty(port, { ms: 15_000 }), /Welcome to nginx/);
   assert.match(sb.ok(['volume', 'ls', '--format', '{{.Name}}']), /^cache$/m);
   sb.ok(['play', 'kube', '--down', file]);
   assert.equal(sb.ok(['ps', '-aq']), '');
-  assert.equal(await fetchPage(port, 1), '');
+  assert.equal(await getBodyOrEmpty(port, { ms: 0 }), '');
 });
 
 test('-f - reads the file from stdin; errors name it `-`', () => {

@@ -54,9 +54,7 @@ secrets:
 });
 after(() => {
   sb.run(['compose', '-f', file, 'down', '-t', '1']);
-  const ids = sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean);
-  if (ids.length) sb.run(['rm', '-f', ...ids]);
-  sb.cleanup();
+  sb.dispose();
 });
 
 describe('compose keys applied', () => {

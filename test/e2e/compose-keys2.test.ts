@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Sandbox, REGISTRY, freePortRange } from '../support/harness.js';
+import { getBody } from '../support/http.js';
 
 const sb = new Sandbox('compose-keys2');
 const dir = path.join(sb.dir, 'k2');
@@ -20,19 +21,7 @@ const exec = (c: string, ...cmd: string[]) => sb.ok(['exec', c, ...cmd]).trim();
 const httpd = (root = '/www') => `["sh", "-c", "mkdir -p ${root} && hostname > ${root}/index.html && exec httpd -f -p 80 -h ${root}"]`;
 let R = 0;
 
-async function get(port: number): Promise<string> {
-  let last: unknown;
-  for (let i = 0; i < 50; i++) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3000) });
-      return (await r.text()).trim();
-    } catch (e) {
-      last = e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw last;
-}
+const get = async (port: number) => (await getBody(port, { timeout: 3000 })).trim();
 
 function compose(config: string): void {
   fs.writeFileSync(
@@ -110,9 +99,7 @@ before(async () => {
 });
 after(() => {
   sb.run(['compose', '-f', file, 'down', '-t', '1']);
-  const all = sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean);
-  if (all.length) sb.run(['rm', '-f', ...all]);
-  sb.cleanup();
+  sb.dispose();
 });
 
 describe('compose keys, second round', () => {

@@ -9,8 +9,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Sandbox, freePort, inspectJson, REPO } from '../support/harness.js';
+import { sleep } from '../support/wait.js';
+import { getBody } from '../support/http.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sb = new Sandbox('compose');
 const projectDir = path.join(sb.dir, 'counter');
 const file = path.join(projectDir, 'compose.yaml');
@@ -27,25 +28,11 @@ before(async () => {
 });
 after(() => {
   sb.run(['compose', '-f', file, 'down', '-v', '-t', '1']);
-  const ids = sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean);
-  if (ids.length) sb.run(['rm', '-f', ...ids]);
-  sb.cleanup();
+  sb.dispose();
 });
 
 /** GET / through the published port, retried while the app starts (connection refused / 5xx). */
-async function hit(ms = 30_000): Promise<string> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) });
-      if (r.status === 200) return await r.text();
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > deadline) throw new Error(`no HTTP 200 on port ${port}`);
-    await sleep(100);
-  }
-}
+const hit = (ms = 30_000) => getBody(port, { ms, timeout: 5000, only200: true });
 const seen = (body: string) => Number(/I have been seen (\d+) times\./.exec(body)?.[1]);
 const hostOf = (body: string) => /^Hello from (\S+)!/.exec(body)?.[1];
 const names = () => sb.ok(['ps', '-a', '--format', '{{.Names}}']).trim().split('\n').filter(Boolean).sort();

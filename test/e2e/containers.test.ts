@@ -2,24 +2,16 @@
  * Containers end to end, run as an unprivileged user: real namespaces, a real overlay root, the
  * C monitor, docker's commands and exit codes.
  */
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { BIN, Sandbox, subordinateStart } from '../support/harness.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, fn: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (fn()) return;
-    await sleep(50);
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+import { until } from '../support/wait.js';
+import { useSandbox } from '../support/hooks.js';
+import { inScript } from '../support/pty.js';
 
 /** Processes of this user whose command line mentions the sandbox (monitors, containers, helpers). */
 function processesOf(sb: Sandbox): string[] {
@@ -32,14 +24,7 @@ function mountsOf(sb: Sandbox): string[] {
 }
 
 describe('containers', () => {
-  const sb = new Sandbox('ctr');
-  before(() => {
-    sb.ok(['pull', '-q', 'busybox']);
-  });
-  after(() => {
-    sb.run(['rm', '-f', ...sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean)]);
-    sb.cleanup();
-  });
+  const sb = useSandbox('ctr', { pull: ['busybox'] });
 
   test('run: id is root inside, exit codes and streams are the container\'s', () => {
     const r = sb.run(['run', '--rm', 'busybox', 'sh', '-c', 'id; echo to-stderr >&2; exit 3']);
@@ -228,7 +213,7 @@ describe('containers', () => {
   });
 
   test('-it gives a real terminal and exit returns the code', () => {
-    const r = spawnSync('script', ['-qec', `${BIN} run -it --rm busybox sh -c 'tty; stty size; exit 3'`, '/dev/null'], { env: sb.env, encoding: 'utf8', timeout: 30_000 });
+    const r = inScript(`${BIN} run -it --rm busybox sh -c 'tty; stty size; exit 3'`, { env: sb.env, timeout: 30_000 });
     assert.match(r.stdout, /\/dev\/pts\/0/);
     // script(1) may forward a stray NUL from its closed stdin ahead of the output: no ^ anchor.
     assert.match(r.stdout, /\b\d+ \d+\r?$/m, 'the window size reached the container');

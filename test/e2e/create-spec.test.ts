@@ -12,8 +12,7 @@ describe('create: spec and command line', () => {
   before(() => sb.ok(['pull', '-q', 'busybox']));
   after(() => {
     sb.run(['pod', 'rm', '-f', 'sp']);
-    sb.run(['rm', '-f', ...sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean)]);
-    sb.cleanup();
+    sb.dispose();
   });
 
   test('--env-host copies the caller’s environment, -e still wins; without it nothing of it leaks', () => {

@@ -7,22 +7,18 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { REPO, Sandbox } from '../support/harness.js';
+import { Sandbox } from '../support/harness.js';
+import { compileProbe } from '../support/probes.js';
 
 describe('escape attempts from inside the container', () => {
   const sb = new Sandbox('escape');
   const probeDir = path.join(sb.dir, 'probe');
   before(() => {
     fs.mkdirSync(probeDir);
-    const cc = spawnSync('gcc', ['-static', '-O2', '-o', path.join(probeDir, 'exec-watcher'), path.join(REPO, 'test/support/exec-watcher.c')], { encoding: 'utf8' });
-    assert.equal(cc.status, 0, cc.stderr);
+    compileProbe('exec-watcher', probeDir);
     sb.ok(['pull', '-q', 'busybox']);
   });
-  after(() => {
-    sb.run(['rm', '-f', ...sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean)]);
-    sb.cleanup();
-  });
+  after(() => sb.dispose());
 
   test('25 execs: the container never reads the exec helper\'s environment, executable or descriptors', () => {
     const secret = `TSCTR_SECRET=host-token-${process.pid}`;

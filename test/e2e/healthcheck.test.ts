@@ -3,20 +3,15 @@
  * (starting → unhealthy → healthy), a probe killed at its timeout, the image's HEALTHCHECK and
  * --no-healthcheck over it, what ps and inspect show, and `healthcheck run`.
  */
-import { test, describe, after, before } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Sandbox, inspectJson } from '../support/harness.js';
+import { inspectJson } from '../support/harness.js';
+import { useSandbox } from '../support/hooks.js';
+import { sleep, until } from '../support/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const sb = new Sandbox('health');
-before(() => sb.ok(['pull', '-q', 'busybox']));
-after(() => {
-  const ids = sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean);
-  if (ids.length) sb.run(['rm', '-f', ...ids]);
-  sb.cleanup();
-});
+const sb = useSandbox('health', { pull: ['busybox'] });
 
 interface Health {
   Status: string;
@@ -25,16 +20,6 @@ interface Health {
 }
 const health = (name: string) => inspectJson<{ State: { Health?: Health } }>(sb, name).State.Health;
 const status = (name: string) => sb.ok(['ps', '-a', '--filter', `name=^${name}$`, '--format', '{{.Status}}']).trim();
-
-async function until<T>(what: string, fn: () => T | undefined, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 describe('health checks', () => {
   test('unhealthy after `retries` failures, healthy again after one success; ps, inspect and ps --filter health= follow', async () => {

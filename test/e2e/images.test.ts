@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { BIN, Sandbox, inspectJson, subordinateStart, AUTH_REGISTRY, AUTH_USER, AUTH_PASS, TOKEN_REGISTRY, TOKEN_SERVER } from '../support/harness.js';
+import { inScript } from '../support/pty.js';
 
 interface ImageInspect {
   Id: string;
@@ -252,7 +253,7 @@ describe('layer compression and progress output', () => {
   test('on a terminal, pull draws a progress line per layer in place; elsewhere plain lines', () => {
     // script(1) gives the pull a pseudo-terminal as stdout.
     const env = Object.entries(sb.env).map(([k, v]) => `${k}=${v}`);
-    const tty = spawnSync('script', ['-qec', ['env', '-i', ...env, BIN, 'pull', 'nginx'].map((a) => `'${a}'`).join(' '), '/dev/null'], { encoding: 'utf8' });
+    const tty = inScript(['env', '-i', ...env, BIN, 'pull', 'nginx'].map((a) => `'${a}'`).join(' '));
     assert.equal(tty.status, 0, tty.stdout);
     assert.match(tty.stdout, /\x1b\[\d+A/, 'cursor moved up to redraw');
     assert.match(tty.stdout, /\x1b\[2K[0-9a-f]{12}: Downloading\s+\[=*>? *\]\s+\S+\/\S+/, 'a download bar');

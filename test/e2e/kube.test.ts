@@ -7,28 +7,15 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { parseAllDocuments } from 'yaml';
 import { Pod } from 'kubernetes-models/v1/Pod';
 import { Service } from 'kubernetes-models/v1/Service';
 import { Sandbox, freePort } from '../support/harness.js';
+import { sleep } from '../support/wait.js';
+import { getBodyOrEmpty } from '../support/http.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sb = new Sandbox('kube');
-after(() => {
-  sb.run(['rm', '-f', ...sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean)]);
-  sb.cleanup();
-});
-
-
-async function fetchPage(port: number, tries = 100): Promise<string> {
-  for (let i = 0; i < tries; i++) {
-    const r = spawnSync('curl', ['-s', '-m', '2', `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
-    if (r.status === 0 && r.stdout) return r.stdout;
-    await sleep(100);
-  }
-  return '';
-}
+after(() => sb.dispose());
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const docsOf = (yaml: string): Obj[] => parseAllDocuments(yaml).map((d) => d.toJS() as Obj);
@@ -88,15 +75,15 @@ describe('play kube', () => {
     sb.ok(['pull', '-q', 'nginx']);
     const port = await freePort();
     sb.ok(['run', '-d', '--name', 'web', '-p', `${port}:80`, 'nginx']);
-    assert.match(await fetchPage(port), /Welcome to nginx/);
+    assert.match(await getBodyOrEmpty(port, { ms: 15_000 }), /Welcome to nginx/);
     const file = path.join(sb.dir, 'web.yaml');
     sb.ok(['generate', 'kube', '-f', file, 'web']);
     sb.ok(['rm', '-f', 'web']);
-    assert.equal(await fetchPage(port, 1), '', 'nothing answers once it is removed');
+    assert.equal(await getBodyOrEmpty(port, { ms: 0 }), '', 'nothing answers once it is removed');
 
     const out = sb.ok(['play', 'kube', file]);
     assert.match(out, /^Pod:\nweb-pod\nContainers:\n[0-9a-f]{64}\n$/);
-    assert.match(await fetchPage(port), /Welcome to nginx/);
+    assert.match(await getBodyOrEmpty(port, { ms: 15_000 }), /Welcome to nginx/);
     const names = sb.ok(['ps', '--format', '{{.Names}} {{.Ports}}']).trim().split('\n').sort();
     assert.equal(names.length, 2);
     assert.match(names[0]!, new RegExp(`^web-pod-infra 0\\.0\\.0\\.0:${port}->80/tcp`));
@@ -107,7 +94,7 @@ describe('play kube', () => {
 
     assert.equal(sb.ok(['play', 'kube', '--down', file]), 'Pods stopped and removed:\nweb-pod\n');
     assert.equal(sb.ok(['ps', '-aq']), '');
-    assert.equal(await fetchPage(port, 1), '');
+    assert.equal(await getBodyOrEmpty(port, { ms: 0 }), '');
   });
 
   test("a pod's containers reach each other on localhost; unsupported fields are reported", async () => {
@@ -156,7 +143,7 @@ spec:
     const podId = sb.ok(['pod', 'create', '--name', 'pp', '-p', `${port}:80`]).trim();
     assert.match(podId, /^[0-9a-f]{64}$/);
     sb.ok(['run', '-d', '--pod', 'pp', '--name', 'pp-web', 'nginx']);
-    assert.match(await fetchPage(port), /Welcome to nginx/);
+    assert.match(await getBodyOrEmpty(port, { ms: 15_000 }), /Welcome to nginx/);
     // Another member reaches it on localhost.
     assert.match(sb.ok(['run', '--rm', '--pod', 'pp', 'busybox', 'wget', '-qO-', 'http://127.0.0.1/']), /Welcome to nginx/);
     assert.match(sb.ok(['pod', 'ps']), new RegExp(`^${podId.slice(0, 12)}\\s+pp\\s+Running\\s+.*\\s2$`, 'm'));
@@ -175,9 +162,9 @@ spec:
     assert.match(busy.stderr, /pod pp has running containers \(pp-web\)/);
     sb.ok(['pod', 'stop', '-t', '2', 'pp']);
     assert.match(sb.ok(['pod', 'ps']), /\spp\s+Exited\s/);
-    assert.equal(await fetchPage(port, 1), '');
+    assert.equal(await getBodyOrEmpty(port, { ms: 0 }), '');
     sb.ok(['pod', 'start', 'pp']);
-    assert.match(await fetchPage(port), /Welcome to nginx/);
+    assert.match(await getBodyOrEmpty(port, { ms: 15_000 }), /Welcome to nginx/);
     sb.ok(['pod', 'rm', '-f', 'pp']);
     assert.equal(sb.ok(['ps', '-aq']), '');
     assert.equal(sb.ok(['pod', 'ps', '-q']), '');

@@ -9,24 +9,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Sandbox } from '../support/harness.js';
+import { sleep } from '../support/wait.js';
+import { alive } from '../support/processes.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sb = new Sandbox('lifecycle');
-after(() => {
-  sb.run(['rm', '-f', ...sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean)]);
-  sb.cleanup();
-});
+after(() => sb.dispose());
 
 const status = (name: string) => sb.ok(['ps', '-a', '--filter', `name=^${name}$`, '--format', '{{.Status}}']).trim();
-
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^\d+ \(.*\) [ZX]/s.test(stat);
-  } catch {
-    return false;
-  }
-}
 
 /**
  * What a reboot does to this sandbox: every process it started dies (monitors, containers,

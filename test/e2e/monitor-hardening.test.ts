@@ -3,24 +3,16 @@
  * pids are checked against their start time (a SIGKILLed monitor's pid files may name a stranger
  * later), and the helpers beside a container die with its monitor.
  */
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { Sandbox, inspectJson } from '../support/harness.js';
+import { inspectJson } from '../support/harness.js';
+import { sleep, sleepSync } from '../support/wait.js';
+import { useSandbox } from '../support/hooks.js';
+import { alive } from '../support/processes.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const spawnSleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
-  } catch {
-    return false;
-  }
-}
 
 /** This user's processes whose command line names the container (its monitor's spec) or is a helper of it. */
 function processesOf(pids: number[]): number[] {
@@ -28,15 +20,8 @@ function processesOf(pids: number[]): number[] {
 }
 
 describe('monitor hardening', () => {
-  const sb = new Sandbox('monitor');
+  const sb = useSandbox('monitor', { pull: ['busybox'] });
   const runDir = (id: string) => path.join(sb.env.XDG_RUNTIME_DIR!, 'tsctr', 'containers', id);
-  before(() => {
-    sb.ok(['pull', '-q', 'busybox']);
-  });
-  after(() => {
-    sb.run(['rm', '-f', ...sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean)]);
-    sb.cleanup();
-  });
 
   test('pid files carry start times; a recycled pid makes a container Exited, and stop/kill/rm never signal the stranger', async () => {
     const id = sb.ok(['run', '-d', 'busybox', 'sleep', '1000']).trim();
@@ -179,7 +164,7 @@ describe('monitor hardening', () => {
     let count = 0;
     for (let i = 0; i < 100 && !count; i++) {
       count = Number(sb.ok(['logs', 'bomb']).trim());
-      if (!count) spawnSleep(50);
+      if (!count) sleepSync(50);
     }
     assert.ok(count <= 20, `${count} processes ran under --pids-limit 20`);
     // Counted in the container's user namespace only: the user's own processes did not use it up.

@@ -16,18 +16,11 @@ import path from 'node:path';
 import dgram from 'node:dgram';
 import { spawn, spawnSync } from 'node:child_process';
 import { Sandbox, REPO } from '../support/harness.js';
+import { sleep } from '../support/wait.js';
+import { compileProbe } from '../support/probes.js';
+import { alive } from '../support/processes.js';
 
 const SHIM = process.env.TSCTR_SHIM || path.join(REPO, 'dist', 'tsctr-shim');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
-  } catch {
-    return false;
-  }
-}
 
 function subRange(kind: 'uid' | 'gid'): [number, number] {
   const name = os.userInfo().username;
@@ -175,8 +168,7 @@ describe('network holder (shim)', () => {
     fs.chmodSync(path.join(lower, 'bin', 'busybox'), 0o755);
     const applets = spawnSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).stdout.split('\n').filter((a) => a && a !== 'busybox');
     for (const a of applets) fs.symlinkSync('busybox', path.join(lower, 'bin', a));
-    const cc = spawnSync('gcc', ['-static', '-O2', '-o', path.join(lower, 'bin', 'udp-send'), path.join(REPO, 'test/support/udp-send.c')], { encoding: 'utf8' });
-    assert.equal(cc.status, 0, cc.stderr);
+    compileProbe('udp-send', path.join(lower, 'bin'));
     stub = await dnsStub();
   });
 

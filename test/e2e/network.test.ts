@@ -9,24 +9,12 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { REPO, Sandbox, freePort, freePortRange } from '../support/harness.js';
+import { Sandbox, freePort, freePortRange } from '../support/harness.js';
+import { sleep } from '../support/wait.js';
+import { getBody } from '../support/http.js';
+import { compileProbe } from '../support/probes.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function get(url: string, ms = 10_000): Promise<string> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      return await res.text();
-    } catch (e) {
-      last = e;
-      await sleep(50);
-    }
-  }
-  throw new Error(`no answer from ${url}: ${String(last)}`);
-}
+const get = (url: string, ms = 10_000) => getBody(url, { ms, every: 50 });
 
 /** Network helpers of this user: the stacks, and tsctr's port forwarder (named by its comm). */
 function helperProcesses(): string[] {
@@ -82,10 +70,7 @@ const HOST_IPV6 = (() => {
 
 describe('published ports (acceptance scenario)', () => {
   const sb = new Sandbox('net');
-  after(() => {
-    sb.run(['rm', '-f', ...sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean)]);
-    sb.cleanup();
-  });
+  after(() => sb.dispose());
 
   test('run -d -p PORT:80 nginx serves, ps/port/inspect show it, logs have the request, stop uses SIGQUIT, rm + rmi leave nothing', async () => {
     const helpersBefore = await settledHelpers();
@@ -190,8 +175,7 @@ describe('published ports (acceptance scenario)', () => {
   test('UDP ports are forwarded by tsctr-ports, to loopback clients too, and again after the monitor restarts the container', async () => {
     const dir = path.join(sb.dir, 'udp');
     fs.mkdirSync(dir);
-    const cc = spawnSync('gcc', ['-static', '-O2', '-o', path.join(dir, 'udp-echo'), path.join(REPO, 'test/support/udp-echo.c')], { encoding: 'utf8' });
-    assert.equal(cc.status, 0, `gcc -static failed (scripts/setup-host.sh installs gcc and libc6-dev): ${cc.stderr}`);
+    compileProbe('udp-echo', dir);
     const udpPort = await freePort();
     const id = sb.ok(['run', '-d', '--restart', 'always', '-p', `${udpPort}:9001/udp`, '-v', `${dir}:/probe:ro`, 'busybox', '/probe/udp-echo', '9001']).trim();
     assert.match(sb.ok(['port', id]), new RegExp(`^9001/udp -> 0\\.0\\.0\\.0:${udpPort}$`, 'm'));

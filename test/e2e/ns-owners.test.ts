@@ -4,19 +4,13 @@
  * store; cp into a created container gives the directories it copies up the image's owners and
  * writes into directories of other ids; a failing copy is reported.
  */
-import { test, describe, after, before } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { Sandbox } from '../support/harness.js';
+import { useSandbox } from '../support/hooks.js';
 
-const sb = new Sandbox('ns-owners');
-before(() => sb.ok(['pull', '-q', 'busybox']));
-after(() => {
-  const ids = sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean);
-  if (ids.length) sb.run(['rm', '-f', ...ids]);
-  sb.cleanup();
-});
+const sb = useSandbox('ns-owners', { pull: ['busybox'] });
 
 describe('layer roots', () => {
   test("a layer whose './' belongs to another id (1000:1000 755) is imported, its root owned as its files are", () => {

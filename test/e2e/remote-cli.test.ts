@@ -9,15 +9,18 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { BIN, Sandbox, freePort } from '../support/harness.js';
+import { makeCert } from '../support/certs.js';
+import { getBodyOrEmpty } from '../support/http.js';
+import { inScript } from '../support/pty.js';
+import { startService, waitServing, type Service } from '../support/service.js';
 import { haveSshd, startSshd, stopServices, type Sshd } from '../support/sshd.js';
 
 const sb = new Sandbox('remote-cli');
 const sock = path.join(sb.dir, 'api.sock');
 let sshd: Sshd | undefined;
-let service: ReturnType<Sandbox['runAsync']> | undefined;
+let service: Service | undefined;
 let sshUrl = '';
 const unixUrl = `unix://${sock}`;
 
@@ -41,15 +44,9 @@ function sameOutput(a: () => string, b: () => string, what: string): void {
   assert.equal(x, y, what);
 }
 
-async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (cond()) return;
-  throw new Error('timed out');
-}
-
 before(async () => {
   sb.ok(['pull', '-q', 'busybox']);
-  service = sb.runAsync(['system', 'service', '--time', '0', unixUrl]);
-  await waitFor(() => fs.existsSync(sock));
+  service = await startService(sb, { url: unixUrl });
   if (haveSshd) {
     // The far side's environment names a remote engine (podman's CONTAINER_HOST, say): dial-stdio
     // and the service it starts serve this machine all the same.
@@ -58,13 +55,11 @@ before(async () => {
   }
 });
 
-after(() => {
+after(async () => {
   sshd?.stop();
-  service?.kill('SIGTERM');
+  await service?.stop();
   stopServices(sb);
-  const ids = sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean);
-  if (ids.length) sb.run(['rm', '-f', ...ids]);
-  sb.cleanup();
+  sb.dispose();
 });
 
 const noSsh = !haveSshd && 'Debian openssh-server is not installed';
@@ -82,7 +77,7 @@ test('ssh://: run -i sends stdin, run -it works in a terminal', { skip: noSsh },
   assert.deepEqual([r.code, r.stdout], [2, 'a\nb\ndone\n'], r.stderr);
   // A pseudo-terminal from script(1): the remote shell gets a tty, its exit code comes back.
   const cmd = `${BIN} --url ${sshUrl} run -it --rm busybox sh -c 'test -t 0 && echo tty-yes; read x; echo got-$x; exit 6'`;
-  const t = spawnSync('script', ['-qec', cmd, '/dev/null'], { env: { ...sb.env, PATH: `${sshd!.cbin}:${sb.env.PATH}` }, input: 'abc\n', encoding: 'utf8', timeout: 60_000 });
+  const t = inScript(cmd, { env: { ...sb.env, PATH: `${sshd!.cbin}:${sb.env.PATH}` }, input: 'abc\n', timeout: 60_000 });
   assert.equal(t.status, 6, t.stdout + t.stderr);
   assert.match(t.stdout.replace(/\r/g, ''), /tty-yes\n[\s\S]*got-abc\n/);
 });
@@ -94,10 +89,7 @@ test('ssh://: run -d -p -e --name, then ps, logs, stop, rm print what the local 
   assert.match(r.stdout, /^[0-9a-f]{64}\n$/, '-d prints the full id');
   assert.equal(sb.ok(['inspect', '-f', '{{.Id}}', 'web1']).trim(), r.stdout.trim(), 'made in the store the remote side serves');
   // -p: the port is the remote machine's (here, this one).
-  let body = '';
-  for (const end = Date.now() + 15_000; !body.includes('hello remote') && Date.now() < end; await new Promise((r) => setTimeout(r, 200))) {
-    body = await fetch(`http://127.0.0.1:${port}/index.html`).then((x) => x.text(), () => '');
-  }
+  const body = await getBodyOrEmpty(`http://127.0.0.1:${port}/index.html`, { ms: 15_000, every: 200, want: (b) => b.includes('hello remote') });
   assert.equal(body, 'hello remote\n', `the page on port ${port}`);
 
   const fmt = '{{.ID}}|{{.Image}}|{{.Command}}|{{.Status}}|{{.Ports}}|{{.Names}}|{{.State}}|{{.Labels}}|{{.CreatedAt}}';
@@ -201,26 +193,6 @@ test('errors: a missing container, a bad URL, an unreachable engine, a verb that
   assert.match(tcp.stderr, /needs TLS/);
 });
 
-/** A P-256 key and certificate, self-signed (a CA) or signed by `ca`. */
-function makeCert(dir: string, name: string, subject: string, ca?: string, ext: string[] = []): void {
-  const f = (n: string) => path.join(dir, n);
-  const r = spawnSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-    '-keyout', f(`${name}-key.pem`), '-out', f(`${name}.pem`), '-subj', `/CN=${subject}`,
-    ...(ca ? ['-CA', f(`${ca}.pem`), '-CAkey', f(`${ca}-key.pem`), '-addext', 'basicConstraints=critical,CA:FALSE'] : []),
-    ...ext.flatMap((e) => ['-addext', e]),
-  ], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-}
-
-async function untilListening(port: number): Promise<void> {
-  const up = () => new Promise<boolean>((resolve) => {
-    const c = net.connect({ host: '127.0.0.1', port }, () => (c.destroy(), resolve(true)));
-    c.once('error', () => resolve(false));
-  });
-  for (let i = 0; i < 200 && !(await up()); i++) await new Promise((r) => setTimeout(r, 50));
-}
-
 test('tcp:// with TLS client certificates (--tlsverify, docker\'s flags and defaults); plain tcp only with --insecure-tcp', async () => {
   const dir = path.join(sb.dir, 'certs');
   fs.mkdirSync(dir, { mode: 0o700 });
@@ -234,8 +206,8 @@ test('tcp:// with TLS client certificates (--tlsverify, docker\'s flags and defa
   const svc = sb.runAsync(['system', 'service', '--time', '0', '--tlsverify', '--tlscacert', c('ca.pem'), '--tlscert', c('server.pem'), '--tlskey', c('server-key.pem'), `tcp://127.0.0.1:${port}`]);
   const plain = sb.runAsync(['system', 'service', '--time', '0', '--insecure-tcp', `tcp://127.0.0.1:${plainPort}`]);
   try {
-    await untilListening(port);
-    await untilListening(plainPort);
+    await waitServing(svc, { port });
+    await waitServing(plain, { port: plainPort });
     const url = `tcp://127.0.0.1:${port}`;
     const tlsFlags = ['--tlsverify', '--tlscacert', c('ca.pem'), '--tlscert', c('client.pem'), '--tlskey', c('client-key.pem')];
     const r = client([...tlsFlags, '--url', url, 'run', '--rm', 'busybox', 'sh', '-c', 'echo over-tls; exit 4']);

@@ -5,20 +5,15 @@
  * id file, proxies, the user namespace), what inspect shows in HostConfig, and that bad values
  * are one `Error:` line, exit 125, nothing created.
  */
-import { test, describe, after, before } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Sandbox, inspectJson, subordinateStart } from '../support/harness.js';
+import { inspectJson, subordinateStart } from '../support/harness.js';
+import { useSandbox } from '../support/hooks.js';
 
-const sb = new Sandbox('runflags');
-before(() => sb.ok(['pull', '-q', 'busybox']));
-after(() => {
-  const ids = sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean);
-  if (ids.length) sb.run(['rm', '-f', ...ids]);
-  sb.cleanup();
-});
+const sb = useSandbox('runflags', { pull: ['busybox'] });
 
 const count = () => sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean).length;
 const sh = (flags: string[], script: string) => sb.ok(['run', '--rm', ...flags, 'busybox', 'sh', '-c', script]).trim();

@@ -6,8 +6,8 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { REPO, Sandbox, inspectJson } from '../support/harness.js';
+import { Sandbox, inspectJson } from '../support/harness.js';
+import { compileProbe } from '../support/probes.js';
 
 describe('security', () => {
   const sb = new Sandbox('sec');
@@ -15,15 +15,11 @@ describe('security', () => {
   const probe = (...args: string[]) => ['-v', `${probeDir}:/probe:ro`, ...args];
   before(() => {
     fs.mkdirSync(probeDir);
-    const cc = spawnSync('gcc', ['-static', '-O2', '-o', path.join(probeDir, 'syscall-probe'), path.join(REPO, 'test/support/syscall-probe.c')], { encoding: 'utf8' });
-    assert.equal(cc.status, 0, `gcc -static failed (scripts/setup-host.sh installs gcc and libc6-dev): ${cc.stderr}`);
+    compileProbe('syscall-probe', probeDir);
     sb.ok(['pull', '-q', 'busybox']);
     sb.ok(['run', '-d', '--name', 'confined-probe', ...probe('busybox', 'sleep', '1000')]);
   });
-  after(() => {
-    sb.run(['rm', '-f', ...sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean)]);
-    sb.cleanup();
-  });
+  after(() => sb.dispose());
 
   const DENIED = ['keyctl', 'add_key', 'bpf', 'perf_event_open', 'userfaultfd', 'kcmp', 'clone-newuser', 'unshare-user', 'mount-tmpfs', 'swapoff', 'reboot', 'kexec_load', 'init_module', 'open_by_handle_at', 'personality-odd', 'x32-getpid'];
 

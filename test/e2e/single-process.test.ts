@@ -11,6 +11,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { BIN, REGISTRY, REPO, Sandbox } from '../support/harness.js';
+import { RACER_SECRET as SECRET, startRacer } from '../support/racer.js';
+import { useSandbox } from '../support/hooks.js';
 
 describe('one Node process per command', () => {
   const sb = new Sandbox('single');
@@ -35,10 +37,7 @@ describe('one Node process per command', () => {
     assert.equal(cc.status, 0, cc.stderr);
     env = { LD_PRELOAD: so, TSCTR_EXEC_LOG: log };
   });
-  after(() => {
-    sb.run(['rm', '-f', ...sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean)]);
-    sb.cleanup();
-  });
+  after(() => sb.dispose());
 
   test('the logger sees a start (or this test would prove nothing)', () => {
     assert.equal(counted(['--version']).starts, 1);
@@ -101,34 +100,9 @@ describe('one Node process per command', () => {
 });
 
 describe('the namespace helper reads through no symlink a container swaps in', () => {
-  const sb = new Sandbox('single-race');
-  const probeDir = path.join(sb.dir, 'probe');
-  const hostDir = path.join(sb.dir, 'host-private');
-  const SECRET = `HOST-SECRET-${process.pid}`;
-
-  before(() => {
-    fs.mkdirSync(probeDir);
-    const cc = spawnSync('gcc', ['-static', '-O2', '-o', path.join(probeDir, 'racer'), path.join(REPO, 'test/support/racer.c')], { encoding: 'utf8' });
-    assert.equal(cc.status, 0, cc.stderr);
-    // The user's own private files: root of the namespace (the helper) could read them.
-    fs.mkdirSync(hostDir, { mode: 0o700 });
-    fs.writeFileSync(path.join(hostDir, 'secret.txt'), `${SECRET}\n`, { mode: 0o600 });
-    sb.ok(['pull', '-q', 'busybox']);
-    // Inside a directory of uid 1234 (mode 700): everything below it is read by the helper.
-    const setup = [
-      'mkdir -p /sub/race/d && echo container > /sub/race/d/secret.txt && ln -s ' + hostDir + ' /sub/race/l',
-      'echo container-file > /sub/race/f && ln -s ' + path.join(hostDir, 'secret.txt') + ' /sub/race/fl',
-      'chown -R 1234:1234 /sub && chmod 700 /sub /sub/race',
-      'echo ready',
-      '/probe/racer /sub/race/d /sub/race/l 600 & /probe/racer /sub/race/f /sub/race/fl 600 & wait',
-    ].join('; ');
-    sb.ok(['run', '-d', '--name', 'racer', '-v', `${probeDir}:/probe:ro`, 'busybox', 'sh', '-c', setup]);
-    for (let i = 0; i < 100 && !sb.ok(['logs', 'racer']).includes('ready'); i++) spawnSync('sleep', ['0.05']);
-  });
-  after(() => {
-    sb.run(['rm', '-f', ...sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean)]);
-    sb.cleanup();
-  });
+  const sb = useSandbox('single-race', { pull: ['busybox'] });
+  // Inside a directory of uid 1234 (mode 700): everything below it is read by the helper.
+  before(() => startRacer(sb, '/sub/race', ['chown -R 1234:1234 /sub && chmod 700 /sub /sub/race']));
 
   test('export and commit succeed and hold none of the host file', () => {
     for (let i = 0; i < 10; i++) {

@@ -2,13 +2,14 @@
  * The storage driver: kernel overlay or fuse-overlayfs, asked for by flag, environment or
  * ~/.config/tsctr/storage.conf, otherwise probed once and remembered in the store.
  */
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Sandbox, inspectJson } from '../support/harness.js';
+import { useSandbox } from '../support/hooks.js';
 
 /** fuse-overlayfs processes of this user serving this sandbox (other tests may run their own). */
 function fuseProcesses(sb: Sandbox): string[] {
@@ -23,15 +24,8 @@ function mountsOf(sb: Sandbox): string[] {
 const driverOf = (sb: Sandbox, id: string) => inspectJson<{ GraphDriver: { Name: string }; Driver: string }>(sb, id);
 
 describe('storage driver', () => {
-  const sb = new Sandbox('drv');
+  const sb = useSandbox('drv', { pull: ['busybox'] });
   const probeFile = path.join(sb.root, 'storage-driver.json');
-  before(() => {
-    sb.ok(['pull', '-q', 'busybox']);
-  });
-  after(() => {
-    sb.run(['rm', '-f', ...sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean)]);
-    sb.cleanup();
-  });
 
   test('nothing asked for: the probe picks kernel overlay here and the store remembers it per kernel', () => {
     assert.ok(!fs.existsSync(probeFile));

@@ -3,39 +3,18 @@
  * while export, commit and cp read its files from outside: nothing of the host may end up in
  * what they produce, and they must still succeed.
  */
-import { test, describe, before, after } from 'node:test';
+import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { REPO, Sandbox } from '../support/harness.js';
+import { RACER_SECRET as SECRET, startRacer } from '../support/racer.js';
+import { useSandbox } from '../support/hooks.js';
 
 describe('symlink races against export, commit and cp', () => {
-  const sb = new Sandbox('race');
-  const probeDir = path.join(sb.dir, 'probe');
-  const hostDir = path.join(sb.dir, 'host-private');
-  const SECRET = `HOST-SECRET-${process.pid}`;
-  before(() => {
-    fs.mkdirSync(probeDir);
-    const cc = spawnSync('gcc', ['-static', '-O2', '-o', path.join(probeDir, 'racer'), path.join(REPO, 'test/support/racer.c')], { encoding: 'utf8' });
-    assert.equal(cc.status, 0, cc.stderr);
-    fs.mkdirSync(hostDir, { mode: 0o700 });
-    fs.writeFileSync(path.join(hostDir, 'secret.txt'), `${SECRET}\n`, { mode: 0o600 });
-    sb.ok(['pull', '-q', 'busybox']);
-    // A directory and a file, each swapped with a symlink naming the host's private files.
-    const setup = [
-      'mkdir -p /race/d && echo container > /race/d/secret.txt && ln -s ' + hostDir + ' /race/l',
-      'echo container-file > /race/f && ln -s ' + path.join(hostDir, 'secret.txt') + ' /race/fl',
-      'echo ready',
-      '/probe/racer /race/d /race/l 600 & /probe/racer /race/f /race/fl 600 & wait',
-    ].join('; ');
-    sb.ok(['run', '-d', '--name', 'racer', '-v', `${probeDir}:/probe:ro`, 'busybox', 'sh', '-c', setup]);
-    for (let i = 0; i < 100 && !sb.ok(['logs', 'racer']).includes('ready'); i++) spawnSync('sleep', ['0.05']);
-  });
-  after(() => {
-    sb.run(['rm', '-f', ...sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean)]);
-    sb.cleanup();
-  });
+  const sb = useSandbox('race', { pull: ['busybox'] });
+  // A directory and a file, each swapped with a symlink naming the host's private files.
+  before(() => startRacer(sb, '/race'));
 
   test('export: 20 of 20 succeed while the container swaps, none holds a host file', () => {
     for (let i = 0; i < 20; i++) {

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Sandbox, subordinateStart } from '../support/harness.js';
+import { sleep } from '../support/wait.js';
 
 interface Check {
   name: string;
@@ -22,8 +23,6 @@ function processesOf(sb: Sandbox): string[] {
   const out = spawnSync('ps', ['-u', String(process.getuid!()), '-o', 'pid=,stat=,args='], { encoding: 'utf8' }).stdout;
   return out.split('\n').filter((l) => l.includes(sb.dir) && !l.includes(' ps ') && !/^\s*\d+\s+Z/.test(l));
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('system check', () => {
   const sb = new Sandbox('syscheck');
@@ -61,10 +60,7 @@ describe('system check', () => {
 
 describe('info, df, prune', () => {
   const sb = new Sandbox('sysinfo');
-  after(() => {
-    sb.run(['rm', '-f', ...sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean)]);
-    sb.cleanup();
-  });
+  after(() => sb.dispose());
   const info = () => JSON.parse(sb.ok(['info', '--format', 'json'])) as Record<string, Record<string, any>>;
 
   test('info: host, id mappings, store and registries; counts follow pull and create', () => {

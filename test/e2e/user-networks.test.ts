@@ -9,9 +9,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { REPO, Sandbox, freePort } from '../support/harness.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { Sandbox, freePort } from '../support/harness.js';
+import { sleep } from '../support/wait.js';
+import { getBodyOrEmpty } from '../support/http.js';
+import { compileProbe } from '../support/probes.js';
 
 describe('user-defined networks', () => {
   const sb = new Sandbox('usernet');
@@ -28,21 +29,14 @@ describe('user-defined networks', () => {
   before(() => {
     fs.mkdirSync(path.join(probe, 'www'), { recursive: true });
     fs.writeFileSync(path.join(probe, 'www', 'index.html'), 'hello-from-srv\n');
-    for (const tool of ['udp-echo', 'udp-ask']) {
-      const cc = spawnSync('gcc', ['-static', '-O2', '-o', path.join(probe, tool), path.join(REPO, `test/support/${tool}.c`)], { encoding: 'utf8' });
-      assert.equal(cc.status, 0, `gcc -static failed: ${cc.stderr}`);
-    }
+    for (const tool of ['udp-echo', 'udp-ask']) compileProbe(tool, probe);
     sb.ok(['pull', 'busybox']);
     sb.ok(['network', 'create', 'appnet']);
     sb.ok(['network', 'create', '--subnet', '10.89.77.0/24', 'othernet']);
     sb.ok(['run', '-d', '--name', 'srv', '--network', 'appnet', '--network-alias', 'db', '-v', `${probe}:/probe:ro`, 'busybox',
       'sh', '-c', 'httpd -f -p 8080 -h /probe/www & exec /probe/udp-echo 9001']);
   });
-  after(() => {
-    const ids = sb.run(['ps', '-aq']).stdout.trim().split('\n').filter(Boolean);
-    if (ids.length) sb.run(['rm', '-f', ...ids]);
-    sb.cleanup();
-  });
+  after(() => sb.dispose());
 
   test('ls and inspect show the networks as docker does; the container has its address, gateway, MAC and aliases', () => {
     const ls = sb.ok(['network', 'ls']);
@@ -138,11 +132,7 @@ describe('user-defined networks', () => {
   test('-p publishes a port of a container on a user network', async () => {
     const port = await freePort();
     sb.ok(['run', '-d', '--name', 'pub', '--network', 'appnet', '-p', `${port}:8080`, '-v', `${probe}:/probe:ro`, 'busybox', 'httpd', '-f', '-p', '8080', '-h', '/probe/www']);
-    let body = '';
-    for (let i = 0; i < 100 && !body; i++) {
-      body = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text(), () => '');
-      if (!body) await sleep(50);
-    }
+    const body = await getBodyOrEmpty(port, { ms: 10_000, every: 50, want: Boolean });
     assert.equal(body, 'hello-from-srv\n');
     sb.ok(['rm', '-f', 'pub']);
   });

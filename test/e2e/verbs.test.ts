@@ -2,31 +2,16 @@
  * docker's verbs that tsctr lacked: pause/unpause, stats, diff, attach; podman's exists verbs and
  * run --replace; info's Host.LogDriver. Each as a docker or podman user would use it.
  */
-import { test, describe, after, before } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Sandbox, inspectJson } from '../support/harness.js';
+import { inspectJson } from '../support/harness.js';
+import { useSandbox } from '../support/hooks.js';
+import { sleep, until } from '../support/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const sb = new Sandbox('verbs');
-before(() => sb.ok(['pull', '-q', 'busybox']));
-after(() => {
-  const ids = sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean);
-  if (ids.length) sb.run(['rm', '-f', ...ids]);
-  sb.cleanup();
-});
+const sb = useSandbox('verbs', { pull: ['busybox'] });
 
 const status = (name: string) => sb.ok(['ps', '-a', '--filter', `name=^${name}$`, '--format', '{{.Status}}']).trim();
 const lines = (name: string) => sb.ok(['logs', name]).trim().split('\n').filter(Boolean).length;
-
-async function until<T>(what: string, fn: () => T | undefined, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 describe('pause and unpause', () => {
   test('pause stops a counter, ps and inspect say paused, unpause resumes it; stop of a paused container works', async () => {

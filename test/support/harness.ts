@@ -80,6 +80,19 @@ export class Sandbox {
     return p;
   }
 
+  /** Removes every container of the store (their processes with them); nothing when no store was made. */
+  removeContainers(): void {
+    if (!fs.existsSync(this.root)) return;
+    const ids = this.ok(['ps', '-aq']).trim().split('\n').filter(Boolean);
+    if (ids.length) this.run(['rm', '-f', ...ids]);
+  }
+
+  /** The end of a test file: its containers removed, then the sandbox. */
+  dispose(): void {
+    this.removeContainers();
+    this.cleanup();
+  }
+
   /** Remove the sandbox; layer files belong to subordinate uids, so delete them from inside a userns. */
   cleanup(): void {
     if (process.getuid?.() === 0) {
