@@ -7,13 +7,13 @@
  */
 import { test, describe, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { REPO, Sandbox, freePort } from '../support/harness.js';
+import { Sandbox, freePort } from '../support/harness.js';
+import { startCappedBalancer } from '../support/balancer.js';
+import { getOnce } from '../support/http.js';
 import { sleep, until } from '../support/wait.js';
 import { balancerAlive, setBackends, startBalancer, stopBalancer, type Backend } from '../../src/net/balancer.js';
 
@@ -48,20 +48,6 @@ function balancerDir(): string {
   const d = path.join(sb.dir, `lb-${dirs.length}`);
   dirs.push(d);
   return d;
-}
-
-/** One request on a fresh connection (no keep-alive): the body, trimmed. */
-function get(port: number, host = '127.0.0.1'): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host, port, path: '/', agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (body += d));
-      res.on('end', () => (res.statusCode === 200 ? resolve(body.trim()) : reject(new Error(`HTTP ${res.statusCode}`))));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
 }
 
 const healthStatus = (r: Replica) => {
@@ -116,12 +102,12 @@ describe('load balancer', () => {
     setBackends(dir, backendsOf(replicas));
     await sleep(400);
     const seen: string[] = [];
-    for (let i = 0; i < 9; i++) seen.push(await get(port));
+    for (let i = 0; i < 9; i++) seen.push(await getOnce(port));
     for (const r of replicas) assert.equal(seen.filter((h) => h === r.hostname).length, 3, `${r.hostname} in ${seen.join(' ')}`);
     for (let i = 0; i + 2 < seen.length; i++) assert.equal(new Set(seen.slice(i, i + 3)).size, 3, `round robin: ${seen.join(' ')}`);
     if (fs.readFileSync('/proc/net/if_inet6', 'utf8').trim()) {
       const six = new Set<string>();
-      for (let i = 0; i < 3; i++) six.add(await get(port, '::1'));
+      for (let i = 0; i < 3; i++) six.add(await getOnce(port, '::1'));
       assert.equal(six.size, 3);
     }
     // Not dumpable: even its own user cannot take its descriptors or read its memory.
@@ -137,7 +123,7 @@ describe('load balancer', () => {
       let unhealthyAt = 0;
       const outAt = await until('r2 out of the rotation', async () => {
         if (!unhealthyAt && healthStatus(r2) === 'unhealthy') unhealthyAt = Date.now();
-        const hosts = [await get(port), await get(port), await get(port)];
+        const hosts = [await getOnce(port), await getOnce(port), await getOnce(port)];
         return hosts.includes(r2.hostname) ? undefined : Date.now();
       }, 20_000, 50);
       assert.equal(healthStatus(r2), 'unhealthy');
@@ -146,31 +132,31 @@ describe('load balancer', () => {
       // The monitor's verdict takes up to an interval and a probe; the balancer looks every 200 ms.
       assert.ok(outAt - unhealthyAt < 1000, `left the rotation ${outAt - unhealthyAt} ms after turning unhealthy`);
       const seen = new Set<string>();
-      for (let i = 0; i < 8; i++) seen.add(await get(port));
+      for (let i = 0; i < 8; i++) seen.add(await getOnce(port));
       assert.deepEqual([...seen].sort(), [r1.hostname, r3.hostname].sort());
     } finally {
       sb.ok(['exec', r2.name, 'rm', '-f', '/tmp/sick']);
     }
-    await until('r2 back in the rotation', async () => ((await get(port)) === r2.hostname ? true : undefined), 10_000, 50);
+    await until('r2 back in the rotation', async () => ((await getOnce(port)) === r2.hostname ? true : undefined), 10_000, 50);
   });
 
   test('updating the backends file adds and removes replicas live', async () => {
     const [r1, r2, r3] = replicas as [Replica, Replica, Replica];
     setBackends(dir, [{ port: r1.port }]); // no health file: in the rotation as long as it answers
     await sleep(400);
-    for (let i = 0; i < 5; i++) assert.equal(await get(port), r1.hostname);
+    for (let i = 0; i < 5; i++) assert.equal(await getOnce(port), r1.hostname);
     setBackends(dir, backendsOf([r2, r3]));
     await sleep(400);
     const seen = new Set<string>();
-    for (let i = 0; i < 6; i++) seen.add(await get(port));
+    for (let i = 0; i < 6; i++) seen.add(await getOnce(port));
     assert.deepEqual([...seen].sort(), [r2.hostname, r3.hostname].sort());
     setBackends(dir, []);
     await sleep(400);
-    await assert.rejects(get(port), /ECONNRESET|socket hang up/);
+    await assert.rejects(getOnce(port), /ECONNRESET|socket hang up/);
     setBackends(dir, backendsOf(replicas));
     await sleep(400);
     const all = new Set<string>();
-    for (let i = 0; i < 6; i++) all.add(await get(port));
+    for (let i = 0; i < 6; i++) all.add(await getOnce(port));
     assert.equal(all.size, 3);
   });
 
@@ -192,7 +178,7 @@ describe('load balancer', () => {
     }
     assert.ok(balancerAlive(dir));
     const seen = new Set<string>();
-    for (let i = 0; i < 6; i++) seen.add(await get(port));
+    for (let i = 0; i < 6; i++) seen.add(await getOnce(port));
     assert.equal(seen.size, 3);
     await sleep(500);
     const afterKb = rssKb(pid);
@@ -203,29 +189,19 @@ describe('load balancer', () => {
   test('at its connection cap (from the fd limit) new connections wait in the backlog, and are served once others go', async () => {
     const [r1] = replicas as [Replica];
     const d = balancerDir();
-    fs.mkdirSync(d, { mode: 0o700 });
-    const spec = path.join(d, 'spec');
-    fs.writeFileSync(spec, `listen 127.0.0.1 0\nbackends ${d}/backends\npid-file ${d}/balancer.pid\n`);
-    setBackends(d, [{ port: r1.port }]);
     // 56 descriptors: (56 - 32) / 6 = 4 connections at once.
-    const child = spawn('prlimit', ['--nofile=56:56', path.join(REPO, 'dist', 'tsctr-shim'), 'balance', spec], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
-    let ready = '';
-    child.stdio[3]!.on('data', (b: Buffer) => (ready += b.toString()));
-    await new Promise((r) => child.on('close', r));
-    const m = /^ok (\d+) (\d+)\n$/.exec(ready);
-    assert.ok(m, ready);
-    const capPort = Number(m[2]);
+    const capPort = (await startCappedBalancer(d, { nofile: 56, protocol: 'tcp', backends: [r1.port] })).port;
     const idle = await Promise.all(
       Array.from({ length: 4 }, () => new Promise<net.Socket>((resolve) => { const s = net.connect(capPort, '127.0.0.1', () => resolve(s)); })),
     );
     await sleep(300);
     let settled = false;
-    const waiting = get(capPort).finally(() => (settled = true));
+    const waiting = getOnce(capPort).finally(() => (settled = true));
     await sleep(1000);
     assert.equal(settled, false, 'a fifth connection was served at the cap');
     for (const s of idle) s.destroy();
     assert.equal(await waiting, r1.hostname);
-    assert.equal(await get(capPort), r1.hostname);
+    assert.equal(await getOnce(capPort), r1.hostname);
     await stopBalancer(d);
   });
 
@@ -240,7 +216,7 @@ describe('load balancer', () => {
     const loops = Array.from({ length: 4 }, async () => {
       while (!stop) {
         try {
-          const h = await get(port);
+          const h = await getOnce(port);
           ok++;
           if (killed) hostsAfterKill.add(h);
         } catch (e) {
@@ -323,12 +299,12 @@ describe('load balancer', () => {
     assert.equal(balancerAlive(dir), false);
     assert.deepEqual(balancerProcesses(), []);
     assert.deepEqual(fs.readdirSync(dir), []);
-    await assert.rejects(get(port), /ECONNREFUSED/);
+    await assert.rejects(getOnce(port), /ECONNREFUSED/);
 
     const d = balancerDir();
     const b = await startBalancer({ dir: d, hostIp: '127.0.0.1', hostPort: 0, protocol: 'tcp' });
     setBackends(d, backendsOf(replicas.slice(0, 2)));
-    await until('an answer', async () => (await get(b.port).catch(() => undefined)) ? true : undefined, 5000, 50);
+    await until('an answer', async () => (await getOnce(b.port).catch(() => undefined)) ? true : undefined, 5000, 50);
     fs.rmSync(path.join(d, 'backends'));
     await until('the balancer gone', () => (balancerProcesses().length === 0 ? true : undefined), 5000, 50);
     assert.equal(balancerAlive(d), false);

@@ -7,47 +7,18 @@
  */
 import { test, describe, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import { REPO, Sandbox, freePort, inspectJson } from '../support/harness.js';
+import { freePort, inspectJson } from '../support/harness.js';
+import { startCappedBalancer } from '../support/balancer.js';
+import { useSandbox } from '../support/hooks.js';
+import { getOnce } from '../support/http.js';
+import { sleep, until } from '../support/wait.js';
 import { setBackends, startBalancer, stopBalancer } from '../../src/net/balancer.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const sb = new Sandbox('balancer2');
+const sb = useSandbox('balancer2');
 const INTERVAL_MS = 500;
-
-after(() => {
-  const ids = sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean);
-  if (ids.length) sb.run(['rm', '-f', ...ids]);
-  sb.cleanup();
-});
-
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-/** One request on a fresh connection (no keep-alive): the body, trimmed. */
-function get(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (body += d));
-      res.on('end', () => (res.statusCode === 200 ? resolve(body.trim()) : reject(new Error(`HTTP ${res.statusCode}`))));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
-}
 
 interface State {
   Pid: number;
@@ -55,6 +26,44 @@ interface State {
   Health?: { Status: string };
 }
 const state = (name: string) => inspectJson<{ State: State; RestartCount: number; Config: { Hostname: string } }>(sb, name);
+
+/**
+ * Three replicas of `project`'s one service through compose, published on one host port (`ports`)
+ * and healthy while /tmp/ok exists (their command makes it at each start): `up` writes the compose
+ * file, the service's own `lines` (image, command) first, and waits for them; `down` removes them.
+ */
+function replicas(project: string, service: string) {
+  const dir = path.join(sb.dir, project);
+  const file = path.join(dir, 'compose.yaml');
+  const compose = (...args: string[]) => sb.ok(['compose', '-f', file, ...args]);
+  const names = [1, 2, 3].map((i) => `${project}-${service}-${i}`);
+  const hostOf: Record<string, string> = {};
+  return {
+    compose,
+    names,
+    hostOf,
+    up(ports: string, lines: string) {
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(
+        file,
+        `name: ${project}
+services:
+  ${service}:
+${lines}    deploy:
+      replicas: 3
+    ports: ["${ports}"]
+    healthcheck:
+      test: ["CMD-SHELL", "test -e /tmp/ok"]
+      interval: ${INTERVAL_MS}ms
+      retries: 1
+`,
+      );
+      compose('up', '-d', '--wait');
+      for (const n of names) hostOf[n] = state(n).Config.Hostname;
+    },
+    down: () => sb.run(['compose', '-f', file, 'down', '-t', '1']),
+  };
+}
 
 /** Requests on fresh connections from `n` clients in parallel until stopped: who answered, what failed. */
 function load(port: number, n = 4) {
@@ -64,7 +73,7 @@ function load(port: number, n = 4) {
   const loops = Array.from({ length: n }, async () => {
     while (!stop) {
       try {
-        answers.push({ host: await get(port), at: Date.now() });
+        answers.push({ host: await getOnce(port), at: Date.now() });
       } catch (e) {
         failures.push(String(e));
       }
@@ -82,44 +91,28 @@ function load(port: number, n = 4) {
 }
 
 describe('compose: replicas behind one TCP port', () => {
-  const dir = path.join(sb.dir, 'web');
-  const file = path.join(dir, 'compose.yaml');
-  const compose = (...args: string[]) => sb.ok(['compose', '-f', file, ...args]);
+  const web = replicas('lbweb', 'web');
+  const { names, hostOf } = web;
   let port = 0;
-  const names = ['lbweb-web-1', 'lbweb-web-2', 'lbweb-web-3'];
-  const hostOf: Record<string, string> = {};
 
   before(async () => {
     port = await freePort();
-    fs.mkdirSync(dir, { recursive: true });
-    // Healthy while /tmp/ok exists (the command makes it at each start); each answers with its hostname.
-    fs.writeFileSync(
-      file,
-      `name: lbweb
-services:
-  web:
-    image: busybox
+    // Each answers with its hostname.
+    web.up(
+      `${port}:80`,
+      `    image: busybox
     command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && touch /tmp/ok && exec httpd -f -p 80 -h /www"]
     restart: always
-    deploy:
-      replicas: 3
-    ports: ["${port}:80"]
-    healthcheck:
-      test: ["CMD-SHELL", "test -e /tmp/ok"]
-      interval: ${INTERVAL_MS}ms
-      retries: 1
 `,
     );
-    compose('up', '-d', '--wait');
-    for (const n of names) hostOf[n] = state(n).Config.Hostname;
     await until('all three replicas answering', async () => {
       const seen = new Set<string>();
-      for (let i = 0; i < 6; i++) seen.add(await get(port).catch(() => ''));
+      for (let i = 0; i < 6; i++) seen.add(await getOnce(port).catch(() => ''));
       return names.every((n) => seen.has(hostOf[n]!)) ? true : undefined;
     });
   });
   after(() => {
-    sb.run(['compose', '-f', file, 'down', '-t', '1']);
+    web.down();
   });
 
   test('a replica its monitor restarts (main process killed) comes back into the rotation by itself; the port answers throughout', async () => {
@@ -133,7 +126,7 @@ services:
     const restarted = await until('the restart', () => {
       const s = state(victim);
       return s.RestartCount > before.RestartCount && s.State.Running && s.State.Pid !== before.State.Pid ? Date.now() : undefined;
-    });
+    }, 20_000, 50);
     const backAt = await until(
       'the restarted replica answering through the balancer',
       () => l.answers.find((a) => a.at > restarted && a.host === hostOf[victim])?.at,
@@ -192,12 +185,9 @@ services:
 });
 
 describe('compose: replicas behind one UDP port', () => {
-  const dir = path.join(sb.dir, 'dns');
-  const file = path.join(dir, 'compose.yaml');
-  const compose = (...args: string[]) => sb.ok(['compose', '-f', file, ...args]);
+  const echo = replicas('lbudp', 'echo');
+  const { compose, names, hostOf } = echo;
   let port = 0;
-  const names = ['lbudp-echo-1', 'lbudp-echo-2', 'lbudp-echo-3'];
-  const hostOf: Record<string, string> = {};
   const nameOf = (host: string) => names.find((n) => hostOf[n] === host);
   const sockets: dgram.Socket[] = [];
   const connected = new WeakSet<dgram.Socket>();
@@ -234,34 +224,21 @@ describe('compose: replicas behind one UDP port', () => {
   }
   before(async () => {
     port = await freePort();
-    fs.mkdirSync(dir, { recursive: true });
     // A UDP server answering each datagram with `HOSTNAME DATAGRAM` (perl is in debian's minbase).
     const server =
       'use Socket; socket(S, PF_INET, SOCK_DGRAM, 0) or die "socket: $$!"; bind(S, sockaddr_in(53, INADDR_ANY)) or die "bind: $$!"; ' +
       'open(H, "/proc/sys/kernel/hostname"); chomp(my $$h = <H>); ' +
       'while (defined(my $$a = recv(S, my $$m, 65535, 0))) { send(S, "$$h $$m", 0, $$a) }';
-    fs.writeFileSync(
-      file,
-      `name: lbudp
-services:
-  echo:
-    image: debian
+    echo.up(
+      `${port}:53/udp`,
+      `    image: debian
     command: ${JSON.stringify(['sh', '-c', `touch /tmp/ok && exec perl -e '${server}'`])}
-    deploy:
-      replicas: 3
-    ports: ["${port}:53/udp"]
-    healthcheck:
-      test: ["CMD-SHELL", "test -e /tmp/ok"]
-      interval: ${INTERVAL_MS}ms
-      retries: 1
 `,
     );
-    compose('up', '-d', '--wait');
-    for (const n of names) hostOf[n] = state(n).Config.Hostname;
   });
   after(() => {
     for (const s of sockets) s.close();
-    sb.run(['compose', '-f', file, 'down', '-t', '1']);
+    echo.down();
   });
 
   test('each client address is a session on the next replica; replies come from the address and port it sent to', async () => {
@@ -321,19 +298,8 @@ services:
   test('a burst of 5000 source ports: sessions stay within the cap the fd limit sets, no descriptor leaks, it keeps serving', async () => {
     const backendPorts = names.map((n) => Number(/:(\d+)\s*$/.exec(sb.ok(['port', n, '53/udp']).trim())![1]));
     // A balancer of its own over the same replicas, with 160 descriptors: (160 - 32) = 128 sessions.
-    const d = path.join(sb.dir, 'lb-udp-cap');
-    fs.mkdirSync(d, { mode: 0o700 });
-    const spec = path.join(d, 'spec');
-    fs.writeFileSync(spec, `listen 127.0.0.1 0 udp\nbackends ${d}/backends\npid-file ${d}/balancer.pid\n`);
-    fs.writeFileSync(path.join(d, 'backends'), backendPorts.map((p) => `${p} -\n`).join(''));
-    const child = spawn('prlimit', ['--nofile=160:160', path.join(REPO, 'dist', 'tsctr-shim'), 'balance', spec], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
-    let ready = '';
-    child.stdio[3]!.on('data', (b: Buffer) => (ready += b.toString()));
-    await new Promise((r) => child.on('close', r));
-    const m = /^ok (\d+) (\d+)\n$/.exec(ready);
-    assert.ok(m, ready);
-    const pid = Number(m[1]);
-    const capPort = Number(m[2]);
+    const capped = await startCappedBalancer(path.join(sb.dir, 'lb-udp-cap'), { nofile: 160, protocol: 'udp', backends: backendPorts });
+    const { pid, port: capPort } = capped;
     try {
       const before = sessionSockets(backendPorts);
       // 5000 distinct source ports, 250 sockets at a time, each sending one datagram.
@@ -373,8 +339,7 @@ services:
         assert.match(r, new RegExp(` after${i}$`));
       }
     } finally {
-      fs.rmSync(path.join(d, 'backends'), { force: true }); // the balancer ends without it
-      await until('the capped balancer gone', () => (fs.existsSync(`/proc/${pid}`) ? undefined : true), 5000);
+      await capped.stop();
     }
   });
 });
@@ -391,20 +356,9 @@ describe('UDP sessions under a flood', () => {
       backend.send(`ok ${m}`, r.port, r.address);
     });
     await new Promise<void>((r) => backend.bind(0, '127.0.0.1', () => r()));
-    const d = path.join(sb.dir, 'lb-udp-flood');
-    fs.mkdirSync(d, { mode: 0o700 });
-    const spec = path.join(d, 'spec');
-    fs.writeFileSync(spec, `listen 127.0.0.1 0 udp\nbackends ${d}/backends\npid-file ${d}/balancer.pid\n`);
-    fs.writeFileSync(path.join(d, 'backends'), `${backend.address().port} -\n`);
     // 96 descriptors: 64 sessions.
-    const child = spawn('prlimit', ['--nofile=96:96', path.join(REPO, 'dist', 'tsctr-shim'), 'balance', spec], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
-    let ready = '';
-    child.stdio[3]!.on('data', (b: Buffer) => (ready += b.toString()));
-    await new Promise((r) => child.on('close', r));
-    const m = /^ok (\d+) (\d+)\n$/.exec(ready);
-    assert.ok(m, ready);
-    const pid = Number(m[1]);
-    const lbPort = Number(m[2]);
+    const lb = await startCappedBalancer(path.join(sb.dir, 'lb-udp-flood'), { nofile: 96, protocol: 'udp', backends: [backend.address().port] });
+    const lbPort = lb.port;
     const a = dgram.createSocket('udp4');
     await new Promise<void>((r) => a.bind(0, '127.0.0.1', () => r()));
     const ask = (msg: string) =>
@@ -433,8 +387,7 @@ describe('UDP sessions under a flood', () => {
     } finally {
       a.close();
       backend.close();
-      fs.rmSync(path.join(d, 'backends'), { force: true });
-      await until('the balancer gone', () => (fs.existsSync(`/proc/${pid}`) ? undefined : true), 5000);
+      await lb.stop();
     }
   });
 });
@@ -456,7 +409,7 @@ describe('a replica in its restart back-off', () => {
     // Straight to its port: a reset within moments, whether it is in its back-off or briefly up.
     for (let i = 0; i < 8; i++) {
       const t = Date.now();
-      await assert.rejects(get(crashingPort), /ECONNRESET|socket hang up|ECONNREFUSED/);
+      await assert.rejects(getOnce(crashingPort), /ECONNRESET|socket hang up|ECONNREFUSED/);
       assert.ok(Date.now() - t < 500, `refused after ${Date.now() - t} ms`);
       await sleep(150);
     }
@@ -467,7 +420,7 @@ describe('a replica in its restart back-off', () => {
     let slowest = 0;
     for (let i = 0; i < 20; i++) {
       const t = Date.now();
-      await get(b.port);
+      await getOnce(b.port);
       slowest = Math.max(slowest, Date.now() - t);
       await sleep(100);
     }

@@ -44,6 +44,23 @@ export function getBodyOrEmpty(target: string | number, o: GetOptions = {}): Pro
   return getBody(target, o).catch(() => '');
 }
 
+/**
+ * One GET of / at host:port on a fresh connection (no keep-alive, so that a balancer picks a backend
+ * each time), not retried: the body, trimmed. Rejects on anything but a 200, or after 5 s.
+ */
+export function getOnce(port: number, host = '127.0.0.1'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host, port, path: '/', agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => (res.statusCode === 200 ? resolve(body.trim()) : reject(new Error(`HTTP ${res.statusCode}`))));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
 /** One request, on a connection of its own, to an HTTP server on a unix socket (the API service): the status and the body. */
 export function unixRequest(socketPath: string, method: string, p: string, body?: unknown): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
