@@ -6,55 +6,22 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { BIN, Sandbox, freePortRange, inspectJson } from '../support/harness.js';
+import { assertDockerCli, dockerCli, dockerEnv as dockerEnvOf } from '../support/docker.js';
+import { getBody, unixRequest } from '../support/http.js';
+import { useService } from '../support/hooks.js';
+import { defaultSocket } from '../support/service.js';
 import { haveSshd, startSshd, stopServices, type Sshd } from '../support/sshd.js';
+import { until } from '../support/wait.js';
 
 const sb = new Sandbox('apiextra');
-const sock = path.join(sb.env.XDG_RUNTIME_DIR!, 'tsctr', 'tsctr.sock');
-const dockerEnv = { ...sb.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: path.join(sb.dir, 'docker-config') };
-let service: ReturnType<Sandbox['runAsync']>;
+const sock = defaultSocket(sb);
+const dockerEnv = dockerEnvOf(sb, `unix://${sock}`);
+const { run: docker, ok: dockerOk, start: dockerAsync } = dockerCli(dockerEnv);
+const api = (method: string, p: string, body?: unknown) => unixRequest(sock, method, p, body);
 let sshd: Sshd | undefined;
-
-function docker(args: string[], timeout = 120_000): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync('docker', args, { env: dockerEnv, encoding: 'utf8', timeout });
-  if (r.error) throw r.error;
-  return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
-}
-
-function dockerOk(args: string[], timeout?: number): string {
-  const r = docker(args, timeout);
-  if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r.stdout;
-}
-
-function api(method: string, p: string, body?: unknown): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request({ socketPath: sock, method, path: p, headers: data ? { 'Content-Type': 'application/json' } : {} }, (res) => {
-      let b = '';
-      res.on('data', (d) => (b += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body: b }));
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 function tarList(file: string): string[] {
   const r = spawnSync('tar', ['tf', file], { encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -62,22 +29,13 @@ function tarList(file: string): string[] {
   return r.stdout.split('\n').filter(Boolean).sort();
 }
 
-before(async () => {
-  assert.ok(spawnSync('docker', ['--version']).status === 0, 'the docker CLI is needed (scripts/setup-host.sh installs it)');
-  sb.ok(['pull', 'busybox']);
-  service = sb.runAsync(['system', 'service', '--time', '0']);
-  await until('the service socket', () => (fs.existsSync(sock) ? true : undefined));
-});
-
-after(async () => {
+before(assertDockerCli);
+// The ssh test's sshd, and the service that dial-stdio started for it, go before the file's own service.
+after(() => {
   sshd?.stop();
   stopServices(sb);
-  const ids = sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean);
-  if (ids.length) sb.run(['rm', '-f', ...ids]);
-  service.kill('SIGTERM');
-  await service;
-  sb.cleanup();
 });
+useService(sb, { pull: ['busybox'] });
 
 describe('docker commit, export, diff through the socket', () => {
   before(() => {
@@ -150,13 +108,7 @@ describe('docker commit, export, diff through the socket', () => {
 
 describe('many clients at once', () => {
   test('50 concurrent docker run --rm: every one exits with its own code, none is left', async () => {
-    const runOne = (i: number) =>
-      new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const c = spawn('docker', ['run', '--rm', '--label', 'many=1', 'busybox', 'sh', '-c', `exit ${i % 7}`], { env: dockerEnv, stdio: ['ignore', 'ignore', 'pipe'] });
-        let stderr = '';
-        c.stderr.on('data', (d) => (stderr += d));
-        c.on('close', (code) => resolve({ code, stderr }));
-      });
+    const runOne = (i: number) => dockerAsync(['run', '--rm', '--label', 'many=1', 'busybox', 'sh', '-c', `exit ${i % 7}`]);
     const runs = await Promise.all(Array.from({ length: 50 }, (_, i) => runOne(i)));
     assert.deepEqual(runs.map((r, i) => (r.code === i % 7 ? '' : `${i}: exit ${r.code} ${r.stderr.trim()}`)).filter(Boolean), []);
     assert.equal(sb.ok(['ps', '-aq', '--filter', 'label=many=1']).trim(), '', 'a --rm container was left behind');
@@ -192,14 +144,6 @@ describe('-p HOSTSTART-HOSTEND:PORT', () => {
       s.once('error', reject);
       s.listen(port, '0.0.0.0', () => resolve(s));
     });
-  const get = (port: number) =>
-    new Promise<string | undefined>((resolve) => {
-      http.get({ host: '127.0.0.1', port, path: '/' }, (res) => {
-        let b = '';
-        res.on('data', (d) => (b += d));
-        res.on('end', () => resolve(b));
-      }).on('error', () => resolve(undefined));
-    });
 
   test('the first port of the range is taken: the container gets the next', async () => {
     const base = await freePortRange(3);
@@ -210,7 +154,7 @@ describe('-p HOSTSTART-HOSTEND:PORT', () => {
       assert.equal(j.NetworkSettings.Ports['80/tcp']![0]!.HostPort, String(base + 1));
       assert.equal(j.HostConfig.PortBindings['80/tcp']![0]!.HostPort, `${base}-${base + 2}`);
       assert.equal(sb.ok(['port', 'ranged', '80']).split('\n')[0], `0.0.0.0:${base + 1}`);
-      assert.equal(await until('the published port', async () => ((await get(base + 1)) === 'ranged\n' ? true : undefined)), true);
+      assert.equal(await getBody(base + 1, { ms: 15_000, want: (b) => b === 'ranged\n' }), 'ranged\n');
       // docker's CLI through the socket: the same range, the next free port
       dockerOk(['run', '-d', '--name', 'ranged2', '-p', `${base}-${base + 2}:80`, 'busybox', 'sleep', '300']);
       assert.equal(dockerOk(['port', 'ranged2', '80']).split('\n')[0], `0.0.0.0:${base + 2}`);

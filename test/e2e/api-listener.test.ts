@@ -10,36 +10,20 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { REPO, Sandbox } from '../support/harness.js';
+import { REPO } from '../support/harness.js';
+import { assertDockerCli, dockerCli, dockerEnv as dockerEnvOf } from '../support/docker.js';
+import { useSandbox } from '../support/hooks.js';
+import { alive } from '../support/processes.js';
+import { defaultSocket, startService, type Proc } from '../support/service.js';
+import { sleep, until } from '../support/wait.js';
 
-const sb = new Sandbox('api-listener');
-const sock = path.join(sb.env.XDG_RUNTIME_DIR!, 'tsctr', 'tsctr.sock');
-const dockerEnv = { ...sb.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: path.join(sb.dir, 'docker-config') };
+const sb = useSandbox('api-listener');
+const sock = defaultSocket(sb);
+const dockerEnv = dockerEnvOf(sb, `unix://${sock}`);
+const { run: docker, ok: dockerOk } = dockerCli(dockerEnv);
 const WORKER_IDLE = 2;
-
-function docker(args: string[], env = dockerEnv): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync('docker', args, { env, encoding: 'utf8', timeout: 120_000 });
-  if (r.error) throw r.error;
-  return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
-}
-
-function dockerOk(args: string[], env = dockerEnv): string {
-  const r = docker(args, env);
-  if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r.stdout;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => T | undefined | false, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+/** docker at another service of this sandbox's store. */
+const dockerAt = (socket: string) => dockerCli(dockerEnvOf(sb, `unix://${socket}`));
 
 /** The live (not zombie: those are listed too, as Z) children of pid. */
 function children(pid: number): { pid: number; state: string }[] {
@@ -58,28 +42,19 @@ function children(pid: number): { pid: number; state: string }[] {
   return out;
 }
 
-const alive = (pid: number) => {
-  try {
-    return !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').slice(-60).includes(') Z ');
-  } catch {
-    return false;
-  }
-};
 const cmdline = (pid: number) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
 const fdTarget = (pid: number, fd: number) => fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
 
 describe('system service: listener and worker', () => {
-  let service: ReturnType<Sandbox['runAsync']>;
+  let service: Proc;
 
   before(async () => {
-    assert.ok(spawnSync('docker', ['--version']).status === 0, 'the docker CLI is needed (scripts/setup-host.sh installs it)');
-    service = sb.runAsync(['system', 'service', '--time', '0', '--worker-idle', String(WORKER_IDLE)]);
-    await until('the service socket', () => fs.existsSync(sock));
+    assertDockerCli();
+    service = (await startService(sb, { args: ['--worker-idle', String(WORKER_IDLE)] })).proc;
   });
 
   after(async () => {
-    const ids = sb.ok(['ps', '-aq']).trim().split('\n').filter(Boolean);
-    if (ids.length) sb.run(['rm', '-f', ...ids]);
+    sb.removeContainers();
     if (alive(service.pid)) service.kill('SIGKILL');
     await service;
   });
@@ -173,9 +148,8 @@ describe('system service: listener and worker', () => {
 
 test('--time 1: the listener exits by itself once no worker has run for a second, removing its socket', async () => {
   const s = path.join(sb.dir, 'short.sock');
-  const svc = sb.runAsync(['system', 'service', '--time', '1', `unix://${s}`]);
-  await until('the socket', () => fs.existsSync(s));
-  dockerOk(['version', '--format', '{{.Server.Version}}'], { ...dockerEnv, DOCKER_HOST: `unix://${s}` });
+  const svc = (await startService(sb, { url: `unix://${s}`, time: '1' })).proc;
+  dockerAt(s).ok(['version', '--format', '{{.Server.Version}}']);
   const answered = Date.now();
   const r = await svc;
   assert.equal(r.code, 0, r.stderr);
@@ -187,10 +161,9 @@ test('--time 1: the listener exits by itself once no worker has run for a second
 
 test('--worker-idle 0: one Node process serves, no listener; a bad value is refused', async () => {
   const s = path.join(sb.dir, 'single.sock');
-  const svc = sb.runAsync(['system', 'service', '--time', '0', '--worker-idle', '0', `unix://${s}`]);
+  const svc = (await startService(sb, { url: `unix://${s}`, args: ['--worker-idle', '0'] })).proc;
   try {
-    await until('the socket', () => fs.existsSync(s));
-    assert.equal(dockerOk(['version', '--format', '{{.Server.Version}}'], { ...dockerEnv, DOCKER_HOST: `unix://${s}` }).trim().length > 0, true);
+    assert.equal(dockerAt(s).ok(['version', '--format', '{{.Server.Version}}']).trim().length > 0, true);
     assert.notEqual(cmdline(svc.pid)[1], 'api-listen');
     assert.deepEqual(children(svc.pid), []);
   } finally {
@@ -259,5 +232,3 @@ describe('tsctr-shim api-listen alone', () => {
     assert.match(r.stderr, /^Error: tsctr-shim api-listen: the descriptor given is not a listening socket\n$/);
   });
 });
-
-after(() => sb.cleanup());
