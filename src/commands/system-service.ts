@@ -1,7 +1,5 @@
 import { Option } from 'clipanion';
 import { TsctrCommand } from '../command-base.js';
-import { TsctrError } from '../errors.js';
-import { log } from '../util/log.js';
 
 export class SystemServiceCommand extends TsctrCommand {
   static override usage = TsctrCommand.Usage({
@@ -49,51 +47,12 @@ export class SystemServiceCommand extends TsctrCommand {
   uri = Option.String({ required: false, name: 'URI' });
 
   async run(): Promise<void> {
-    if (!/^\d+$/.test(this.time)) throw new TsctrError(`invalid --time "${this.time}": a number of seconds`);
-    if (!/^\d+$/.test(this.workerIdle)) throw new TsctrError(`invalid --worker-idle "${this.workerIdle}": a number of seconds`);
-    const idleMs = Number(this.time) * 1000;
-    const activated = process.env.LISTEN_FDS === '1' && (!process.env.LISTEN_PID || process.env.LISTEN_PID === String(process.pid));
-    // Consumed (as sd_listen_fds(1) does): the monitors and helpers this process starts are not meant.
-    for (const k of ['LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES']) delete process.env[k];
-    const { WORKER_ENV, bindServiceSocket, canExecListener, execListener } = await import('../api/listener.js');
-    const worker = process.env[WORKER_ENV];
-    delete process.env[WORKER_ENV]; // not for the programs this one starts
-    let socketPath: string | undefined;
-    const flags = { tls: this.tls, tlsverify: this.tlsverify, tlscacert: this.tlscacert, tlscert: this.tlscert, tlskey: this.tlskey, insecureTcp: this.insecureTcp };
-    const anyTlsFlag = Object.values(flags).some((v) => v);
-    const tcp = !activated && this.uri?.startsWith('tcp://') ? (await import('../api/listen.js')).tcpListen(this.uri, flags) : undefined;
-    // An inherited socket may be TCP (a systemd .socket with ListenStream=PORT): the flags apply to it.
-    const inherited = activated && anyTlsFlag ? (await import('../api/listen.js')).tlsPolicy(flags, 'the inherited socket') : undefined;
-    if (!activated && !tcp && anyTlsFlag) throw new TsctrError('--tls, --tlsverify, --tlscacert, --tlscert, --tlskey and --insecure-tcp apply to a tcp:// URI only');
-    if (!activated && !tcp) {
-      if (this.uri === undefined) socketPath = (await import('../system/service-socket.js')).defaultServiceSocket();
-      else if (this.uri.startsWith('unix://')) socketPath = this.uri.slice('unix://'.length);
-      else if (this.uri.startsWith('/')) socketPath = this.uri;
-      else throw new TsctrError(`unsupported URI "${this.uri}": use unix:///path/to/socket or tcp://HOST:PORT`);
-      if (!socketPath.startsWith('/')) throw new TsctrError(`invalid URI "${this.uri}": the socket path must be absolute`);
-    }
-    // The worker's idle time never outlasts the service's own (--time 1 means a second, not ten).
-    const workerIdle = Math.min(Number(this.workerIdle), idleMs > 0 ? Number(this.time) : Infinity);
-    if (worker === undefined) for (const w of (tcp ?? inherited)?.warnings ?? []) log.warn(w);
-    // tcp:// is served by one process: its socket is Node's (not inheritable across an exec).
-    if (worker === undefined && workerIdle > 0 && !tcp && canExecListener()) {
-      const fd = activated ? 3 : await bindServiceSocket(socketPath!);
-      try {
-        execListener({ fd, idleSeconds: Number(this.time), workerIdleSeconds: workerIdle, unlinkPath: socketPath });
-      } catch (e) {
-        if (socketPath) (await import('node:fs')).rmSync(socketPath, { force: true });
-        throw e;
-      }
-    }
-    const { serve } = await import('../api/server.js');
-    const service = await serve(activated ? { fd: 3, tls: inherited?.tls, idleMs: worker !== undefined ? Number(worker) * 1000 : idleMs } : tcp ? { tcp: tcp.address, tls: tcp.tls, idleMs } : { socketPath, idleMs });
-    // `tsctr info` lists it while it serves.
-    const forget = tcp ? (await import('../system/service-tcp.js')).recordTcpService(tcp.describe) : undefined;
-    // Streams in flight (logs -f, attach, a wait) would hold a plain close() open: a signal cuts them.
-    const stop = () => service.close(true);
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-    await service.done;
-    forget?.();
+    const { runService } = await import('../api/service.js');
+    await runService({
+      time: this.time,
+      workerIdle: this.workerIdle,
+      uri: this.uri,
+      tls: { tls: this.tls, tlsverify: this.tlsverify, tlscacert: this.tlscacert, tlscert: this.tlscert, tlskey: this.tlskey, insecureTcp: this.insecureTcp },
+    });
   }
 }
