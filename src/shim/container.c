@@ -23,6 +23,7 @@
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -112,6 +113,47 @@ static void container_init(const struct spec *s, const int stdio[3])
 	setup_process(s, 1);
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
 	exec_program(s, spec_flag(s->init));
+}
+
+/* The container's first process, right after clone: re-executed from the sealed copy MFD with
+ * what it needs as inherited descriptors (the spec is read again), it goes on in cmd_ctr_stage. */
+static void __attribute__((noreturn)) exec_stage(int mfd, const int stdio[3])
+{
+	int fds[6] = {g_spec_fd, g_errfd, stdio[0], stdio[1], stdio[2], g_cgroup_procs};
+	char num[6][16], *argv[9] = {"tsctr-shim", "ctr-stage"}, *envp[] = {NULL};
+	for (int i = 0; i < 6; i++) {
+		if (fds[i] >= 0 && fcntl(fds[i], F_SETFD, 0) < 0)
+			failsys(EX_SETUP, "fcntl");
+		snprintf(num[i], sizeof num[i], "%d", fds[i]);
+		argv[2 + i] = num[i];
+	}
+	argv[8] = NULL;
+	if (g_spec_fd < 0)
+		fail(EX_SETUP, "the spec file is not open");
+	syscall(SYS_execveat, mfd, "", argv, envp, AT_EMPTY_PATH);
+	failsys(EX_SETUP, "exec the container's first process from the sealed copy");
+}
+
+int cmd_ctr_stage(char **args)
+{
+	int v[6];
+	for (int i = 0; i < 6; i++)
+		v[i] = atoi(args[i]);
+	g_errfd = v[1];
+	fcntl(g_errfd, F_SETFD, FD_CLOEXEC);
+	g_self_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	g_cgroup_procs = v[5];
+	if (g_cgroup_procs >= 0)
+		fcntl(g_cgroup_procs, F_SETFD, FD_CLOEXEC);
+	char path[32], err[MSG_MAX];
+	snprintf(path, sizeof path, "/proc/self/fd/%d", v[0]);
+	static struct spec s;
+	if (spec_load(path, &s, err, sizeof err) < 0)
+		fail(EX_SETUP, "%s", err);
+	close(v[0]);
+	int stdio[3] = {v[2], v[3], v[4]};
+	container_init(&s, stdio);
+	return EX_SETUP;
 }
 
 void container_setup_child(const struct spec *s, int sock, const int stdio[3])
@@ -204,13 +246,28 @@ void container_setup_child(const struct spec *s, int sock, const int stdio[3])
 	} else if (!s->pidns && unshare(CLONE_NEWPID) < 0) {
 		failsys(EX_SETUP, "unshare pid namespace");
 	}
+	/* The first process runs from a sealed copy (main.c) from its first steps on: we run from
+	 * the file. Until it has re-executed it is not dumpable (a container sharing the pid
+	 * namespace must not open its /proc/PID/exe), and the monitor learns its pid only then. */
+	int mfd = sealed_copy(), done[2];
+	if (mfd < 0)
+		failsys(EX_SETUP, "copy tsctr-shim into a sealed memfd");
+	if (pipe2(done, O_CLOEXEC) < 0)
+		failsys(EX_SETUP, "pipe");
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	pid_t init = (pid_t)syscall(SYS_clone, CLONE_PARENT, 0, 0, 0, 0);
 	if (init < 0)
 		failsys(EX_SETUP, "clone container init");
 	if (init == 0) {
 		g_kill_on_fail = 0;
-		container_init(s, stdio);
+		close(done[0]);
+		exec_stage(mfd, stdio);
 	}
+	close(mfd);
+	close(done[1]);
+	char b;
+	while (read(done[0], &b, 1) < 0 && errno == EINTR)
+		;
 	char msg[64];
 	snprintf(msg, sizeof msg, "P %d %d", (int)init, (int)fuse);
 	msg_send(sock, msg, -1);

@@ -18,35 +18,61 @@
 
 extern char **environ;
 int g_self_fd = -1; /* opened by `run` (monitor.c) once it has closed what it inherited */
+int g_spec_fd = -1;
 
 /*
  * The container's root is the user's own uid: a shim run from a file the user owns would offer
- * the container that file (through /proc/PID/exe of `exec`'s process, or of an --init), and its
- * code would run on the host at the next start. So, as runc does since CVE-2019-5736, `run` and
- * `exec` re-execute themselves from a sealed in-memory copy that nobody can write.
+ * the container that file (through /proc/PID/exe of `exec`'s process, of an --init, or of the
+ * container's first process until its execve: an entrypoint `#!/proc/self/exe`), and its code
+ * would run on the host at the next start. So, as runc does since CVE-2019-5736, whatever the
+ * container can reach runs from a sealed in-memory copy that nobody can write. The `run` monitor
+ * itself cannot be reached (another pid and user namespace): it stays on the file, whose pages
+ * are shared page cache, and makes a copy per start for the container's first process only.
  */
-static int run_sealed(char **argv)
+int sealed_copy(void)
 {
 	int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (self < 0)
 		return -1;
-	if (fcntl(self, F_GET_SEALS) == SEALS) {
-		close(self);
-		return 0;
-	}
 	struct stat st;
 	int mfd = memfd_create("tsctr-shim", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
 	if (mfd < 0 && errno == EINVAL) /* kernels before 6.3 know no MFD_EXEC */
 		mfd = memfd_create("tsctr-shim", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (mfd < 0 || fstat(self, &st) < 0)
-		return -1;
+		goto fail;
 	for (off_t done = 0; done < st.st_size;) {
 		ssize_t n = sendfile(mfd, self, &done, (size_t)(st.st_size - done));
 		if (n <= 0)
-			return -1;
+			goto fail;
 	}
-	close(self);
 	if (fcntl(mfd, F_ADD_SEALS, SEALS) < 0)
+		goto fail;
+	close(self);
+	return mfd;
+fail:;
+	int e = errno;
+	close(self);
+	if (mfd >= 0)
+		close(mfd);
+	errno = e;
+	return -1;
+}
+
+static int is_sealed(void)
+{
+	int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	int sealed = self >= 0 && fcntl(self, F_GET_SEALS) == SEALS;
+	if (self >= 0)
+		close(self);
+	return sealed;
+}
+
+static int run_sealed(char **argv)
+{
+	if (is_sealed())
+		return 0;
+	int mfd = sealed_copy();
+	if (mfd < 0)
 		return -1;
 	syscall(SYS_execveat, mfd, "", argv, environ, AT_EMPTY_PATH);
 	return -1;
@@ -88,6 +114,12 @@ int main(int argc, char **argv)
 		write_all(1, "tsctr-shim " VERSION "\n", sizeof("tsctr-shim " VERSION "\n") - 1);
 		return 0;
 	}
+	/* The container's first process, re-executed from its sealed copy (container.c). */
+	if (argc == 8 && strcmp(argv[1], "ctr-stage") == 0 && is_sealed())
+		return cmd_ctr_stage(argv + 2);
+	/* The monitor: out of the container's reach, it runs from the shared file (see above). */
+	if (argc == 3 && strcmp(argv[1], "run") == 0)
+		return cmd_run(argv[2]);
 	int holder = argc >= 3 && strcmp(argv[1], "netns-holder") == 0;
 	int serve = argc == 4 && strcmp(argv[1], "userns-serve") == 0;
 	if (argc != 3 && !holder && !serve && !(argc == 4 && strcmp(argv[1], "exec") == 0))
@@ -102,8 +134,6 @@ int main(int argc, char **argv)
 		return cmd_netns_holder(argc - 2, argv + 2);
 	if (serve)
 		return cmd_userns_serve(argv[2], argv[3]);
-	if (strcmp(argv[1], "run") == 0)
-		return cmd_run(argv[2]);
 	if (strcmp(argv[1], "balance") == 0)
 		return cmd_balance(argv[2]);
 	if (strcmp(argv[1], "exec") == 0)

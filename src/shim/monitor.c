@@ -578,8 +578,10 @@ int cmd_run(const char *specfile)
 	syscall(SYS_close_range, 4U, ~0U, 0U);
 	if (fcntl(3, F_SETFD, FD_CLOEXEC) == 0)
 		g_sync = 3;
-	/* Our sealed copy (main.c): what the container's --init is exec'ed from. */
+	/* Our executable (the file, not sealed: see main.c): what health probes are exec'ed from. */
 	g_self_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	/* Kept open: each start's first process reads this very spec again from its sealed copy. */
+	g_spec_fd = open(specfile, O_RDONLY | O_CLOEXEC);
 
 	if (spec_load(specfile, &s, err, sizeof err) < 0) {
 		g_attach = 1;

@@ -176,13 +176,17 @@ void attach_client_init(struct attach_client *c, int fd, int pipe_only);
 int attach_read(struct attach_client *c, char *buf, size_t cap, size_t *n, unsigned short *rows, unsigned short *cols);
 void attach_resize(int master, unsigned short rows, unsigned short cols);
 
-/* main.c: our own executable, a sealed memfd (the container's --init is exec'ed from it) */
+/* main.c: our own executable: the sealed copy where one runs (the container's --init and a
+ * pod's pause are exec'ed from it); in the `run` monitor the file, for the health probes */
 extern int g_self_fd;
+int sealed_copy(void); /* a new sealed memfd copy of our executable (close-on-exec), or -1 */
+extern int g_spec_fd;  /* the monitor's spec file, read again by the container's first process */
 
 /* entry points */
 int cmd_run(const char *specfile);
 int cmd_exec(const char *specfile, const char *probe_pid);
 int cmd_init(int argc, char **argv);
+int cmd_ctr_stage(char **args);
 int cmd_pause(void);
 int cmd_netns_holder(int argc, char **argv);
 int cmd_netns_ctl(int argc, char **argv);
