@@ -33,33 +33,33 @@ else
   say "packages already installed"
 fi
 
-# The docker CLI is the API tests' client (tsctr system service). Any docker client will do (one
-# in /usr/local/bin included); without one, Debian's docker.io, whose daemon must never start
-# here: a policy-rc.d refuses every service start during the install, and its units are masked.
-if ! command -v docker >/dev/null; then
-  say "installing docker.io for its client (the daemon stays off)"
+# Installs packages whose services must not start here: a policy-rc.d refuses every service start
+# during the install (one the host already had is put back after).
+install_without_services() {
   export DEBIAN_FRONTEND=noninteractive
-  had_policy=0
+  local had_policy=0
   [ -e /usr/sbin/policy-rc.d ] && had_policy=1 && cp -a /usr/sbin/policy-rc.d /usr/sbin/policy-rc.d.tsctr-saved
   printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
   chmod 0755 /usr/sbin/policy-rc.d
+  apt-get install -y -qq --no-install-recommends -o Dpkg::Use-Pty=0 "$@" >/dev/null
+  if [ "$had_policy" = 1 ]; then mv /usr/sbin/policy-rc.d.tsctr-saved /usr/sbin/policy-rc.d; else rm -f /usr/sbin/policy-rc.d; fi
+}
+
+# The docker CLI is the API tests' client (tsctr system service). Any docker client will do (one
+# in /usr/local/bin included); without one, Debian's docker.io, whose daemon must never start
+# here: its service starts are refused during the install, and its units are masked.
+if ! command -v docker >/dev/null; then
+  say "installing docker.io for its client (the daemon stays off)"
   if [ -d /run/systemd/system ]; then systemctl mask docker.service docker.socket containerd.service >/dev/null 2>&1 || true; fi
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends -o Dpkg::Use-Pty=0 docker.io >/dev/null
-  if [ "$had_policy" = 1 ]; then mv /usr/sbin/policy-rc.d.tsctr-saved /usr/sbin/policy-rc.d; else rm -f /usr/sbin/policy-rc.d; fi
+  install_without_services docker.io
 fi
 
-# The remote API test (test/e2e/api-remote.test.ts) runs its own sshd as the test user on a port of
+# The remote API tests (api-remote, remote-cli) run their own sshd as the test user on a port of
 # 127.0.0.1: only the binary is needed, the system's ssh service is not started by the install.
 if [ ! -x /usr/sbin/sshd ]; then
   say "installing openssh-server for its sshd binary (the ssh service stays off)"
-  export DEBIAN_FRONTEND=noninteractive
-  had_policy=0
-  [ -e /usr/sbin/policy-rc.d ] && had_policy=1 && cp -a /usr/sbin/policy-rc.d /usr/sbin/policy-rc.d.tsctr-saved
-  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-  chmod 0755 /usr/sbin/policy-rc.d
-  apt-get install -y -qq --no-install-recommends -o Dpkg::Use-Pty=0 openssh-server >/dev/null
-  if [ "$had_policy" = 1 ]; then mv /usr/sbin/policy-rc.d.tsctr-saved /usr/sbin/policy-rc.d; else rm -f /usr/sbin/policy-rc.d; fi
+  install_without_services openssh-server
 fi
 
 # Debian's docker-registry package starts its own service on :5000 (where systemd or sysv-rc
