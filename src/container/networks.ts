@@ -5,6 +5,7 @@
  */
 import { appendEvent } from '../store/events.js';
 import { ConflictError, TsctrError } from '../errors.js';
+import { splitFilter } from '../util/filters.js';
 import { getContainer, loadContainers, updateContainers } from './store.js';
 import { liveState } from './state.js';
 import { netRequest } from './net-request.js';
@@ -75,10 +76,7 @@ function allNetworks(): Described[] {
 }
 
 function filterPred(f: string): (n: Described) => boolean {
-  const eq = f.indexOf('=');
-  if (eq <= 0) throw new TsctrError(`bad format of filter (expected name=value): ${f}`);
-  const key = f.slice(0, eq);
-  const value = f.slice(eq + 1);
+  const [key, value] = splitFilter(f);
   switch (key) {
     case 'name':
       return (n) => n.name.includes(value);

@@ -10,12 +10,14 @@ import { PS_SORT_KEYS, type ContainerRow, type PsOptions } from '../container/li
 import type { LogRecord } from '../container/logs.js';
 import type { ImageRow, ListOptions } from '../image/list.js';
 import type { RemoveReport } from '../image/remove.js';
+import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ApiClient, readText } from './http.js';
 import { containerRow, imageRows } from './rows.js';
 import { demux } from './frames.js';
 import { defaultCerts, parseTarget, type TargetOptions } from './target.js';
 import { formatReference, parseReference } from '../image/reference.js';
+import { splitFilter } from '../util/filters.js';
 
 /** The reference in full (`docker.io/library/busybox:latest`); a malformed one fails before any request. */
 const checkReference = (ref: string) => formatReference(parseReference(ref));
@@ -67,14 +69,29 @@ function filtersJson(filters: string[]): string | undefined {
   if (!filters.length) return undefined;
   const out: Record<string, string[]> = {};
   for (const f of filters) {
-    const i = f.indexOf('=');
-    if (i <= 0) throw new TsctrError(`bad format of filter (expected name=value): ${f}`);
-    (out[f.slice(0, i)] ??= []).push(f.slice(i + 1));
+    const [key, value] = splitFilter(f);
+    (out[key] ??= []).push(value);
   }
   return JSON.stringify(out);
 }
 
 const enc = encodeURIComponent;
+
+type Write = (stream: 'stdout' | 'stderr', data: Buffer) => void;
+
+/** docker's answer is raw (a tty) or in 8-byte frames: its content type says which. */
+const isRaw = (res: http.IncomingMessage) => /raw-stream/.test(String(res.headers['content-type']));
+
+/** A streamed answer (attach, exec start) to where the output goes, until the server ends it. */
+async function copyOutput(res: http.IncomingMessage, write: Write): Promise<void> {
+  for await (const batch of demux(res, isRaw(res))) for (const f of batch) write(f.stream, f.data);
+}
+
+/** This terminal's stdout and stderr, as the local commands write them. */
+async function terminal(): Promise<Write> {
+  const { writeFd } = await import('../util/stdout.js');
+  return (stream, d) => writeFd(stream === 'stderr' ? 2 : 1, d);
+}
 
 export class RemoteEngine {
   constructor(private readonly api: ApiClient) {}
@@ -172,7 +189,7 @@ export class RemoteEngine {
         until: o.until !== undefined ? o.until / 1000 : undefined,
       },
     });
-    const raw = /raw-stream/.test(String(res.headers['content-type']));
+    const raw = isRaw(res);
     let partial = '';
     for await (const batch of demux(res, raw)) {
       const records: LogRecord[] = [];
@@ -204,13 +221,9 @@ export class RemoteEngine {
       await readText(await this.api.request('POST', `/exec/${Id}/start`, { body: { Detach: true, Tty: o.tty } }));
       return 0;
     }
-    const { writeFd } = await import('../util/stdout.js');
-    const write = (stream: 'stdout' | 'stderr', d: Buffer) => writeFd(stream === 'stderr' ? 2 : 1, d);
+    const write = await terminal();
     if (o.interactive) await relay(await this.api.upgrade('POST', `/exec/${Id}/start`, { body: { Detach: false, Tty: o.tty } }), write, o.tty);
-    else {
-      const res = await this.api.request('POST', `/exec/${Id}/start`, { body: { Detach: false, Tty: o.tty } });
-      for await (const batch of demux(res, /raw-stream/.test(String(res.headers['content-type'])))) for (const f of batch) write(f.stream, f.data);
-    }
+    else await copyOutput(await this.api.request('POST', `/exec/${Id}/start`, { body: { Detach: false, Tty: o.tty } }), write);
     const j = await this.api.json<{ ExitCode?: number | null }>('GET', `/exec/${Id}/json`);
     return typeof j.ExitCode === 'number' ? j.ExitCode : 125;
   }
@@ -254,14 +267,13 @@ export class RemoteEngine {
     const st = (j.State ?? {}) as Obj;
     const cfg = (j.Config ?? {}) as Obj;
     if (st.Running) throw new TsctrError(`container ${String(j.Name ?? query).replace(/^\//, '')} is already running`);
-    const { writeFd } = await import('../util/stdout.js');
     return this.startAttached(String(j.Id), {
       interactive: o.interactive && cfg.OpenStdin === true,
       tty: cfg.Tty === true,
       autoRemove: ((j.HostConfig ?? {}) as Obj).AutoRemove === true,
       removeOnFailure: false,
       sigProxy: o.sigProxy,
-      write: (stream, d) => writeFd(stream === 'stderr' ? 2 : 1, d),
+      write: await terminal(),
     });
   }
 
@@ -292,7 +304,7 @@ export class RemoteEngine {
       const unsize = a.tty ? this.followTerminalSize(id) : () => undefined;
       try {
         if (taken) await relay(taken, a.write, a.tty);
-        else if (answer) for await (const batch of demux(answer, /raw-stream/.test(String(answer.headers['content-type'])))) for (const f of batch) a.write(f.stream, f.data);
+        else if (answer) await copyOutput(answer, a.write);
       } finally {
         unsize();
       }
@@ -315,8 +327,7 @@ export class RemoteEngine {
     if (st.Paused) throw new TsctrError('You cannot attach to a paused container, unpause it first');
     const tty = cfg.Tty === true;
     const stdin = o.stdin && cfg.OpenStdin === true;
-    const { writeFd } = await import('../util/stdout.js');
-    const write = (stream: 'stdout' | 'stderr', d: Buffer) => writeFd(stream === 'stderr' ? 2 : 1, d);
+    const write = await terminal();
     const q = { stream: 1, stdin: stdin ? 1 : 0, stdout: 1, stderr: 1, detachKeys: o.detachKeys };
     // Asked first, so that an exit while we attach is not missed; an --rm container is gone after it.
     const wait = await this.api.request('POST', `/containers/${id}/wait`, { query: { condition: ((j.HostConfig ?? {}) as Obj).AutoRemove === true ? 'removed' : 'next-exit' } });
@@ -326,10 +337,7 @@ export class RemoteEngine {
       const unsize = tty ? this.followTerminalSize(id) : () => undefined;
       try {
         if (stdin) await relay(await this.api.upgrade('POST', `/containers/${id}/attach`, { query: q }), write, tty);
-        else {
-          const res = await this.api.request('POST', `/containers/${id}/attach`, { query: q });
-          for await (const batch of demux(res, /raw-stream/.test(String(res.headers['content-type'])))) for (const f of batch) write(f.stream, f.data);
-        }
+        else await copyOutput(await this.api.request('POST', `/containers/${id}/attach`, { query: q }), write);
       } finally {
         unsize();
       }
@@ -443,7 +451,7 @@ export class RemoteEngine {
  * CLI sets it, so that ^C and the like reach the container), until its end, which half-closes the
  * connection; the output back, until the server ends it.
  */
-async function relay(conn: { socket: Duplex; head: Buffer; raw: boolean }, write: (s: 'stdout' | 'stderr', d: Buffer) => void, tty: boolean): Promise<void> {
+async function relay(conn: { socket: Duplex; head: Buffer; raw: boolean }, write: Write, tty: boolean): Promise<void> {
   const { socket, head, raw } = conn;
   const stdin = process.stdin;
   const rawMode = tty && stdin.isTTY;
